@@ -1,0 +1,157 @@
+//! The scalar types a network may use.
+
+use core::fmt::{Debug, Display};
+
+/// A floating-point scalar a network computes in: `f32` or `f64`.
+///
+/// The elementary functions are the exact ones (the standard library's with `std`, the `libm` crate's
+/// without it or with the `libm` feature); the activations, losses and gradient checks are written in terms
+/// of them so the same code serves both widths.
+pub trait Float:
+    nalgebra::Scalar
+    + Copy
+    + Default
+    + Debug
+    + Display
+    + PartialOrd
+    + num_traits::Zero
+    + num_traits::One
+    + nalgebra::ClosedAddAssign
+    + nalgebra::ClosedSubAssign
+    + nalgebra::ClosedMulAssign
+    + nalgebra::ClosedDivAssign
+    + core::ops::Neg<Output = Self>
+    + bytemuck::Pod
+    + Send
+    + Sync
+    + 'static
+{
+    /// Converts from `f64` (rounding to nearest for `f32`).
+    fn from_f64(v: f64) -> Self;
+    /// Converts to `f64` (exact).
+    fn to_f64(self) -> f64;
+    /// `e^x`.
+    fn exp(self) -> Self;
+    /// `e^x - 1`, accurate near zero.
+    fn exp_m1(self) -> Self;
+    /// Natural logarithm.
+    fn ln(self) -> Self;
+    /// `ln(1 + x)`, accurate near zero.
+    fn ln_1p(self) -> Self;
+    /// Hyperbolic tangent.
+    fn tanh(self) -> Self;
+    /// The error function.
+    fn erf(self) -> Self;
+    /// Square root.
+    fn sqrt(self) -> Self;
+    /// Absolute value.
+    fn abs(self) -> Self;
+    /// The larger of two values (`NaN`-ignoring, like `f64::max`).
+    fn max(self, other: Self) -> Self;
+    /// The smaller of two values (`NaN`-ignoring, like `f64::min`).
+    fn min(self, other: Self) -> Self;
+    /// `true` when neither infinite nor `NaN`.
+    fn is_finite(self) -> bool;
+}
+
+macro_rules! impl_float {
+    ($t:ty, $exp:ident, $expm1:ident, $ln:ident, $ln1p:ident, $tanh:ident, $erf:ident, $sqrt:ident) => {
+        impl Float for $t {
+            #[inline]
+            fn from_f64(v: f64) -> Self {
+                v as $t
+            }
+            #[inline]
+            fn to_f64(self) -> f64 {
+                self as f64
+            }
+            #[inline]
+            fn exp(self) -> Self {
+                #[cfg(all(feature = "std", not(feature = "libm")))]
+                return <$t>::exp(self);
+                #[cfg(not(all(feature = "std", not(feature = "libm"))))]
+                return libm::$exp(self);
+            }
+            #[inline]
+            fn exp_m1(self) -> Self {
+                #[cfg(all(feature = "std", not(feature = "libm")))]
+                return <$t>::exp_m1(self);
+                #[cfg(not(all(feature = "std", not(feature = "libm"))))]
+                return libm::$expm1(self);
+            }
+            #[inline]
+            fn ln(self) -> Self {
+                #[cfg(all(feature = "std", not(feature = "libm")))]
+                return <$t>::ln(self);
+                #[cfg(not(all(feature = "std", not(feature = "libm"))))]
+                return libm::$ln(self);
+            }
+            #[inline]
+            fn ln_1p(self) -> Self {
+                #[cfg(all(feature = "std", not(feature = "libm")))]
+                return <$t>::ln_1p(self);
+                #[cfg(not(all(feature = "std", not(feature = "libm"))))]
+                return libm::$ln1p(self);
+            }
+            #[inline]
+            fn tanh(self) -> Self {
+                #[cfg(all(feature = "std", not(feature = "libm")))]
+                return <$t>::tanh(self);
+                #[cfg(not(all(feature = "std", not(feature = "libm"))))]
+                return libm::$tanh(self);
+            }
+            #[inline]
+            fn erf(self) -> Self {
+                libm::$erf(self)
+            }
+            #[inline]
+            fn sqrt(self) -> Self {
+                #[cfg(all(feature = "std", not(feature = "libm")))]
+                return <$t>::sqrt(self);
+                #[cfg(not(all(feature = "std", not(feature = "libm"))))]
+                return libm::$sqrt(self);
+            }
+            #[inline]
+            fn abs(self) -> Self {
+                <$t>::abs(self)
+            }
+            #[inline]
+            fn max(self, other: Self) -> Self {
+                <$t>::max(self, other)
+            }
+            #[inline]
+            fn min(self, other: Self) -> Self {
+                <$t>::min(self, other)
+            }
+            #[inline]
+            fn is_finite(self) -> bool {
+                <$t>::is_finite(self)
+            }
+        }
+    };
+}
+
+impl_float!(f32, expf, expm1f, logf, log1pf, tanhf, erff, sqrtf);
+impl_float!(f64, exp, expm1, log, log1p, tanh, erf, sqrt);
+
+/// `T::from_f64(v)`, shorter at call sites.
+#[inline]
+pub fn lit<T: Float>(v: f64) -> T {
+    T::from_f64(v)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn conversions_and_functions_agree_across_widths() {
+        assert_eq!(f32::from_f64(0.5), 0.5f32);
+        assert_eq!(Float::to_f64(0.25f32), 0.25);
+        assert!((Float::exp(1.0f64) - core::f64::consts::E).abs() < 1e-15);
+        assert!((Float::erf(1.0f64) - 0.842_700_792_949_714_9).abs() < 1e-15);
+        assert!((Float::ln_1p(1e-20f64) - 1e-20).abs() < 1e-35);
+        assert!((f64::from(Float::tanh(0.5f32)) - 0.5f64.tanh()).abs() < 1e-7);
+        assert!(!Float::is_finite(f64::NAN));
+    }
+}

@@ -1,0 +1,163 @@
+//! Numeric gradient checking by central differences, `(f(x + h) - f(x - h)) / 2h`, in `f64`.
+//!
+//! Each check compares an analytic gradient with the numeric one and reports the largest *relative error*
+//! `|a - n| / max(|a|, |n|, FLOOR)`, where [`FLOOR`] keeps gradients that are zero up to rounding from
+//! dividing by nothing. A correct gradient with the default step [`STEP`] stays far below `1e-6`.
+
+use crate::activation::ActivationLayer;
+use crate::loss::Loss;
+use crate::network::{Buffer, Network, Parameters, TensorName};
+use nalgebra::SVector;
+
+/// The default central-difference step.
+pub const STEP: f64 = 1e-6;
+
+/// Below this magnitude a gradient is compared absolutely rather than relatively.
+pub const FLOOR: f64 = 1e-3;
+
+/// The relative error of an analytic value against a numeric one.
+#[inline]
+pub fn relative_error(analytic: f64, numeric: f64) -> f64 {
+    (analytic - numeric).abs() / analytic.abs().max(numeric.abs()).max(FLOOR)
+}
+
+/// Where a gradient check found its largest error.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Location {
+    /// Element `usize` of the input.
+    Input(usize),
+    /// Element `usize` (column-major) of a parameter tensor.
+    Param(TensorName, usize),
+}
+
+/// The outcome of a gradient check.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Report {
+    /// The largest relative error seen.
+    pub max_relative_error: f64,
+    /// Where it was seen (`None` if nothing was checked).
+    pub worst: Option<Location>,
+    /// How many scalar derivatives were compared.
+    pub checked: usize,
+}
+
+impl Report {
+    fn new() -> Self {
+        Self {
+            max_relative_error: 0.0,
+            worst: None,
+            checked: 0,
+        }
+    }
+
+    fn record(&mut self, at: Location, analytic: f64, numeric: f64) {
+        let e = relative_error(analytic, numeric);
+        self.checked += 1;
+        if e > self.max_relative_error || self.worst.is_none() {
+            self.max_relative_error = self.max_relative_error.max(e);
+            self.worst = Some(at);
+        }
+    }
+}
+
+/// Checks an activation layer's backward pass at the points `x`, against the scalar objective
+/// `sum_i w_i y_i` with fixed weights `w_i = 1 + i/N` (so every output's gradient differs).
+pub fn check_activation<A: ActivationLayer<f64>, const N: usize>(
+    act: &A,
+    x: &SVector<f64, N>,
+) -> Report {
+    let w = SVector::<f64, N>::from_fn(|i, _| 1.0 + i as f64 / N as f64);
+    let objective = |x: &SVector<f64, N>| act.forward(x).dot(&w);
+    let y = act.forward(x);
+    let dx = act.backward(x, &y, &w);
+    let mut report = Report::new();
+    for i in 0..N {
+        let numeric = central(|h| {
+            let mut xp = *x;
+            xp[i] += h;
+            objective(&xp)
+        });
+        report.record(Location::Input(i), dx[i], numeric);
+    }
+    report
+}
+
+/// Checks a loss's gradient with respect to the prediction `y` for the target `t`.
+pub fn check_loss<L: Loss<f64>, B: Buffer<f64>>(loss: &L, y: &B, t: &B) -> Report {
+    let g = loss.gradient(y, t);
+    let mut report = Report::new();
+    for i in 0..y.as_slice().len() {
+        let numeric = central(|h| {
+            let mut yp = y.clone();
+            yp.as_mut_slice()[i] += h;
+            loss.value(&yp, t)
+        });
+        report.record(Location::Input(i), g.as_slice()[i], numeric);
+    }
+    report
+}
+
+/// Checks a whole network: the gradient of `loss(net(x), target)` with respect to every parameter and every
+/// input element. `grads` is scratch space for the analytic gradients (a network of the same type; its contents
+/// are overwritten), so the check itself allocates nothing.
+pub fn check_network<N, L>(
+    net: &mut N,
+    x: &N::Input,
+    target: &N::Output,
+    loss: &L,
+    grads: &mut N,
+) -> Report
+where
+    N: Network<Scalar = f64>,
+    L: Loss<f64>,
+{
+    grads.fill(0.0);
+    let (y, cache) = net.forward_train(x);
+    let dy = loss.gradient(&y, target);
+    let dx = net.backward(&cache, &dy, grads);
+
+    let mut report = Report::new();
+    for t in 0..N::TENSORS {
+        let Some(len) = net.tensor(t).map(|t| t.data.len()) else {
+            continue;
+        };
+        for i in 0..len {
+            let numeric = central(|h| {
+                let saved = nudge(net, t, i, h);
+                let l = loss.value(&net.forward(x), target);
+                restore(net, t, i, saved);
+                l
+            });
+            if let Some(g) = grads.tensor(t) {
+                report.record(Location::Param(g.name, i), g.data[i], numeric);
+            }
+        }
+    }
+    for i in 0..x.as_slice().len() {
+        let numeric = central(|h| {
+            let mut xp = x.clone();
+            xp.as_mut_slice()[i] += h;
+            loss.value(&net.forward(&xp), target)
+        });
+        report.record(Location::Input(i), dx.as_slice()[i], numeric);
+    }
+    report
+}
+
+fn nudge<N: Parameters<f64>>(net: &mut N, t: usize, i: usize, h: f64) -> f64 {
+    net.tensor_mut(t).map_or(0.0, |p| {
+        let saved = p.data[i];
+        p.data[i] = saved + h;
+        saved
+    })
+}
+
+fn restore<N: Parameters<f64>>(net: &mut N, t: usize, i: usize, saved: f64) {
+    if let Some(p) = net.tensor_mut(t) {
+        p.data[i] = saved;
+    }
+}
+
+fn central(mut f: impl FnMut(f64) -> f64) -> f64 {
+    (f(STEP) - f(-STEP)) / (2.0 * STEP)
+}

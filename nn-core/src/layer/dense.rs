@@ -1,0 +1,182 @@
+//! Fully connected layers: `y = W x + b` and `y = W x`.
+//!
+//! Layout: `W` is an nalgebra `SMatrix<T, O, I>` (outputs x inputs, column-major storage). PyTorch's
+//! `Linear.weight` has the same logical shape `[out, in]` but row-major storage; convert at the file boundary.
+
+use crate::float::Float;
+use crate::init::Init;
+use crate::network::{Parameters, Tensor, TensorMut};
+use nalgebra::{SMatrix, SVector};
+use rand::Rng;
+
+/// A dense layer with bias: `y = W x + b`, `I` inputs, `O` outputs.
+#[derive(Clone, Copy, Debug, PartialEq, bytemuck::Zeroable)]
+#[bytemuck(crate = "bytemuck")]
+pub struct Dense<T: Float, const I: usize, const O: usize> {
+    /// Weights, `O x I`.
+    pub weight: SMatrix<T, O, I>,
+    /// Biases, one per output.
+    pub bias: SVector<T, O>,
+}
+
+/// A dense layer without bias: `y = W x`, `I` inputs, `O` outputs.
+#[derive(Clone, Copy, Debug, PartialEq, bytemuck::Zeroable)]
+#[bytemuck(crate = "bytemuck")]
+pub struct DenseNoBias<T: Float, const I: usize, const O: usize> {
+    /// Weights, `O x I`.
+    pub weight: SMatrix<T, O, I>,
+}
+
+/// dL/dW += dy x^T, in place (no temporary the size of `W` on the stack).
+#[inline]
+fn accumulate_weight_grad<T: Float, const I: usize, const O: usize>(
+    gw: &mut SMatrix<T, O, I>,
+    x: &SVector<T, I>,
+    dy: &SVector<T, O>,
+) {
+    gw.ger(T::one(), dy, x, T::one());
+}
+
+impl<T: Float, const I: usize, const O: usize> Dense<T, I, O> {
+    /// A layer built from its weights and biases.
+    pub const fn new(weight: SMatrix<T, O, I>, bias: SVector<T, O>) -> Self {
+        Self { weight, bias }
+    }
+
+    /// Forward: `W x + b`.
+    #[inline]
+    pub fn forward(&self, x: &SVector<T, I>) -> SVector<T, O> {
+        let mut y = self.bias;
+        y.gemv(T::one(), &self.weight, x, T::one());
+        y
+    }
+
+    /// Backward from the forward's input `x` and dL/dy: adds dL/dW and dL/db into `grads`, returns dL/dx.
+    #[inline]
+    pub fn backward(
+        &self,
+        x: &SVector<T, I>,
+        dy: &SVector<T, O>,
+        grads: &mut Self,
+    ) -> SVector<T, I> {
+        accumulate_weight_grad(&mut grads.weight, x, dy);
+        grads.bias += dy;
+        self.weight.tr_mul(dy)
+    }
+
+    /// Initialises the weights with `init` and zeroes the biases.
+    pub fn init<R: Rng + ?Sized>(&mut self, init: Init, rng: &mut R) {
+        init.fill(self.weight.as_mut_slice(), I, O, rng);
+        self.bias.fill(T::zero());
+    }
+}
+
+impl<T: Float, const I: usize, const O: usize> DenseNoBias<T, I, O> {
+    /// A layer built from its weights.
+    pub const fn new(weight: SMatrix<T, O, I>) -> Self {
+        Self { weight }
+    }
+
+    /// Forward: `W x`.
+    #[inline]
+    pub fn forward(&self, x: &SVector<T, I>) -> SVector<T, O> {
+        let mut y = SVector::<T, O>::zeros();
+        y.gemv(T::one(), &self.weight, x, T::zero());
+        y
+    }
+
+    /// Backward from the forward's input `x` and dL/dy: adds dL/dW into `grads`, returns dL/dx.
+    #[inline]
+    pub fn backward(
+        &self,
+        x: &SVector<T, I>,
+        dy: &SVector<T, O>,
+        grads: &mut Self,
+    ) -> SVector<T, I> {
+        accumulate_weight_grad(&mut grads.weight, x, dy);
+        self.weight.tr_mul(dy)
+    }
+
+    /// Initialises the weights with `init`.
+    pub fn init<R: Rng + ?Sized>(&mut self, init: Init, rng: &mut R) {
+        init.fill(self.weight.as_mut_slice(), I, O, rng);
+    }
+}
+
+impl<T: Float, const I: usize, const O: usize> Parameters<T> for Dense<T, I, O> {
+    const TENSORS: usize = 2;
+
+    fn tensor(&self, index: usize) -> Option<Tensor<'_, T>> {
+        match index {
+            0 => Some(Tensor::of("weight", &self.weight)),
+            1 => Some(Tensor::of("bias", &self.bias)),
+            _ => None,
+        }
+    }
+
+    fn tensor_mut(&mut self, index: usize) -> Option<TensorMut<'_, T>> {
+        match index {
+            0 => Some(TensorMut::of("weight", &mut self.weight)),
+            1 => Some(TensorMut::of("bias", &mut self.bias)),
+            _ => None,
+        }
+    }
+}
+
+impl<T: Float, const I: usize, const O: usize> Parameters<T> for DenseNoBias<T, I, O> {
+    const TENSORS: usize = 1;
+
+    fn tensor(&self, index: usize) -> Option<Tensor<'_, T>> {
+        (index == 0).then(|| Tensor::of("weight", &self.weight))
+    }
+
+    fn tensor_mut(&mut self, index: usize) -> Option<TensorMut<'_, T>> {
+        (index == 0).then(|| TensorMut::of("weight", &mut self.weight))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use nalgebra::{matrix, vector};
+
+    fn layer() -> Dense<f64, 3, 2> {
+        Dense::new(matrix![1.0, 2.0, 3.0; -1.0, 0.5, 0.25], vector![0.1, -0.2])
+    }
+
+    #[test]
+    fn forward_on_literal_weights() {
+        let y = layer().forward(&vector![1.0, 2.0, 4.0]);
+        assert_eq!(y, vector![1.0 + 4.0 + 12.0 + 0.1, -1.0 + 1.0 + 1.0 - 0.2]);
+        let nb = DenseNoBias::new(layer().weight);
+        assert_eq!(nb.forward(&vector![1.0, 2.0, 4.0]), vector![17.0, 1.0]);
+    }
+
+    #[test]
+    fn backward_on_literal_weights_accumulates() {
+        let l = layer();
+        let mut g: Dense<f64, 3, 2> = bytemuck::Zeroable::zeroed();
+        let x = vector![1.0, 2.0, 4.0];
+        let dy = vector![0.5, -1.0];
+        let dx = l.backward(&x, &dy, &mut g);
+        assert_eq!(dx, vector![0.5 + 1.0, 1.0 - 0.5, 1.5 - 0.25]);
+        assert_eq!(g.weight, matrix![0.5, 1.0, 2.0; -1.0, -2.0, -4.0]);
+        assert_eq!(g.bias, dy);
+        l.backward(&x, &dy, &mut g);
+        assert_eq!(g.weight, matrix![1.0, 2.0, 4.0; -2.0, -4.0, -8.0]);
+        assert_eq!(g.bias, dy * 2.0);
+    }
+
+    #[test]
+    fn parameters_are_named_and_shaped() {
+        let l = layer();
+        let w = l.tensor(0).unwrap();
+        assert_eq!((w.name.tensor, w.rows, w.cols), ("weight", 2, 3));
+        // Column-major: (1, 0) is the second element.
+        assert_eq!(w.data[1], -1.0);
+        assert_eq!(l.tensor(1).unwrap().data, &[0.1, -0.2]);
+        assert!(l.tensor(2).is_none());
+        assert_eq!(l.param_count(), 8);
+        assert_eq!(DenseNoBias::new(l.weight).param_count(), 6);
+    }
+}

@@ -1,0 +1,154 @@
+//! Statically shaped neural networks on nalgebra: the runtime of the [`network!`] macro.
+//!
+//! A model is declared once as a list of layers. The macro works out every layer's shape, refuses a mismatch
+//! at compile time with an error at the offending layer, and generates a struct whose parameters are
+//! nalgebra fixed-size matrices, with `forward`, a training forward and `backward`. The numerics (layers,
+//! activations, losses, optimizers, initialisation, gradient checking) live in this crate as ordinary generic
+//! Rust that the generated code calls.
+//!
+//! # Quick start
+//!
+//! ```
+//! use nn_core::prelude::*;
+//! use nn_core::rand::{SeedableRng, rngs::ChaCha8Rng};
+//!
+//! network! {
+//!     /// Learns XOR.
+//!     pub struct Xor<f64> {
+//!         input: 2,
+//!         hidden: Dense(4), Tanh,
+//!         out: Dense(1), Sigmoid,
+//!     }
+//! }
+//!
+//! let mut rng = ChaCha8Rng::seed_from_u64(3);
+//! let mut net = Xor::boxed_init(&mut rng);
+//! let mut grads = Xor::boxed_zeroed();
+//! let mut sgd = Sgd::new(0.5);
+//! let data = [([0.0, 0.0], 0.0), ([0.0, 1.0], 1.0), ([1.0, 0.0], 1.0), ([1.0, 1.0], 0.0)];
+//! for _ in 0..2000 {
+//!     grads.fill(0.0);
+//!     for (x, t) in &data {
+//!         net.backprop(&Vector::from(*x), &Vector::from([*t]), &HalfSquaredError, &mut grads);
+//!     }
+//!     sgd.step(&mut *net, &grads);
+//! }
+//! for (x, t) in &data {
+//!     let y = net.forward(&Vector::from(*x))[0];
+//!     assert_eq!(y > 0.5, *t > 0.5);
+//! }
+//! ```
+//!
+//! # Crate features
+//!
+//! - `std` (default): implies `alloc`; elementary functions from the standard library.
+//! - `alloc`: heap construction ([`Boxed::boxed_zeroed`], [`Boxed::boxed_init`]) that keeps large models off
+//!   the stack.
+//! - `libm`: elementary functions from the pure-Rust `libm` crate even with `std` (bit-identical results on
+//!   every platform). Without `std` they always come from `libm`, so inference builds with default features off.
+//!
+//! # Layout
+//!
+//! Vectors are nalgebra `SVector`s; a dense weight is an `SMatrix<T, OUT, IN>` stored column-major. Parameter
+//! names follow PyTorch (`fc1.weight`, `fc1.bias`).
+#![no_std]
+#![deny(missing_docs)]
+
+#[cfg(feature = "alloc")]
+extern crate alloc;
+#[cfg(any(feature = "std", test))]
+extern crate std;
+
+extern crate self as nn_core;
+
+pub mod activation;
+mod float;
+pub mod gradcheck;
+pub mod init;
+pub mod layer;
+pub mod loss;
+mod network;
+pub mod optim;
+
+pub use float::{Float, lit};
+pub use init::Init;
+pub use network::{Buffer, Chain, Network, Parameters, Tensor, TensorMut, TensorName};
+pub use nn_macros::network;
+
+/// The linear-algebra crate the parameters are stored in.
+pub use nalgebra;
+/// The random-number crate the initialisers draw from (seed with `rand::SeedableRng`).
+pub use rand;
+
+#[cfg(feature = "alloc")]
+pub use network::boxed_zeroed;
+
+/// Random initialisation of every parameter, layer by layer (He for ReLU-like layers, Xavier otherwise, unless
+/// the declaration says `init = ...`).
+pub trait Initialize {
+    /// Re-initialises every parameter from `rng`.
+    fn init<R: rand::Rng + ?Sized>(&mut self, rng: &mut R);
+}
+
+impl<A: Initialize, B: Initialize> Initialize for Chain<A, B> {
+    fn init<R: rand::Rng + ?Sized>(&mut self, rng: &mut R) {
+        self.first.init(rng);
+        self.second.init(rng);
+    }
+}
+
+/// Construction directly on the heap, so a network of any size (a 784-128-10 MLP is 800 kB in `f64`) never
+/// passes through the stack.
+#[cfg(feature = "alloc")]
+pub trait Boxed: Network + bytemuck::Zeroable {
+    /// All parameters zero: also the starting point for gradients and optimizer state.
+    fn boxed_zeroed() -> alloc::boxed::Box<Self> {
+        bytemuck::zeroed_box()
+    }
+
+    /// Randomly initialised parameters (see [`Initialize`]).
+    fn boxed_init<R: rand::Rng + ?Sized>(rng: &mut R) -> alloc::boxed::Box<Self>
+    where
+        Self: Initialize,
+    {
+        let mut net = Self::boxed_zeroed();
+        net.init(rng);
+        net
+    }
+}
+
+#[cfg(feature = "alloc")]
+impl<N: Network + bytemuck::Zeroable> Boxed for N {}
+
+/// Fixed-size column vector, re-exported for declarations and call sites.
+pub type Vector<T, const N: usize> = nalgebra::SVector<T, N>;
+
+/// Everything a model definition and a training loop use.
+pub mod prelude {
+    #[cfg(feature = "alloc")]
+    pub use crate::Boxed;
+    pub use crate::activation::{
+        Activation, ActivationLayer, Elu, Gelu, HardSigmoid, HardTanh, Identity, LeakyRelu, Relu,
+        Sigmoid, Softmax, Softplus, Swish, Tanh,
+    };
+    pub use crate::loss::{
+        BinaryCrossEntropyWithLogits, HalfSquaredError, Loss, MeanSquaredError, SoftmaxCrossEntropy,
+    };
+    pub use crate::optim::{Optimizer, Sgd};
+    pub use crate::{Buffer, Chain, Float, Init, Initialize, Network, Parameters, Vector, network};
+}
+
+/// Paths used by the code `network!` generates. Not part of the public API.
+#[doc(hidden)]
+pub mod __private {
+    pub use crate::activation::{
+        ActivationLayer, Elu, Gelu, HardSigmoid, HardTanh, Identity, LeakyRelu, Relu, Sigmoid,
+        Softmax, Softplus, Swish, Tanh,
+    };
+    pub use crate::layer::{Dense, DenseNoBias};
+    pub use crate::{Float, Init, Initialize, Network, Parameters, Tensor, TensorMut};
+    pub use bytemuck;
+    pub use core::option::Option::{self, None, Some};
+    pub use nalgebra::SVector;
+    pub use rand::Rng;
+}

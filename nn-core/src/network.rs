@@ -1,0 +1,403 @@
+//! The traits generated networks implement, and the parameter visitor everything generic is written against.
+
+use crate::float::Float;
+use crate::loss::Loss;
+use core::fmt;
+use nalgebra::SMatrix;
+
+/// A fixed-size value flowing through a network (an input, an output, or a gradient of either), seen as a
+/// flat slice of scalars.
+///
+/// Implemented for nalgebra's fixed-size matrices (`SVector`, `SMatrix`), whose slices are column-major.
+pub trait Buffer<T>: Clone {
+    /// A buffer of zeros.
+    fn zeros() -> Self;
+    /// The elements, column-major.
+    fn as_slice(&self) -> &[T];
+    /// The elements, column-major, mutably.
+    fn as_mut_slice(&mut self) -> &mut [T];
+}
+
+impl<T: Float, const R: usize, const C: usize> Buffer<T> for SMatrix<T, R, C> {
+    #[inline]
+    fn zeros() -> Self {
+        SMatrix::zeros()
+    }
+    #[inline]
+    fn as_slice(&self) -> &[T] {
+        self.as_slice()
+    }
+    #[inline]
+    fn as_mut_slice(&mut self) -> &mut [T] {
+        self.as_mut_slice()
+    }
+}
+
+/// The name of one parameter tensor: `layer.tensor`, with an optional leading scope for composed networks.
+///
+/// Names follow PyTorch `state_dict` keys (`fc1.weight`, `fc1.bias`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct TensorName {
+    /// The enclosing network's position in a composition (`"0"`, `"1"`), or `""` at the top level.
+    pub scope: &'static str,
+    /// The layer's name (`"fc1"`), or `""` for a bare layer.
+    pub layer: &'static str,
+    /// The tensor within the layer (`"weight"`, `"bias"`).
+    pub tensor: &'static str,
+}
+
+impl TensorName {
+    /// A tensor of a bare layer (no layer name yet).
+    pub const fn new(tensor: &'static str) -> Self {
+        Self {
+            scope: "",
+            layer: "",
+            tensor,
+        }
+    }
+
+    /// The same tensor, inside the layer called `layer`.
+    #[must_use]
+    pub const fn in_layer(self, layer: &'static str) -> Self {
+        Self { layer, ..self }
+    }
+
+    /// The same tensor, inside a composition slot called `scope`.
+    #[must_use]
+    pub const fn in_scope(self, scope: &'static str) -> Self {
+        Self { scope, ..self }
+    }
+
+    /// `true` when the dotted form of this name equals `dotted`; allocates nothing.
+    pub fn matches(&self, dotted: &str) -> bool {
+        let mut rest = dotted;
+        for part in [self.scope, self.layer] {
+            if part.is_empty() {
+                continue;
+            }
+            match rest.strip_prefix(part).and_then(|r| r.strip_prefix('.')) {
+                Some(r) => rest = r,
+                None => return false,
+            }
+        }
+        rest == self.tensor
+    }
+}
+
+impl fmt::Display for TensorName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for part in [self.scope, self.layer] {
+            if !part.is_empty() {
+                write!(f, "{part}.")?;
+            }
+        }
+        f.write_str(self.tensor)
+    }
+}
+
+/// One parameter tensor, read-only: its name, its nalgebra shape and its column-major elements.
+#[derive(Debug)]
+pub struct Tensor<'a, T> {
+    /// The tensor's name.
+    pub name: TensorName,
+    /// Rows of the nalgebra matrix (for a dense weight, the layer's outputs).
+    pub rows: usize,
+    /// Columns of the nalgebra matrix (for a dense weight, the layer's inputs; 1 for a bias).
+    pub cols: usize,
+    /// The elements, column-major: element `(r, c)` is at `c * rows + r`.
+    pub data: &'a [T],
+}
+
+/// One parameter tensor, writable; see [`Tensor`].
+#[derive(Debug)]
+pub struct TensorMut<'a, T> {
+    /// The tensor's name.
+    pub name: TensorName,
+    /// Rows of the nalgebra matrix.
+    pub rows: usize,
+    /// Columns of the nalgebra matrix.
+    pub cols: usize,
+    /// The elements, column-major.
+    pub data: &'a mut [T],
+}
+
+impl<'a, T> Tensor<'a, T> {
+    /// Wraps a matrix's storage.
+    #[inline]
+    pub fn of<const R: usize, const C: usize>(name: &'static str, m: &'a SMatrix<T, R, C>) -> Self
+    where
+        T: Float,
+    {
+        Self {
+            name: TensorName::new(name),
+            rows: R,
+            cols: C,
+            data: m.as_slice(),
+        }
+    }
+
+    /// The same tensor under the layer `layer`.
+    #[inline]
+    #[must_use]
+    pub fn in_layer(self, layer: &'static str) -> Self {
+        Self {
+            name: self.name.in_layer(layer),
+            ..self
+        }
+    }
+
+    /// The same tensor under the composition slot `scope`.
+    #[inline]
+    #[must_use]
+    pub fn in_scope(self, scope: &'static str) -> Self {
+        Self {
+            name: self.name.in_scope(scope),
+            ..self
+        }
+    }
+}
+
+impl<'a, T> TensorMut<'a, T> {
+    /// Wraps a matrix's storage.
+    #[inline]
+    pub fn of<const R: usize, const C: usize>(
+        name: &'static str,
+        m: &'a mut SMatrix<T, R, C>,
+    ) -> Self
+    where
+        T: Float,
+    {
+        Self {
+            name: TensorName::new(name),
+            rows: R,
+            cols: C,
+            data: m.as_mut_slice(),
+        }
+    }
+
+    /// The same tensor under the layer `layer`.
+    #[inline]
+    #[must_use]
+    pub fn in_layer(self, layer: &'static str) -> Self {
+        Self {
+            name: self.name.in_layer(layer),
+            ..self
+        }
+    }
+
+    /// The same tensor under the composition slot `scope`.
+    #[inline]
+    #[must_use]
+    pub fn in_scope(self, scope: &'static str) -> Self {
+        Self {
+            name: self.name.in_scope(scope),
+            ..self
+        }
+    }
+}
+
+/// Indexed access to every parameter tensor of a layer or network: the parameter visitor.
+///
+/// Tensors are numbered `0..TENSORS` in declaration order. Optimizers, weight decay, serialisation and gradient
+/// checks are written once against this trait. A network's gradients and an optimizer's per-parameter state are
+/// values of the network's own type, so the same index names the same tensor in all of them.
+pub trait Parameters<T: Float> {
+    /// How many tensors there are.
+    const TENSORS: usize;
+
+    /// Tensor `index`, or `None` past the end.
+    fn tensor(&self, index: usize) -> Option<Tensor<'_, T>>;
+
+    /// Tensor `index` mutably, or `None` past the end.
+    fn tensor_mut(&mut self, index: usize) -> Option<TensorMut<'_, T>>;
+
+    /// Total number of scalar parameters.
+    fn param_count(&self) -> usize {
+        (0..Self::TENSORS)
+            .filter_map(|i| self.tensor(i))
+            .map(|t| t.data.len())
+            .sum()
+    }
+
+    /// Calls `f` on every tensor in order.
+    fn visit(&self, mut f: impl FnMut(Tensor<'_, T>)) {
+        (0..Self::TENSORS)
+            .filter_map(|i| self.tensor(i))
+            .for_each(&mut f);
+    }
+
+    /// Calls `f` on every tensor in order, mutably.
+    fn visit_mut(&mut self, mut f: impl FnMut(TensorMut<'_, T>)) {
+        for i in 0..Self::TENSORS {
+            if let Some(t) = self.tensor_mut(i) {
+                f(t);
+            }
+        }
+    }
+
+    /// Calls `f` on each tensor of `self` with the same tensor of `other` (a gradient, an optimizer state).
+    fn zip_mut(&mut self, other: &Self, mut f: impl FnMut(TensorName, &mut [T], &[T])) {
+        for i in 0..Self::TENSORS {
+            if let (Some(a), Some(b)) = (self.tensor_mut(i), other.tensor(i)) {
+                f(a.name, a.data, b.data);
+            }
+        }
+    }
+
+    /// Sets every parameter to `value` (zeroing gradients before a new accumulation).
+    fn fill(&mut self, value: T) {
+        self.visit_mut(|t| t.data.fill(value));
+    }
+
+    /// The tensor whose dotted name is `name` (`"fc1.weight"`).
+    fn tensor_named(&self, name: &str) -> Option<Tensor<'_, T>> {
+        (0..Self::TENSORS)
+            .filter_map(|i| self.tensor(i))
+            .find(|t| t.name.matches(name))
+    }
+}
+
+/// A network with statically known input and output shapes, a training forward that keeps what backprop needs,
+/// and a backward pass.
+///
+/// Generated by `network!`; written by hand only for composition ([`Chain`]). The gradients of a network are a
+/// value of the network's own type (same tensors, same names), so they are stored, zeroed, visited and
+/// optimised like the parameters themselves.
+pub trait Network: Parameters<Self::Scalar> + Sized {
+    /// `f32` or `f64`.
+    type Scalar: Float;
+    /// What `forward` takes.
+    type Input: Buffer<Self::Scalar>;
+    /// What `forward` returns.
+    type Output: Buffer<Self::Scalar>;
+    /// What the training forward keeps for `backward` (every layer's input and output).
+    type Cache;
+
+    /// Inference: maps an input to an output. Allocates nothing.
+    fn forward(&self, x: &Self::Input) -> Self::Output;
+
+    /// Training forward: the output and the cache that [`Network::backward`] needs.
+    fn forward_train(&self, x: &Self::Input) -> (Self::Output, Self::Cache);
+
+    /// Backward pass: given the cache of a training forward and `dy` = dL/dy, **adds** dL/dθ for every
+    /// parameter into `grads` and returns dL/dx.
+    ///
+    /// Gradients accumulate, so a mini-batch is one `grads.fill(0)` followed by one `backward` per sample;
+    /// large gradients are updated in place and never copied through the stack.
+    fn backward(&self, cache: &Self::Cache, dy: &Self::Output, grads: &mut Self) -> Self::Input;
+
+    /// One sample of backpropagation: training forward, loss, backward. Adds the sample's parameter gradients
+    /// into `grads` and returns the loss.
+    fn backprop<L: Loss<Self::Scalar>>(
+        &self,
+        x: &Self::Input,
+        target: &Self::Output,
+        loss: &L,
+        grads: &mut Self,
+    ) -> Self::Scalar {
+        let (y, cache) = self.forward_train(x);
+        let (value, dy) = loss.value_and_gradient(&y, target);
+        self.backward(&cache, &dy, grads);
+        value
+    }
+}
+
+/// Two networks run one after the other, the first's output feeding the second's input.
+///
+/// The seam is checked by the compiler: `Chain<A, B>` is a [`Network`] only when `B::Input` is `A::Output`
+/// and both compute in the same scalar. Parameter names are scoped `0.` and `1.`, like PyTorch's
+/// `nn.Sequential(a, b)`.
+#[derive(Clone, Debug, PartialEq, bytemuck::Zeroable)]
+#[bytemuck(crate = "bytemuck")]
+pub struct Chain<A, B> {
+    /// The network that runs first.
+    pub first: A,
+    /// The network that runs second.
+    pub second: B,
+}
+
+impl<A, B> Chain<A, B> {
+    /// Composes `first` then `second`.
+    pub const fn new(first: A, second: B) -> Self {
+        Self { first, second }
+    }
+}
+
+impl<T: Float, A: Parameters<T>, B: Parameters<T>> Parameters<T> for Chain<A, B> {
+    const TENSORS: usize = A::TENSORS + B::TENSORS;
+
+    fn tensor(&self, index: usize) -> Option<Tensor<'_, T>> {
+        if index < A::TENSORS {
+            self.first.tensor(index).map(|t| t.in_scope("0"))
+        } else {
+            self.second
+                .tensor(index - A::TENSORS)
+                .map(|t| t.in_scope("1"))
+        }
+    }
+
+    fn tensor_mut(&mut self, index: usize) -> Option<TensorMut<'_, T>> {
+        if index < A::TENSORS {
+            self.first.tensor_mut(index).map(|t| t.in_scope("0"))
+        } else {
+            self.second
+                .tensor_mut(index - A::TENSORS)
+                .map(|t| t.in_scope("1"))
+        }
+    }
+}
+
+impl<A, B> Network for Chain<A, B>
+where
+    A: Network,
+    B: Network<Scalar = A::Scalar, Input = A::Output>,
+{
+    type Scalar = A::Scalar;
+    type Input = A::Input;
+    type Output = B::Output;
+    type Cache = (A::Cache, B::Cache);
+
+    #[inline]
+    fn forward(&self, x: &Self::Input) -> Self::Output {
+        self.second.forward(&self.first.forward(x))
+    }
+
+    #[inline]
+    fn forward_train(&self, x: &Self::Input) -> (Self::Output, Self::Cache) {
+        let (h, ca) = self.first.forward_train(x);
+        let (y, cb) = self.second.forward_train(&h);
+        (y, (ca, cb))
+    }
+
+    #[inline]
+    fn backward(&self, cache: &Self::Cache, dy: &Self::Output, grads: &mut Self) -> Self::Input {
+        let dh = self.second.backward(&cache.1, dy, &mut grads.second);
+        self.first.backward(&cache.0, &dh, &mut grads.first)
+    }
+}
+
+/// A zero-initialised value built directly on the heap, never on the stack: how large networks, their
+/// gradients and optimizer states are created.
+#[cfg(feature = "alloc")]
+pub fn boxed_zeroed<N: bytemuck::Zeroable>() -> alloc::boxed::Box<N> {
+    bytemuck::zeroed_box()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_print_and_match_in_dotted_form() {
+        let n = TensorName::new("weight").in_layer("fc1");
+        assert_eq!(alloc::format!("{n}"), "fc1.weight");
+        assert!(n.matches("fc1.weight"));
+        assert!(!n.matches("fc1.bias"));
+        assert!(!n.matches("fc1"));
+        let s = n.in_scope("0");
+        assert_eq!(alloc::format!("{s}"), "0.fc1.weight");
+        assert!(s.matches("0.fc1.weight"));
+        assert!(!s.matches("fc1.weight"));
+        assert_eq!(alloc::format!("{}", TensorName::new("bias")), "bias");
+    }
+}
