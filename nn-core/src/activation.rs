@@ -57,19 +57,7 @@ macro_rules! elementwise_layer {
     )*};
 }
 
-elementwise_layer!(
-    Sigmoid,
-    Tanh,
-    Relu,
-    LeakyRelu<T>,
-    Elu<T>,
-    Softplus,
-    Swish,
-    Gelu,
-    HardSigmoid,
-    HardTanh,
-    Identity
-);
+elementwise_layer!(Sigmoid, Tanh, Relu, LeakyRelu<T>, Elu<T>, Softplus, Swish, Gelu, HardSigmoid, HardTanh, Identity);
 
 /// Logistic sigmoid `1 / (1 + e^-x)`, evaluated without overflow for either sign.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
@@ -161,11 +149,7 @@ impl<T: Float> Default for Elu<T> {
 impl<T: Float> Activation<T> for Elu<T> {
     #[inline]
     fn f(&self, x: T) -> T {
-        if x > T::zero() {
-            x
-        } else {
-            self.0 * x.exp_m1()
-        }
+        if x > T::zero() { x } else { self.0 * x.exp_m1() }
     }
     #[inline]
     fn df(&self, x: T, y: T) -> T {
@@ -235,11 +219,7 @@ impl<T: Float> Activation<T> for HardSigmoid {
     }
     #[inline]
     fn df(&self, x: T, _y: T) -> T {
-        if x > lit(-2.0) && x < lit(2.0) {
-            lit(0.25)
-        } else {
-            T::zero()
-        }
+        if x > lit(-2.0) && x < lit(2.0) { lit(0.25) } else { T::zero() }
     }
 }
 
@@ -254,11 +234,7 @@ impl<T: Float> Activation<T> for HardTanh {
     }
     #[inline]
     fn df(&self, x: T, _y: T) -> T {
-        if x > -T::one() && x < T::one() {
-            T::one()
-        } else {
-            T::zero()
-        }
+        if x > -T::one() && x < T::one() { T::one() } else { T::zero() }
     }
 }
 

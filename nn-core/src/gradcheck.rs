@@ -43,11 +43,7 @@ pub struct Report {
 
 impl Report {
     fn new() -> Self {
-        Self {
-            max_relative_error: 0.0,
-            worst: None,
-            checked: 0,
-        }
+        Self { max_relative_error: 0.0, worst: None, checked: 0 }
     }
 
     fn record(&mut self, at: Location, analytic: f64, numeric: f64) {
@@ -62,10 +58,7 @@ impl Report {
 
 /// Checks an activation layer's backward pass at the points `x`, against the scalar objective
 /// `sum_i w_i y_i` with fixed weights `w_i = 1 + i/N` (so every output's gradient differs).
-pub fn check_activation<A: ActivationLayer<f64>, const N: usize>(
-    act: &A,
-    x: &SVector<f64, N>,
-) -> Report {
+pub fn check_activation<A: ActivationLayer<f64>, const N: usize>(act: &A, x: &SVector<f64, N>) -> Report {
     let w = SVector::<f64, N>::from_fn(|i, _| 1.0 + i as f64 / N as f64);
     let objective = |x: &SVector<f64, N>| act.forward(x).dot(&w);
     let y = act.forward(x);
@@ -100,13 +93,7 @@ pub fn check_loss<L: Loss<f64>, B: Buffer<f64>>(loss: &L, y: &B, t: &B) -> Repor
 /// Checks a whole network: the gradient of `loss(net(x), target)` with respect to every parameter and every
 /// input element. `grads` is scratch space for the analytic gradients (a network of the same type; its contents
 /// are overwritten), so the check itself allocates nothing.
-pub fn check_network<N, L>(
-    net: &mut N,
-    x: &N::Input,
-    target: &N::Output,
-    loss: &L,
-    grads: &mut N,
-) -> Report
+pub fn check_network<N, L>(net: &mut N, x: &N::Input, target: &N::Output, loss: &L, grads: &mut N) -> Report
 where
     N: Network<Scalar = f64>,
     L: Loss<f64>,

@@ -25,13 +25,7 @@ impl Init {
     ///
     /// Samples are drawn in `f64` and rounded, so an `f32` and an `f64` network from the same seed start from
     /// the same weights up to rounding.
-    pub fn fill<T: Float, R: Rng + ?Sized>(
-        self,
-        data: &mut [T],
-        fan_in: usize,
-        fan_out: usize,
-        rng: &mut R,
-    ) {
+    pub fn fill<T: Float, R: Rng + ?Sized>(self, data: &mut [T], fan_in: usize, fan_out: usize, rng: &mut R) {
         let fan_in = fan_in.max(1) as f64;
         let fan_out = fan_out.max(1) as f64;
         match self {
@@ -77,10 +71,7 @@ mod tests {
         assert!(w.iter().any(|v| v.abs() > 0.9 * a));
         Init::HeNormal.fill(&mut w, 50, 10, &mut rng);
         let var = w.iter().map(|v| v * v).sum::<f64>() / w.len() as f64;
-        assert!(
-            (var - 2.0 / 50.0).abs() < 0.1 * 2.0 / 50.0,
-            "variance {var}"
-        );
+        assert!((var - 2.0 / 50.0).abs() < 0.1 * 2.0 / 50.0, "variance {var}");
         Init::Zeros.fill(&mut w, 50, 10, &mut rng);
         assert!(w.iter().all(|&v| v == 0.0));
     }

@@ -128,8 +128,8 @@ pub mod prelude {
     #[cfg(feature = "alloc")]
     pub use crate::Boxed;
     pub use crate::activation::{
-        Activation, ActivationLayer, Elu, Gelu, HardSigmoid, HardTanh, Identity, LeakyRelu, Relu,
-        Sigmoid, Softmax, Softplus, Swish, Tanh,
+        Activation, ActivationLayer, Elu, Gelu, HardSigmoid, HardTanh, Identity, LeakyRelu, Relu, Sigmoid, Softmax,
+        Softplus, Swish, Tanh,
     };
     pub use crate::loss::{
         BinaryCrossEntropyWithLogits, HalfSquaredError, Loss, MeanSquaredError, SoftmaxCrossEntropy,
@@ -142,8 +142,8 @@ pub mod prelude {
 #[doc(hidden)]
 pub mod __private {
     pub use crate::activation::{
-        ActivationLayer, Elu, Gelu, HardSigmoid, HardTanh, Identity, LeakyRelu, Relu, Sigmoid,
-        Softmax, Softplus, Swish, Tanh,
+        ActivationLayer, Elu, Gelu, HardSigmoid, HardTanh, Identity, LeakyRelu, Relu, Sigmoid, Softmax, Softplus,
+        Swish, Tanh,
     };
     pub use crate::layer::{Dense, DenseNoBias};
     pub use crate::{Float, Init, Initialize, Network, Parameters, Tensor, TensorMut};

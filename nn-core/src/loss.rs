@@ -28,10 +28,7 @@ pub struct HalfSquaredError;
 impl<T: Float> Loss<T> for HalfSquaredError {
     fn value<B: Buffer<T>>(&self, y: &B, target: &B) -> T {
         let half = lit::<T>(0.5);
-        y.as_slice()
-            .iter()
-            .zip(target.as_slice())
-            .fold(T::zero(), |acc, (&y, &t)| acc + half * (t - y) * (t - y))
+        y.as_slice().iter().zip(target.as_slice()).fold(T::zero(), |acc, (&y, &t)| acc + half * (t - y) * (t - y))
     }
 
     fn gradient<B: Buffer<T>>(&self, y: &B, target: &B) -> B {
@@ -54,11 +51,7 @@ impl<T: Float> Loss<T> for MeanSquaredError {
         if n == 0 {
             return T::zero();
         }
-        let sum = y
-            .as_slice()
-            .iter()
-            .zip(target.as_slice())
-            .fold(T::zero(), |acc, (&y, &t)| acc + (y - t) * (y - t));
+        let sum = y.as_slice().iter().zip(target.as_slice()).fold(T::zero(), |acc, (&y, &t)| acc + (y - t) * (y - t));
         sum / lit(n as f64)
     }
 
@@ -93,10 +86,7 @@ pub fn log_sum_exp<T: Float>(z: &[T]) -> T {
 impl<T: Float> Loss<T> for SoftmaxCrossEntropy {
     fn value<B: Buffer<T>>(&self, y: &B, target: &B) -> T {
         let lse = log_sum_exp(y.as_slice());
-        y.as_slice()
-            .iter()
-            .zip(target.as_slice())
-            .fold(T::zero(), |acc, (&z, &t)| acc + t * (lse - z))
+        y.as_slice().iter().zip(target.as_slice()).fold(T::zero(), |acc, (&z, &t)| acc + t * (lse - z))
     }
 
     fn gradient<B: Buffer<T>>(&self, y: &B, target: &B) -> B {
@@ -127,9 +117,7 @@ impl<T: Float> Loss<T> for BinaryCrossEntropyWithLogits {
             .as_slice()
             .iter()
             .zip(target.as_slice())
-            .fold(T::zero(), |acc, (&z, &t)| {
-                acc + z.max(T::zero()) - z * t + (-z.abs()).exp().ln_1p()
-            });
+            .fold(T::zero(), |acc, (&z, &t)| acc + z.max(T::zero()) - z * t + (-z.abs()).exp().ln_1p());
         sum / lit(n as f64)
     }
 

@@ -49,11 +49,7 @@ pub struct TensorName {
 impl TensorName {
     /// A tensor of a bare layer (no layer name yet).
     pub const fn new(tensor: &'static str) -> Self {
-        Self {
-            scope: "",
-            layer: "",
-            tensor,
-        }
+        Self { scope: "", layer: "", tensor }
     }
 
     /// The same tensor, inside the layer called `layer`.
@@ -128,71 +124,46 @@ impl<'a, T> Tensor<'a, T> {
     where
         T: Float,
     {
-        Self {
-            name: TensorName::new(name),
-            rows: R,
-            cols: C,
-            data: m.as_slice(),
-        }
+        Self { name: TensorName::new(name), rows: R, cols: C, data: m.as_slice() }
     }
 
     /// The same tensor under the layer `layer`.
     #[inline]
     #[must_use]
     pub fn in_layer(self, layer: &'static str) -> Self {
-        Self {
-            name: self.name.in_layer(layer),
-            ..self
-        }
+        Self { name: self.name.in_layer(layer), ..self }
     }
 
     /// The same tensor under the composition slot `scope`.
     #[inline]
     #[must_use]
     pub fn in_scope(self, scope: &'static str) -> Self {
-        Self {
-            name: self.name.in_scope(scope),
-            ..self
-        }
+        Self { name: self.name.in_scope(scope), ..self }
     }
 }
 
 impl<'a, T> TensorMut<'a, T> {
     /// Wraps a matrix's storage.
     #[inline]
-    pub fn of<const R: usize, const C: usize>(
-        name: &'static str,
-        m: &'a mut SMatrix<T, R, C>,
-    ) -> Self
+    pub fn of<const R: usize, const C: usize>(name: &'static str, m: &'a mut SMatrix<T, R, C>) -> Self
     where
         T: Float,
     {
-        Self {
-            name: TensorName::new(name),
-            rows: R,
-            cols: C,
-            data: m.as_mut_slice(),
-        }
+        Self { name: TensorName::new(name), rows: R, cols: C, data: m.as_mut_slice() }
     }
 
     /// The same tensor under the layer `layer`.
     #[inline]
     #[must_use]
     pub fn in_layer(self, layer: &'static str) -> Self {
-        Self {
-            name: self.name.in_layer(layer),
-            ..self
-        }
+        Self { name: self.name.in_layer(layer), ..self }
     }
 
     /// The same tensor under the composition slot `scope`.
     #[inline]
     #[must_use]
     pub fn in_scope(self, scope: &'static str) -> Self {
-        Self {
-            name: self.name.in_scope(scope),
-            ..self
-        }
+        Self { name: self.name.in_scope(scope), ..self }
     }
 }
 
@@ -213,17 +184,12 @@ pub trait Parameters<T: Float> {
 
     /// Total number of scalar parameters.
     fn param_count(&self) -> usize {
-        (0..Self::TENSORS)
-            .filter_map(|i| self.tensor(i))
-            .map(|t| t.data.len())
-            .sum()
+        (0..Self::TENSORS).filter_map(|i| self.tensor(i)).map(|t| t.data.len()).sum()
     }
 
     /// Calls `f` on every tensor in order.
     fn visit(&self, mut f: impl FnMut(Tensor<'_, T>)) {
-        (0..Self::TENSORS)
-            .filter_map(|i| self.tensor(i))
-            .for_each(&mut f);
+        (0..Self::TENSORS).filter_map(|i| self.tensor(i)).for_each(&mut f);
     }
 
     /// Calls `f` on every tensor in order, mutably.
@@ -251,9 +217,7 @@ pub trait Parameters<T: Float> {
 
     /// The tensor whose dotted name is `name` (`"fc1.weight"`).
     fn tensor_named(&self, name: &str) -> Option<Tensor<'_, T>> {
-        (0..Self::TENSORS)
-            .filter_map(|i| self.tensor(i))
-            .find(|t| t.name.matches(name))
+        (0..Self::TENSORS).filter_map(|i| self.tensor(i)).find(|t| t.name.matches(name))
     }
 }
 
@@ -330,9 +294,7 @@ impl<T: Float, A: Parameters<T>, B: Parameters<T>> Parameters<T> for Chain<A, B>
         if index < A::TENSORS {
             self.first.tensor(index).map(|t| t.in_scope("0"))
         } else {
-            self.second
-                .tensor(index - A::TENSORS)
-                .map(|t| t.in_scope("1"))
+            self.second.tensor(index - A::TENSORS).map(|t| t.in_scope("1"))
         }
     }
 
@@ -340,9 +302,7 @@ impl<T: Float, A: Parameters<T>, B: Parameters<T>> Parameters<T> for Chain<A, B>
         if index < A::TENSORS {
             self.first.tensor_mut(index).map(|t| t.in_scope("0"))
         } else {
-            self.second
-                .tensor_mut(index - A::TENSORS)
-                .map(|t| t.in_scope("1"))
+            self.second.tensor_mut(index - A::TENSORS).map(|t| t.in_scope("1"))
         }
     }
 }

@@ -53,12 +53,7 @@ impl<T: Float, const I: usize, const O: usize> Dense<T, I, O> {
 
     /// Backward from the forward's input `x` and dL/dy: adds dL/dW and dL/db into `grads`, returns dL/dx.
     #[inline]
-    pub fn backward(
-        &self,
-        x: &SVector<T, I>,
-        dy: &SVector<T, O>,
-        grads: &mut Self,
-    ) -> SVector<T, I> {
+    pub fn backward(&self, x: &SVector<T, I>, dy: &SVector<T, O>, grads: &mut Self) -> SVector<T, I> {
         accumulate_weight_grad(&mut grads.weight, x, dy);
         grads.bias += dy;
         self.weight.tr_mul(dy)
@@ -87,12 +82,7 @@ impl<T: Float, const I: usize, const O: usize> DenseNoBias<T, I, O> {
 
     /// Backward from the forward's input `x` and dL/dy: adds dL/dW into `grads`, returns dL/dx.
     #[inline]
-    pub fn backward(
-        &self,
-        x: &SVector<T, I>,
-        dy: &SVector<T, O>,
-        grads: &mut Self,
-    ) -> SVector<T, I> {
+    pub fn backward(&self, x: &SVector<T, I>, dy: &SVector<T, O>, grads: &mut Self) -> SVector<T, I> {
         accumulate_weight_grad(&mut grads.weight, x, dy);
         self.weight.tr_mul(dy)
     }
