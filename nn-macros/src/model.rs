@@ -1,0 +1,572 @@
+//! The validated model: every layer with its resolved input and output size and its span. Every shape rule of
+//! the macro lives here; each error is attached to the token it is about, and all errors are collected.
+
+use crate::errors::{Errors, did_you_mean};
+use crate::parse::{Entry, NetworkDef};
+use proc_macro2::{Span, TokenStream};
+use quote::{ToTokens, quote};
+use syn::spanned::Spanned;
+use syn::{Attribute, Expr, ExprLit, Ident, Lit, Type, UnOp, Visibility};
+
+/// The scalar type a network computes in.
+#[derive(Clone, Copy)]
+pub enum Scalar {
+    F32,
+    F64,
+}
+
+/// A size: a literal the macro can check, or a `const` expression the compiler checks through emitted
+/// `const` assertions.
+#[derive(Clone)]
+pub enum Dim {
+    Lit(usize),
+    Const(Expr),
+}
+
+impl Dim {
+    /// The size in type position (`4` or `{ HIDDEN }`).
+    pub fn tokens(&self) -> TokenStream {
+        match self {
+            Dim::Lit(n) => proc_macro2::Literal::usize_unsuffixed(*n).into_token_stream(),
+            Dim::Const(e) => quote!({ #e }),
+        }
+    }
+
+    /// The size as a user wrote it, for messages.
+    pub fn display(&self) -> String {
+        match self {
+            Dim::Lit(n) => n.to_string(),
+            Dim::Const(e) => e.to_token_stream().to_string(),
+        }
+    }
+}
+
+/// How a dense layer's weights start.
+#[derive(Clone, Copy)]
+pub enum InitKind {
+    XavierUniform,
+    XavierNormal,
+    HeUniform,
+    HeNormal,
+    Zeros,
+}
+
+const INIT_NAMES: &[(&str, InitKind)] = &[
+    ("xavier_uniform", InitKind::XavierUniform),
+    ("xavier_normal", InitKind::XavierNormal),
+    ("he_uniform", InitKind::HeUniform),
+    ("he_normal", InitKind::HeNormal),
+    ("zeros", InitKind::Zeros),
+];
+
+/// An activation and its optional parameter (as an expression of the scalar type).
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum ActKind {
+    Sigmoid,
+    Tanh,
+    Relu,
+    LeakyRelu,
+    Elu,
+    Softplus,
+    Swish,
+    Gelu,
+    HardSigmoid,
+    HardTanh,
+    Identity,
+    Softmax,
+}
+
+const ACTIVATIONS: &[(&str, ActKind)] = &[
+    ("Sigmoid", ActKind::Sigmoid),
+    ("Tanh", ActKind::Tanh),
+    ("Relu", ActKind::Relu),
+    ("LeakyRelu", ActKind::LeakyRelu),
+    ("Elu", ActKind::Elu),
+    ("Softplus", ActKind::Softplus),
+    ("Swish", ActKind::Swish),
+    ("Gelu", ActKind::Gelu),
+    ("HardSigmoid", ActKind::HardSigmoid),
+    ("HardTanh", ActKind::HardTanh),
+    ("Identity", ActKind::Identity),
+    ("Softmax", ActKind::Softmax),
+];
+
+impl ActKind {
+    pub fn name(self) -> &'static str {
+        ACTIVATIONS.iter().find(|(_, k)| *k == self).map_or("?", |(n, _)| n)
+    }
+
+    /// The parameter an activation takes, with its meaning and default, if any.
+    fn parameter(self) -> Option<(&'static str, f64)> {
+        match self {
+            ActKind::LeakyRelu => Some(("the negative slope", 0.01)),
+            ActKind::Elu => Some(("alpha", 1.0)),
+            _ => None,
+        }
+    }
+
+    /// Layers after which He initialisation suits better than Xavier.
+    fn relu_like(self) -> bool {
+        matches!(self, ActKind::Relu | ActKind::LeakyRelu | ActKind::Elu | ActKind::Gelu | ActKind::Swish)
+    }
+}
+
+/// Every layer kind the macro knows, for suggestions.
+fn layer_names() -> Vec<&'static str> {
+    let mut v = vec!["Dense"];
+    v.extend(ACTIVATIONS.iter().map(|(n, _)| *n));
+    v
+}
+
+/// A layer's kind.
+pub enum Kind {
+    Dense { bias: bool, init: Option<InitKind> },
+    Activation { kind: ActKind, param: Option<TokenStream> },
+}
+
+/// A validated layer.
+pub struct Layer {
+    /// The field name (given, or the default `fcN`).
+    pub name: Ident,
+    /// The whole entry, for spans of generated code.
+    pub span: Span,
+    /// Whether the declaration names this layer (otherwise the name is a default).
+    pub named: bool,
+    pub kind: Kind,
+    pub inputs: Dim,
+    pub outputs: Dim,
+    /// The initialisation to use (resolved from the option or the next activation).
+    pub init: InitKind,
+}
+
+/// A check the compiler must make because a size is a `const` expression.
+pub struct ConstCheck {
+    pub condition: TokenStream,
+    pub message: String,
+    pub span: Span,
+}
+
+/// The validated network.
+pub struct Model {
+    pub attrs: Vec<Attribute>,
+    pub vis: Visibility,
+    pub name: Ident,
+    pub scalar: Scalar,
+    pub input: Dim,
+    pub layers: Vec<Layer>,
+    pub checks: Vec<ConstCheck>,
+}
+
+/// A parsed call `Kind(positional..., key = value...)` or bare `Kind`.
+struct Call<'a> {
+    head: &'a Ident,
+    positional: Vec<&'a Expr>,
+    options: Vec<(&'a Ident, &'a Expr)>,
+}
+
+fn as_call<'a>(e: &'a Expr, errors: &mut Errors) -> Option<Call<'a>> {
+    let (func, args) = match e {
+        Expr::Path(p) => (p, None),
+        Expr::Call(c) => match &*c.func {
+            Expr::Path(p) => (p, Some(&c.args)),
+            other => {
+                errors.at(other, format!("expected a layer such as `Dense(64)` or `Relu`, found `{}`", tokens(other)));
+                return None;
+            }
+        },
+        other => {
+            errors.at(other, format!("expected a layer such as `Dense(64)` or `Relu`, found `{}`", tokens(other)));
+            return None;
+        }
+    };
+    let Some(head) = func.path.get_ident() else {
+        errors.at(func, format!("expected a layer name such as `Dense` or `Relu`, found the path `{}`", tokens(func)));
+        return None;
+    };
+    let mut call = Call { head, positional: Vec::new(), options: Vec::new() };
+    for arg in args.into_iter().flatten() {
+        match arg {
+            Expr::Assign(a) => match &*a.left {
+                Expr::Path(p) if p.path.get_ident().is_some() => {
+                    call.options.push((p.path.get_ident().expect("checked"), &a.right));
+                }
+                other => errors.at(other, format!("expected an option name, found `{}`", tokens(other))),
+            },
+            other => call.positional.push(other),
+        }
+    }
+    Some(call)
+}
+
+fn tokens(t: impl ToTokens) -> String {
+    t.to_token_stream().to_string()
+}
+
+/// Reads a size: a positive integer literal or a `const` expression.
+fn size(e: &Expr, what: &str, errors: &mut Errors) -> Option<Dim> {
+    match e {
+        Expr::Lit(ExprLit { lit: Lit::Int(i), .. }) => match i.base10_parse::<usize>() {
+            Ok(0) => {
+                errors.at(e, format!("{what} is zero: a size must be at least 1"));
+                None
+            }
+            Ok(n) => Some(Dim::Lit(n)),
+            Err(_) => {
+                errors.at(e, format!("{what} `{i}` is not a valid size"));
+                None
+            }
+        },
+        Expr::Path(_) | Expr::Block(_) | Expr::Paren(_) | Expr::Binary(_) | Expr::Call(_) | Expr::MethodCall(_) => {
+            Some(Dim::Const(e.clone()))
+        }
+        other => {
+            errors.at(
+                other,
+                format!(
+                    "expected {what} (a positive integer literal or a `const` item), found `{}`",
+                    tokens(other)
+                ),
+            );
+            None
+        }
+    }
+}
+
+/// Reads a numeric activation parameter: a (possibly negated) literal, or a `const` path of the scalar type.
+fn number(e: &Expr, errors: &mut Errors, what: &str) -> Option<TokenStream> {
+    let lit_value = |lit: &Lit| match lit {
+        Lit::Float(f) => f.base10_parse::<f64>().ok(),
+        Lit::Int(i) => i.base10_parse::<f64>().ok(),
+        _ => None,
+    };
+    let value = match e {
+        Expr::Lit(l) => lit_value(&l.lit),
+        Expr::Unary(u) if matches!(u.op, UnOp::Neg(_)) => match &*u.expr {
+            Expr::Lit(l) => lit_value(&l.lit).map(|v| -v),
+            _ => None,
+        },
+        Expr::Path(_) => return Some(e.to_token_stream()),
+        _ => None,
+    };
+    match value {
+        Some(v) if v.is_finite() => Some(proc_macro2::Literal::f64_unsuffixed(v).into_token_stream()),
+        _ => {
+            errors.at(e, format!("expected a number for {what}, found `{}`", tokens(e)));
+            None
+        }
+    }
+}
+
+fn bool_option(name: &Ident, value: &Expr, errors: &mut Errors) -> Option<bool> {
+    match value {
+        Expr::Lit(ExprLit { lit: Lit::Bool(b), .. }) => Some(b.value),
+        other => {
+            errors.at(other, format!("option `{name}` expects `true` or `false`, found `{}`", tokens(other)));
+            None
+        }
+    }
+}
+
+fn init_option(value: &Expr, errors: &mut Errors) -> Option<InitKind> {
+    let names: Vec<&str> = INIT_NAMES.iter().map(|(n, _)| *n).collect();
+    let expected = names.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ");
+    let word = match value {
+        Expr::Path(p) => p.path.get_ident().map(ToString::to_string),
+        _ => None,
+    };
+    match word.as_deref().and_then(|w| INIT_NAMES.iter().find(|(n, _)| *n == w)) {
+        Some((_, k)) => Some(*k),
+        None => {
+            let found = tokens(value);
+            errors.at(
+                value,
+                format!("unknown initialisation `{found}`{}; expected one of {expected}", did_you_mean(&found, &names)),
+            );
+            None
+        }
+    }
+}
+
+impl Model {
+    pub fn from_def(def: &NetworkDef) -> Result<Self, syn::Error> {
+        let mut errors = Errors::default();
+        let scalar = scalar(def.scalar.as_ref(), &mut errors);
+        let mut entries = def.entries.iter();
+
+        // The input shape comes first.
+        let first = entries.next();
+        let input = match first {
+            Some(Entry { name: Some(n), value }) if n == "input" => input_size(value, &mut errors),
+            Some(other) => {
+                errors.at(
+                    entry_tokens(other),
+                    "missing input shape: the first entry must be `input: N` (the number of inputs)",
+                );
+                None
+            }
+            None => {
+                errors.at(&def.name, format!("`{}` declares nothing: expected `input: N` and then layers", def.name));
+                None
+            }
+        };
+        if first.is_some() && def.entries.len() == 1 && input.is_some() {
+            errors.at(&def.name, format!("`{}` has no layers: add at least one after `input`", def.name));
+        }
+        // When the first entry is not the input, still validate it as a layer.
+        let layer_entries: Vec<&Entry> = match first {
+            Some(Entry { name: Some(n), .. }) if n == "input" => entries.collect(),
+            Some(f) => std::iter::once(f).chain(entries).collect(),
+            None => Vec::new(),
+        };
+
+        let mut checks = Vec::new();
+        let mut layers: Vec<Layer> = Vec::new();
+        let mut current = input.clone();
+        let mut dense_count = 0usize;
+        for entry in layer_entries.iter().copied() {
+            if let Some(n) = &entry.name
+                && n == "input"
+            {
+                errors.at(n, "`input` is declared once, as the first entry");
+                continue;
+            }
+            let Some(call) = as_call(&entry.value, &mut errors) else { continue };
+            let span = entry_tokens(entry).into_iter().map(|t| t.span()).reduce(|a, b| a.join(b).unwrap_or(a));
+            let span = span.unwrap_or_else(Span::call_site);
+            let prev_name = layers.last().map_or_else(|| "input".to_string(), |l| l.name.to_string());
+
+            if call.head == "Dense" {
+                dense_count += 1;
+                let name = entry.name.clone().unwrap_or_else(|| Ident::new(&format!("fc{dense_count}"), span));
+                let named = entry.name.is_some();
+                let Some(layer) = dense(&call, name, named, span, current.as_ref(), &prev_name, &mut errors, &mut checks)
+                else {
+                    current = None;
+                    continue;
+                };
+                current = Some(layer.outputs.clone());
+                layers.push(layer);
+            } else if let Some((_, kind)) = ACTIVATIONS.iter().find(|(n, _)| call.head == n) {
+                let param = activation_param(*kind, &call, &mut errors);
+                let name = entry
+                    .name
+                    .clone()
+                    .unwrap_or_else(|| Ident::new(&format!("{}{}", kind.name().to_lowercase(), layers.len()), span));
+                let Some(dim) = current.clone() else { continue };
+                layers.push(Layer {
+                    name,
+                    named: entry.name.is_some(),
+                    span,
+                    kind: Kind::Activation { kind: *kind, param },
+                    inputs: dim.clone(),
+                    outputs: dim,
+                    init: InitKind::Zeros,
+                });
+            } else {
+                let head = call.head.to_string();
+                let hint = match head.to_lowercase().as_str() {
+                    "linear" | "fc" => ", did you mean `Dense`? (or `Identity` for a linear activation)".to_string(),
+                    "silu" => ", did you mean `Swish`?".to_string(),
+                    _ => did_you_mean(&head, &layer_names()),
+                };
+                errors.at(call.head, format!("unknown layer `{head}`{hint}"));
+                current = None;
+            }
+        }
+
+        // He initialisation before ReLU-like activations, Xavier otherwise, unless the layer says.
+        for i in 0..layers.len() {
+            if let Kind::Dense { init, .. } = layers[i].kind {
+                let next_relu = layers.get(i + 1).is_some_and(|n| match n.kind {
+                    Kind::Activation { kind, .. } => kind.relu_like(),
+                    Kind::Dense { .. } => false,
+                });
+                layers[i].init = init.unwrap_or(if next_relu { InitKind::HeNormal } else { InitKind::XavierUniform });
+            }
+        }
+
+        check_duplicates(&layers, &mut errors);
+        errors.finish()?;
+        Ok(Model {
+            attrs: def.attrs.clone(),
+            vis: def.vis.clone(),
+            name: def.name.clone(),
+            scalar,
+            input: input.expect("an error was reported when the input is missing"),
+            layers,
+            checks,
+        })
+    }
+
+    /// The layers with parameters.
+    pub fn param_layers(&self) -> impl Iterator<Item = &Layer> {
+        self.layers.iter().filter(|l| matches!(l.kind, Kind::Dense { .. }))
+    }
+
+    /// The size of the network's output.
+    pub fn output(&self) -> &Dim {
+        self.layers.last().map_or(&self.input, |l| &l.outputs)
+    }
+}
+
+fn entry_tokens(e: &Entry) -> TokenStream {
+    let mut ts = e.name.to_token_stream();
+    e.value.to_tokens(&mut ts);
+    ts
+}
+
+fn scalar(ty: Option<&Type>, errors: &mut Errors) -> Scalar {
+    let Some(ty) = ty else { return Scalar::F32 };
+    match tokens(ty).as_str() {
+        "f32" => Scalar::F32,
+        "f64" => Scalar::F64,
+        other => {
+            errors.at(ty, format!("unsupported scalar type `{other}`: expected `f32` or `f64`"));
+            Scalar::F32
+        }
+    }
+}
+
+fn input_size(value: &Expr, errors: &mut Errors) -> Option<Dim> {
+    match value {
+        Expr::Array(a) if a.elems.len() == 1 => size(&a.elems[0], "the input size", errors),
+        Expr::Array(a) => {
+            errors.at(
+                a,
+                format!(
+                    "the input shape `{}` has {} dimensions; this network takes a vector: declare `input: N`",
+                    tokens(a),
+                    a.elems.len()
+                ),
+            );
+            None
+        }
+        other => size(other, "the input size", errors),
+    }
+}
+
+fn activation_param(kind: ActKind, call: &Call, errors: &mut Errors) -> Option<TokenStream> {
+    let name = kind.name();
+    for (opt, _) in &call.options {
+        errors.at(opt, format!("`{name}` has no option `{opt}`"));
+    }
+    match (kind.parameter(), call.positional.as_slice()) {
+        (_, []) => None,
+        (None, [first, ..]) => {
+            errors.at(first, format!("`{name}` takes no arguments"));
+            None
+        }
+        (Some((what, _)), [p]) => number(p, errors, &format!("{what} of `{name}`")),
+        (Some((what, default)), [_, extra, ..]) => {
+            errors.at(extra, format!("`{name}` takes one optional argument, {what} (default {default})"));
+            None
+        }
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn dense(
+    call: &Call,
+    name: Ident,
+    named: bool,
+    span: Span,
+    current: Option<&Dim>,
+    prev_name: &str,
+    errors: &mut Errors,
+    checks: &mut Vec<ConstCheck>,
+) -> Option<Layer> {
+    let mut bias = true;
+    let mut init = None;
+    let mut seen: Vec<String> = Vec::new();
+    for (opt, value) in &call.options {
+        let key = opt.to_string();
+        if seen.contains(&key) {
+            errors.at(opt, format!("option `{key}` is given twice"));
+            continue;
+        }
+        seen.push(key.clone());
+        match key.as_str() {
+            "bias" => bias = bool_option(opt, value, errors).unwrap_or(true),
+            "init" => init = init_option(value, errors),
+            _ => errors.at(
+                opt,
+                format!("`Dense` has no option `{key}`{}; its options are `bias` and `init`", {
+                    did_you_mean(&key, &["bias", "init"])
+                }),
+            ),
+        }
+    }
+    let what = format!("the size of `{name}`");
+    let (explicit_in, outputs) = match call.positional.as_slice() {
+        [] => {
+            errors.at(call.head, format!("`Dense` needs its number of outputs: `Dense(64)` (layer `{name}`)"));
+            return None;
+        }
+        [out] => (None, size(out, &what, errors)?),
+        [inp, out] => {
+            let i = size(inp, &format!("the input size of `{name}`"), errors);
+            let o = size(out, &what, errors)?;
+            (Some((i?, *inp)), o)
+        }
+        [_, _, extra, ..] => {
+            errors.at(extra, "`Dense` takes at most two sizes: `Dense(outputs)` or `Dense(inputs, outputs)`");
+            return None;
+        }
+    };
+    let inputs = current?.clone();
+    if let Some((declared, tokens_in)) = explicit_in {
+        match (&declared, &inputs) {
+            (Dim::Lit(d), Dim::Lit(p)) if d != p => errors.at(
+                tokens_in,
+                format!("`{name}` expects {d} inputs, found {p} from `{prev_name}`"),
+            ),
+            (Dim::Lit(_), Dim::Lit(_)) => {}
+            _ => {
+                let (d, p) = (declared.tokens(), inputs.tokens());
+                checks.push(ConstCheck {
+                    condition: quote!(#d == #p),
+                    message: format!(
+                        "`{name}` expects {} inputs, found {} from `{prev_name}`",
+                        declared.display(),
+                        inputs.display()
+                    ),
+                    span: tokens_in.span(),
+                });
+            }
+        }
+    }
+    if let Dim::Const(_) = &outputs {
+        let o = outputs.tokens();
+        checks.push(ConstCheck {
+            condition: quote!(#o > 0),
+            message: format!("{what} `{}` is zero: a size must be at least 1", outputs.display()),
+            span,
+        });
+    }
+    Some(Layer { name, named, span, kind: Kind::Dense { bias, init }, inputs, outputs, init: InitKind::XavierUniform })
+}
+
+fn check_duplicates(layers: &[Layer], errors: &mut Errors) {
+    for (i, layer) in layers.iter().enumerate() {
+        let is_param = matches!(layer.kind, Kind::Dense { .. });
+        if !is_param && !layer.named {
+            continue;
+        }
+        let Some(first) = layers[..i].iter().find(|l| l.name == layer.name && (l.named || matches!(l.kind, Kind::Dense { .. }))) else {
+            continue;
+        };
+        let mut e = if layer.named {
+            syn::Error::new(layer.name.span(), format!("duplicate layer name `{}`", layer.name))
+        } else {
+            syn::Error::new(
+                layer.span,
+                format!(
+                    "this layer's default name `{}` is already taken; name the layer explicitly (`name: Dense(..)`)",
+                    layer.name
+                ),
+            )
+        };
+        e.combine(syn::Error::new(first.name.span(), format!("`{}` first used here", layer.name)));
+        errors.push(e);
+    }
+}
