@@ -280,8 +280,12 @@ pub struct Chain<A, B> {
     pub second: B,
 }
 
-impl<A, B> Chain<A, B> {
-    /// Composes `first` then `second`.
+impl<A, B> Chain<A, B>
+where
+    A: Network,
+    B: Network<Scalar = A::Scalar, Input = A::Output>,
+{
+    /// Composes `first` then `second`; refuses to compile when `second`'s input is not `first`'s output.
     pub const fn new(first: A, second: B) -> Self {
         Self { first, second }
     }
