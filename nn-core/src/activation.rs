@@ -183,8 +183,10 @@ impl<T: Float> Activation<T> for Swish {
     }
     #[inline]
     fn df(&self, x: T, y: T) -> T {
+        // s + x s (1 - s), written as s + y (1 - s): the form `y + s (1 - y)` cancels to 0 once `1 - y == -y`
+        // (x beyond 2^24 in f32, 2^53 in f64), where the derivative is 1.
         let s = sigmoid(x);
-        y + s * (T::one() - y)
+        s + y * (T::one() - s)
     }
 }
 
@@ -303,5 +305,274 @@ pub fn softmax_in_place<T: Float>(v: &mut [T]) {
     }
     for e in v.iter_mut() {
         *e /= sum;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::gradcheck::check_activation;
+    use nalgebra::{SMatrix, SVector, vector};
+
+    /// Twelve points over [-4, 4], each at least 0.05 from every kink (0, ±1, ±2).
+    fn points() -> SVector<f64, 12> {
+        vector![-3.7, -2.6, -1.9, -1.3, -0.8, -0.35, 0.2, 0.55, 1.1, 1.6, 2.4, 3.9]
+    }
+
+    /// The same twelve points, negative and positive halves apart.
+    ///
+    /// `check_activation` differentiates the sum `sum_i w_i f(x_i)`, whose rounding (about one ulp of the sum over
+    /// the step `2e-6`) counts against the `1e-3` floor wherever a derivative is tiny, such as GELU's at -3.7 or
+    /// tanh's at 3.9. Halving the sum keeps that noise well below `1e-6`.
+    fn halves() -> [SVector<f64, 6>; 2] {
+        let x = points();
+        [x.fixed_rows::<6>(0).into_owned(), x.fixed_rows::<6>(6).into_owned()]
+    }
+
+    fn assert_gradient<A: ActivationLayer<f64>, const N: usize>(name: &str, act: &A, x: &SVector<f64, N>) {
+        let report = check_activation(act, x);
+        assert_eq!(report.checked, N, "{name}: checked");
+        assert!(report.max_relative_error < 1e-6, "{name}: {report:?}");
+    }
+
+    fn assert_gradient_on_points<A: ActivationLayer<f64>>(name: &str, act: &A) {
+        for x in &halves() {
+            assert_gradient(name, act, x);
+        }
+    }
+
+    #[test]
+    fn gradients_of_elementwise_activations_match_central_differences() {
+        assert_gradient_on_points("sigmoid", &Sigmoid);
+        assert_gradient_on_points("tanh", &Tanh);
+        assert_gradient_on_points("relu", &Relu);
+        assert_gradient_on_points("leaky_relu(0.01)", &LeakyRelu(0.01));
+        assert_gradient_on_points("leaky_relu(0.2)", &LeakyRelu(0.2));
+        assert_gradient_on_points("elu(1)", &Elu(1.0));
+        assert_gradient_on_points("elu(0.5)", &Elu(0.5));
+        assert_gradient_on_points("softplus", &Softplus);
+        assert_gradient_on_points("swish", &Swish);
+        assert_gradient_on_points("gelu", &Gelu);
+        assert_gradient_on_points("hard_sigmoid", &HardSigmoid);
+        assert_gradient_on_points("hard_tanh", &HardTanh);
+        assert_gradient_on_points("identity", &Identity);
+    }
+
+    #[test]
+    fn softmax_gradient_matches_central_differences() {
+        assert_gradient("softmax", &Softmax, &points());
+        assert_gradient_on_points("softmax halves", &Softmax);
+        assert_gradient("softmax small", &Softmax, &vector![0.3, -1.2, 2.5, 0.0, -0.7]);
+        assert_gradient("softmax equal", &Softmax, &vector![1.0, 1.0, 1.0, 1.0]);
+        assert_gradient("softmax spread", &Softmax, &vector![25.0, -20.0, 3.0, 0.5, -8.0, 12.0]);
+        assert_gradient("softmax two", &Softmax, &vector![-0.4, 0.9]);
+    }
+
+    fn close(name: &str, got: f64, want: f64, tol: f64) {
+        assert!((got - want).abs() <= tol, "{name}: got {got:e}, want {want:e}");
+    }
+
+    /// `f(x)` and `df(x, f(x))` in f64.
+    fn eval<A: Activation<f64>>(a: A, x: f64) -> (f64, f64) {
+        let y = a.f(x);
+        (y, a.df(x, y))
+    }
+
+    #[test]
+    fn smooth_activations_match_reference_values() {
+        // Expected values from Python's `math` module.
+        let (y, d) = eval(Sigmoid, 0.5);
+        close("sigmoid(0.5)", y, 0.622_459_331_201_854_6, 1e-12);
+        close("sigmoid'(0.5)", d, 0.235_003_712_201_594_5, 1e-12);
+        close("sigmoid(-3)", eval(Sigmoid, -3.0).0, 0.047_425_873_177_566_78, 1e-12);
+        let (y, d) = eval(Tanh, 0.5);
+        close("tanh(0.5)", y, 0.462_117_157_260_009_74, 1e-12);
+        close("tanh'(0.5)", d, 0.786_447_732_965_927_4, 1e-12);
+        let (y, d) = eval(Softplus, 1.0);
+        close("softplus(1)", y, 1.313_261_687_518_222_8, 1e-12);
+        close("softplus'(1)", d, 0.731_058_578_630_004_9, 1e-12);
+        close("softplus(-2)", eval(Softplus, -2.0).0, 0.126_928_011_042_972_5, 1e-12);
+        let (y, d) = eval(Gelu, 1.0);
+        close("gelu(1)", y, 0.841_344_746_068_542_9, 1e-12);
+        close("gelu'(1)", d, 1.083_315_470_587_686_4, 1e-12);
+        close("gelu(-0.5)", eval(Gelu, -0.5).0, -0.154_268_769_362_993_44, 1e-12);
+        let (y, d) = eval(Swish, 1.0);
+        close("swish(1)", y, 0.731_058_578_630_004_9, 1e-12);
+        close("swish'(1)", d, 0.927_670_511_871_486_7, 1e-12);
+        close("swish(-2)", eval(Swish, -2.0).0, -0.238_405_844_044_235_1, 1e-12);
+        let (y, d) = eval(Elu(1.0), -1.0);
+        close("elu(-1)", y, -0.632_120_558_828_557_7, 1e-12);
+        close("elu'(-1)", d, 0.367_879_441_171_442_3, 1e-12);
+        close("elu_0.5(-2)", eval(Elu(0.5), -2.0).0, -0.432_332_358_381_693_65, 1e-12);
+        assert_eq!(eval(Elu(0.5), 3.0), (3.0, 1.0));
+    }
+
+    #[test]
+    fn piecewise_activations_match_their_definitions() {
+        for (x, y, d) in [(-3.0, 0.0, 0.0), (-1.0, 0.25, 0.25), (0.0, 0.5, 0.25), (1.0, 0.75, 0.25), (3.0, 1.0, 0.0)] {
+            assert_eq!(eval(HardSigmoid, x), (y, d), "hard_sigmoid({x})");
+        }
+        for (x, y, d) in [(-3.0, -1.0, 0.0), (-0.5, -0.5, 1.0), (0.0, 0.0, 1.0), (0.25, 0.25, 1.0), (7.0, 1.0, 0.0)] {
+            assert_eq!(eval(HardTanh, x), (y, d), "hard_tanh({x})");
+        }
+        assert_eq!(eval(Relu, -2.5), (0.0, 0.0));
+        assert_eq!(eval(Relu, 0.0), (0.0, 0.0));
+        assert_eq!(eval(Relu, 2.5), (2.5, 1.0));
+        assert_eq!(eval(LeakyRelu(0.2), -2.5), (-0.5, 0.2));
+        assert_eq!(eval(LeakyRelu(0.2), 2.5), (2.5, 1.0));
+        assert_eq!(eval(LeakyRelu::<f64>::default(), -3.0), (-0.03, 0.01));
+        assert_eq!(eval(Identity, -7.25), (-7.25, 1.0));
+        assert_eq!(Elu::<f64>::default(), Elu(1.0));
+    }
+
+    fn finite_at<T: Float, A: Activation<T>>(name: &str, a: A, x: T) -> (T, T) {
+        let y = a.f(x);
+        let d = a.df(x, y);
+        assert!(Float::is_finite(y) && Float::is_finite(d), "{name}({x}) = {y}, derivative {d}");
+        (y, d)
+    }
+
+    macro_rules! all_finite {
+        ($t:ty, $x:expr) => {{
+            let x: $t = $x;
+            finite_at("sigmoid", Sigmoid, x);
+            finite_at("tanh", Tanh, x);
+            finite_at("relu", Relu, x);
+            finite_at("leaky_relu", LeakyRelu::<$t>(0.01), x);
+            finite_at("elu", Elu::<$t>(1.0), x);
+            finite_at("elu(0.5)", Elu::<$t>(0.5), x);
+            finite_at("softplus", Softplus, x);
+            finite_at("swish", Swish, x);
+            finite_at("gelu", Gelu, x);
+            finite_at("hard_sigmoid", HardSigmoid, x);
+            finite_at("hard_tanh", HardTanh, x);
+            finite_at("identity", Identity, x);
+        }};
+    }
+
+    #[test]
+    fn every_activation_is_finite_at_extreme_inputs() {
+        for x in [1000.0, -1000.0, 1e30, -1e30] {
+            all_finite!(f64, x);
+            all_finite!(f32, x as f32);
+        }
+    }
+
+    #[test]
+    fn saturating_activations_take_their_limits() {
+        assert_eq!(eval(Sigmoid, 1000.0), (1.0, 0.0));
+        let (y, d) = eval(Sigmoid, -1000.0);
+        assert!((0.0..1e-300).contains(&y) && (0.0..1e-300).contains(&d), "sigmoid(-1000) = {y}, {d}");
+        assert_eq!(eval(Tanh, 1000.0), (1.0, 0.0));
+        assert_eq!(eval(Tanh, -1000.0), (-1.0, 0.0));
+        assert_eq!(eval(Softplus, 1000.0), (1000.0, 1.0));
+        let (y, d) = eval(Softplus, -1000.0);
+        assert!((0.0..1e-300).contains(&y) && (0.0..1e-300).contains(&d), "softplus(-1000) = {y}, {d}");
+        assert_eq!(eval(Swish, 1000.0), (1000.0, 1.0));
+        let (y, d) = eval(Swish, -1000.0);
+        assert!(y.abs() < 1e-300 && d.abs() < 1e-300, "swish(-1000) = {y}, {d}");
+        assert_eq!(eval(Gelu, 1000.0), (1000.0, 1.0));
+        let (y, d) = eval(Gelu, -1000.0);
+        assert!(y == 0.0 && d == 0.0, "gelu(-1000) = {y}, {d}");
+        assert_eq!(eval(Elu(1.0), -1000.0), (-1.0, 0.0));
+        assert_eq!(eval(Elu(0.5), -1000.0), (-0.5, 0.0));
+        assert_eq!(eval(HardSigmoid, -1000.0), (0.0, 0.0));
+        assert_eq!(eval(HardTanh, 1000.0), (1.0, 0.0));
+        // Far beyond 2^53, where `x * sigmoid(x)` and `x` are the same float: the derivatives are still 1.
+        assert_eq!(eval(Swish, 1e30), (1e30, 1.0));
+        assert_eq!(eval(Gelu, 1e30), (1e30, 1.0));
+        assert_eq!(eval(Softplus, 1e30), (1e30, 1.0));
+        let y = Swish.f(1e30f32);
+        assert_eq!((y, Swish.df(1e30f32, y)), (1e30, 1.0));
+        let y = Swish.f(1e8f32);
+        assert_eq!((y, Swish.df(1e8f32, y)), (1e8, 1.0));
+    }
+
+    fn check_softmax_stable<T: Float>(big: f64) {
+        let x = SVector::<T, 3>::from_column_slice(&[lit(big), lit(-big), T::zero()]);
+        let y = Softmax.forward(&x);
+        assert!(y.iter().all(|v| Float::is_finite(*v)), "softmax({x:?}) = {y:?}");
+        let sum = y.iter().fold(0.0, |acc, v| acc + v.to_f64());
+        assert!((sum - 1.0).abs() < 1e-6, "sum {sum}");
+        assert_eq!(y[0], T::one());
+        let dx = Softmax.backward(&x, &y, &SVector::<T, 3>::from_column_slice(&[lit(1.0), lit(2.0), lit(3.0)]));
+        assert!(dx.iter().all(|v| Float::is_finite(*v)), "softmax backward {dx:?}");
+
+        let tie = SVector::<T, 2>::from_column_slice(&[lit(big), lit(big)]);
+        assert_eq!(Softmax.forward(&tie), SVector::<T, 2>::from_column_slice(&[lit(0.5), lit(0.5)]));
+    }
+
+    #[test]
+    fn softmax_is_stable_for_huge_logits() {
+        for big in [1000.0, 1e30] {
+            check_softmax_stable::<f64>(big);
+            check_softmax_stable::<f32>(big);
+        }
+    }
+
+    #[test]
+    fn softmax_normalises_each_column_separately() {
+        let x = SMatrix::<f64, 3, 2>::new(1.0, 0.0, 2.0, -1.0, 3.0, 0.5);
+        let y = Softmax.forward(&x);
+        let want = SMatrix::<f64, 3, 2>::new(
+            0.090_030_573_170_380_46,
+            0.331_498_960_424_091_5,
+            0.244_728_471_054_797_67,
+            0.121_951_652_309_728_86,
+            0.665_240_955_774_821_9,
+            0.546_549_387_266_179_6,
+        );
+        for (g, w) in y.iter().zip(want.iter()) {
+            close("softmax", *g, *w, 1e-12);
+        }
+        for c in 0..2 {
+            close("column sum", y.column(c).sum(), 1.0, 1e-15);
+        }
+        // A column's output does not depend on the other column.
+        let mut x2 = x;
+        x2[(0, 1)] = 100.0;
+        assert_eq!(Softmax.forward(&x2).column(0), y.column(0));
+        // Nor does its backward.
+        let dy = SMatrix::<f64, 3, 2>::new(1.0, 0.0, -2.0, 0.0, 0.5, 0.0);
+        let dx = Softmax.backward(&x, &y, &dy);
+        assert_eq!(dx.column(1), SVector::<f64, 3>::zeros());
+        let dot = y.column(0).dot(&dy.column(0));
+        for r in 0..3 {
+            close("softmax backward", dx[(r, 0)], y[(r, 0)] * (dy[(r, 0)] - dot), 1e-15);
+        }
+    }
+
+    fn agree<A: Activation<f32>, B: Activation<f64>>(name: &str, a32: A, a64: B) {
+        for x in [-3.5f32, -1.25, -0.5, 0.375, 1.5, 2.75] {
+            let y32 = a32.f(x);
+            let d32 = a32.df(x, y32);
+            let y64 = a64.f(f64::from(x));
+            let d64 = a64.df(f64::from(x), y64);
+            let tol = |v: f64| 1e-6 * v.abs().max(1.0);
+            assert!((f64::from(y32) - y64).abs() <= tol(y64), "{name}({x}): {y32} vs {y64}");
+            assert!((f64::from(d32) - d64).abs() <= tol(d64), "{name}'({x}): {d32} vs {d64}");
+        }
+    }
+
+    #[test]
+    fn f32_and_f64_agree() {
+        agree("sigmoid", Sigmoid, Sigmoid);
+        agree("tanh", Tanh, Tanh);
+        agree("relu", Relu, Relu);
+        agree("leaky_relu", LeakyRelu(0.2f32), LeakyRelu(0.2f64));
+        agree("elu", Elu(0.5f32), Elu(0.5f64));
+        agree("softplus", Softplus, Softplus);
+        agree("swish", Swish, Swish);
+        agree("gelu", Gelu, Gelu);
+        agree("hard_sigmoid", HardSigmoid, HardSigmoid);
+        agree("hard_tanh", HardTanh, HardTanh);
+        agree("identity", Identity, Identity);
+
+        let x = SVector::<f64, 4>::new(0.3, -1.2, 2.5, 0.0);
+        let y64 = Softmax.forward(&x);
+        let y32 = Softmax.forward(&x.map(|v| v as f32));
+        for (a, b) in y32.iter().zip(y64.iter()) {
+            close("softmax f32", f64::from(*a), *b, 1e-6);
+        }
     }
 }

@@ -130,3 +130,155 @@ impl<T: Float> Loss<T> for BinaryCrossEntropyWithLogits {
         g
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::gradcheck::check_loss;
+    use nalgebra::{SVector, vector};
+
+    fn assert_gradient<L: Loss<f64>, const N: usize>(name: &str, loss: &L, y: SVector<f64, N>, t: SVector<f64, N>) {
+        let report = check_loss(loss, &y, &t);
+        assert_eq!(report.checked, N, "{name}: checked");
+        assert!(report.max_relative_error < 1e-6, "{name}: {report:?}");
+    }
+
+    fn close(name: &str, got: f64, want: f64, tol: f64) {
+        assert!((got - want).abs() <= tol, "{name}: got {got:e}, want {want:e}");
+    }
+
+    #[test]
+    fn gradients_match_central_differences() {
+        let y = vector![0.7, -1.3, 2.2, 0.05, -0.4];
+        let t = vector![0.1, 0.9, -1.5, 0.0, 2.0];
+        assert_gradient("half squared", &HalfSquaredError, y, t);
+        assert_gradient("mse", &MeanSquaredError, y, t);
+
+        let z = vector![0.5, -1.25, 2.0, 0.0];
+        for k in 0..4 {
+            let mut one_hot = SVector::<f64, 4>::zeros();
+            one_hot[k] = 1.0;
+            assert_gradient("ce one-hot", &SoftmaxCrossEntropy, z, one_hot);
+        }
+        assert_gradient("ce soft", &SoftmaxCrossEntropy, z, vector![0.1, 0.2, 0.6, 0.1]);
+        // Spread, yet with a loss (about 11) small enough that its rounding over the step stays far below 1e-6
+        // relative to the smallest gradient (about 0.011).
+        let z = vector![6.0, -5.0, 1.5];
+        assert_gradient("ce spread, wrong", &SoftmaxCrossEntropy, z, vector![0.0, 1.0, 0.0]);
+        assert_gradient("ce spread, right", &SoftmaxCrossEntropy, z, vector![1.0, 0.0, 0.0]);
+
+        let z = vector![0.7, -1.3, 2.2, -0.2, 3.5, -4.0];
+        assert_gradient("bce 0", &BinaryCrossEntropyWithLogits, z, SVector::zeros());
+        assert_gradient("bce 1", &BinaryCrossEntropyWithLogits, z, SVector::repeat(1.0));
+        assert_gradient("bce 0.3", &BinaryCrossEntropyWithLogits, z, SVector::repeat(0.3));
+        assert_gradient("bce mixed", &BinaryCrossEntropyWithLogits, z, vector![1.0, 0.0, 0.3, 1.0, 0.0, 0.3]);
+    }
+
+    #[test]
+    fn half_squared_error_is_the_lectures_e_total() {
+        let y = vector![0.751_365_07, 0.772_928_465];
+        let t = vector![0.01, 0.99];
+        close("E_total", HalfSquaredError.value(&y, &t), 0.298_371_109, 1e-8);
+        let g = HalfSquaredError.gradient(&y, &t);
+        close("dE/dy0", g[0], 0.741_365_07, 1e-15);
+        close("dE/dy1", g[1], -0.217_071_535, 1e-15);
+    }
+
+    #[test]
+    fn mean_squared_error_averages() {
+        let y = vector![1.0, -2.0, 3.0];
+        let t = vector![0.5, 1.0, 3.25];
+        // ((0.5)^2 + 3^2 + 0.25^2) / 3
+        close("mse", MeanSquaredError.value(&y, &t), 3.104_166_666_666_666_5, 1e-14);
+        assert_eq!(MeanSquaredError.gradient(&y, &t), vector![1.0 / 3.0, -2.0, -1.0 / 6.0]);
+        let (v, g) = MeanSquaredError.value_and_gradient(&y, &y);
+        assert_eq!((v, g), (0.0, SVector::zeros()));
+        let empty = SVector::<f64, 0>::zeros();
+        assert_eq!(MeanSquaredError.value(&empty, &empty), 0.0);
+        assert_eq!(BinaryCrossEntropyWithLogits.value(&empty, &empty), 0.0);
+    }
+
+    #[test]
+    fn softmax_cross_entropy_is_minus_log_softmax() {
+        let z = vector![0.5, -1.25, 2.0, 0.0];
+        // -ln(softmax(z)[k]), from Python's `math` module.
+        let want = [1.834_498_612_603_662_6, 3.584_498_612_603_662_4, 0.334_498_612_603_662_6, 2.334_498_612_603_662_4];
+        for (k, want) in want.into_iter().enumerate() {
+            let mut t = SVector::<f64, 4>::zeros();
+            t[k] = 1.0;
+            close("ce", SoftmaxCrossEntropy.value(&z, &t), want, 1e-12);
+            let g = SoftmaxCrossEntropy.gradient(&z, &t);
+            close("ce gradient sums to 0", g.sum(), 0.0, 1e-15);
+            close("ce gradient at k", g[k], (-want).exp() - 1.0, 1e-12);
+        }
+        close("ce soft", SoftmaxCrossEntropy.value(&z, &vector![0.1, 0.2, 0.6, 0.1]), 1.334_498_612_603_662_4, 1e-12);
+        close("log_sum_exp", log_sum_exp(&[1000.0, 1000.0]), 1000.0 + core::f64::consts::LN_2, 1e-12);
+        assert_eq!(log_sum_exp::<f64>(&[]), f64::NEG_INFINITY);
+    }
+
+    #[test]
+    fn binary_cross_entropy_with_logits_matches_the_naive_formula() {
+        let z = vector![0.7, -1.3, 2.2];
+        let t = vector![1.0, 0.0, 0.3];
+        // mean of -t ln s(z) - (1 - t) ln(1 - s(z)), from Python's `math` module.
+        close("bce", BinaryCrossEntropyWithLogits.value(&z, &t), 0.763_092_607_495_715_1, 1e-12);
+        let naive = |z: f64, t: f64| {
+            let s = 1.0 / (1.0 + (-z).exp());
+            -t * s.ln() - (1.0 - t) * (1.0 - s).ln()
+        };
+        let want = (naive(0.7, 1.0) + naive(-1.3, 0.0) + naive(2.2, 0.3)) / 3.0;
+        close("bce naive", BinaryCrossEntropyWithLogits.value(&z, &t), want, 1e-14);
+        let g = BinaryCrossEntropyWithLogits.gradient(&z, &t);
+        for i in 0..3 {
+            close("bce gradient", g[i], (1.0 / (1.0 + (-z[i]).exp()) - t[i]) / 3.0, 1e-15);
+        }
+    }
+
+    fn finite_loss<T: Float, L: Loss<T>, const N: usize>(
+        name: &str,
+        loss: &L,
+        z: SVector<T, N>,
+        t: SVector<T, N>,
+    ) -> (T, SVector<T, N>) {
+        let (v, g) = loss.value_and_gradient(&z, &t);
+        assert!(Float::is_finite(v) && g.iter().all(|e| Float::is_finite(*e)), "{name}: {v}, {g:?}");
+        (v, g)
+    }
+
+    fn huge_logits<T: Float>() {
+        let big = lit::<T>(1000.0);
+        let z = SVector::<T, 3>::from_column_slice(&[big, -big, T::zero()]);
+        // logsumexp(z) = 1000 exactly (to rounding), so the loss for class k is 1000 - z_k.
+        for (k, want) in [0.0, 2000.0, 1000.0].into_iter().enumerate() {
+            let mut t = SVector::<T, 3>::zeros();
+            t[k] = T::one();
+            let (v, g) = finite_loss("ce", &SoftmaxCrossEntropy, z, t);
+            assert_eq!(v.to_f64(), want, "ce class {k}");
+            let mut want_g = [1.0, 0.0, 0.0];
+            want_g[k] -= 1.0;
+            for (g, w) in g.iter().zip(want_g) {
+                assert_eq!(g.to_f64(), w, "ce gradient class {k}");
+            }
+        }
+        for (zi, ti, want) in [(1000.0, 1.0, 0.0), (1000.0, 0.0, 1000.0), (-1000.0, 0.0, 0.0), (-1000.0, 1.0, 1000.0)] {
+            let z = SVector::<T, 1>::new(lit(zi));
+            let t = SVector::<T, 1>::new(lit(ti));
+            let (v, g) = finite_loss("bce", &BinaryCrossEntropyWithLogits, z, t);
+            assert_eq!(v.to_f64(), want, "bce({zi}, {ti})");
+            let want_g = if zi > 0.0 { 1.0 - ti } else { -ti };
+            assert_eq!(g[0].to_f64(), want_g, "bce gradient ({zi}, {ti})");
+        }
+        let z = SVector::<T, 4>::from_column_slice(&[big, -big, big, -big]);
+        let t = SVector::<T, 4>::from_column_slice(&[T::one(), T::zero(), T::zero(), T::one()]);
+        let (v, _) = finite_loss("bce mixed", &BinaryCrossEntropyWithLogits, z, t);
+        assert_eq!(v.to_f64(), 500.0);
+        finite_loss("half squared", &HalfSquaredError, z, t);
+        finite_loss("mse", &MeanSquaredError, z, t);
+    }
+
+    #[test]
+    fn huge_logits_give_finite_exact_losses() {
+        huge_logits::<f64>();
+        huge_logits::<f32>();
+    }
+}

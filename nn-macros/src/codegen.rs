@@ -114,7 +114,12 @@ pub fn expand(m: &Model) -> TokenStream {
         .enumerate()
         .map(|(i, l)| {
             let out = &xs[i + 1];
-            let inp = if i == 0 { quote!(x) } else { let v = &xs[i]; quote!(&#v) };
+            let inp = if i == 0 {
+                quote!(x)
+            } else {
+                let v = &xs[i];
+                quote!(&#v)
+            };
             match &l.kind {
                 Kind::Dense { .. } => {
                     let f = &l.name;

@@ -27,24 +27,37 @@ impl Errors {
     }
 }
 
-/// Levenshtein distance on lowercase characters.
+/// Edit distance on lowercase characters (optimal string alignment: a swap of neighbours counts once).
 fn distance(a: &str, b: &str) -> usize {
     let a: Vec<char> = a.to_lowercase().chars().collect();
     let b: Vec<char> = b.to_lowercase().chars().collect();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.iter().enumerate() {
-        let mut cur = vec![i + 1];
-        for (j, cb) in b.iter().enumerate() {
-            let sub = prev[j] + usize::from(ca != cb);
-            cur.push(sub.min(prev[j + 1] + 1).min(cur[j] + 1));
-        }
-        prev = cur;
+    let mut d = vec![vec![0usize; b.len() + 1]; a.len() + 1];
+    for (i, row) in d.iter_mut().enumerate() {
+        row[0] = i;
     }
-    prev[b.len()]
+    for j in 0..=b.len() {
+        d[0][j] = j;
+    }
+    for i in 1..=a.len() {
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            d[i][j] = (d[i - 1][j] + 1).min(d[i][j - 1] + 1).min(d[i - 1][j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                d[i][j] = d[i][j].min(d[i - 2][j - 2] + 1);
+            }
+        }
+    }
+    d[a.len()][b.len()]
 }
 
 /// The closest of `candidates` to `word`, if close enough to be a likely typo.
 pub fn suggest<'a>(word: &str, candidates: &[&'a str]) -> Option<&'a str> {
+    let lower = word.to_lowercase();
+    if lower.len() >= 2
+        && let Some(c) = candidates.iter().find(|c| c.to_lowercase().starts_with(&lower))
+    {
+        return Some(c);
+    }
     candidates
         .iter()
         .map(|c| (distance(word, c), *c))
@@ -69,6 +82,9 @@ mod tests {
         assert_eq!(suggest("ReLU", &["Dense", "Relu"]), Some("Relu"));
         assert_eq!(suggest("Sigmod", &["Sigmoid", "Tanh"]), Some("Sigmoid"));
         assert_eq!(suggest("Conv", &["Dense", "Relu"]), None);
+        assert_eq!(suggest("Desne", &["Dense", "Relu"]), Some("Dense"));
+        assert_eq!(suggest("Tahn", &["Tanh", "Relu"]), Some("Tanh"));
+        assert_eq!(suggest("he", &["xavier_uniform", "he_uniform"]), Some("he_uniform"));
         assert_eq!(distance("kitten", "sitting"), 3);
     }
 }

@@ -54,8 +54,8 @@ pub enum InitKind {
 const INIT_NAMES: &[(&str, InitKind)] = &[
     ("xavier_uniform", InitKind::XavierUniform),
     ("xavier_normal", InitKind::XavierNormal),
-    ("he_uniform", InitKind::HeUniform),
     ("he_normal", InitKind::HeNormal),
+    ("he_uniform", InitKind::HeUniform),
     ("zeros", InitKind::Zeros),
 ];
 
@@ -130,8 +130,6 @@ pub struct Layer {
     pub name: Ident,
     /// The whole entry, for spans of generated code.
     pub span: Span,
-    /// Whether the declaration names this layer (otherwise the name is a default).
-    pub named: bool,
     pub kind: Kind,
     pub inputs: Dim,
     pub outputs: Dim,
@@ -199,7 +197,7 @@ fn as_call<'a>(e: &'a Expr, errors: &mut Errors) -> Option<Call<'a>> {
 }
 
 fn tokens(t: impl ToTokens) -> String {
-    t.to_token_stream().to_string()
+    t.to_token_stream().to_string().replace(" :: ", "::")
 }
 
 /// Reads a size: a positive integer literal or a `const` expression.
@@ -222,10 +220,7 @@ fn size(e: &Expr, what: &str, errors: &mut Errors) -> Option<Dim> {
         other => {
             errors.at(
                 other,
-                format!(
-                    "expected {what} (a positive integer literal or a `const` item), found `{}`",
-                    tokens(other)
-                ),
+                format!("expected {what} (a positive integer literal or a `const` item), found `{}`", tokens(other)),
             );
             None
         }
@@ -278,10 +273,11 @@ fn init_option(value: &Expr, errors: &mut Errors) -> Option<InitKind> {
         Some((_, k)) => Some(*k),
         None => {
             let found = tokens(value);
-            errors.at(
-                value,
-                format!("unknown initialisation `{found}`{}; expected one of {expected}", did_you_mean(&found, &names)),
-            );
+            let msg = match did_you_mean(&found, &names) {
+                s if s.is_empty() => format!("unknown initialisation `{found}`; expected one of {expected}"),
+                s => format!("unknown initialisation `{found}`{s}"),
+            };
+            errors.at(value, msg);
             None
         }
     }
@@ -323,6 +319,7 @@ impl Model {
         let mut layers: Vec<Layer> = Vec::new();
         let mut current = input.clone();
         let mut dense_count = 0usize;
+        let mut uses: Vec<NameUse> = Vec::new();
         for entry in layer_entries.iter().copied() {
             if let Some(n) = &entry.name
                 && n == "input"
@@ -333,13 +330,18 @@ impl Model {
             let Some(call) = as_call(&entry.value, &mut errors) else { continue };
             let span = entry_tokens(entry).into_iter().map(|t| t.span()).reduce(|a, b| a.join(b).unwrap_or(a));
             let span = span.unwrap_or_else(Span::call_site);
-            let prev_name = layers.last().map_or_else(|| "input".to_string(), |l| l.name.to_string());
+            let prev_name = layers
+                .iter()
+                .rev()
+                .find(|l| matches!(l.kind, Kind::Dense { .. }))
+                .map_or_else(|| "input".to_string(), |l| l.name.to_string());
 
             if call.head == "Dense" {
                 dense_count += 1;
                 let name = entry.name.clone().unwrap_or_else(|| Ident::new(&format!("fc{dense_count}"), span));
                 let named = entry.name.is_some();
-                let Some(layer) = dense(&call, name, named, span, current.as_ref(), &prev_name, &mut errors, &mut checks)
+                uses.push(NameUse { name: name.clone(), named, is_param: true, span });
+                let Some(layer) = dense(&call, name, span, current.as_ref(), &prev_name, &mut errors, &mut checks)
                 else {
                     current = None;
                     continue;
@@ -352,10 +354,10 @@ impl Model {
                     .name
                     .clone()
                     .unwrap_or_else(|| Ident::new(&format!("{}{}", kind.name().to_lowercase(), layers.len()), span));
+                uses.push(NameUse { name: name.clone(), named: entry.name.is_some(), is_param: false, span });
                 let Some(dim) = current.clone() else { continue };
                 layers.push(Layer {
                     name,
-                    named: entry.name.is_some(),
                     span,
                     kind: Kind::Activation { kind: *kind, param },
                     inputs: dim.clone(),
@@ -367,7 +369,13 @@ impl Model {
                 let hint = match head.to_lowercase().as_str() {
                     "linear" | "fc" => ", did you mean `Dense`? (or `Identity` for a linear activation)".to_string(),
                     "silu" => ", did you mean `Swish`?".to_string(),
-                    _ => did_you_mean(&head, &layer_names()),
+                    _ => match did_you_mean(&head, &layer_names()) {
+                        s if s.is_empty() => format!(
+                            "; the layers are `Dense` and the activations {}",
+                            ACTIVATIONS.iter().map(|(n, _)| format!("`{n}`")).collect::<Vec<_>>().join(", ")
+                        ),
+                        s => s,
+                    },
                 };
                 errors.at(call.head, format!("unknown layer `{head}`{hint}"));
                 current = None;
@@ -385,7 +393,7 @@ impl Model {
             }
         }
 
-        check_duplicates(&layers, &mut errors);
+        check_duplicates(&uses, &mut errors);
         errors.finish()?;
         Ok(Model {
             attrs: def.attrs.clone(),
@@ -468,7 +476,6 @@ fn activation_param(kind: ActKind, call: &Call, errors: &mut Errors) -> Option<T
 fn dense(
     call: &Call,
     name: Ident,
-    named: bool,
     span: Span,
     current: Option<&Dim>,
     prev_name: &str,
@@ -488,12 +495,13 @@ fn dense(
         match key.as_str() {
             "bias" => bias = bool_option(opt, value, errors).unwrap_or(true),
             "init" => init = init_option(value, errors),
-            _ => errors.at(
-                opt,
-                format!("`Dense` has no option `{key}`{}; its options are `bias` and `init`", {
-                    did_you_mean(&key, &["bias", "init"])
-                }),
-            ),
+            _ => {
+                let msg = match did_you_mean(&key, &["bias", "init"]) {
+                    s if s.is_empty() => format!("`Dense` has no option `{key}`; its options are `bias` and `init`"),
+                    s => format!("`Dense` has no option `{key}`{s}"),
+                };
+                errors.at(opt, msg);
+            }
         }
     }
     let what = format!("the size of `{name}`");
@@ -513,13 +521,13 @@ fn dense(
             return None;
         }
     };
+    let out_span = call.positional.last().map_or(span, |e| e.span());
     let inputs = current?.clone();
     if let Some((declared, tokens_in)) = explicit_in {
         match (&declared, &inputs) {
-            (Dim::Lit(d), Dim::Lit(p)) if d != p => errors.at(
-                tokens_in,
-                format!("`{name}` expects {d} inputs, found {p} from `{prev_name}`"),
-            ),
+            (Dim::Lit(d), Dim::Lit(p)) if d != p => {
+                errors.at(tokens_in, format!("`{name}` expects {d} inputs, found {p} from `{prev_name}`"))
+            }
             (Dim::Lit(_), Dim::Lit(_)) => {}
             _ => {
                 let (d, p) = (declared.tokens(), inputs.tokens());
@@ -539,34 +547,41 @@ fn dense(
         let o = outputs.tokens();
         checks.push(ConstCheck {
             condition: quote!(#o > 0),
-            message: format!("{what} `{}` is zero: a size must be at least 1", outputs.display()),
-            span,
+            message: format!("{what} (`{}`) is zero: a size must be at least 1", outputs.display()),
+            span: out_span,
         });
     }
-    Some(Layer { name, named, span, kind: Kind::Dense { bias, init }, inputs, outputs, init: InitKind::XavierUniform })
+    Some(Layer { name, span, kind: Kind::Dense { bias, init }, inputs, outputs, init: InitKind::XavierUniform })
 }
 
-fn check_duplicates(layers: &[Layer], errors: &mut Errors) {
-    for (i, layer) in layers.iter().enumerate() {
-        let is_param = matches!(layer.kind, Kind::Dense { .. });
-        if !is_param && !layer.named {
+/// A layer name as declared or defaulted, recorded even when the layer itself has errors.
+struct NameUse {
+    name: Ident,
+    named: bool,
+    is_param: bool,
+    span: Span,
+}
+
+fn check_duplicates(uses: &[NameUse], errors: &mut Errors) {
+    // Unnamed activations have no name to clash; everything else does.
+    let counts = |u: &NameUse| u.named || u.is_param;
+    for (i, u) in uses.iter().enumerate() {
+        if !counts(u) {
             continue;
         }
-        let Some(first) = layers[..i].iter().find(|l| l.name == layer.name && (l.named || matches!(l.kind, Kind::Dense { .. }))) else {
-            continue;
-        };
-        let mut e = if layer.named {
-            syn::Error::new(layer.name.span(), format!("duplicate layer name `{}`", layer.name))
+        let Some(first) = uses[..i].iter().find(|f| counts(f) && f.name == u.name) else { continue };
+        let mut e = if u.named {
+            syn::Error::new(u.name.span(), format!("duplicate layer name `{}`", u.name))
         } else {
             syn::Error::new(
-                layer.span,
+                u.span,
                 format!(
                     "this layer's default name `{}` is already taken; name the layer explicitly (`name: Dense(..)`)",
-                    layer.name
+                    u.name
                 ),
             )
         };
-        e.combine(syn::Error::new(first.name.span(), format!("`{}` first used here", layer.name)));
+        e.combine(syn::Error::new(first.name.span(), format!("`{}` first used here", u.name)));
         errors.push(e);
     }
 }

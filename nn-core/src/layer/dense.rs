@@ -12,7 +12,10 @@ use rand::Rng;
 /// A dense layer with bias: `y = W x + b`, `I` inputs, `O` outputs.
 #[derive(Clone, Copy, Debug, PartialEq, bytemuck::Zeroable)]
 #[bytemuck(crate = "bytemuck")]
-pub struct Dense<T: Float, const I: usize, const O: usize> {
+pub struct Dense<T, const I: usize, const O: usize>
+where
+    T: Float,
+{
     /// Weights, `O x I`.
     pub weight: SMatrix<T, O, I>,
     /// Biases, one per output.
@@ -22,7 +25,10 @@ pub struct Dense<T: Float, const I: usize, const O: usize> {
 /// A dense layer without bias: `y = W x`, `I` inputs, `O` outputs.
 #[derive(Clone, Copy, Debug, PartialEq, bytemuck::Zeroable)]
 #[bytemuck(crate = "bytemuck")]
-pub struct DenseNoBias<T: Float, const I: usize, const O: usize> {
+pub struct DenseNoBias<T, const I: usize, const O: usize>
+where
+    T: Float,
+{
     /// Weights, `O x I`.
     pub weight: SMatrix<T, O, I>,
 }

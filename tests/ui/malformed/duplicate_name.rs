@@ -1,0 +1,12 @@
+use nn_core::network;
+
+network! {
+    struct Net {
+        input: 4,
+        hidden: Dense(8), Relu,
+        hidden: Dense(8), Relu,
+        out: Dense(2),
+    }
+}
+
+fn main() {}

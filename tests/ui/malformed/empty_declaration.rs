@@ -1,0 +1,7 @@
+use nn_core::network;
+
+network! {
+    struct Net {}
+}
+
+fn main() {}
