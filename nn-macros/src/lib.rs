@@ -8,10 +8,71 @@ mod codegen;
 mod errors;
 mod model;
 mod parse;
+#[cfg(test)]
+mod tests;
 
 use proc_macro::TokenStream;
 
-/// Declares a statically shaped network. See `nn_core::network!` for the grammar.
+/// Declares a statically shaped network: a struct of nalgebra fixed-size parameters with a generated forward pass,
+/// training forward and backward pass.
+///
+/// ```
+/// use nn_core::prelude::*;
+///
+/// const HIDDEN: usize = 16;
+///
+/// network! {
+///     /// Doc comments and attributes pass through to the struct.
+///     #[derive(Clone, Debug)]
+///     pub struct Classifier<f32> {
+///         input: 8,
+///         hidden: Dense(HIDDEN), Relu,
+///         Dense(HIDDEN, 10, bias = false, init = xavier_uniform), LeakyRelu(0.05),
+///         out: Dense(3),
+///     }
+/// }
+///
+/// let net = Classifier::boxed_zeroed();
+/// let y: Vector<f32, 3> = net.forward(&Vector::zeros());
+/// assert!(y.iter().all(|&v| v == 0.0));
+/// assert_eq!((Classifier::INPUTS, Classifier::OUTPUTS), (8, 3));
+/// assert_eq!(net.tensor(2).unwrap().name.to_string(), "fc2.weight");
+/// assert_eq!(net.hidden.weight.shape(), (16, 8));
+/// ```
+///
+/// # Grammar
+///
+/// ```text
+/// VIS struct NAME <SCALAR>? {        // SCALAR: f32 (default) or f64
+///     input: SIZE,                   // first entry: the number of inputs
+///     (LAYER_NAME:)? LAYER,          // then one or more layers, comma-separated
+///     ...
+/// }
+/// SIZE  := integer literal | const expression (`HIDDEN`, `{ 2 * HIDDEN }`)
+/// LAYER := Dense(OUT) | Dense(IN, OUT)   // IN, OUT: SIZE; IN (as in PyTorch's Linear) is checked
+///          with options `bias = true|false`, `init = xavier_uniform|xavier_normal|he_normal|he_uniform|zeros`
+///        | Sigmoid | Tanh | Relu | LeakyRelu(SLOPE)? | Elu(ALPHA)? | Softplus | Swish | Gelu
+///        | HardSigmoid | HardTanh | Identity | Softmax
+/// ```
+///
+/// Unnamed dense layers are called `fc1`, `fc2`, … by their position among dense layers; names are the
+/// fields of the struct and the keys of the parameters (`fc1.weight`, `fc1.bias`). Without an `init` option a
+/// dense layer followed by a ReLU-like activation starts with He (normal) weights, any other with Xavier
+/// (uniform) weights; biases start at zero.
+///
+/// # What it generates
+///
+/// - The struct, one public field per dense layer (`nn_core::layer::Dense` or `DenseNoBias`), with `INPUTS`,
+///   `OUTPUTS`, `SUMMARY` and `zeroed()`.
+/// - `NAMECache`, every layer's input and the output, as kept by the training forward.
+/// - Implementations of `nn_core::Network`, `nn_core::Parameters` and `nn_core::Initialize` (and so `Boxed`).
+///
+/// # Errors
+///
+/// Every mistake is a compile error at the offending token, and one compile reports all of them: a missing
+/// input, an unknown layer or option (with a suggestion), a zero size, a duplicate name, an explicit input size
+/// that disagrees with the previous layer (checked by `const` assertions when sizes are `const` items), an
+/// unsupported scalar type.
 #[proc_macro]
 pub fn network(input: TokenStream) -> TokenStream {
     let def = syn::parse_macro_input!(input as parse::NetworkDef);
