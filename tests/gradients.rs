@@ -140,3 +140,24 @@ fn f32_network_matches_f64_forward() {
         assert!((f64::from(*p) - q).abs() < 1e-6, "{p} vs {q}");
     }
 }
+
+const SLOPE: f64 = 0.3;
+
+network! {
+    /// Parameters as a negative literal, an integer literal and a `const` item.
+    struct Parameterised<f64> { input: 3, Dense(4), LeakyRelu(-0.1), Dense(4), Elu(2), Dense(2), LeakyRelu(SLOPE) }
+}
+
+#[test]
+fn activation_parameters_reach_the_kernels() {
+    let mut net = Parameterised::zeroed();
+    net.fc1.bias = Vector::from([-1.0, 1.0, -2.0, 0.5]);
+    let (_, cache) = net.forward_train(&Vector::zeros());
+    assert_eq!(cache.x2, Vector::from([0.1, 1.0, 0.2, 0.5]));
+    net.fc2.bias = Vector::from([-1.0, 1.0, 0.0, 0.0]);
+    let (_, cache) = net.forward_train(&Vector::zeros());
+    assert!((cache.x4[0] - 2.0 * (-1.0f64).exp_m1()).abs() < 1e-15);
+    net.fc3.bias = Vector::from([-1.0, 2.0]);
+    assert_eq!(net.forward(&Vector::zeros()), Vector::from([-0.3, 2.0]));
+    check::<Parameterised, _>(12, HalfSquaredError, 1.0);
+}

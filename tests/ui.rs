@@ -7,4 +7,5 @@ fn compile_errors() {
     t.compile_fail("ui/malformed/*.rs");
     t.compile_fail("ui/shape/*.rs");
     t.compile_fail("ui/call_site/*.rs");
+    t.pass("ui/pass/*.rs");
 }
