@@ -1,1 +1,314 @@
 //! Baselines the benchmarks compare generated networks against.
+//!
+//! The networks benchmarked are declared here with `network!` ([`Net2x4x1`], [`Net16x32x32x4`],
+//! [`Net64x128x10`]), next to [`DynMlp`]: the same multilayer perceptrons written the usual dynamic way, with
+//! nalgebra's heap-allocated [`DMatrix`] and [`DVector`]. A [`DynMlp`] is built from a list of layer
+//! [`Spec`]s and takes its weights from a generated network ([`DynMlp::from_network`]), so both compute the
+//! same numbers and the benchmark compares only how they compute them.
+#![deny(missing_docs)]
+
+use nalgebra::{DMatrix, DVector};
+use nn_core::prelude::*;
+
+network! {
+    /// 2-4-1 with `Tanh` then `Sigmoid` (the XOR network).
+    pub struct Net2x4x1<f32> { input: 2, Dense(4), Tanh, Dense(1), Sigmoid }
+}
+
+network! {
+    /// 16-32-32-4 with `Relu` hidden layers and a linear output.
+    pub struct Net16x32x32x4<f32> { input: 16, Dense(32), Relu, Dense(32), Relu, Dense(4) }
+}
+
+network! {
+    /// 64-128-10 with a `Relu` hidden layer and a linear output.
+    pub struct Net64x128x10<f32> { input: 64, Dense(128), Relu, Dense(10) }
+}
+
+/// The layers of [`Net2x4x1`].
+pub const SPEC_2_4_1: [Spec; 2] = [Spec::new(2, 4, Act::Tanh), Spec::new(4, 1, Act::Sigmoid)];
+
+/// The layers of [`Net16x32x32x4`].
+pub const SPEC_16_32_32_4: [Spec; 3] =
+    [Spec::new(16, 32, Act::Relu), Spec::new(32, 32, Act::Relu), Spec::new(32, 4, Act::Identity)];
+
+/// The layers of [`Net64x128x10`].
+pub const SPEC_64_128_10: [Spec; 2] = [Spec::new(64, 128, Act::Relu), Spec::new(128, 10, Act::Identity)];
+
+/// The activation after a [`DynMlp`] layer, applied elementwise.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Act {
+    /// None: the layer is linear.
+    Identity,
+    /// Hyperbolic tangent.
+    Tanh,
+    /// Logistic sigmoid.
+    Sigmoid,
+    /// `max(0, x)`.
+    Relu,
+}
+
+impl Act {
+    /// Applies the activation to `v` in place (the same functions the generated network calls).
+    #[inline]
+    pub fn forward(self, v: &mut DVector<f32>) {
+        match self {
+            Act::Identity => {}
+            Act::Tanh => v.apply(|e| *e = Tanh.f(*e)),
+            Act::Sigmoid => v.apply(|e| *e = Sigmoid.f(*e)),
+            Act::Relu => v.apply(|e| *e = Relu.f(*e)),
+        }
+    }
+
+    /// Multiplies `d` = dL/dy elementwise by dy/dx, written in terms of the output `y` alone (for ReLU,
+    /// `y > 0` exactly when `x > 0`), turning it into dL/dx.
+    #[inline]
+    pub fn backward(self, y: &DVector<f32>, d: &mut DVector<f32>) {
+        match self {
+            Act::Identity => {}
+            Act::Tanh => d.zip_apply(y, |d, y| *d *= 1.0 - y * y),
+            Act::Sigmoid => d.zip_apply(y, |d, y| *d *= y * (1.0 - y)),
+            Act::Relu => d.zip_apply(y, |d, y| {
+                if y <= 0.0 {
+                    *d = 0.0;
+                }
+            }),
+        }
+    }
+}
+
+/// One dense layer of a [`DynMlp`]: `inputs` to `outputs`, then `act`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Spec {
+    /// Inputs of the layer.
+    pub inputs: usize,
+    /// Outputs of the layer.
+    pub outputs: usize,
+    /// The activation that follows it.
+    pub act: Act,
+}
+
+impl Spec {
+    /// A layer of `inputs` to `outputs` followed by `act`.
+    pub const fn new(inputs: usize, outputs: usize, act: Act) -> Self {
+        Self { inputs, outputs, act }
+    }
+}
+
+/// A dense layer of a [`DynMlp`]: `y = act(W x + b)`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct DynLayer {
+    /// Weights, outputs x inputs.
+    pub weight: DMatrix<f32>,
+    /// Biases, one per output.
+    pub bias: DVector<f32>,
+    /// The activation applied to `W x + b`.
+    pub act: Act,
+}
+
+/// A multilayer perceptron on dynamically sized nalgebra matrices: the baseline.
+///
+/// Its gradients are another `DynMlp` of the same shape, into which [`DynMlp::backward`] adds, as a generated
+/// network's are.
+#[derive(Clone, Debug, PartialEq)]
+pub struct DynMlp {
+    /// The layers, input first.
+    pub layers: Vec<DynLayer>,
+}
+
+/// What [`DynMlp::forward_train`] keeps for [`DynMlp::backward`]: the input and every layer's activated output.
+#[derive(Clone, Debug)]
+pub struct DynCache {
+    /// `acts[0]` is the input, `acts[i + 1]` the output of layer `i`.
+    pub acts: Vec<DVector<f32>>,
+}
+
+impl DynCache {
+    /// The network's output.
+    pub fn output(&self) -> &DVector<f32> {
+        self.acts.last().expect("a cache holds at least the input")
+    }
+}
+
+impl DynMlp {
+    /// A network of the given layers with every parameter zero (also the starting point for gradients).
+    ///
+    /// # Panics
+    ///
+    /// If a layer's inputs are not the previous layer's outputs.
+    pub fn zeroed(spec: &[Spec]) -> Self {
+        for pair in spec.windows(2) {
+            assert_eq!(pair[0].outputs, pair[1].inputs, "layer sizes do not chain: {pair:?}");
+        }
+        let layers = spec
+            .iter()
+            .map(|s| DynLayer {
+                weight: DMatrix::zeros(s.outputs, s.inputs),
+                bias: DVector::zeros(s.outputs),
+                act: s.act,
+            })
+            .collect();
+        Self { layers }
+    }
+
+    /// A network of the given layers with the parameters of `net`, which must be a generated network with the
+    /// same dense layers (tensors `weight`, `bias` per layer, in order, column-major).
+    ///
+    /// # Panics
+    ///
+    /// If `net`'s tensors do not have the shapes `spec` implies.
+    pub fn from_network<N: Parameters<f32>>(spec: &[Spec], net: &N) -> Self {
+        assert_eq!(N::TENSORS, 2 * spec.len(), "expected a weight and a bias per layer");
+        let mut mlp = Self::zeroed(spec);
+        for (i, layer) in mlp.layers.iter_mut().enumerate() {
+            let (w, b) = (net.tensor(2 * i).expect("weight"), net.tensor(2 * i + 1).expect("bias"));
+            assert_eq!((w.name.tensor, w.rows, w.cols), ("weight", layer.weight.nrows(), layer.weight.ncols()));
+            assert_eq!((b.name.tensor, b.rows, b.cols), ("bias", layer.bias.len(), 1));
+            layer.weight.copy_from_slice(w.data);
+            layer.bias.copy_from_slice(b.data);
+        }
+        mlp
+    }
+
+    /// A network of the same shape with every parameter zero.
+    pub fn zeros_like(&self) -> Self {
+        let spec: Vec<Spec> =
+            self.layers.iter().map(|l| Spec::new(l.weight.ncols(), l.weight.nrows(), l.act)).collect();
+        Self::zeroed(&spec)
+    }
+
+    /// Inference: `act(W x + b)` layer after layer.
+    pub fn forward(&self, x: &DVector<f32>) -> DVector<f32> {
+        let mut v = x.clone();
+        for l in &self.layers {
+            v = l.apply(&v);
+        }
+        v
+    }
+
+    /// Training forward: keeps the input and every layer's output for [`DynMlp::backward`].
+    pub fn forward_train(&self, x: &DVector<f32>) -> DynCache {
+        let mut acts = Vec::with_capacity(self.layers.len() + 1);
+        acts.push(x.clone());
+        for l in &self.layers {
+            let y = l.apply(acts.last().expect("not empty"));
+            acts.push(y);
+        }
+        DynCache { acts }
+    }
+
+    /// Backward pass from a training forward's cache and `dy` = dL/dy: **adds** dL/dW = d x^T and dL/db = d
+    /// for every layer into `grads`, and returns dL/dx.
+    pub fn backward(&self, cache: &DynCache, dy: &DVector<f32>, grads: &mut DynMlp) -> DVector<f32> {
+        let mut d = dy.clone();
+        for (i, (l, g)) in self.layers.iter().zip(&mut grads.layers).enumerate().rev() {
+            l.act.backward(&cache.acts[i + 1], &mut d);
+            g.weight.ger(1.0, &d, &cache.acts[i], 1.0);
+            g.bias += &d;
+            d = l.weight.tr_mul(&d);
+        }
+        d
+    }
+}
+
+impl DynLayer {
+    /// `act(W x + b)`.
+    #[inline]
+    fn apply(&self, x: &DVector<f32>) -> DVector<f32> {
+        let mut y = self.bias.clone();
+        y.gemv(1.0, &self.weight, x, 1.0);
+        self.act.forward(&mut y);
+        y
+    }
+}
+
+/// The mean-squared-error gradient `2 (y - t) / n`, as [`MeanSquaredError`] computes it.
+pub fn mse_gradient(y: &DVector<f32>, t: &DVector<f32>) -> DVector<f32> {
+    let scale = 2.0 / y.len().max(1) as f32;
+    (y - t) * scale
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use nn_core::rand::rngs::ChaCha8Rng;
+    use nn_core::rand::{RngExt, SeedableRng};
+
+    fn close(what: &str, got: &[f32], want: &[f32]) {
+        assert_eq!(got.len(), want.len(), "{what}: lengths");
+        for (i, (g, w)) in got.iter().zip(want).enumerate() {
+            assert!((g - w).abs() <= 1e-5, "{what}[{i}]: dmatrix {g}, generated {w}");
+        }
+    }
+
+    /// Forward output, parameter gradients and input gradient agree with the generated network.
+    fn agrees<N>(spec: &[Spec])
+    where
+        N: Network<Scalar = f32> + Initialize + Boxed,
+    {
+        let mut rng = ChaCha8Rng::seed_from_u64(5);
+        let mut net = N::boxed_init(&mut rng);
+        // Non-zero biases, so that copying them is checked too.
+        net.visit_mut(|t| {
+            if t.name.tensor == "bias" {
+                t.data.iter_mut().for_each(|v| *v = rng.random_range(-0.5..0.5));
+            }
+        });
+        let mlp = DynMlp::from_network(spec, &*net);
+
+        let mut grads = N::boxed_zeroed();
+        let mut dyn_grads = mlp.zeros_like();
+        for _ in 0..3 {
+            let mut x = N::Input::zeros();
+            x.as_mut_slice().iter_mut().for_each(|v| *v = rng.random_range(-1.0..1.0));
+            let mut t = N::Output::zeros();
+            t.as_mut_slice().iter_mut().for_each(|v| *v = rng.random_range(0.0..1.0));
+            let (dx_in, dt) = (DVector::from_column_slice(x.as_slice()), DVector::from_column_slice(t.as_slice()));
+
+            close("forward", mlp.forward(&dx_in).as_slice(), net.forward(&x).as_slice());
+
+            let (y, cache) = net.forward_train(&x);
+            let dy = MeanSquaredError.gradient(&y, &t);
+            let dx = net.backward(&cache, &dy, &mut grads);
+
+            let dyn_cache = mlp.forward_train(&dx_in);
+            close("train output", dyn_cache.output().as_slice(), y.as_slice());
+            let dyn_dy = mse_gradient(dyn_cache.output(), &dt);
+            close("loss gradient", dyn_dy.as_slice(), dy.as_slice());
+            let dyn_dx = mlp.backward(&dyn_cache, &dyn_dy, &mut dyn_grads);
+            close("input gradient", dyn_dx.as_slice(), dx.as_slice());
+
+            // Accumulated over the samples so far, as in the benchmark.
+            for (i, l) in dyn_grads.layers.iter().enumerate() {
+                let (w, b) = (grads.tensor(2 * i).unwrap(), grads.tensor(2 * i + 1).unwrap());
+                assert!(w.data.iter().any(|v| *v != 0.0), "layer {i} has a weight gradient");
+                close("weight gradient", l.weight.as_slice(), w.data);
+                close("bias gradient", l.bias.as_slice(), b.data);
+            }
+        }
+    }
+
+    #[test]
+    fn dmatrix_baseline_matches_the_generated_networks() {
+        agrees::<Net2x4x1>(&SPEC_2_4_1);
+        agrees::<Net16x32x32x4>(&SPEC_16_32_32_4);
+        agrees::<Net64x128x10>(&SPEC_64_128_10);
+    }
+
+    #[test]
+    fn from_network_copies_column_major_weights() {
+        let mut net = Net2x4x1::zeroed();
+        net.fc1.weight[(3, 1)] = 7.0;
+        net.fc2.bias[0] = -2.0;
+        let mlp = DynMlp::from_network(&SPEC_2_4_1, &net);
+        assert_eq!(mlp.layers[0].weight[(3, 1)], 7.0);
+        assert_eq!(mlp.layers[0].weight.iter().filter(|v| **v != 0.0).count(), 1);
+        assert_eq!(mlp.layers[1].bias[0], -2.0);
+    }
+
+    #[test]
+    #[should_panic(expected = "weight")]
+    fn from_network_refuses_a_mismatched_spec() {
+        DynMlp::from_network(&[Spec::new(2, 4, Act::Tanh), Spec::new(4, 2, Act::Sigmoid)], &Net2x4x1::zeroed());
+    }
+}

@@ -120,6 +120,11 @@ pub trait Boxed: Network + bytemuck::Zeroable {
 #[cfg(feature = "alloc")]
 impl<N: Network + bytemuck::Zeroable> Boxed for N {}
 
+/// The README's examples, compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+pub struct ReadmeDoctests;
+
 /// Fixed-size column vector, re-exported for declarations and call sites.
 pub type Vector<T, const N: usize> = nalgebra::SVector<T, N>;
 
