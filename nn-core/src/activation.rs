@@ -37,7 +37,11 @@ macro_rules! elementwise_layer {
         impl<T: Float> ActivationLayer<T> for $ty {
             #[inline]
             fn forward<const R: usize, const C: usize>(&self, x: &SMatrix<T, R, C>) -> SMatrix<T, R, C> {
-                x.map(|v| self.f(v))
+                let mut y = *x;
+                for v in y.as_mut_slice() {
+                    *v = self.f(*v);
+                }
+                y
             }
 
             #[inline]
@@ -48,7 +52,7 @@ macro_rules! elementwise_layer {
                 dy: &SMatrix<T, R, C>,
             ) -> SMatrix<T, R, C> {
                 let mut dx = *dy;
-                for ((d, &xi), &yi) in dx.iter_mut().zip(x.iter()).zip(y.iter()) {
+                for ((d, &xi), &yi) in dx.as_mut_slice().iter_mut().zip(x.as_slice()).zip(y.as_slice()) {
                     *d *= self.df(xi, yi);
                 }
                 dx
