@@ -30,6 +30,12 @@ fn two_two_two_sigmoid_network_matches_every_printed_number() {
     net.out.bias = vector![0.60, 0.60];
     let x = vector![0.05, 0.10];
     let t = vector![0.01, 0.99];
+    // Named parameter access through the visitor, with PyTorch's names and shapes.
+    let names: Vec<String> = (0..Lecture222::TENSORS).map(|i| net.tensor(i).unwrap().name.to_string()).collect();
+    assert_eq!(names, ["hidden.weight", "hidden.bias", "out.weight", "out.bias"]);
+    let w = net.tensor_named("out.weight").unwrap();
+    assert_eq!((w.rows, w.cols, w.data), (2, 2, &[0.40, 0.50, 0.45, 0.55][..]));
+    assert!(net.tensor_named("out.gamma").is_none());
 
     let (y, cache) = net.forward_train(&x);
     assert_printed(cache.x2[0], "0.593269992"); // out_h1

@@ -1,8 +1,8 @@
 //! The `network!` procedural macro. Use it through `nn_core::network!`, which documents the grammar.
 //!
-//! Three phases with a wall between them: [`parse`] reads tokens into a syntax tree and nothing else;
-//! [`model`] validates that tree into a model where every layer has resolved shapes and a span, collecting
-//! every error of the declaration; [`codegen`] writes Rust from the model without looking at syn types again.
+//! Three phases with a wall between them: `parse` reads tokens into a syntax tree and nothing else;
+//! `model` validates that tree into a model where every layer has resolved shapes and a span, collecting
+//! every error of the declaration; `codegen` writes Rust from the model without looking at syn types again.
 
 mod codegen;
 mod errors;
