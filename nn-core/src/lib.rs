@@ -62,6 +62,8 @@ extern crate std;
 extern crate self as nn_core;
 
 pub mod activation;
+#[cfg(feature = "std")]
+pub mod data;
 mod float;
 pub mod gradcheck;
 pub mod init;
