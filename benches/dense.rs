@@ -40,7 +40,7 @@ where
     let mut g = c.benchmark_group(format!("train_step/{name}"));
     g.bench_function("generated", |b| {
         b.iter(|| {
-            let (y, cache) = net.forward_train(black_box(&x));
+            let (y, cache) = net.forward_train(black_box(&x), &mut rng);
             let dy = MeanSquaredError.gradient(&y, black_box(&t));
             black_box(net.backward(&cache, &dy, &mut grads))
         })

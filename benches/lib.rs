@@ -267,7 +267,7 @@ mod tests {
 
             close("forward", mlp.forward(&dx_in).as_slice(), net.forward(&x).as_slice());
 
-            let (y, cache) = net.forward_train(&x);
+            let (y, cache) = net.forward_train(&x, &mut nn_core::seeded_rng(0));
             let dy = MeanSquaredError.gradient(&y, &t);
             let dx = net.backward(&cache, &dy, &mut grads);
 

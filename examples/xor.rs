@@ -8,8 +8,6 @@
 //! ```
 
 use nn_core::prelude::*;
-use nn_core::rand::SeedableRng;
-use nn_core::rand::rngs::ChaCha8Rng;
 
 network! {
     /// Two inputs, four tanh hidden units, one sigmoid output.
@@ -26,7 +24,8 @@ const EPOCHS: usize = 3000;
 
 fn main() {
     println!("{}", Xor::SUMMARY);
-    let mut net = Xor::boxed_init(&mut ChaCha8Rng::seed_from_u64(SEED));
+    let mut rng = seeded_rng(SEED);
+    let mut net = Xor::boxed_init(&mut rng);
     let mut grads = Xor::boxed_zeroed();
     let mut sgd = Sgd::new(0.5);
     println!("{} parameters, seed {SEED}, SGD with learning rate {}", net.param_count(), sgd.lr);
@@ -35,7 +34,7 @@ fn main() {
         grads.fill(0.0);
         let loss: f64 = DATA
             .iter()
-            .map(|(x, t)| net.backprop(&Vector::from(*x), &Vector::from([*t]), &HalfSquaredError, &mut grads))
+            .map(|(x, t)| net.backprop(&Vector::from(*x), &Vector::from([*t]), &HalfSquaredError, &mut grads, &mut rng))
             .sum();
         sgd.step(&mut *net, &grads);
         if epoch == 1 || epoch % 500 == 0 {

@@ -35,8 +35,10 @@ where
     let mut last = 0.0;
     for _ in 0..steps {
         grads.fill(N::Scalar::from_f64(0.0));
-        let loss: f64 =
-            batch.iter().map(|(x, t)| net.backprop(x, t, &SoftmaxCrossEntropy, &mut grads).to_f64()).sum::<f64>();
+        let loss: f64 = batch
+            .iter()
+            .map(|(x, t)| net.backprop(x, t, &SoftmaxCrossEntropy, &mut grads, &mut rng).to_f64())
+            .sum::<f64>();
         first.get_or_insert(loss);
         last = loss;
         sgd.step(&mut *net, &grads);

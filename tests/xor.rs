@@ -1,8 +1,6 @@
 //! XOR, the problem a single-layer perceptron cannot solve, learned by a two-layer network from a fixed seed.
 
 use nn_core::prelude::*;
-use nn_core::rand::SeedableRng;
-use nn_core::rand::rngs::ChaCha8Rng;
 
 network! {
     struct Xor<f64> {
@@ -15,7 +13,8 @@ network! {
 const DATA: [([f64; 2], f64); 4] = [([0.0, 0.0], 0.0), ([0.0, 1.0], 1.0), ([1.0, 0.0], 1.0), ([1.0, 1.0], 0.0)];
 
 fn train(seed: u64, epochs: usize) -> (Box<Xor>, f64) {
-    let mut net = Xor::boxed_init(&mut ChaCha8Rng::seed_from_u64(seed));
+    let mut rng = seeded_rng(seed);
+    let mut net = Xor::boxed_init(&mut rng);
     let mut grads = Xor::boxed_zeroed();
     let mut sgd = Sgd::new(0.5);
     let mut loss = f64::INFINITY;
@@ -23,7 +22,7 @@ fn train(seed: u64, epochs: usize) -> (Box<Xor>, f64) {
         grads.fill(0.0);
         loss = DATA
             .iter()
-            .map(|(x, t)| net.backprop(&Vector::from(*x), &Vector::from([*t]), &HalfSquaredError, &mut grads))
+            .map(|(x, t)| net.backprop(&Vector::from(*x), &Vector::from([*t]), &HalfSquaredError, &mut grads, &mut rng))
             .sum();
         sgd.step(&mut *net, &grads);
     }

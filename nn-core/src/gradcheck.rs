@@ -3,11 +3,16 @@
 //! Each check compares an analytic gradient with the numeric one and reports the largest *relative error*
 //! `|a - n| / max(|a|, |n|, FLOOR)`, where [`FLOOR`] keeps gradients that are zero up to rounding from
 //! dividing by nothing. A correct gradient with the default step [`STEP`] stays far below `1e-6`.
+//!
+//! Network checks evaluate the loss through the *training* forward with a freshly seeded generator each time,
+//! so dropout draws the same mask in every evaluation (a fixed mask) and batch norm uses batch statistics.
 
 use crate::activation::ActivationLayer;
 use crate::loss::Loss;
-use crate::network::{Buffer, Network, Parameters, TensorName};
+use crate::network::{BatchNetwork, Buffer, Network, Parameters, TensorName};
 use nalgebra::SVector;
+use rand::SeedableRng;
+use rand::rngs::ChaCha8Rng;
 
 /// The default central-difference step.
 pub const STEP: f64 = 1e-6;
@@ -89,28 +94,59 @@ pub fn check_loss<L: Loss<f64>, B: Buffer<f64>>(loss: &L, y: &B, t: &B) -> Repor
     report
 }
 
-/// Checks a whole network: the gradient of `loss(net(x), target)` with respect to every parameter and every
-/// input element. `grads` is scratch space for the analytic gradients (a network of the same type; its contents
-/// are overwritten), so the check itself allocates nothing.
-pub fn check_network<N, L>(net: &mut N, x: &N::Input, target: &N::Output, loss: &L, grads: &mut N) -> Report
+/// Checks a whole network on one sample: the gradient of `loss(net(x), target)` with respect to every parameter
+/// and every input element. `grads` is scratch space for the analytic gradients (a network of the same type;
+/// its contents are overwritten), so the check itself allocates nothing. `seed` fixes the dropout masks.
+pub fn check_network<N, L>(net: &mut N, x: &N::Input, target: &N::Output, loss: &L, grads: &mut N, seed: u64) -> Report
 where
     N: Network<Scalar = f64>,
     L: Loss<f64>,
 {
+    let rng = || ChaCha8Rng::seed_from_u64(seed);
     grads.fill(0.0);
-    let (y, cache) = net.forward_train(x);
-    let dy = loss.gradient(&y, target);
-    let dx = net.backward(&cache, &dy, grads);
+    let (y, cache) = net.forward_train(x, &mut rng());
+    let dx = net.backward(&cache, &loss.gradient(&y, target), grads);
+    check(net, grads, x, &dx, |net: &N, x: &N::Input| loss.value(&net.forward_train(x, &mut rng()).0, target))
+}
 
+/// Checks a whole network on a batch of `B` samples (columns), through the batched training forward and
+/// backward: batch norm's batch statistics and every sample's share of the mean loss are differentiated.
+pub fn check_batch<N, L, const B: usize>(
+    net: &mut N,
+    x: &N::InputBatch<B>,
+    target: &N::OutputBatch<B>,
+    loss: &L,
+    grads: &mut N,
+    seed: u64,
+) -> Report
+where
+    N: BatchNetwork<Scalar = f64>,
+    L: Loss<f64>,
+{
+    let rng = || ChaCha8Rng::seed_from_u64(seed);
+    grads.fill(0.0);
+    let (y, cache) = net.forward_train_batch::<B, _>(x, &mut rng());
+    let dx = net.backward_batch::<B>(&cache, &loss.gradient(&y, target), grads);
+    check(net, grads, x, &dx, |net: &N, x: &N::InputBatch<B>| {
+        loss.value(&net.forward_train_batch::<B, _>(x, &mut rng()).0, target)
+    })
+}
+
+/// Compares analytic parameter gradients `grads` and input gradient `dx` with central differences of `eval`.
+fn check<N: Parameters<f64>, X: Buffer<f64>>(
+    net: &mut N,
+    grads: &N,
+    x: &X,
+    dx: &X,
+    eval: impl Fn(&N, &X) -> f64,
+) -> Report {
     let mut report = Report::new();
     for t in 0..N::TENSORS {
-        let Some(len) = net.tensor(t).map(|t| t.data.len()) else {
-            continue;
-        };
+        let Some(len) = net.tensor(t).map(|t| t.data.len()) else { continue };
         for i in 0..len {
             let numeric = central(|h| {
                 let saved = nudge(net, t, i, h);
-                let l = loss.value(&net.forward(x), target);
+                let l = eval(net, x);
                 restore(net, t, i, saved);
                 l
             });
@@ -123,7 +159,7 @@ where
         let numeric = central(|h| {
             let mut xp = x.clone();
             xp.as_mut_slice()[i] += h;
-            loss.value(&net.forward(&xp), target)
+            eval(net, &xp)
         });
         report.record(Location::Input(i), dx.as_slice()[i], numeric);
     }

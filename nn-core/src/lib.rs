@@ -10,7 +10,6 @@
 //!
 //! ```
 //! use nn_core::prelude::*;
-//! use nn_core::rand::{SeedableRng, rngs::ChaCha8Rng};
 //!
 //! network! {
 //!     /// Learns XOR.
@@ -21,7 +20,7 @@
 //!     }
 //! }
 //!
-//! let mut rng = ChaCha8Rng::seed_from_u64(3);
+//! let mut rng = seeded_rng(3);
 //! let mut net = Xor::boxed_init(&mut rng);
 //! let mut grads = Xor::boxed_zeroed();
 //! let mut sgd = Sgd::new(0.5);
@@ -29,7 +28,7 @@
 //! for _ in 0..2000 {
 //!     grads.fill(0.0);
 //!     for (x, t) in &data {
-//!         net.backprop(&Vector::from(*x), &Vector::from([*t]), &HalfSquaredError, &mut grads);
+//!         net.backprop(&Vector::from(*x), &Vector::from([*t]), &HalfSquaredError, &mut grads, &mut rng);
 //!     }
 //!     sgd.step(&mut *net, &grads);
 //! }
@@ -67,6 +66,7 @@ pub mod data;
 mod float;
 pub mod gradcheck;
 pub mod init;
+pub mod kernel;
 pub mod layer;
 pub mod loss;
 mod network;
@@ -74,7 +74,7 @@ pub mod optim;
 
 pub use float::{Float, lit};
 pub use init::Init;
-pub use network::{Buffer, Chain, Network, Parameters, Tensor, TensorMut, TensorName};
+pub use network::{BatchNetwork, Buffer, Chain, Network, Parameters, Tensor, TensorMut, TensorName};
 pub use nn_macros::network;
 
 /// The linear-algebra crate the parameters are stored in.
@@ -127,6 +127,15 @@ impl<N: Network + bytemuck::Zeroable> Boxed for N {}
 #[doc = include_str!("../../README.md")]
 pub struct ReadmeDoctests;
 
+/// The seedable, portable generator used for initialisation, shuffling and dropout: ChaCha with 8 rounds, which
+/// gives the same stream on every platform, so the same seed gives the same weights bit for bit.
+pub type SeededRng = rand::rngs::ChaCha8Rng;
+
+/// A [`SeededRng`] from a 64-bit seed.
+pub fn seeded_rng(seed: u64) -> SeededRng {
+    <SeededRng as rand::SeedableRng>::seed_from_u64(seed)
+}
+
 /// Fixed-size column vector, re-exported for declarations and call sites.
 pub type Vector<T, const N: usize> = nalgebra::SVector<T, N>;
 
@@ -142,7 +151,10 @@ pub mod prelude {
         BinaryCrossEntropyWithLogits, HalfSquaredError, Loss, MeanSquaredError, SoftmaxCrossEntropy,
     };
     pub use crate::optim::{Optimizer, Sgd};
-    pub use crate::{Buffer, Chain, Float, Init, Initialize, Network, Parameters, Vector, network};
+    pub use crate::{
+        BatchNetwork, Buffer, Chain, Float, Init, Initialize, Network, Parameters, SeededRng, Vector, network,
+        seeded_rng,
+    };
 }
 
 /// Paths used by the code `network!` generates. Not part of the public API.
@@ -152,10 +164,10 @@ pub mod __private {
         ActivationLayer, Elu, Gelu, HardSigmoid, HardTanh, Identity, LeakyRelu, Relu, Sigmoid, Softmax, Softplus,
         Swish, Tanh,
     };
-    pub use crate::layer::{Dense, DenseNoBias};
-    pub use crate::{Float, Init, Initialize, Network, Parameters, Tensor, TensorMut};
+    pub use crate::layer::{BatchNorm, BatchNormCache, Dense, DenseNoBias, Dropout};
+    pub use crate::{BatchNetwork, Float, Init, Initialize, Network, Parameters, Tensor, TensorMut};
     pub use bytemuck;
     pub use core::option::Option::{self, None, Some};
-    pub use nalgebra::SVector;
+    pub use nalgebra::{SMatrix, SVector};
     pub use rand::Rng;
 }

@@ -1,21 +1,58 @@
 //! Loss functions: a value and its gradient with respect to the network's output.
 //!
-//! Prediction and target are the same [`Buffer`] type, so a target of the wrong shape is a compile error at the
-//! call site. Every loss is finite for any finite input (no `NaN` or infinity from logits of magnitude 1000).
+//! Predictions and targets are matrices whose columns are samples (one sample is a one-column matrix, an
+//! `SVector`); a loss is the **mean over the samples** of a per-sample loss, as PyTorch's default reduction,
+//! so batched and per-sample training take steps of the same size. Prediction and target have the same type,
+//! so a target of the wrong shape is a compile error at the call site. Every loss is finite for any finite
+//! input (no `NaN` or infinity from logits of magnitude 1000).
 
 use crate::activation::sigmoid;
 use crate::float::{Float, lit};
 use crate::network::Buffer;
 
-/// A loss `L(y, t)` of a prediction `y` against a target `t`, with its gradient dL/dy.
+/// A loss `L(y, t)` of predictions `y` against targets `t`, with its gradient dL/dy.
+///
+/// Implementors give the per-sample loss on one column; the batch forms are provided.
 pub trait Loss<T: Float> {
-    /// The loss value.
-    fn value<B: Buffer<T>>(&self, y: &B, target: &B) -> T;
+    /// The loss of one sample: prediction `y` and target `t` are columns of the same length.
+    fn sample_value(&self, y: &[T], t: &[T]) -> T;
 
-    /// The gradient dL/dy.
-    fn gradient<B: Buffer<T>>(&self, y: &B, target: &B) -> B;
+    /// The gradient of [`Loss::sample_value`] with respect to `y`, written into `g` (same length).
+    fn sample_gradient(&self, y: &[T], t: &[T], g: &mut [T]);
 
-    /// Both at once (a loss may share work between them).
+    /// The mean loss over the samples (columns) of `y`.
+    fn value<B: Buffer<T>>(&self, y: &B, target: &B) -> T {
+        if B::SAMPLES == 0 || B::FEATURES == 0 {
+            return T::zero();
+        }
+        let sum = y
+            .as_slice()
+            .chunks_exact(B::FEATURES)
+            .zip(target.as_slice().chunks_exact(B::FEATURES))
+            .fold(T::zero(), |acc, (y, t)| acc + self.sample_value(y, t));
+        sum / lit(B::SAMPLES as f64)
+    }
+
+    /// The gradient of [`Loss::value`]: each sample's gradient divided by the number of samples.
+    fn gradient<B: Buffer<T>>(&self, y: &B, target: &B) -> B {
+        let mut g = B::zeros();
+        if B::SAMPLES == 0 || B::FEATURES == 0 {
+            return g;
+        }
+        let scale = lit::<T>(1.0 / B::SAMPLES as f64);
+        let columns = g.as_mut_slice().chunks_exact_mut(B::FEATURES);
+        for ((gc, yc), tc) in
+            columns.zip(y.as_slice().chunks_exact(B::FEATURES)).zip(target.as_slice().chunks_exact(B::FEATURES))
+        {
+            self.sample_gradient(yc, tc, gc);
+            if B::SAMPLES > 1 {
+                gc.iter_mut().for_each(|v| *v *= scale);
+            }
+        }
+        g
+    }
+
+    /// Both at once.
     fn value_and_gradient<B: Buffer<T>>(&self, y: &B, target: &B) -> (T, B) {
         (self.value(y, target), self.gradient(y, target))
     }
@@ -26,42 +63,37 @@ pub trait Loss<T: Float> {
 pub struct HalfSquaredError;
 
 impl<T: Float> Loss<T> for HalfSquaredError {
-    fn value<B: Buffer<T>>(&self, y: &B, target: &B) -> T {
+    fn sample_value(&self, y: &[T], t: &[T]) -> T {
         let half = lit::<T>(0.5);
-        y.as_slice().iter().zip(target.as_slice()).fold(T::zero(), |acc, (&y, &t)| acc + half * (t - y) * (t - y))
+        y.iter().zip(t).fold(T::zero(), |acc, (&y, &t)| acc + half * (t - y) * (t - y))
     }
 
-    fn gradient<B: Buffer<T>>(&self, y: &B, target: &B) -> B {
-        let mut g = y.clone();
-        for (g, &t) in g.as_mut_slice().iter_mut().zip(target.as_slice()) {
-            *g -= t;
+    fn sample_gradient(&self, y: &[T], t: &[T], g: &mut [T]) {
+        for ((g, &y), &t) in g.iter_mut().zip(y).zip(t) {
+            *g = y - t;
         }
-        g
     }
 }
 
-/// Mean squared error, `1/n sum (y - t)^2` (PyTorch's `MSELoss` with `reduction="mean"`); gradient
-/// `2 (y - t) / n`.
+/// Mean squared error, `1/n sum (y - t)^2` over a sample's `n` outputs (PyTorch's `MSELoss`, whose mean runs over
+/// every element); gradient `2 (y - t) / n`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct MeanSquaredError;
 
 impl<T: Float> Loss<T> for MeanSquaredError {
-    fn value<B: Buffer<T>>(&self, y: &B, target: &B) -> T {
-        let n = y.as_slice().len();
-        if n == 0 {
+    fn sample_value(&self, y: &[T], t: &[T]) -> T {
+        if y.is_empty() {
             return T::zero();
         }
-        let sum = y.as_slice().iter().zip(target.as_slice()).fold(T::zero(), |acc, (&y, &t)| acc + (y - t) * (y - t));
-        sum / lit(n as f64)
+        let sum = y.iter().zip(t).fold(T::zero(), |acc, (&y, &t)| acc + (y - t) * (y - t));
+        sum / lit(y.len() as f64)
     }
 
-    fn gradient<B: Buffer<T>>(&self, y: &B, target: &B) -> B {
-        let scale = lit::<T>(2.0 / y.as_slice().len().max(1) as f64);
-        let mut g = y.clone();
-        for (g, &t) in g.as_mut_slice().iter_mut().zip(target.as_slice()) {
-            *g = (*g - t) * scale;
+    fn sample_gradient(&self, y: &[T], t: &[T], g: &mut [T]) {
+        let scale = lit::<T>(2.0 / y.len().max(1) as f64);
+        for ((g, &y), &t) in g.iter_mut().zip(y).zip(t) {
+            *g = (y - t) * scale;
         }
-        g
     }
 }
 
@@ -70,7 +102,7 @@ impl<T: Float> Loss<T> for MeanSquaredError {
 ///
 /// `L = sum_i t_i (logsumexp(z) - z_i)` with the maximum subtracted inside the log-sum-exp, so no logit
 /// overflows; gradient `softmax(z) * sum(t) - t` (that is `softmax(z) - t` for a distribution). Equals
-/// PyTorch's `CrossEntropyLoss` on one sample.
+/// PyTorch's `CrossEntropyLoss` with probability targets.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct SoftmaxCrossEntropy;
 
@@ -84,23 +116,21 @@ pub fn log_sum_exp<T: Float>(z: &[T]) -> T {
 }
 
 impl<T: Float> Loss<T> for SoftmaxCrossEntropy {
-    fn value<B: Buffer<T>>(&self, y: &B, target: &B) -> T {
-        let lse = log_sum_exp(y.as_slice());
-        y.as_slice().iter().zip(target.as_slice()).fold(T::zero(), |acc, (&z, &t)| acc + t * (lse - z))
+    fn sample_value(&self, z: &[T], t: &[T]) -> T {
+        let lse = log_sum_exp(z);
+        z.iter().zip(t).fold(T::zero(), |acc, (&z, &t)| acc + t * (lse - z))
     }
 
-    fn gradient<B: Buffer<T>>(&self, y: &B, target: &B) -> B {
-        let lse = log_sum_exp(y.as_slice());
-        let total = target.as_slice().iter().fold(T::zero(), |acc, &t| acc + t);
-        let mut g = y.clone();
-        for (g, &t) in g.as_mut_slice().iter_mut().zip(target.as_slice()) {
-            *g = (*g - lse).exp() * total - t;
+    fn sample_gradient(&self, z: &[T], t: &[T], g: &mut [T]) {
+        let lse = log_sum_exp(z);
+        let total = t.iter().fold(T::zero(), |acc, &t| acc + t);
+        for ((g, &z), &t) in g.iter_mut().zip(z).zip(t) {
+            *g = (z - lse).exp() * total - t;
         }
-        g
     }
 }
 
-/// Binary cross-entropy on logits, averaged over the outputs (PyTorch's `BCEWithLogitsLoss`).
+/// Binary cross-entropy on logits, averaged over a sample's outputs (PyTorch's `BCEWithLogitsLoss`).
 ///
 /// Per output: `max(z, 0) - z t + ln(1 + e^-|z|)`, which equals `-t ln sigmoid(z) - (1 - t) ln(1 - sigmoid(z))`
 /// without ever taking the log of zero; gradient `(sigmoid(z) - t) / n`.
@@ -108,26 +138,20 @@ impl<T: Float> Loss<T> for SoftmaxCrossEntropy {
 pub struct BinaryCrossEntropyWithLogits;
 
 impl<T: Float> Loss<T> for BinaryCrossEntropyWithLogits {
-    fn value<B: Buffer<T>>(&self, y: &B, target: &B) -> T {
-        let n = y.as_slice().len();
-        if n == 0 {
+    fn sample_value(&self, z: &[T], t: &[T]) -> T {
+        if z.is_empty() {
             return T::zero();
         }
-        let sum = y
-            .as_slice()
-            .iter()
-            .zip(target.as_slice())
-            .fold(T::zero(), |acc, (&z, &t)| acc + z.max(T::zero()) - z * t + (-z.abs()).exp().ln_1p());
-        sum / lit(n as f64)
+        let sum =
+            z.iter().zip(t).fold(T::zero(), |acc, (&z, &t)| acc + z.max(T::zero()) - z * t + (-z.abs()).exp().ln_1p());
+        sum / lit(z.len() as f64)
     }
 
-    fn gradient<B: Buffer<T>>(&self, y: &B, target: &B) -> B {
-        let scale = lit::<T>(1.0 / y.as_slice().len().max(1) as f64);
-        let mut g = y.clone();
-        for (g, &t) in g.as_mut_slice().iter_mut().zip(target.as_slice()) {
-            *g = (sigmoid(*g) - t) * scale;
+    fn sample_gradient(&self, z: &[T], t: &[T], g: &mut [T]) {
+        let scale = lit::<T>(1.0 / z.len().max(1) as f64);
+        for ((g, &z), &t) in g.iter_mut().zip(z).zip(t) {
+            *g = (sigmoid(z) - t) * scale;
         }
-        g
     }
 }
 

@@ -3,7 +3,7 @@
 
 use crate::model::{ActKind, Dim, InitKind, Kind, Layer, Model, Scalar};
 use crate::parse::NetworkDef;
-use proc_macro2::{Span, TokenStream};
+use proc_macro2::{Ident, Span, TokenStream};
 use quote::{format_ident, quote, quote_spanned};
 
 /// The errors, plus a unit struct of the declared name so that later uses of the type do not cascade into
@@ -24,18 +24,19 @@ fn scalar(s: Scalar) -> TokenStream {
     }
 }
 
-fn vector(t: &TokenStream, d: &Dim) -> TokenStream {
-    let d = d.tokens();
-    quote!(::nn_core::__private::SVector<#t, #d>)
-}
-
 fn layer_type(t: &TokenStream, l: &Layer) -> Option<TokenStream> {
     let (i, o) = (l.inputs.tokens(), l.outputs.tokens());
     match l.kind {
         Kind::Dense { bias: true, .. } => Some(quote!(::nn_core::__private::Dense<#t, #i, #o>)),
         Kind::Dense { bias: false, .. } => Some(quote!(::nn_core::__private::DenseNoBias<#t, #i, #o>)),
-        Kind::Activation { .. } => None,
+        Kind::BatchNorm => Some(quote!(::nn_core::__private::BatchNorm<#t, #o>)),
+        Kind::Activation { .. } | Kind::Dropout { .. } => None,
     }
+}
+
+fn matrix(t: &TokenStream, d: &Dim) -> TokenStream {
+    let d = d.tokens();
+    quote!(::nn_core::__private::SMatrix<#t, #d, B>)
 }
 
 fn activation(t: &TokenStream, kind: ActKind, param: Option<&TokenStream>, span: Span) -> TokenStream {
@@ -70,7 +71,14 @@ fn describe(l: &Layer) -> String {
             l.inputs.display(),
             if *bias { format!(", `bias` has {}", l.outputs.display()) } else { ", no bias".to_string() }
         ),
+        Kind::BatchNorm => format!(
+            "Layer `{}`: batch normalisation of {} features (`weight` is gamma, `bias` is beta; running statistics \
+             for inference).",
+            l.name,
+            l.outputs.display()
+        ),
         Kind::Activation { kind, .. } => format!("`{}`", kind.name()),
+        Kind::Dropout { p } => format!("`Dropout({p})`"),
     }
 }
 
@@ -78,9 +86,8 @@ pub fn expand(m: &Model) -> TokenStream {
     let t = scalar(m.scalar);
     let (vis, name, attrs) = (&m.vis, &m.name, &m.attrs);
     let cache = format_ident!("{}Cache", name);
-    let input_ty = vector(&t, &m.input);
-    let output_ty = vector(&t, m.output());
     let (d_in, d_out) = (m.input.tokens(), m.output().tokens());
+    let (input_batch, output_batch) = (matrix(&t, &m.input), matrix(&t, m.output()));
 
     // The struct: one field per layer with parameters.
     let fields = m.param_layers().map(|l| {
@@ -93,56 +100,100 @@ pub fn expand(m: &Model) -> TokenStream {
         quote_spanned!(l.span=> #[doc = #doc] #vis #f: #ty,)
     });
 
-    // The cache: every layer's input, and the output.
+    // The cache: every layer's output (x0 is the input), plus what dropout and batch norm keep.
     let n = m.layers.len();
     let xs: Vec<_> = (0..=n).map(|i| format_ident!("x{}", i)).collect();
+    let extra: Vec<_> = (0..n).map(|i| format_ident!("c{}", i)).collect();
     let dims: Vec<&Dim> = std::iter::once(&m.input).chain(m.layers.iter().map(|l| &l.outputs)).collect();
-    let cache_fields = (0..=n).map(|i| {
-        let (x, ty) = (&xs[i], vector(&t, dims[i]));
-        let doc = match i {
-            0 => "The network's input.".to_string(),
-            i if i == n => format!("The network's output (from {}).", describe_short(&m.layers[i - 1])),
-            i => format!("The output of {}.", describe_short(&m.layers[i - 1])),
-        };
-        quote!(#[doc = #doc] #vis #x: #ty,)
-    });
-
-    // Forward: each layer reads the previous value.
-    let steps: Vec<TokenStream> = m
+    let mut cache_fields: Vec<TokenStream> = (0..=n)
+        .map(|i| {
+            let (x, ty) = (&xs[i], matrix(&t, dims[i]));
+            let doc = match i {
+                0 => "The network's input.".to_string(),
+                i if i == n => format!("The network's output (from {}).", describe_short(&m.layers[i - 1])),
+                i => format!("The output of {}.", describe_short(&m.layers[i - 1])),
+            };
+            quote!(#[doc = #doc] #vis #x: #ty,)
+        })
+        .collect();
+    for (i, l) in m.layers.iter().enumerate() {
+        let c = &extra[i];
+        let d = l.outputs.tokens();
+        match l.kind {
+            Kind::Dropout { .. } => cache_fields.push(quote! {
+                #[doc = "The scaled dropout mask of this layer."]
+                #vis #c: ::nn_core::__private::SMatrix<#t, #d, B>,
+            }),
+            Kind::BatchNorm => cache_fields.push(quote! {
+                #[doc = "The batch statistics of this batch-norm layer."]
+                #vis #c: ::nn_core::__private::BatchNormCache<#t, #d, B>,
+            }),
+            _ => {}
+        }
+    }
+    let extra_names: Vec<&Ident> = m
         .layers
         .iter()
         .enumerate()
-        .map(|(i, l)| {
-            let out = &xs[i + 1];
-            let inp = if i == 0 {
-                quote!(x)
-            } else {
-                let v = &xs[i];
-                quote!(&#v)
-            };
-            match &l.kind {
-                Kind::Dense { .. } => {
-                    let f = &l.name;
-                    quote_spanned!(l.span=> let #out = self.#f.forward(#inp);)
-                }
-                Kind::Activation { kind, param } => {
-                    let a = activation(&t, *kind, param.as_ref(), l.span);
-                    quote_spanned!(l.span=> let #out = ::nn_core::__private::ActivationLayer::forward(&#a, #inp);)
-                }
-            }
-        })
+        .filter(|(_, l)| matches!(l.kind, Kind::Dropout { .. } | Kind::BatchNorm))
+        .map(|(i, _)| &extra[i])
         .collect();
+
+    // Forward (inference) and training forward: each layer reads the previous value.
+    let step = |i: usize, l: &Layer, train: bool| -> TokenStream {
+        let out = &xs[i + 1];
+        let inp = if i == 0 {
+            quote!(x)
+        } else {
+            let v = &xs[i];
+            quote!(&#v)
+        };
+        let c = &extra[i];
+        match &l.kind {
+            Kind::Dense { .. } => {
+                let f = &l.name;
+                quote_spanned!(l.span=> let #out = self.#f.forward(#inp);)
+            }
+            Kind::BatchNorm if train => {
+                let f = &l.name;
+                quote_spanned!(l.span=> let (#out, #c) = self.#f.forward_train(#inp);)
+            }
+            Kind::BatchNorm => {
+                let f = &l.name;
+                quote_spanned!(l.span=> let #out = self.#f.forward(#inp);)
+            }
+            Kind::Dropout { p } if train => {
+                quote_spanned!(l.span=> let (#out, #c) = ::nn_core::__private::Dropout::<#t>(#p).forward_train(#inp, rng);)
+            }
+            Kind::Dropout { p } => {
+                quote_spanned!(l.span=> let #out = ::nn_core::__private::Dropout::<#t>(#p).forward(#inp);)
+            }
+            Kind::Activation { kind, param } => {
+                let a = activation(&t, *kind, param.as_ref(), l.span);
+                quote_spanned!(l.span=> let #out = ::nn_core::__private::ActivationLayer::forward(&#a, #inp);)
+            }
+        }
+    };
+    let steps: Vec<TokenStream> = m.layers.iter().enumerate().map(|(i, l)| step(i, l, false)).collect();
+    let train_steps: Vec<TokenStream> = m.layers.iter().enumerate().map(|(i, l)| step(i, l, true)).collect();
     let last = &xs[n];
     let rest = &xs[1..];
 
     // Backward: the layers in reverse, each turning dL/d(output) into dL/d(input).
     let ds: Vec<_> = (0..=n).map(|i| format_ident!("d{}", i)).collect();
     let back = m.layers.iter().enumerate().rev().map(|(i, l)| {
-        let (din, dout, xin, xout) = (&ds[i], &ds[i + 1], &xs[i], &xs[i + 1]);
+        let (din, dout, xin, xout, c) = (&ds[i], &ds[i + 1], &xs[i], &xs[i + 1], &extra[i]);
         match &l.kind {
             Kind::Dense { .. } => {
                 let f = &l.name;
                 quote_spanned!(l.span=> let #din = self.#f.backward(&cache.#xin, &#dout, &mut grads.#f);)
+            }
+            Kind::BatchNorm => {
+                let f = &l.name;
+                quote_spanned!(l.span=> let #din = self.#f.backward(&cache.#c, &#dout, &mut grads.#f);)
+            }
+            Kind::Dropout { p } => {
+                quote_spanned!(l.span=> let #din = ::nn_core::__private::Dropout::<#t>(#p).backward(&cache.#c, &#dout);)
             }
             Kind::Activation { kind, param } => {
                 let a = activation(&t, *kind, param.as_ref(), l.span);
@@ -153,39 +204,56 @@ pub fn expand(m: &Model) -> TokenStream {
         }
     });
     let (d_last, d_first) = (&ds[n], &ds[0]);
+    let stats = m.layers.iter().enumerate().filter(|(_, l)| matches!(l.kind, Kind::BatchNorm)).map(|(i, l)| {
+        let (f, c) = (&l.name, &extra[i]);
+        quote_spanned!(l.span=> self.#f.update_statistics(&cache.#c);)
+    });
 
-    // Parameters: each layer's tensors in order, under the layer's name.
+    // Parameters and state: each layer's tensors in order, under the layer's name.
     let params: Vec<&Layer> = m.param_layers().collect();
-    let counts: Vec<TokenStream> = params
-        .iter()
-        .map(|l| {
-            let ty = layer_type(&t, l);
-            quote!(<#ty as ::nn_core::__private::Parameters<#t>>::TENSORS)
-        })
-        .collect();
-    let lookups = |mutable: bool| {
-        params.iter().zip(&counts).map(move |(l, count)| {
-            let f = &l.name;
-            let lit = f.to_string();
-            let call = if mutable {
-                quote!(::nn_core::__private::Parameters::tensor_mut(&mut self.#f, index))
-            } else {
-                quote!(::nn_core::__private::Parameters::tensor(&self.#f, index))
-            };
-            quote! {
-                if index < #count {
-                    return #call.map(|t| t.in_layer(#lit));
-                }
-                let index = index - #count;
-            }
-        })
+    let counts = |what: TokenStream| -> Vec<TokenStream> {
+        params
+            .iter()
+            .map(|l| {
+                let ty = layer_type(&t, l);
+                quote!(<#ty as ::nn_core::__private::Parameters<#t>>::#what)
+            })
+            .collect()
     };
-    let (get, get_mut) = (lookups(false), lookups(true));
-    let tensor_count = if counts.is_empty() { quote!(0) } else { quote!(#(#counts)+*) };
+    let (tensor_counts, buffer_counts) = (counts(quote!(TENSORS)), counts(quote!(BUFFERS)));
+    let lookups = |method: TokenStream, counts: &[TokenStream], mutable: bool| -> Vec<TokenStream> {
+        params
+            .iter()
+            .zip(counts)
+            .map(|(l, count)| {
+                let f = &l.name;
+                let lit = f.to_string();
+                let this = if mutable { quote!(&mut self.#f) } else { quote!(&self.#f) };
+                quote! {
+                    if index < #count {
+                        return ::nn_core::__private::Parameters::#method(#this, index).map(|t| t.in_layer(#lit));
+                    }
+                    let index = index - #count;
+                }
+            })
+            .collect()
+    };
+    let get = lookups(quote!(tensor), &tensor_counts, false);
+    let get_mut = lookups(quote!(tensor_mut), &tensor_counts, true);
+    let buf = lookups(quote!(buffer), &buffer_counts, false);
+    let buf_mut = lookups(quote!(buffer_mut), &buffer_counts, true);
+    let sum = |c: &[TokenStream]| if c.is_empty() { quote!(0) } else { quote!(#(#c)+*) };
+    let (tensor_count, buffer_count) = (sum(&tensor_counts), sum(&buffer_counts));
 
     let inits = params.iter().map(|l| {
-        let (f, k) = (&l.name, init(l.init));
-        quote_spanned!(l.span=> self.#f.init(::nn_core::__private::Init::#k, rng);)
+        let f = &l.name;
+        match l.kind {
+            Kind::BatchNorm => quote_spanned!(l.span=> self.#f.reset();),
+            _ => {
+                let k = init(l.init);
+                quote_spanned!(l.span=> self.#f.init(::nn_core::__private::Init::#k, rng);)
+            }
+        }
     });
 
     let checks = m.checks.iter().map(|c| {
@@ -193,12 +261,17 @@ pub fn expand(m: &Model) -> TokenStream {
         quote_spanned!(c.span=> const _: () = ::core::assert!(#cond, #msg);)
     });
 
-    let cache_doc = format!("What [`{name}`]'s training forward keeps for its backward pass: every layer's input.");
+    let cache_doc = format!(
+        "What [`{name}`]'s training forward keeps for its backward pass, for a batch of `B` samples (columns): \
+         every layer's output, plus dropout masks and batch statistics."
+    );
     let summary = std::iter::once(format!("input {}", m.input.display()))
         .chain(m.layers.iter().map(describe_short))
         .collect::<Vec<_>>()
         .join(" -> ");
     let summary_doc = format!("The layers, in order: `{summary}`.");
+    let tensor = quote!(::nn_core::__private::Option<::nn_core::__private::Tensor<'_, #t>>);
+    let tensor_mut = quote!(::nn_core::__private::Option<::nn_core::__private::TensorMut<'_, #t>>);
 
     quote! {
         #(#checks)*
@@ -212,7 +285,7 @@ pub fn expand(m: &Model) -> TokenStream {
 
         #[doc = #cache_doc]
         #[derive(Clone, Debug)]
-        #vis struct #cache {
+        #vis struct #cache<const B: usize> {
             #(#cache_fields)*
         }
 
@@ -240,47 +313,97 @@ pub fn expand(m: &Model) -> TokenStream {
 
         impl ::nn_core::__private::Parameters<#t> for #name {
             const TENSORS: usize = #tensor_count;
+            const BUFFERS: usize = #buffer_count;
 
-            fn tensor(&self, index: usize) -> ::nn_core::__private::Option<::nn_core::__private::Tensor<'_, #t>> {
+            fn tensor(&self, index: usize) -> #tensor {
                 #(#get)*
                 let _ = index;
                 ::nn_core::__private::None
             }
 
-            fn tensor_mut(
-                &mut self,
-                index: usize,
-            ) -> ::nn_core::__private::Option<::nn_core::__private::TensorMut<'_, #t>> {
+            fn tensor_mut(&mut self, index: usize) -> #tensor_mut {
                 #(#get_mut)*
+                let _ = index;
+                ::nn_core::__private::None
+            }
+
+            fn buffer(&self, index: usize) -> #tensor {
+                #(#buf)*
+                let _ = index;
+                ::nn_core::__private::None
+            }
+
+            fn buffer_mut(&mut self, index: usize) -> #tensor_mut {
+                #(#buf_mut)*
                 let _ = index;
                 ::nn_core::__private::None
             }
         }
 
-        impl ::nn_core::__private::Network for #name {
-            type Scalar = #t;
-            type Input = #input_ty;
-            type Output = #output_ty;
-            type Cache = #cache;
+        impl ::nn_core::__private::BatchNetwork for #name {
+            type InputBatch<const B: usize> = #input_batch;
+            type OutputBatch<const B: usize> = #output_batch;
+            type BatchCache<const B: usize> = #cache<B>;
 
             #[inline]
-            fn forward(&self, x: &Self::Input) -> Self::Output {
+            fn forward_batch<const B: usize>(&self, x: &Self::InputBatch<B>) -> Self::OutputBatch<B> {
                 #(#steps)*
                 #last
             }
 
             #[inline]
-            fn forward_train(&self, x: &Self::Input) -> (Self::Output, Self::Cache) {
-                #(#steps)*
-                (#last, #cache { x0: *x, #(#rest),* })
+            fn forward_train_batch<const B: usize, R: ::nn_core::__private::Rng + ?Sized>(
+                &self,
+                x: &Self::InputBatch<B>,
+                rng: &mut R,
+            ) -> (Self::OutputBatch<B>, Self::BatchCache<B>) {
+                let _ = &rng;
+                #(#train_steps)*
+                (#last, #cache { x0: *x, #(#rest,)* #(#extra_names),* })
             }
 
             #[inline]
-            fn backward(&self, cache: &Self::Cache, dy: &Self::Output, grads: &mut Self) -> Self::Input {
+            fn backward_batch<const B: usize>(
+                &self,
+                cache: &Self::BatchCache<B>,
+                dy: &Self::OutputBatch<B>,
+                grads: &mut Self,
+            ) -> Self::InputBatch<B> {
                 let _ = &grads;
                 let #d_last = *dy;
                 #(#back)*
                 #d_first
+            }
+
+            fn update_statistics<const B: usize>(&mut self, cache: &Self::BatchCache<B>) {
+                let _ = cache;
+                #(#stats)*
+            }
+        }
+
+        impl ::nn_core::__private::Network for #name {
+            type Scalar = #t;
+            type Input = ::nn_core::__private::SVector<#t, #d_in>;
+            type Output = ::nn_core::__private::SVector<#t, #d_out>;
+            type Cache = #cache<1>;
+
+            #[inline]
+            fn forward(&self, x: &Self::Input) -> Self::Output {
+                ::nn_core::__private::BatchNetwork::forward_batch::<1>(self, x)
+            }
+
+            #[inline]
+            fn forward_train<R: ::nn_core::__private::Rng + ?Sized>(
+                &self,
+                x: &Self::Input,
+                rng: &mut R,
+            ) -> (Self::Output, Self::Cache) {
+                ::nn_core::__private::BatchNetwork::forward_train_batch::<1, R>(self, x, rng)
+            }
+
+            #[inline]
+            fn backward(&self, cache: &Self::Cache, dy: &Self::Output, grads: &mut Self) -> Self::Input {
+                ::nn_core::__private::BatchNetwork::backward_batch::<1>(self, cache, dy, grads)
             }
         }
     }
@@ -289,6 +412,8 @@ pub fn expand(m: &Model) -> TokenStream {
 fn describe_short(l: &Layer) -> String {
     match &l.kind {
         Kind::Dense { .. } => format!("{} Dense {}", l.name, l.outputs.display()),
+        Kind::BatchNorm => format!("{} BatchNorm", l.name),
         Kind::Activation { kind, .. } => kind.name().to_string(),
+        Kind::Dropout { p } => format!("Dropout({p})"),
     }
 }

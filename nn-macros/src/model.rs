@@ -113,7 +113,7 @@ impl ActKind {
 
 /// Every layer kind the macro knows, for suggestions.
 fn layer_names() -> Vec<&'static str> {
-    let mut v = vec!["Dense"];
+    let mut v = vec!["Dense", "BatchNorm", "Dropout"];
     v.extend(ACTIVATIONS.iter().map(|(n, _)| *n));
     v
 }
@@ -121,6 +121,8 @@ fn layer_names() -> Vec<&'static str> {
 /// A layer's kind.
 pub enum Kind {
     Dense { bias: bool, init: Option<InitKind> },
+    BatchNorm,
+    Dropout { p: TokenStream },
     Activation { kind: ActKind, param: Option<TokenStream> },
 }
 
@@ -319,6 +321,7 @@ impl Model {
         let mut layers: Vec<Layer> = Vec::new();
         let mut current = input.clone();
         let mut dense_count = 0usize;
+        let mut bn_count = 0usize;
         let mut uses: Vec<NameUse> = Vec::new();
         for entry in layer_entries.iter().copied() {
             if let Some(n) = &entry.name
@@ -335,19 +338,73 @@ impl Model {
                 .rev()
                 .find(|l| matches!(l.kind, Kind::Dense { .. }))
                 .map_or_else(|| "input".to_string(), |l| l.name.to_string());
+            let prev_name = prev_name.as_str();
 
             if call.head == "Dense" {
                 dense_count += 1;
                 let name = entry.name.clone().unwrap_or_else(|| Ident::new(&format!("fc{dense_count}"), span));
                 let named = entry.name.is_some();
                 uses.push(NameUse { name: name.clone(), named, is_param: true, span });
-                let Some(layer) = dense(&call, name, span, current.as_ref(), &prev_name, &mut errors, &mut checks)
+                let Some(layer) = dense(&call, name, span, current.as_ref(), prev_name, &mut errors, &mut checks)
                 else {
                     current = None;
                     continue;
                 };
                 current = Some(layer.outputs.clone());
                 layers.push(layer);
+            } else if call.head == "BatchNorm" {
+                bn_count += 1;
+                let name = entry.name.clone().unwrap_or_else(|| Ident::new(&format!("bn{bn_count}"), span));
+                uses.push(NameUse { name: name.clone(), named: entry.name.is_some(), is_param: true, span });
+                for (opt, _) in &call.options {
+                    errors.at(opt, format!("`BatchNorm` has no option `{opt}`"));
+                }
+                let declared = match call.positional.as_slice() {
+                    [] => None,
+                    [n] => size(n, &format!("the size of `{name}`"), &mut errors).map(|d| (d, *n)),
+                    [_, extra, ..] => {
+                        errors.at(extra, "`BatchNorm` takes at most one size, the number of features");
+                        None
+                    }
+                };
+                let Some(dim) = current.clone() else { continue };
+                if let Some((d, tokens_in)) = declared {
+                    check_inputs(&name, &d, tokens_in, &dim, prev_name, &mut errors, &mut checks);
+                }
+                layers.push(Layer {
+                    name,
+                    span,
+                    kind: Kind::BatchNorm,
+                    inputs: dim.clone(),
+                    outputs: dim,
+                    init: InitKind::Zeros,
+                });
+            } else if call.head == "Dropout" {
+                let name = entry.name.clone().unwrap_or_else(|| Ident::new(&format!("dropout{}", layers.len()), span));
+                uses.push(NameUse { name: name.clone(), named: entry.name.is_some(), is_param: false, span });
+                for (opt, _) in &call.options {
+                    errors.at(opt, format!("`Dropout` has no option `{opt}`"));
+                }
+                let p = match call.positional.as_slice() {
+                    [p] => dropout_probability(p, &name, &mut errors, &mut checks),
+                    [] => {
+                        errors.at(call.head, "`Dropout` needs its drop probability: `Dropout(0.5)`");
+                        None
+                    }
+                    [_, extra, ..] => {
+                        errors.at(extra, "`Dropout` takes one argument, the drop probability");
+                        None
+                    }
+                };
+                let (Some(p), Some(dim)) = (p, current.clone()) else { continue };
+                layers.push(Layer {
+                    name,
+                    span,
+                    kind: Kind::Dropout { p },
+                    inputs: dim.clone(),
+                    outputs: dim,
+                    init: InitKind::Zeros,
+                });
             } else if let Some((_, kind)) = ACTIVATIONS.iter().find(|(n, _)| call.head == n) {
                 let param = activation_param(*kind, &call, &mut errors);
                 let name = entry
@@ -371,7 +428,7 @@ impl Model {
                     "silu" => ", did you mean `Swish`?".to_string(),
                     _ => match did_you_mean(&head, &layer_names()) {
                         s if s.is_empty() => format!(
-                            "; the layers are `Dense` and the activations {}",
+                            "; the layers are `Dense`, `BatchNorm`, `Dropout` and the activations {}",
                             ACTIVATIONS.iter().map(|(n, _)| format!("`{n}`")).collect::<Vec<_>>().join(", ")
                         ),
                         s => s,
@@ -385,10 +442,11 @@ impl Model {
         // He initialisation before ReLU-like activations, Xavier otherwise, unless the layer says.
         for i in 0..layers.len() {
             if let Kind::Dense { init, .. } = layers[i].kind {
-                let next_relu = layers.get(i + 1).is_some_and(|n| match n.kind {
-                    Kind::Activation { kind, .. } => kind.relu_like(),
-                    Kind::Dense { .. } => false,
-                });
+                // The next activation, looking through batch norm and dropout.
+                let next_relu = layers[i + 1..]
+                    .iter()
+                    .find(|n| !matches!(n.kind, Kind::BatchNorm | Kind::Dropout { .. }))
+                    .is_some_and(|n| matches!(n.kind, Kind::Activation { kind, .. } if kind.relu_like()));
                 layers[i].init = init.unwrap_or(if next_relu { InitKind::HeNormal } else { InitKind::XavierUniform });
             }
         }
@@ -408,7 +466,7 @@ impl Model {
 
     /// The layers with parameters.
     pub fn param_layers(&self) -> impl Iterator<Item = &Layer> {
-        self.layers.iter().filter(|l| matches!(l.kind, Kind::Dense { .. }))
+        self.layers.iter().filter(|l| matches!(l.kind, Kind::Dense { .. } | Kind::BatchNorm))
     }
 
     /// The size of the network's output.
@@ -524,24 +582,7 @@ fn dense(
     let out_span = call.positional.last().map_or(span, |e| e.span());
     let inputs = current?.clone();
     if let Some((declared, tokens_in)) = explicit_in {
-        match (&declared, &inputs) {
-            (Dim::Lit(d), Dim::Lit(p)) if d != p => {
-                errors.at(tokens_in, format!("`{name}` expects {d} inputs, found {p} from `{prev_name}`"))
-            }
-            (Dim::Lit(_), Dim::Lit(_)) => {}
-            _ => {
-                let (d, p) = (declared.tokens(), inputs.tokens());
-                checks.push(ConstCheck {
-                    condition: quote!(#d == #p),
-                    message: format!(
-                        "`{name}` expects {} inputs, found {} from `{prev_name}`",
-                        declared.display(),
-                        inputs.display()
-                    ),
-                    span: tokens_in.span(),
-                });
-            }
-        }
+        check_inputs(&name, &declared, tokens_in, &inputs, prev_name, errors, checks);
     }
     if let Dim::Const(_) = &outputs {
         let o = outputs.tokens();
@@ -560,6 +601,61 @@ struct NameUse {
     named: bool,
     is_param: bool,
     span: Span,
+}
+
+/// An explicit input size must equal the size arriving from the previous layer.
+fn check_inputs(
+    name: &Ident,
+    declared: &Dim,
+    tokens_in: &Expr,
+    inputs: &Dim,
+    prev_name: &str,
+    errors: &mut Errors,
+    checks: &mut Vec<ConstCheck>,
+) {
+    match (declared, inputs) {
+        (Dim::Lit(d), Dim::Lit(p)) if d != p => {
+            errors.at(tokens_in, format!("`{name}` expects {d} inputs, found {p} from `{prev_name}`"));
+        }
+        (Dim::Lit(_), Dim::Lit(_)) => {}
+        _ => {
+            let (d, p) = (declared.tokens(), inputs.tokens());
+            checks.push(ConstCheck {
+                condition: quote!(#d == #p),
+                message: format!(
+                    "`{name}` expects {} inputs, found {} from `{prev_name}`",
+                    declared.display(),
+                    inputs.display()
+                ),
+                span: tokens_in.span(),
+            });
+        }
+    }
+}
+
+/// A drop probability: a literal in `[0, 1)`, or a `const` checked by a `const` assertion.
+fn dropout_probability(
+    e: &Expr,
+    name: &Ident,
+    errors: &mut Errors,
+    checks: &mut Vec<ConstCheck>,
+) -> Option<TokenStream> {
+    let p = number(e, errors, &format!("the drop probability of `{name}`"))?;
+    match p.to_string().parse::<f64>() {
+        Ok(v) if (0.0..1.0).contains(&v) => Some(p),
+        Ok(v) => {
+            errors.at(e, format!("the drop probability of `{name}` must be in [0, 1), found {v}"));
+            None
+        }
+        Err(_) => {
+            checks.push(ConstCheck {
+                condition: quote!(#p >= 0.0 && #p < 1.0),
+                message: format!("the drop probability of `{name}` (`{}`) must be in [0, 1)", tokens(e)),
+                span: e.span(),
+            });
+            Some(p)
+        }
+    }
 }
 
 fn check_duplicates(uses: &[NameUse], errors: &mut Errors) {

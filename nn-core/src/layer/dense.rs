@@ -5,6 +5,7 @@
 
 use crate::float::Float;
 use crate::init::Init;
+use crate::kernel;
 use crate::network::{Parameters, Tensor, TensorMut};
 use nalgebra::{SMatrix, SVector};
 use rand::Rng;
@@ -33,74 +34,36 @@ where
     pub weight: SMatrix<T, O, I>,
 }
 
-/// dL/dW += dy x^T, in place (no temporary the size of `W` on the stack).
-///
-/// One axpy per column of `W` (contiguous in column-major storage). nalgebra's fixed-size `ger` lets LLVM
-/// vectorise across columns instead, which with AVX-512 turns into gathers and scatters ~10x slower.
-#[inline]
-fn accumulate_weight_grad<T: Float, const I: usize, const O: usize>(
-    gw: &mut SMatrix<T, O, I>,
-    x: &SVector<T, I>,
-    dy: &SVector<T, O>,
-) {
-    let dy = dy.as_slice();
-    for (col, &xc) in gw.as_mut_slice().chunks_exact_mut(O.max(1)).zip(x.iter()) {
-        for (w, &d) in col.iter_mut().zip(dy) {
-            *w += xc * d;
-        }
-    }
-}
-
-/// dL/dx = W^T dy: one dot product per column of `W`, each over contiguous memory with eight independent
-/// partial sums so that it vectorises (a single running sum cannot be reordered by the compiler).
-#[inline]
-fn backprop_input<T: Float, const I: usize, const O: usize>(w: &SMatrix<T, O, I>, dy: &SVector<T, O>) -> SVector<T, I> {
-    let mut dx = SVector::<T, I>::zeros();
-    let dy = dy.as_slice();
-    for (d, col) in dx.iter_mut().zip(w.as_slice().chunks_exact(O.max(1))) {
-        *d = dot(col, dy);
-    }
-    dx
-}
-
-/// A dot product with eight partial sums.
-#[inline]
-fn dot<T: Float>(a: &[T], b: &[T]) -> T {
-    let mut acc = [T::zero(); 8];
-    let (ac, bc) = (a.chunks_exact(8), b.chunks_exact(8));
-    let (ar, br) = (ac.remainder(), bc.remainder());
-    for (a8, b8) in ac.zip(bc) {
-        for k in 0..8 {
-            acc[k] += a8[k] * b8[k];
-        }
-    }
-    let mut tail = T::zero();
-    for (&x, &y) in ar.iter().zip(br) {
-        tail += x * y;
-    }
-    ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7])) + tail
-}
-
 impl<T: Float, const I: usize, const O: usize> Dense<T, I, O> {
     /// A layer built from its weights and biases.
     pub const fn new(weight: SMatrix<T, O, I>, bias: SVector<T, O>) -> Self {
         Self { weight, bias }
     }
 
-    /// Forward: `W x + b`.
+    /// Forward on a batch whose columns are samples: `W X + b 1^T` (one sample is a batch of one).
     #[inline]
-    pub fn forward(&self, x: &SVector<T, I>) -> SVector<T, O> {
-        let mut y = self.bias;
-        y.gemv(T::one(), &self.weight, x, T::one());
+    pub fn forward<const B: usize>(&self, x: &SMatrix<T, I, B>) -> SMatrix<T, O, B> {
+        let mut y = SMatrix::<T, O, B>::from_fn(|r, _| self.bias[r]);
+        kernel::gemm_acc(&self.weight, x, &mut y);
         y
     }
 
-    /// Backward from the forward's input `x` and dL/dy: adds dL/dW and dL/db into `grads`, returns dL/dx.
+    /// Backward from the forward's input `x` and dL/dy: adds dL/dW and dL/db (summed over the batch) into
+    /// `grads`, returns dL/dx. Gradients are updated in place, never copied through the stack.
     #[inline]
-    pub fn backward(&self, x: &SVector<T, I>, dy: &SVector<T, O>, grads: &mut Self) -> SVector<T, I> {
-        accumulate_weight_grad(&mut grads.weight, x, dy);
-        grads.bias += dy;
-        backprop_input(&self.weight, dy)
+    pub fn backward<const B: usize>(
+        &self,
+        x: &SMatrix<T, I, B>,
+        dy: &SMatrix<T, O, B>,
+        grads: &mut Self,
+    ) -> SMatrix<T, I, B> {
+        kernel::ger_acc(dy, x, &mut grads.weight);
+        for col in dy.as_slice().chunks_exact(O.max(1)) {
+            for (g, &d) in grads.bias.iter_mut().zip(col) {
+                *g += d;
+            }
+        }
+        kernel::gemm_tn(&self.weight, dy)
     }
 
     /// Initialises the weights with `init` and zeroes the biases.
@@ -116,19 +79,25 @@ impl<T: Float, const I: usize, const O: usize> DenseNoBias<T, I, O> {
         Self { weight }
     }
 
-    /// Forward: `W x`.
+    /// Forward on a batch whose columns are samples: `W X`.
     #[inline]
-    pub fn forward(&self, x: &SVector<T, I>) -> SVector<T, O> {
-        let mut y = SVector::<T, O>::zeros();
-        y.gemv(T::one(), &self.weight, x, T::zero());
+    pub fn forward<const B: usize>(&self, x: &SMatrix<T, I, B>) -> SMatrix<T, O, B> {
+        let mut y = SMatrix::<T, O, B>::zeros();
+        kernel::gemm_acc(&self.weight, x, &mut y);
         y
     }
 
-    /// Backward from the forward's input `x` and dL/dy: adds dL/dW into `grads`, returns dL/dx.
+    /// Backward from the forward's input `x` and dL/dy: adds dL/dW (summed over the batch) into `grads`,
+    /// returns dL/dx.
     #[inline]
-    pub fn backward(&self, x: &SVector<T, I>, dy: &SVector<T, O>, grads: &mut Self) -> SVector<T, I> {
-        accumulate_weight_grad(&mut grads.weight, x, dy);
-        backprop_input(&self.weight, dy)
+    pub fn backward<const B: usize>(
+        &self,
+        x: &SMatrix<T, I, B>,
+        dy: &SMatrix<T, O, B>,
+        grads: &mut Self,
+    ) -> SMatrix<T, I, B> {
+        kernel::ger_acc(dy, x, &mut grads.weight);
+        kernel::gemm_tn(&self.weight, dy)
     }
 
     /// Initialises the weights with `init`.
@@ -202,14 +171,22 @@ mod tests {
     }
 
     #[test]
-    fn kernels_agree_with_nalgebra_at_sizes_that_are_not_multiples_of_eight() {
-        let w = SMatrix::<f64, 19, 5>::from_fn(|r, c| ((r * 7 + c * 3) % 11) as f64 - 5.0);
-        let dy = SVector::<f64, 19>::from_fn(|r, _| r as f64 * 0.25 - 2.0);
-        let x = SVector::<f64, 5>::from_fn(|c, _| 1.5 - c as f64);
-        assert_eq!(backprop_input(&w, &dy), w.tr_mul(&dy));
-        let mut g = SMatrix::<f64, 19, 5>::from_element(1.0);
-        accumulate_weight_grad(&mut g, &x, &dy);
-        assert_eq!(g, SMatrix::<f64, 19, 5>::from_element(1.0) + dy * x.transpose());
+    fn a_batch_is_the_samples_side_by_side() {
+        let l = layer();
+        let x = matrix![1.0, -1.0, 0.5; 2.0, 0.0, 0.25; 4.0, 3.0, -2.0];
+        let y = l.forward(&x);
+        let dy = matrix![0.5, 1.0, -1.0; -1.0, 2.0, 0.5];
+        let mut g: Dense<f64, 3, 2> = bytemuck::Zeroable::zeroed();
+        let dx = l.backward(&x, &dy, &mut g);
+        let mut gs: Dense<f64, 3, 2> = bytemuck::Zeroable::zeroed();
+        for b in 0..3 {
+            let xb: SVector<f64, 3> = x.column(b).into_owned();
+            let dyb: SVector<f64, 2> = dy.column(b).into_owned();
+            assert_eq!(l.forward(&xb), y.column(b));
+            assert_eq!(l.backward(&xb, &dyb, &mut gs), dx.column(b));
+        }
+        assert!((g.weight - gs.weight).abs().max() < 1e-12);
+        assert!((g.bias - gs.bias).abs().max() < 1e-12);
     }
 
     #[test]

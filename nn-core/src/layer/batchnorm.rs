@@ -1,0 +1,218 @@
+//! Batch normalisation of dense features: each feature (row) is normalised over the batch (columns), then
+//! scaled and shifted by learnable `gamma` and `beta`.
+//!
+//! Training uses the batch's mean and (biased) variance and keeps running averages of the mean and the unbiased
+//! variance with momentum 0.1; inference uses the running averages. Names and defaults follow PyTorch's
+//! `BatchNorm1d`: `weight` (gamma), `bias` (beta), `running_mean`, `running_var`, `eps = 1e-5`.
+
+use crate::float::{Float, lit};
+use crate::network::{Parameters, Tensor, TensorMut};
+use nalgebra::{SMatrix, SVector};
+
+/// The variance floor added before the square root.
+pub const EPS: f64 = 1e-5;
+
+/// The weight of a new batch in the running statistics.
+pub const MOMENTUM: f64 = 0.1;
+
+/// Batch normalisation over `N` features.
+#[derive(Clone, Copy, Debug, PartialEq, bytemuck::Zeroable)]
+#[bytemuck(crate = "bytemuck")]
+pub struct BatchNorm<T, const N: usize>
+where
+    T: Float,
+{
+    /// Scale `gamma`, one per feature (PyTorch's `weight`).
+    pub weight: SVector<T, N>,
+    /// Shift `beta`, one per feature (PyTorch's `bias`).
+    pub bias: SVector<T, N>,
+    /// Running mean used at inference.
+    pub running_mean: SVector<T, N>,
+    /// Running (unbiased) variance used at inference.
+    pub running_var: SVector<T, N>,
+}
+
+/// What the training forward keeps: the normalised input and `1 / sqrt(var + eps)` per feature, and the batch
+/// statistics for the running averages.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct BatchNormCache<T: Float, const N: usize, const B: usize> {
+    /// `(x - mean) / sqrt(var + eps)`.
+    pub normalised: SMatrix<T, N, B>,
+    /// `1 / sqrt(var + eps)` per feature.
+    pub inv_std: SVector<T, N>,
+    /// The batch mean per feature.
+    pub mean: SVector<T, N>,
+    /// The batch's biased variance per feature.
+    pub var: SVector<T, N>,
+}
+
+impl<T: Float, const N: usize> BatchNorm<T, N> {
+    /// The initial state: `gamma = 1`, `beta = 0`, running mean 0, running variance 1.
+    pub fn reset(&mut self) {
+        self.weight.fill(T::one());
+        self.bias.fill(T::zero());
+        self.running_mean.fill(T::zero());
+        self.running_var.fill(T::one());
+    }
+
+    /// Inference: normalise with the running statistics.
+    #[inline]
+    pub fn forward<const B: usize>(&self, x: &SMatrix<T, N, B>) -> SMatrix<T, N, B> {
+        let mut y = *x;
+        for r in 0..N {
+            let scale = self.weight[r] / (self.running_var[r] + lit(EPS)).sqrt();
+            let shift = self.bias[r] - self.running_mean[r] * scale;
+            for b in 0..B {
+                y[(r, b)] = x[(r, b)] * scale + shift;
+            }
+        }
+        y
+    }
+
+    /// Training forward: normalise with the batch's own statistics.
+    #[inline]
+    pub fn forward_train<const B: usize>(&self, x: &SMatrix<T, N, B>) -> (SMatrix<T, N, B>, BatchNormCache<T, N, B>) {
+        let inv_b = lit::<T>(1.0 / B.max(1) as f64);
+        let mut cache =
+            BatchNormCache { normalised: *x, inv_std: SVector::zeros(), mean: SVector::zeros(), var: SVector::zeros() };
+        let mut y = *x;
+        for r in 0..N {
+            let mean = (0..B).fold(T::zero(), |a, b| a + x[(r, b)]) * inv_b;
+            let var = (0..B).fold(T::zero(), |a, b| a + (x[(r, b)] - mean) * (x[(r, b)] - mean)) * inv_b;
+            let inv_std = T::one() / (var + lit(EPS)).sqrt();
+            for b in 0..B {
+                let n = (x[(r, b)] - mean) * inv_std;
+                cache.normalised[(r, b)] = n;
+                y[(r, b)] = self.weight[r] * n + self.bias[r];
+            }
+            cache.inv_std[r] = inv_std;
+            cache.mean[r] = mean;
+            cache.var[r] = var;
+        }
+        (y, cache)
+    }
+
+    /// Backward through the batch statistics: adds dL/dgamma and dL/dbeta into `grads`, returns dL/dx.
+    ///
+    /// `dx = gamma / sqrt(var + eps) * (dy - mean_b(dy) - x_hat * mean_b(dy * x_hat))`.
+    #[inline]
+    pub fn backward<const B: usize>(
+        &self,
+        cache: &BatchNormCache<T, N, B>,
+        dy: &SMatrix<T, N, B>,
+        grads: &mut Self,
+    ) -> SMatrix<T, N, B> {
+        let inv_b = lit::<T>(1.0 / B.max(1) as f64);
+        let mut dx = *dy;
+        for r in 0..N {
+            let (mut sum_dy, mut sum_dy_xhat) = (T::zero(), T::zero());
+            for b in 0..B {
+                sum_dy += dy[(r, b)];
+                sum_dy_xhat += dy[(r, b)] * cache.normalised[(r, b)];
+            }
+            grads.weight[r] += sum_dy_xhat;
+            grads.bias[r] += sum_dy;
+            let k = self.weight[r] * cache.inv_std[r];
+            for b in 0..B {
+                dx[(r, b)] = k * (dy[(r, b)] - sum_dy * inv_b - cache.normalised[(r, b)] * sum_dy_xhat * inv_b);
+            }
+        }
+        dx
+    }
+
+    /// Folds a batch's statistics into the running averages (unbiased variance, as PyTorch).
+    pub fn update_statistics<const B: usize>(&mut self, cache: &BatchNormCache<T, N, B>) {
+        let m = lit::<T>(MOMENTUM);
+        let unbias = if B > 1 { lit::<T>(B as f64 / (B - 1) as f64) } else { T::one() };
+        for r in 0..N {
+            self.running_mean[r] = (T::one() - m) * self.running_mean[r] + m * cache.mean[r];
+            self.running_var[r] = (T::one() - m) * self.running_var[r] + m * cache.var[r] * unbias;
+        }
+    }
+}
+
+impl<T: Float, const N: usize> Parameters<T> for BatchNorm<T, N> {
+    const TENSORS: usize = 2;
+
+    fn tensor(&self, index: usize) -> Option<Tensor<'_, T>> {
+        match index {
+            0 => Some(Tensor::of("weight", &self.weight)),
+            1 => Some(Tensor::of("bias", &self.bias)),
+            _ => None,
+        }
+    }
+
+    fn tensor_mut(&mut self, index: usize) -> Option<TensorMut<'_, T>> {
+        match index {
+            0 => Some(TensorMut::of("weight", &mut self.weight)),
+            1 => Some(TensorMut::of("bias", &mut self.bias)),
+            _ => None,
+        }
+    }
+
+    const BUFFERS: usize = 2;
+
+    fn buffer(&self, index: usize) -> Option<Tensor<'_, T>> {
+        match index {
+            0 => Some(Tensor::of("running_mean", &self.running_mean)),
+            1 => Some(Tensor::of("running_var", &self.running_var)),
+            _ => None,
+        }
+    }
+
+    fn buffer_mut(&mut self, index: usize) -> Option<TensorMut<'_, T>> {
+        match index {
+            0 => Some(TensorMut::of("running_mean", &mut self.running_mean)),
+            1 => Some(TensorMut::of("running_var", &mut self.running_var)),
+            _ => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use nalgebra::matrix;
+
+    fn bn() -> BatchNorm<f64, 2> {
+        let mut l: BatchNorm<f64, 2> = bytemuck::Zeroable::zeroed();
+        l.reset();
+        l.weight = SVector::from([2.0, 0.5]);
+        l.bias = SVector::from([1.0, -1.0]);
+        l
+    }
+
+    #[test]
+    fn training_normalises_each_feature_over_the_batch() {
+        let x = matrix![1.0, 2.0, 3.0, 6.0; 0.0, 0.0, 4.0, 4.0];
+        let (y, c) = bn().forward_train(&x);
+        assert_eq!(c.mean, SVector::from([3.0, 2.0]));
+        assert_eq!(c.var, SVector::from([3.5, 4.0]));
+        let s = 1.0 / (3.5f64 + EPS).sqrt();
+        assert!((y[(0, 0)] - (2.0 * (1.0 - 3.0) * s + 1.0)).abs() < 1e-12);
+        assert!((y[(1, 3)] - (0.5 * 2.0 / (4.0f64 + EPS).sqrt() - 1.0)).abs() < 1e-12);
+        // Each normalised row has mean 0 and variance ~1.
+        for r in 0..2 {
+            let row = c.normalised.row(r);
+            assert!(row.mean().abs() < 1e-12);
+            assert!((row.map(|v| v * v).mean() - 1.0).abs() < 1e-5);
+        }
+    }
+
+    #[test]
+    fn running_statistics_and_inference() {
+        let mut l = bn();
+        let x = matrix![1.0, 2.0, 3.0, 6.0; 0.0, 0.0, 4.0, 4.0];
+        let (_, c) = l.forward_train(&x);
+        l.update_statistics(&c);
+        assert!((l.running_mean - SVector::from([0.3, 0.2])).abs().max() < 1e-12);
+        // Unbiased variance 3.5 * 4/3 and 4 * 4/3.
+        assert!((l.running_var - SVector::from([0.9 + 0.1 * 14.0 / 3.0, 0.9 + 0.1 * 16.0 / 3.0])).abs().max() < 1e-12);
+        let y = l.forward(&SVector::from([0.3, 0.2]));
+        assert!((y - l.bias).abs().max() < 1e-12, "the running mean maps to beta");
+        assert_eq!(
+            (l.buffer(1).unwrap().name.tensor, <BatchNorm<f64, 2> as Parameters<f64>>::BUFFERS),
+            ("running_var", 2)
+        );
+    }
+}
