@@ -8,26 +8,26 @@
 //! [`add_l2_gradient`] add the course's L2 regularisation of the weights.
 //!
 //! ```
-//! use nn_core::optim::{Adam, WeightDecay};
-//! use nn_core::prelude::*;
+//! use nn_core::layer::Dense;
+//! use nn_core::loss::{Loss, MeanSquaredError};
+//! use nn_core::nalgebra::{matrix, vector};
+//! use nn_core::optim::{Adam, Optimizer, WeightDecay};
+//! use nn_core::{Parameters, Vector};
 //!
-//! network! {
-//!     /// A linear model.
-//!     pub struct Line<f64> { input: 1, out: Dense(1) }
-//! }
-//!
-//! let mut net = Line::boxed_zeroed();
-//! let mut grads = Line::boxed_zeroed();
-//! let mut opt = WeightDecay::new(Adam::new(0.05), 1e-4);
+//! let mut line = Dense::<f64, 1, 1>::new(matrix![0.0], vector![0.0]);
+//! let mut grads = line;
+//! let mut opt = WeightDecay::new(Adam::new(0.05), 1e-4); // Adam on R = L + 1e-4 / 2 |W|^2
 //! let data = [(0.0, 1.0), (1.0, 3.0), (2.0, 5.0)]; // y = 2x + 1
 //! for _ in 0..2000 {
 //!     grads.fill(0.0);
 //!     for &(x, y) in &data {
-//!         net.backprop(&Vector::from([x]), &Vector::from([y]), &MeanSquaredError, &mut grads);
+//!         let x = Vector::from([x]);
+//!         let dy = MeanSquaredError.gradient(&line.forward(&x), &Vector::from([y]));
+//!         line.backward(&x, &dy, &mut grads);
 //!     }
-//!     opt.step(&mut *net, &grads);
+//!     opt.step(&mut line, &grads);
 //! }
-//! assert!((net.forward(&Vector::from([3.0]))[0] - 7.0).abs() < 1e-2);
+//! assert!((line.forward(&Vector::from([3.0]))[0] - 7.0).abs() < 1e-2);
 //! ```
 
 #[cfg(feature = "alloc")]

@@ -1,29 +1,17 @@
 //! L2 weight decay, as the course writes it: the regularised risk `R = L + (lambda / 2) sum w^2` over the
 //! weights.
-//!
-//! Only tensors named `weight` (the `tensor` part of their [`TensorName`], so `fc1.weight`, `0.out.weight`) are
-//! decayed; biases are not. The penalty's gradient is `lambda w`, so minimising `R` with any optimizer means
-//! handing it `g + lambda w` for the weights and `g` for the biases: [`add_l2_gradient`] does that in place,
-//! [`WeightDecay`] wraps an optimizer and does it on every step.
-//!
-//! Relation to PyTorch:
-//!
-//! - `weight_decay=lambda` in `SGD`, `Adagrad`, `Adadelta`, `RMSprop` and `Adam` adds `lambda theta` to the
-//!   gradient before the update, exactly like this, **but for every parameter, biases included**. To get the
-//!   same numbers in PyTorch, put the biases in a parameter group with `weight_decay=0`. With that, for
-//!   example, `SGD([{"params": weights, "weight_decay": lam}, {"params": biases}], lr, momentum=mu)` is
-//!   `WeightDecay::new(Momentum::pytorch(lr, mu), lam)`.
-//! - `AdamW` is different: it decouples the decay from the gradient, `theta -= lr lambda theta` next to the Adam
-//!   step, so the decay is not divided by `sqrt(vhat)`. `WeightDecay<Adam>` is PyTorch's `Adam(weight_decay=...)`
-//!   (on the weights), not `AdamW`.
 
+#[cfg(feature = "alloc")]
 use super::Optimizer;
 use crate::float::{Float, lit};
 use crate::network::{Parameters, TensorName};
 #[cfg(feature = "alloc")]
 use alloc::boxed::Box;
 
-/// `true` for the tensors weight decay applies to: those named `weight`.
+/// `true` for the tensors weight decay applies to: those named `weight` (the last part of the dotted name, so
+/// `fc1.weight`, `0.out.weight`). Biases are not decayed.
+///
+/// A batch-norm layer's scale is also named `weight` (as in PyTorch) and is therefore decayed too.
 pub fn is_decayed(name: &TensorName) -> bool {
     name.tensor == "weight"
 }
@@ -45,8 +33,20 @@ pub fn l2_penalty<T: Float, P: Parameters<T>>(params: &P, lambda: T) -> T {
 
 /// Adds the gradient of [`l2_penalty`] to `grads`: `g += lambda w` for every weight, biases untouched.
 ///
-/// Call it after backprop and before [`Optimizer::step`] when the gradients are yours to modify; it allocates
-/// nothing (unlike [`WeightDecay`], which keeps a copy).
+/// Minimising the regularised risk `R = L + (lambda / 2) sum w^2` with any optimizer means handing it these
+/// gradients. Call this after backprop and before [`Optimizer::step`](super::Optimizer::step) when the gradients
+/// are yours to modify; it allocates nothing. `WeightDecay` does the same inside an optimizer.
+///
+/// Relation to PyTorch:
+///
+/// - `weight_decay=lambda` in `SGD`, `Adagrad`, `Adadelta`, `RMSprop` and `Adam` adds `lambda theta` to the
+///   gradient before the update, exactly like this, **but to every parameter, biases included**. For the same
+///   numbers in PyTorch, put the biases in a parameter group with `weight_decay=0`:
+///   `SGD([{"params": weights, "weight_decay": lam}, {"params": biases}], lr, momentum=mu)` is
+///   `WeightDecay::new(Momentum::pytorch(lr, mu), lam)`.
+/// - `AdamW` is different: it decouples the decay from the gradient, `theta -= lr lambda theta` beside the Adam
+///   step, so the decay is not divided by `sqrt(vhat)`. Adam on these gradients is PyTorch's
+///   `Adam(weight_decay=lambda)` (on the weights only), not `AdamW`.
 pub fn add_l2_gradient<T: Float, P: Parameters<T>>(params: &P, grads: &mut P, lambda: T) {
     for i in 0..P::TENSORS {
         if let (Some(w), Some(g)) = (params.tensor(i), grads.tensor_mut(i))
@@ -65,7 +65,9 @@ pub fn add_l2_gradient<T: Float, P: Parameters<T>>(params: &P, grads: &mut P, la
 /// The caller's gradients are not modified: the decayed gradients go to a buffer of the network's type `P`,
 /// allocated once on the heap, so a step allocates nothing but reads and writes one more copy of the
 /// parameters. When the gradients can be modified, [`add_l2_gradient`] before the step avoids that copy.
-/// See the [module documentation](self) for PyTorch's `weight_decay` and `AdamW`.
+///
+/// `WeightDecay::new(opt, lambda)` is PyTorch's optimizer with `weight_decay=lambda` restricted to the weights
+/// (biases in a parameter group without decay); it is not `AdamW`. See [`add_l2_gradient`] for details.
 #[cfg(feature = "alloc")]
 #[derive(Clone, Debug)]
 pub struct WeightDecay<O, T, P> {
