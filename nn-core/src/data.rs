@@ -125,6 +125,25 @@ impl Dataset {
         (part(&self.pixels[..cut], &self.labels[..at]), part(&self.pixels[cut..], &self.labels[at..]))
     }
 
+    /// The same samples in an order drawn from `seed` (a Fisher-Yates shuffle with [`crate::SeededRng`]): the
+    /// same seed gives the same order on every platform, so a split of the result is a fixed random split.
+    #[must_use]
+    pub fn shuffled(&self, seed: u64) -> Dataset {
+        use rand::seq::SliceRandom;
+        let mut order: Vec<usize> = (0..self.len()).collect();
+        order.shuffle(&mut crate::seeded_rng(seed));
+        let mut pixels = Vec::with_capacity(self.pixels.len());
+        for &i in &order {
+            pixels.extend_from_slice(self.pixels(i));
+        }
+        Dataset {
+            features: self.features,
+            classes: self.classes,
+            pixels,
+            labels: order.iter().map(|&i| self.labels[i]).collect(),
+        }
+    }
+
     /// Every sample as an `(input, target)` pair of vectors: the features converted to `T`, and a one-hot
     /// target with `1` at the label's index.
     ///

@@ -71,6 +71,8 @@ pub mod layer;
 pub mod loss;
 mod network;
 pub mod optim;
+#[cfg(feature = "alloc")]
+pub mod train;
 
 pub use float::{Float, lit};
 pub use init::Init;
@@ -150,7 +152,11 @@ pub mod prelude {
     pub use crate::loss::{
         BinaryCrossEntropyWithLogits, HalfSquaredError, Loss, MeanSquaredError, SoftmaxCrossEntropy,
     };
+    #[cfg(feature = "alloc")]
+    pub use crate::optim::{Adadelta, Adagrad, Adam, Momentum, RmsProp, WeightDecay};
     pub use crate::optim::{Optimizer, Sgd};
+    #[cfg(feature = "alloc")]
+    pub use crate::train::{EpochStats, Metrics, Progress, Report, TrainError, Trainer, evaluate};
     pub use crate::{
         BatchNetwork, Buffer, Chain, Float, Init, Initialize, Network, Parameters, SeededRng, Vector, network,
         seeded_rng,

@@ -1,0 +1,325 @@
+//! Mini-batch training: epochs, seeded shuffling, const-size batches, validation, early stopping that restores
+//! the best weights, per-epoch loss and accuracy, a progress callback, and divergence reported as an error.
+
+use crate::float::Float;
+use crate::loss::Loss;
+use crate::network::{BatchNetwork, Buffer, Network};
+use crate::optim::Optimizer;
+use crate::{Boxed, SeededRng, seeded_rng};
+use alloc::boxed::Box;
+use alloc::vec::Vec;
+use core::fmt;
+use rand::seq::SliceRandom;
+
+/// One labelled sample: an input and its target.
+pub type Sample<N> = (<N as Network>::Input, <N as Network>::Output);
+
+/// Loss and accuracy of one pass over a data set.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Metrics {
+    /// Mean loss per sample.
+    pub loss: f64,
+    /// Fraction of samples whose largest output is at the target's largest entry (classification accuracy).
+    pub accuracy: f64,
+}
+
+/// What one epoch measured.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct EpochStats {
+    /// 1-based epoch number.
+    pub epoch: usize,
+    /// Mean training loss and accuracy over the epoch's batches (as trained, with dropout and batch statistics).
+    pub train: Metrics,
+    /// Validation loss and accuracy after the epoch (inference mode), if a validation set was given.
+    pub valid: Option<Metrics>,
+}
+
+/// Progress reported to the callback.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Progress {
+    /// A batch was trained.
+    Batch {
+        /// 1-based epoch.
+        epoch: usize,
+        /// 1-based batch within the epoch.
+        batch: usize,
+        /// Batches per epoch.
+        batches: usize,
+        /// The batch's mean loss.
+        loss: f64,
+    },
+    /// An epoch ended.
+    Epoch(EpochStats),
+}
+
+/// The outcome of [`Trainer::fit`].
+#[derive(Clone, Debug, PartialEq)]
+pub struct Report {
+    /// Every epoch trained, in order.
+    pub epochs: Vec<EpochStats>,
+    /// The epoch whose weights the network holds at the end, when early stopping was on (the best validation
+    /// loss); `None` otherwise.
+    pub best_epoch: Option<usize>,
+    /// Whether training stopped before the last epoch because validation loss stopped improving.
+    pub stopped_early: bool,
+}
+
+/// Why training could not go on.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum TrainError {
+    /// The loss became `NaN` or infinite; the network holds the weights from before that batch's update.
+    Diverged {
+        /// 1-based epoch.
+        epoch: usize,
+        /// 1-based batch within the epoch.
+        batch: usize,
+        /// The loss that was not finite.
+        loss: f64,
+    },
+    /// The training set holds fewer samples than one batch.
+    TooFewSamples {
+        /// Samples given.
+        samples: usize,
+        /// The batch size.
+        batch: usize,
+    },
+}
+
+impl fmt::Display for TrainError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            TrainError::Diverged { epoch, batch, loss } => {
+                write!(
+                    f,
+                    "training diverged: loss {loss} at epoch {epoch}, batch {batch} (try a smaller learning rate)"
+                )
+            }
+            TrainError::TooFewSamples { samples, batch } => {
+                write!(f, "{samples} training samples cannot fill one batch of {batch}")
+            }
+        }
+    }
+}
+
+#[cfg(feature = "std")]
+impl std::error::Error for TrainError {}
+
+/// Trains a network with an optimizer and a loss, in mini-batches of a const size.
+///
+/// Each epoch shuffles the training set with a generator seeded from [`Trainer::seed`], so the same seed gives
+/// the same weights bit for bit. Samples that do not fill a last batch are left out of that epoch (another
+/// shuffle includes them next time), as PyTorch's `drop_last`.
+pub struct Trainer<'a, N: BatchNetwork, O, L> {
+    net: &'a mut N,
+    opt: &'a mut O,
+    loss: L,
+    epochs: usize,
+    seed: u64,
+    patience: Option<usize>,
+    callback: Option<Box<dyn FnMut(&Progress) + 'a>>,
+}
+
+impl<'a, N, O, L> Trainer<'a, N, O, L>
+where
+    N: BatchNetwork + Boxed,
+    O: Optimizer<N::Scalar, N>,
+    L: Loss<N::Scalar>,
+{
+    /// A trainer for `net` (10 epochs, seed 0, no early stopping, no callback).
+    pub fn new(net: &'a mut N, opt: &'a mut O, loss: L) -> Self {
+        Self { net, opt, loss, epochs: 10, seed: 0, patience: None, callback: None }
+    }
+
+    /// The number of epochs.
+    #[must_use]
+    pub fn epochs(mut self, epochs: usize) -> Self {
+        self.epochs = epochs;
+        self
+    }
+
+    /// The seed of the shuffling and dropout generator.
+    #[must_use]
+    pub fn seed(mut self, seed: u64) -> Self {
+        self.seed = seed;
+        self
+    }
+
+    /// Stops after `patience` epochs without a lower validation loss, and in any case ends with the weights of
+    /// the epoch with the lowest validation loss. Needs a validation set.
+    #[must_use]
+    pub fn early_stopping(mut self, patience: usize) -> Self {
+        self.patience = Some(patience);
+        self
+    }
+
+    /// Calls `f` after every batch and every epoch (for progress bars and logs).
+    #[must_use]
+    pub fn on_progress(mut self, f: impl FnMut(&Progress) + 'a) -> Self {
+        self.callback = Some(Box::new(f));
+        self
+    }
+
+    /// Trains in batches of `B` samples on `train`, validating on `valid` (may be empty) after every epoch.
+    pub fn fit<const B: usize>(mut self, train: &[Sample<N>], valid: &[Sample<N>]) -> Result<Report, TrainError> {
+        if train.len() < B || B == 0 {
+            return Err(TrainError::TooFewSamples { samples: train.len(), batch: B });
+        }
+        let mut rng = seeded_rng(self.seed);
+        let mut order: Vec<usize> = (0..train.len()).collect();
+        let mut grads = N::boxed_zeroed();
+        let patience = self.patience.filter(|_| !valid.is_empty());
+        let mut best: Option<(f64, usize, Box<N>)> = None;
+        let mut report = Report { epochs: Vec::new(), best_epoch: None, stopped_early: false };
+        let batches = train.len() / B;
+
+        for epoch in 1..=self.epochs {
+            order.shuffle(&mut rng);
+            let (mut loss_sum, mut correct) = (0.0, 0usize);
+            for (b, chunk) in order.chunks_exact(B).enumerate() {
+                let (x, t) = gather::<N, B>(train, chunk);
+                let (loss, hits) = self.step::<B>(&x, &t, &mut grads, &mut rng);
+                if !loss.is_finite() {
+                    return Err(TrainError::Diverged { epoch, batch: b + 1, loss });
+                }
+                loss_sum += loss;
+                correct += hits;
+                if let Some(f) = self.callback.as_mut() {
+                    f(&Progress::Batch { epoch, batch: b + 1, batches, loss });
+                }
+            }
+            let seen = batches * B;
+            let train_metrics = Metrics { loss: loss_sum / batches as f64, accuracy: correct as f64 / seen as f64 };
+            let valid_metrics = (!valid.is_empty()).then(|| evaluate::<N, L, B>(self.net, valid, &self.loss));
+            let stats = EpochStats { epoch, train: train_metrics, valid: valid_metrics };
+            report.epochs.push(stats);
+            if let Some(f) = self.callback.as_mut() {
+                f(&Progress::Epoch(stats));
+            }
+
+            if let (Some(patience), Some(v)) = (patience, valid_metrics) {
+                match &mut best {
+                    Some((best_loss, best_epoch, snapshot)) if v.loss >= *best_loss => {
+                        if epoch - *best_epoch >= patience.max(1) {
+                            report.stopped_early = epoch < self.epochs;
+                            let _ = snapshot;
+                            break;
+                        }
+                    }
+                    Some((best_loss, best_epoch, snapshot)) => {
+                        *best_loss = v.loss;
+                        *best_epoch = epoch;
+                        snapshot.copy_from(self.net);
+                    }
+                    None => {
+                        let mut snapshot = N::boxed_zeroed();
+                        snapshot.copy_from(self.net);
+                        best = Some((v.loss, epoch, snapshot));
+                    }
+                }
+            }
+        }
+        if let Some((_, epoch, snapshot)) = best {
+            self.net.copy_from(&snapshot);
+            report.best_epoch = Some(epoch);
+        }
+        Ok(report)
+    }
+
+    /// One batch: training forward, loss, backward, running statistics, update. Returns the loss and the number
+    /// of correctly classified samples; a non-finite loss leaves the network untouched.
+    fn step<const B: usize>(
+        &mut self,
+        x: &N::InputBatch<B>,
+        t: &N::OutputBatch<B>,
+        grads: &mut N,
+        rng: &mut SeededRng,
+    ) -> (f64, usize) {
+        let (y, cache) = self.net.forward_train_batch::<B, _>(x, rng);
+        let (loss, dy) = self.loss.value_and_gradient(&y, t);
+        let loss = loss.to_f64();
+        if !loss.is_finite() {
+            return (loss, 0);
+        }
+        grads.fill(N::Scalar::from_f64(0.0));
+        self.net.backward_batch::<B>(&cache, &dy, grads);
+        self.net.update_statistics::<B>(&cache);
+        self.opt.step(self.net, grads);
+        (loss, hits(&y, t))
+    }
+}
+
+/// Copies the samples `indices` of `data` into the columns of a batch.
+fn gather<N: BatchNetwork, const B: usize>(
+    data: &[Sample<N>],
+    indices: &[usize],
+) -> (N::InputBatch<B>, N::OutputBatch<B>) {
+    let mut x = N::InputBatch::<B>::zeros();
+    let mut t = N::OutputBatch::<B>::zeros();
+    let (fi, fo) = (N::InputBatch::<B>::FEATURES, N::OutputBatch::<B>::FEATURES);
+    for (b, &i) in indices.iter().enumerate() {
+        let (xi, ti) = &data[i];
+        x.as_mut_slice()[b * fi..(b + 1) * fi].copy_from_slice(xi.as_slice());
+        t.as_mut_slice()[b * fo..(b + 1) * fo].copy_from_slice(ti.as_slice());
+    }
+    (x, t)
+}
+
+/// The index of the largest value (the first one on ties); 0 for an empty slice.
+pub fn argmax<T: Float>(v: &[T]) -> usize {
+    let mut best = 0;
+    for (i, &x) in v.iter().enumerate() {
+        if x > v[best] {
+            best = i;
+        }
+    }
+    best
+}
+
+/// How many columns of `y` have their largest entry where the target's column has its largest entry.
+fn hits<T: Float, Y: Buffer<T>>(y: &Y, t: &Y) -> usize {
+    let f = Y::FEATURES.max(1);
+    y.as_slice().chunks_exact(f).zip(t.as_slice().chunks_exact(f)).filter(|(y, t)| argmax(y) == argmax(t)).count()
+}
+
+/// Loss and accuracy of `net` in inference mode over `data`, in batches of `B` (the rest one by one).
+pub fn evaluate<N, L, const B: usize>(net: &N, data: &[Sample<N>], loss: &L) -> Metrics
+where
+    N: BatchNetwork,
+    L: Loss<N::Scalar>,
+{
+    if data.is_empty() {
+        return Metrics { loss: 0.0, accuracy: 0.0 };
+    }
+    let (mut sum, mut correct) = (0.0, 0usize);
+    let indices: Vec<usize> = (0..data.len()).collect();
+    let mut chunks = indices.chunks_exact(B.max(1));
+    if B > 0 {
+        for chunk in chunks.by_ref() {
+            let (x, t) = gather::<N, B>(data, chunk);
+            let y = net.forward_batch::<B>(&x);
+            sum += loss.value(&y, &t).to_f64() * B as f64;
+            correct += hits(&y, &t);
+        }
+    }
+    let rest = if B > 0 { chunks.remainder() } else { &indices[..] };
+    for &i in rest {
+        let (x, t) = &data[i];
+        let y = net.forward(x);
+        sum += loss.value(&y, t).to_f64();
+        correct += hits(&y, t);
+    }
+    Metrics { loss: sum / data.len() as f64, accuracy: correct as f64 / data.len() as f64 }
+}
+
+/// The confusion matrix of `net` over `data`: `m[target][predicted]` counts, for `classes` classes (the
+/// argmax of the target and of the output).
+pub fn confusion<N: Network>(net: &N, data: &[Sample<N>], classes: usize) -> Vec<Vec<usize>> {
+    let mut m = alloc::vec![alloc::vec![0usize; classes]; classes];
+    for (x, t) in data {
+        let (p, a) = (argmax(net.forward(x).as_slice()), argmax(t.as_slice()));
+        if a < classes && p < classes {
+            m[a][p] += 1;
+        }
+    }
+    m
+}
