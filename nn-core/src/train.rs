@@ -104,6 +104,9 @@ impl fmt::Display for TrainError {
 #[cfg(feature = "std")]
 impl std::error::Error for TrainError {}
 
+/// The progress callback a [`Trainer`] holds.
+type Callback<'a> = Box<dyn FnMut(&Progress) + 'a>;
+
 /// Trains a network with an optimizer and a loss, in mini-batches of a const size.
 ///
 /// Each epoch shuffles the training set with a generator seeded from [`Trainer::seed`], so the same seed gives
@@ -116,7 +119,7 @@ pub struct Trainer<'a, N: BatchNetwork, O, L> {
     epochs: usize,
     seed: u64,
     patience: Option<usize>,
-    callback: Option<Box<dyn FnMut(&Progress) + 'a>>,
+    callback: Option<Callback<'a>>,
 }
 
 impl<'a, N, O, L> Trainer<'a, N, O, L>
