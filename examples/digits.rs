@@ -1,5 +1,6 @@
 //! Handwritten 8x8 digits: an MLP trained with Adam in mini-batches on a fixed, seeded 80/20 split of the UCI optical
-//! digits (1,797 images bundled in `data/digits.csv.gz`), with early stopping on a validation slice.
+//! digits (1,797 images bundled in `data/digits.csv.gz`), with early stopping on a validation slice; writes
+//! the training curves to `target/digits-training.png`.
 //!
 //! ```text
 //! cargo run --release --example digits
@@ -19,6 +20,7 @@ network! {
 }
 
 const SPLIT_SEED: u64 = 2026;
+const PLOT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../target/digits-training.png");
 const DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../data/digits.csv.gz");
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -58,5 +60,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     for (digit, row) in confusion(&*net, &test, 10).iter().enumerate() {
         println!("{digit}: {}", row.iter().map(|c| format!("{c:>4}")).collect::<String>());
     }
+    nn_examples::plot_history(PLOT, "8x8 digits 64-64-10, Adam", &report.epochs)?;
+    println!("training curves written to {}", std::path::Path::new(PLOT).display());
     Ok(())
 }
