@@ -7,7 +7,7 @@
 //! same numbers and the benchmark compares only how they compute them.
 #![deny(missing_docs)]
 
-use nalgebra::{DMatrix, DVector};
+use nalgebra::{DMatrix, DVector, Dim, Matrix, RawStorage, RawStorageMut};
 use nn_core::prelude::*;
 
 network! {
@@ -49,9 +49,10 @@ pub enum Act {
 }
 
 impl Act {
-    /// Applies the activation to `v` in place (the same functions the generated network calls).
+    /// Applies the activation to every element of `v` (a vector or a batch) in place, with the same functions
+    /// the generated network calls.
     #[inline]
-    pub fn forward(self, v: &mut DVector<f32>) {
+    pub fn forward<R: Dim, C: Dim, S: RawStorageMut<f32, R, C>>(self, v: &mut Matrix<f32, R, C, S>) {
         match self {
             Act::Identity => {}
             Act::Tanh => v.apply(|e| *e = Tanh.f(*e)),
@@ -63,7 +64,11 @@ impl Act {
     /// Multiplies `d` = dL/dy elementwise by dy/dx, written in terms of the output `y` alone (for ReLU,
     /// `y > 0` exactly when `x > 0`), turning it into dL/dx.
     #[inline]
-    pub fn backward(self, y: &DVector<f32>, d: &mut DVector<f32>) {
+    pub fn backward<R: Dim, C: Dim, S: RawStorageMut<f32, R, C>, Y: RawStorage<f32, R, C>>(
+        self,
+        y: &Matrix<f32, R, C, Y>,
+        d: &mut Matrix<f32, R, C, S>,
+    ) {
         match self {
             Act::Identity => {}
             Act::Tanh => d.zip_apply(y, |d, y| *d *= 1.0 - y * y),
@@ -222,7 +227,7 @@ impl DynMlp {
             let input = acts.last().expect("not empty");
             let mut y = DMatrix::<f32>::from_fn(l.bias.len(), input.ncols(), |r, _| l.bias[r]);
             y.gemm(1.0, &l.weight, input, 1.0);
-            l.act.forward_matrix(&mut y);
+            l.act.forward(&mut y);
             acts.push(y);
         }
         let y = acts.last().expect("not empty");
@@ -230,7 +235,7 @@ impl DynMlp {
         let loss = (y - t).map(|e| e * e).sum() / n;
         let mut d = (y - t) * (2.0 / n);
         for (i, (l, g)) in self.layers.iter().zip(&mut grads.layers).enumerate().rev() {
-            l.act.backward_matrix(&acts[i + 1], &mut d);
+            l.act.backward(&acts[i + 1], &mut d);
             g.weight.gemm(1.0, &d, &acts[i].transpose(), 1.0);
             g.bias += d.column_sum();
             d = l.weight.tr_mul(&d);
@@ -243,32 +248,6 @@ impl DynMlp {
         for (l, g) in self.layers.iter_mut().zip(&grads.layers) {
             l.weight.zip_apply(&g.weight, |w, g| *w -= lr * g);
             l.bias.zip_apply(&g.bias, |w, g| *w -= lr * g);
-        }
-    }
-}
-
-impl Act {
-    /// [`Act::forward`] on every element of a matrix.
-    pub fn forward_matrix(self, v: &mut DMatrix<f32>) {
-        match self {
-            Act::Identity => {}
-            Act::Tanh => v.apply(|e| *e = Tanh.f(*e)),
-            Act::Sigmoid => v.apply(|e| *e = Sigmoid.f(*e)),
-            Act::Relu => v.apply(|e| *e = Relu.f(*e)),
-        }
-    }
-
-    /// [`Act::backward`] on every element of a matrix.
-    pub fn backward_matrix(self, y: &DMatrix<f32>, d: &mut DMatrix<f32>) {
-        match self {
-            Act::Identity => {}
-            Act::Tanh => d.zip_apply(y, |d, y| *d *= 1.0 - y * y),
-            Act::Sigmoid => d.zip_apply(y, |d, y| *d *= y * (1.0 - y)),
-            Act::Relu => d.zip_apply(y, |d, y| {
-                if y <= 0.0 {
-                    *d = 0.0;
-                }
-            }),
         }
     }
 }
