@@ -33,6 +33,7 @@ impl<T: Float, P: Parameters<T>> Optimizer<T, P> for Sgd<T> {
 mod tests {
     use super::*;
     use crate::layer::Dense;
+    use crate::optim::testing::{assert_steps, steps_to_fit, three_steps};
     use nalgebra::{matrix, vector};
 
     #[test]
@@ -42,5 +43,19 @@ mod tests {
         Sgd::new(0.1).step(&mut l, &g);
         assert_eq!(l.weight, matrix![0.95, 2.1]);
         assert_eq!(l.bias, vector![0.3]);
+    }
+
+    #[test]
+    fn first_three_steps_shrink_by_one_minus_lr() {
+        // On L = 1/2 |θ|^2 the gradient is θ, so each step multiplies θ by (1 - lr) = 0.9:
+        // θ_0 = (1, -2, 0.5) -> (0.9, -1.8, 0.45) -> (0.81, -1.62, 0.405) -> (0.729, -1.458, 0.3645).
+        let steps = three_steps(&mut Sgd::new(0.1));
+        assert_steps("sgd", steps, [[0.9, -1.8, 0.45], [0.81, -1.62, 0.405], [0.729, -1.458, 0.3645]], 1e-15);
+    }
+
+    #[test]
+    fn fits_least_squares() {
+        let steps = steps_to_fit(&mut Sgd::new(0.2), 2000);
+        assert!(steps > 10, "took {steps} steps");
     }
 }
