@@ -66,6 +66,8 @@ pub mod data;
 mod float;
 pub mod gradcheck;
 pub mod init;
+#[cfg(feature = "alloc")]
+pub mod io;
 pub mod kernel;
 pub mod layer;
 pub mod loss;
@@ -76,7 +78,7 @@ pub mod train;
 
 pub use float::{Float, lit};
 pub use init::Init;
-pub use network::{BatchNetwork, Buffer, Chain, Network, Parameters, Tensor, TensorMut, TensorName};
+pub use network::{BatchNetwork, Buffer, Chain, Layout, Network, Parameters, Shape, Tensor, TensorMut, TensorName};
 pub use nn_macros::network;
 
 /// The linear-algebra crate the parameters are stored in.

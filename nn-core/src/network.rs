@@ -99,11 +99,63 @@ impl fmt::Display for TensorName {
     }
 }
 
+/// How a tensor appears outside this crate (PyTorch's `state_dict`, safetensors files).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Layout {
+    /// A vector of `rows` values: shape `[rows]` (biases, batch-norm parameters and statistics).
+    Vector,
+    /// A matrix: shape `[rows, cols]`, stored row-major outside and column-major here (dense weights,
+    /// PyTorch's `[out, in]`).
+    Matrix,
+}
+
+impl Layout {
+    /// The external shape of a `rows x cols` tensor.
+    pub fn shape(self, rows: usize, cols: usize) -> Shape {
+        match self {
+            Layout::Vector => Shape::one(rows),
+            Layout::Matrix => Shape::two(rows, cols),
+        }
+    }
+}
+
+/// A tensor's external shape, one or two dimensions, without allocation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Shape {
+    dims: [usize; 2],
+    len: usize,
+}
+
+impl Shape {
+    /// `[n]`.
+    pub const fn one(n: usize) -> Self {
+        Self { dims: [n, 0], len: 1 }
+    }
+
+    /// `[rows, cols]`.
+    pub const fn two(rows: usize, cols: usize) -> Self {
+        Self { dims: [rows, cols], len: 2 }
+    }
+
+    /// The dimensions.
+    pub fn dims(&self) -> &[usize] {
+        &self.dims[..self.len]
+    }
+}
+
+impl fmt::Display for Shape {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:?}", self.dims())
+    }
+}
+
 /// One parameter tensor, read-only: its name, its nalgebra shape and its column-major elements.
 #[derive(Debug)]
 pub struct Tensor<'a, T> {
     /// The tensor's name.
     pub name: TensorName,
+    /// Its external layout (vector or matrix).
+    pub layout: Layout,
     /// Rows of the nalgebra matrix (for a dense weight, the layer's outputs).
     pub rows: usize,
     /// Columns of the nalgebra matrix (for a dense weight, the layer's inputs; 1 for a bias).
@@ -117,6 +169,8 @@ pub struct Tensor<'a, T> {
 pub struct TensorMut<'a, T> {
     /// The tensor's name.
     pub name: TensorName,
+    /// Its external layout (vector or matrix).
+    pub layout: Layout,
     /// Rows of the nalgebra matrix.
     pub rows: usize,
     /// Columns of the nalgebra matrix.
@@ -126,13 +180,22 @@ pub struct TensorMut<'a, T> {
 }
 
 impl<'a, T> Tensor<'a, T> {
-    /// Wraps a matrix's storage.
+    /// Wraps a matrix's storage ([`Layout::Matrix`]).
     #[inline]
-    pub fn of<const R: usize, const C: usize>(name: &'static str, m: &'a SMatrix<T, R, C>) -> Self
+    pub fn matrix<const R: usize, const C: usize>(name: &'static str, m: &'a SMatrix<T, R, C>) -> Self
     where
         T: Float,
     {
-        Self { name: TensorName::new(name), rows: R, cols: C, data: m.as_slice() }
+        Self { name: TensorName::new(name), layout: Layout::Matrix, rows: R, cols: C, data: m.as_slice() }
+    }
+
+    /// Wraps a vector's storage ([`Layout::Vector`]).
+    #[inline]
+    pub fn vector<const R: usize>(name: &'static str, v: &'a SMatrix<T, R, 1>) -> Self
+    where
+        T: Float,
+    {
+        Self { name: TensorName::new(name), layout: Layout::Vector, rows: R, cols: 1, data: v.as_slice() }
     }
 
     /// The same tensor under the layer `layer`.
@@ -151,13 +214,22 @@ impl<'a, T> Tensor<'a, T> {
 }
 
 impl<'a, T> TensorMut<'a, T> {
-    /// Wraps a matrix's storage.
+    /// Wraps a matrix's storage ([`Layout::Matrix`]).
     #[inline]
-    pub fn of<const R: usize, const C: usize>(name: &'static str, m: &'a mut SMatrix<T, R, C>) -> Self
+    pub fn matrix<const R: usize, const C: usize>(name: &'static str, m: &'a mut SMatrix<T, R, C>) -> Self
     where
         T: Float,
     {
-        Self { name: TensorName::new(name), rows: R, cols: C, data: m.as_mut_slice() }
+        Self { name: TensorName::new(name), layout: Layout::Matrix, rows: R, cols: C, data: m.as_mut_slice() }
+    }
+
+    /// Wraps a vector's storage ([`Layout::Vector`]).
+    #[inline]
+    pub fn vector<const R: usize>(name: &'static str, v: &'a mut SMatrix<T, R, 1>) -> Self
+    where
+        T: Float,
+    {
+        Self { name: TensorName::new(name), layout: Layout::Vector, rows: R, cols: 1, data: v.as_mut_slice() }
     }
 
     /// The same tensor under the layer `layer`.

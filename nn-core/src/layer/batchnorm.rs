@@ -136,16 +136,16 @@ impl<T: Float, const N: usize> Parameters<T> for BatchNorm<T, N> {
 
     fn tensor(&self, index: usize) -> Option<Tensor<'_, T>> {
         match index {
-            0 => Some(Tensor::of("weight", &self.weight)),
-            1 => Some(Tensor::of("bias", &self.bias)),
+            0 => Some(Tensor::vector("weight", &self.weight)),
+            1 => Some(Tensor::vector("bias", &self.bias)),
             _ => None,
         }
     }
 
     fn tensor_mut(&mut self, index: usize) -> Option<TensorMut<'_, T>> {
         match index {
-            0 => Some(TensorMut::of("weight", &mut self.weight)),
-            1 => Some(TensorMut::of("bias", &mut self.bias)),
+            0 => Some(TensorMut::vector("weight", &mut self.weight)),
+            1 => Some(TensorMut::vector("bias", &mut self.bias)),
             _ => None,
         }
     }
@@ -154,16 +154,16 @@ impl<T: Float, const N: usize> Parameters<T> for BatchNorm<T, N> {
 
     fn buffer(&self, index: usize) -> Option<Tensor<'_, T>> {
         match index {
-            0 => Some(Tensor::of("running_mean", &self.running_mean)),
-            1 => Some(Tensor::of("running_var", &self.running_var)),
+            0 => Some(Tensor::vector("running_mean", &self.running_mean)),
+            1 => Some(Tensor::vector("running_var", &self.running_var)),
             _ => None,
         }
     }
 
     fn buffer_mut(&mut self, index: usize) -> Option<TensorMut<'_, T>> {
         match index {
-            0 => Some(TensorMut::of("running_mean", &mut self.running_mean)),
-            1 => Some(TensorMut::of("running_var", &mut self.running_var)),
+            0 => Some(TensorMut::vector("running_mean", &mut self.running_mean)),
+            1 => Some(TensorMut::vector("running_var", &mut self.running_var)),
             _ => None,
         }
     }

@@ -111,16 +111,16 @@ impl<T: Float, const I: usize, const O: usize> Parameters<T> for Dense<T, I, O> 
 
     fn tensor(&self, index: usize) -> Option<Tensor<'_, T>> {
         match index {
-            0 => Some(Tensor::of("weight", &self.weight)),
-            1 => Some(Tensor::of("bias", &self.bias)),
+            0 => Some(Tensor::matrix("weight", &self.weight)),
+            1 => Some(Tensor::vector("bias", &self.bias)),
             _ => None,
         }
     }
 
     fn tensor_mut(&mut self, index: usize) -> Option<TensorMut<'_, T>> {
         match index {
-            0 => Some(TensorMut::of("weight", &mut self.weight)),
-            1 => Some(TensorMut::of("bias", &mut self.bias)),
+            0 => Some(TensorMut::matrix("weight", &mut self.weight)),
+            1 => Some(TensorMut::vector("bias", &mut self.bias)),
             _ => None,
         }
     }
@@ -130,11 +130,11 @@ impl<T: Float, const I: usize, const O: usize> Parameters<T> for DenseNoBias<T, 
     const TENSORS: usize = 1;
 
     fn tensor(&self, index: usize) -> Option<Tensor<'_, T>> {
-        (index == 0).then(|| Tensor::of("weight", &self.weight))
+        (index == 0).then(|| Tensor::matrix("weight", &self.weight))
     }
 
     fn tensor_mut(&mut self, index: usize) -> Option<TensorMut<'_, T>> {
-        (index == 0).then(|| TensorMut::of("weight", &mut self.weight))
+        (index == 0).then(|| TensorMut::matrix("weight", &mut self.weight))
     }
 }
 

@@ -1,0 +1,295 @@
+//! Weights in and out as [safetensors](https://huggingface.co/docs/safetensors), with PyTorch `state_dict`
+//! names and layouts, so a model trained here loads into the equivalent PyTorch model and back.
+//!
+//! Every parameter and every state tensor (batch norm's running statistics) is written under its dotted name
+//! (`fc1.weight`, `bn1.running_var`). Matrices are written row-major with shape `[rows, cols]` (a dense weight is
+//! PyTorch's `[out, in]`), vectors with shape `[n]`; the scalar type is the network's (`F32` or `F64`).
+//!
+//! Loading validates the whole file before changing anything: a missing tensor, an unexpected one, a wrong shape
+//! or dtype, a truncated file or a corrupt header is an [`Err`] naming the tensor, both shapes or the problem,
+//! and the network is left as it was. [`Policy::Lenient`] accepts missing and extra tensors instead (reporting
+//! them). PyTorch's `num_batches_tracked` counters are accepted and ignored under both policies.
+
+use crate::float::Float;
+use crate::network::{Layout, Parameters, Shape, Tensor};
+use alloc::string::{String, ToString};
+use alloc::vec::Vec;
+use core::fmt;
+use safetensors::tensor::{Dtype, SafeTensors, TensorView};
+
+/// What to do with tensors the file and the network do not share.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Policy {
+    /// Every tensor of the network must be in the file and nothing else may be (the default).
+    #[default]
+    Strict,
+    /// Missing tensors keep their current values and extra ones are ignored; both are listed in the report.
+    Lenient,
+}
+
+/// What a load did.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct LoadReport {
+    /// Tensors read from the file.
+    pub loaded: usize,
+    /// Network tensors the file lacked (only under [`Policy::Lenient`]).
+    pub missing: Vec<String>,
+    /// File tensors the network lacks (only under [`Policy::Lenient`]; `num_batches_tracked` is not listed).
+    pub unexpected: Vec<String>,
+}
+
+/// Why weights could not be loaded or saved.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum WeightsError {
+    /// The bytes are not a safetensors file, or its header is corrupt or truncated (the parser's message).
+    Format(String),
+    /// A tensor's data runs past the end of the file (a truncated file).
+    Truncated {
+        /// The tensor.
+        name: String,
+        /// Bytes the header promises for the data section.
+        expected: usize,
+        /// Bytes present.
+        found: usize,
+    },
+    /// The network has a tensor the file lacks.
+    Missing {
+        /// The tensor.
+        name: String,
+    },
+    /// The file has a tensor the network lacks.
+    Unexpected {
+        /// The tensor.
+        name: String,
+    },
+    /// A tensor has another shape in the file than in the network.
+    Shape {
+        /// The tensor.
+        name: String,
+        /// The network's shape.
+        expected: Vec<usize>,
+        /// The file's shape.
+        found: Vec<usize>,
+    },
+    /// A tensor has another element type in the file than the network's scalar.
+    Dtype {
+        /// The tensor.
+        name: String,
+        /// The network's type (`F32` or `F64`).
+        expected: String,
+        /// The file's type.
+        found: String,
+    },
+    /// Reading or writing the file failed.
+    #[cfg(feature = "std")]
+    Io {
+        /// The file.
+        path: std::path::PathBuf,
+        /// The underlying error.
+        source: std::io::Error,
+    },
+}
+
+impl fmt::Display for WeightsError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            WeightsError::Format(m) => write!(f, "not a valid safetensors file: {m}"),
+            WeightsError::Truncated { name, expected, found } => {
+                write!(f, "truncated file: tensor `{name}` needs {expected} bytes of data, the file has {found}")
+            }
+            WeightsError::Missing { name } => write!(f, "tensor `{name}` is missing from the file"),
+            WeightsError::Unexpected { name } => {
+                write!(f, "the file has a tensor `{name}` that the network does not (load leniently to ignore it)")
+            }
+            WeightsError::Shape { name, expected, found } => {
+                write!(f, "tensor `{name}` has shape {found:?} in the file, the network needs {expected:?}")
+            }
+            WeightsError::Dtype { name, expected, found } => {
+                write!(f, "tensor `{name}` is {found} in the file, the network needs {expected}")
+            }
+            #[cfg(feature = "std")]
+            WeightsError::Io { path, source } => write!(f, "{}: {source}", path.display()),
+        }
+    }
+}
+
+#[cfg(feature = "std")]
+impl std::error::Error for WeightsError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            WeightsError::Io { source, .. } => Some(source),
+            _ => None,
+        }
+    }
+}
+
+/// The dtype of `T` in a safetensors file.
+fn dtype<T: Float>() -> Dtype {
+    if core::mem::size_of::<T>() == 4 { Dtype::F32 } else { Dtype::F64 }
+}
+
+/// Every tensor, parameters then state, as (name, tensor).
+fn all<T: Float, P: Parameters<T>>(params: &P) -> Vec<(String, Tensor<'_, T>)> {
+    let tensors = (0..P::TENSORS).filter_map(|i| params.tensor(i));
+    let buffers = (0..P::BUFFERS).filter_map(|i| params.buffer(i));
+    tensors.chain(buffers).map(|t| (t.name.to_string(), t)).collect()
+}
+
+/// The bytes of a tensor in the external (row-major, little-endian) layout.
+fn external_bytes<T: Float>(t: &Tensor<'_, T>) -> Vec<u8> {
+    let size = core::mem::size_of::<T>();
+    let mut out = Vec::with_capacity(t.data.len() * size);
+    let mut push = |v: T| {
+        if size == 4 {
+            out.extend_from_slice(&(v.to_f64() as f32).to_le_bytes());
+        } else {
+            out.extend_from_slice(&v.to_f64().to_le_bytes());
+        }
+    };
+    match t.layout {
+        Layout::Vector => t.data.iter().for_each(|&v| push(v)),
+        Layout::Matrix => {
+            for r in 0..t.rows {
+                for c in 0..t.cols {
+                    push(t.data[c * t.rows + r]);
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Serialises every parameter and state tensor of `params` as a safetensors file in memory.
+pub fn to_bytes<T: Float, P: Parameters<T>>(params: &P) -> Result<Vec<u8>, WeightsError> {
+    let tensors = all(params);
+    let bytes: Vec<(String, Vec<usize>, Vec<u8>)> = tensors
+        .iter()
+        .map(|(name, t)| (name.clone(), t.layout.shape(t.rows, t.cols).dims().to_vec(), external_bytes(t)))
+        .collect();
+    let mut views = Vec::with_capacity(bytes.len());
+    for (name, shape, data) in &bytes {
+        let view =
+            TensorView::new(dtype::<T>(), shape.clone(), data).map_err(|e| WeightsError::Format(e.to_string()))?;
+        views.push((name.as_str(), view));
+    }
+    safetensors::serialize(views, None).map_err(|e| WeightsError::Format(e.to_string()))
+}
+
+/// Loads every parameter and state tensor of `params` from safetensors bytes, after validating the whole file.
+pub fn from_bytes<T: Float, P: Parameters<T>>(
+    params: &mut P,
+    bytes: &[u8],
+    policy: Policy,
+) -> Result<LoadReport, WeightsError> {
+    let file = SafeTensors::deserialize(bytes).map_err(|e| match e {
+        safetensors::SafeTensorError::MetadataIncompleteBuffer => {
+            WeightsError::Format("the data section is shorter than the header says (truncated file)".to_string())
+        }
+        e => WeightsError::Format(e.to_string()),
+    })?;
+    let mut report = LoadReport::default();
+    let names = all(params);
+    // Validate everything first, so a failing load changes nothing.
+    let mut plan: Vec<(usize, TensorView<'_>)> = Vec::new();
+    for (i, (name, t)) in names.iter().enumerate() {
+        let view = match file.tensor(name) {
+            Ok(v) => v,
+            Err(_) if policy == Policy::Lenient => {
+                report.missing.push(name.clone());
+                continue;
+            }
+            Err(_) => return Err(WeightsError::Missing { name: name.clone() }),
+        };
+        let expected: Shape = t.layout.shape(t.rows, t.cols);
+        if view.shape() != expected.dims() {
+            return Err(WeightsError::Shape {
+                name: name.clone(),
+                expected: expected.dims().to_vec(),
+                found: view.shape().to_vec(),
+            });
+        }
+        if view.dtype() != dtype::<T>() {
+            return Err(WeightsError::Dtype {
+                name: name.clone(),
+                expected: dtype::<T>().to_string(),
+                found: view.dtype().to_string(),
+            });
+        }
+        let need = t.data.len() * core::mem::size_of::<T>();
+        if view.data().len() != need {
+            return Err(WeightsError::Truncated { name: name.clone(), expected: need, found: view.data().len() });
+        }
+        plan.push((i, view));
+    }
+    for name in file.names() {
+        if name.ends_with("num_batches_tracked") || names.iter().any(|(n, _)| n == name) {
+            continue;
+        }
+        match policy {
+            Policy::Strict => return Err(WeightsError::Unexpected { name: name.to_string() }),
+            Policy::Lenient => report.unexpected.push(name.to_string()),
+        }
+    }
+    report.unexpected.sort();
+    drop(names);
+
+    for (i, view) in plan {
+        let tensor = if i < P::TENSORS { params.tensor_mut(i) } else { params.buffer_mut(i - P::TENSORS) };
+        let Some(t) = tensor else { continue };
+        let values = view.data().chunks_exact(core::mem::size_of::<T>()).map(|b| {
+            if b.len() == 4 {
+                T::from_f64(f64::from(f32::from_le_bytes([b[0], b[1], b[2], b[3]])))
+            } else {
+                T::from_f64(f64::from_le_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]]))
+            }
+        });
+        match t.layout {
+            Layout::Vector => t.data.iter_mut().zip(values).for_each(|(d, v)| *d = v),
+            Layout::Matrix => {
+                // Row-major outside, column-major here.
+                for (k, v) in values.enumerate() {
+                    let (r, c) = (k / t.cols, k % t.cols);
+                    t.data[c * t.rows + r] = v;
+                }
+            }
+        }
+        report.loaded += 1;
+    }
+    Ok(report)
+}
+
+/// Writes `params` to `path` as safetensors. The file is written next to its destination under a temporary
+/// name and renamed over it only when complete, so an interrupted save never leaves a half-written file in
+/// place of a good one.
+#[cfg(feature = "std")]
+pub fn save<T: Float, P: Parameters<T>>(params: &P, path: impl AsRef<std::path::Path>) -> Result<(), WeightsError> {
+    use std::io::Write;
+    let path = path.as_ref();
+    let bytes = to_bytes(params)?;
+    let io = |source| WeightsError::Io { path: path.to_path_buf(), source };
+    let file_name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let tmp = path.with_file_name(alloc::format!(".{file_name}.{}.tmp", std::process::id()));
+    let result = (|| {
+        let mut f = std::fs::File::create(&tmp)?;
+        f.write_all(&bytes)?;
+        f.sync_all()?;
+        std::fs::rename(&tmp, path)
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result.map_err(io)
+}
+
+/// Reads `path` and loads it into `params` (see [`from_bytes`]).
+#[cfg(feature = "std")]
+pub fn load<T: Float, P: Parameters<T>>(
+    params: &mut P,
+    path: impl AsRef<std::path::Path>,
+    policy: Policy,
+) -> Result<LoadReport, WeightsError> {
+    let path = path.as_ref();
+    let bytes = std::fs::read(path).map_err(|source| WeightsError::Io { path: path.to_path_buf(), source })?;
+    from_bytes(params, &bytes, policy)
+}
