@@ -139,7 +139,7 @@ fn all<T: Float, P: Parameters<T>>(params: &P) -> Vec<(String, Tensor<'_, T>)> {
 /// The bytes of a tensor in the external (row-major, little-endian) layout.
 fn external_bytes<T: Float>(t: &Tensor<'_, T>) -> Vec<u8> {
     let size = core::mem::size_of::<T>();
-    let mut out = Vec::with_capacity(t.data.len() * size);
+    let mut out = Vec::with_capacity(core::mem::size_of_val(t.data));
     let mut push = |v: T| {
         if size == 4 {
             out.extend_from_slice(&(v.to_f64() as f32).to_le_bytes());
@@ -216,7 +216,7 @@ pub fn from_bytes<T: Float, P: Parameters<T>>(
                 found: view.dtype().to_string(),
             });
         }
-        let need = t.data.len() * core::mem::size_of::<T>();
+        let need = core::mem::size_of_val(t.data);
         if view.data().len() != need {
             return Err(WeightsError::Truncated { name: name.clone(), expected: need, found: view.data().len() });
         }
