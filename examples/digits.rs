@@ -1,6 +1,7 @@
 //! Handwritten 8x8 digits: an MLP trained with Adam in mini-batches on a fixed, seeded 80/20 split of the UCI optical
 //! digits (1,797 images bundled in `data/digits.csv.gz`), with early stopping on a validation slice; writes
-//! the training curves to `target/digits-training.png`.
+//! the training curves to `target/digits-training.png` and the weights to `target/digits.safetensors` (the
+//! `embedded` example compiles a copy of them into its binary).
 //!
 //! ```text
 //! cargo run --release --example digits
@@ -20,6 +21,7 @@ network! {
 }
 
 const SPLIT_SEED: u64 = 2026;
+const WEIGHTS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../target/digits.safetensors");
 const PLOT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../target/digits-training.png");
 const DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../data/digits.csv.gz");
 
@@ -60,6 +62,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     for (digit, row) in confusion(&*net, &test, 10).iter().enumerate() {
         println!("{digit}: {}", row.iter().map(|c| format!("{c:>4}")).collect::<String>());
     }
+    nn_core::io::save(&*net, WEIGHTS)?;
+    println!("weights written to {}", std::path::Path::new(WEIGHTS).display());
     nn_examples::plot_history(PLOT, "8x8 digits 64-64-10, Adam", &report.epochs)?;
     println!("training curves written to {}", std::path::Path::new(PLOT).display());
     Ok(())

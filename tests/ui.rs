@@ -7,5 +7,6 @@ fn compile_errors() {
     t.compile_fail("ui/malformed/*.rs");
     t.compile_fail("ui/shape/*.rs");
     t.compile_fail("ui/call_site/*.rs");
+    t.compile_fail("ui/weights/*.rs");
     t.pass("ui/pass/*.rs");
 }

@@ -176,6 +176,6 @@ pub mod __private {
     pub use crate::{BatchNetwork, Float, Init, Initialize, Network, Parameters, Tensor, TensorMut};
     pub use bytemuck;
     pub use core::option::Option::{self, None, Some};
-    pub use nalgebra::{SMatrix, SVector};
+    pub use nalgebra::{ArrayStorage, SMatrix, SVector};
     pub use rand::Rng;
 }

@@ -1,6 +1,7 @@
 //! Code generation from the validated model. Generated code names only `::nn_core::__private::…` and
 //! `::core::…`, so nothing the user has in scope can break it.
 
+use crate::embed::Embedded;
 use crate::model::{ActKind, Dim, InitKind, Kind, Layer, Model, Scalar};
 use crate::parse::NetworkDef;
 use proc_macro2::{Ident, Span, TokenStream};
@@ -82,7 +83,7 @@ fn describe(l: &Layer) -> String {
     }
 }
 
-pub fn expand(m: &Model) -> TokenStream {
+pub fn expand(m: &Model, weights: Option<&Embedded>) -> TokenStream {
     let t = scalar(m.scalar);
     let (vis, name, attrs) = (&m.vis, &m.name, &m.attrs);
     let cache = format_ident!("{}Cache", name);
@@ -270,6 +271,7 @@ pub fn expand(m: &Model) -> TokenStream {
         .collect::<Vec<_>>()
         .join(" -> ");
     let summary_doc = format!("The layers, in order: `{summary}`.");
+    let trained = weights.map(|w| trained(m, &t, w));
     let tensor = quote!(::nn_core::__private::Option<::nn_core::__private::Tensor<'_, #t>>);
     let tensor_mut = quote!(::nn_core::__private::Option<::nn_core::__private::TensorMut<'_, #t>>);
 
@@ -303,6 +305,8 @@ pub fn expand(m: &Model) -> TokenStream {
                 ::nn_core::__private::bytemuck::Zeroable::zeroed()
             }
         }
+
+        #trained
 
         impl ::nn_core::__private::Initialize for #name {
             fn init<R: ::nn_core::__private::Rng + ?Sized>(&mut self, rng: &mut R) {
@@ -406,6 +410,44 @@ pub fn expand(m: &Model) -> TokenStream {
                 ::nn_core::__private::BatchNetwork::backward_batch::<1>(self, cache, dy, grads)
             }
         }
+    }
+}
+
+/// `NAME::TRAINED`, the network with the weights of the `#[weights]` file as constant data, and an
+/// `include_bytes!` of the file so that Cargo rebuilds when it changes.
+fn trained(m: &Model, t: &TokenStream, w: &Embedded) -> TokenStream {
+    let (vis, name) = (&m.vis, &m.name);
+    let number = |v: f64| match m.scalar {
+        Scalar::F32 => proc_macro2::Literal::f32_suffixed(v as f32),
+        Scalar::F64 => proc_macro2::Literal::f64_suffixed(v),
+    };
+    // A matrix with `rows` rows from column-major values: `ArrayStorage([[column 0], [column 1], ...])`.
+    let storage = |values: &[f64], rows: usize| {
+        let columns = values.chunks(rows.max(1)).map(|c| {
+            let c = c.iter().map(|&v| number(v));
+            quote!([#(#c),*])
+        });
+        quote!(::nn_core::__private::SMatrix::from_array_storage(::nn_core::__private::ArrayStorage([#(#columns),*])))
+    };
+    let fields = m.param_layers().zip(&w.layers).map(|(l, tensors)| {
+        let f = &l.name;
+        let rows = match l.outputs {
+            Dim::Lit(n) => n,
+            Dim::Const(_) => 0,
+        };
+        let parts = tensors.iter().map(|v| storage(v, rows));
+        let ty = layer_type(t, l);
+        quote!(#f: <#ty>::new(#(#parts),*),)
+    });
+    let path = w.path.display().to_string();
+    let doc = format!("`{}` with the weights of `{}`, compiled in as constant data.", name, w.path.display());
+    quote! {
+        impl #name {
+            #[doc = #doc]
+            #vis const TRAINED: Self = Self { #(#fields)* };
+        }
+
+        const _: &[u8] = ::core::include_bytes!(#path);
     }
 }
 

@@ -5,6 +5,7 @@
 //! every error of the declaration; `codegen` writes Rust from the model without looking at syn types again.
 
 mod codegen;
+mod embed;
 mod errors;
 mod model;
 mod parse;
@@ -76,5 +77,14 @@ use proc_macro::TokenStream;
 #[proc_macro]
 pub fn network(input: TokenStream) -> TokenStream {
     let def = syn::parse_macro_input!(input as parse::NetworkDef);
-    model::Model::from_def(&def).map_or_else(|e| codegen::fallback(&def, e), |m| codegen::expand(&m)).into()
+    // Paths in `#[weights = "..."]` are relative to the declaring file, as `include_bytes!` paths are.
+    let base = proc_macro::Span::call_site()
+        .local_file()
+        .and_then(|f| f.parent().map(std::path::Path::to_path_buf))
+        .or_else(|| std::env::var_os("CARGO_MANIFEST_DIR").map(Into::into))
+        .unwrap_or_default();
+    model::Model::from_def(&def)
+        .and_then(|m| embed::read(&m, &base).map(|w| (m, w)))
+        .map_or_else(|e| codegen::fallback(&def, e), |(m, w)| codegen::expand(&m, w.as_ref()))
+        .into()
 }

@@ -149,6 +149,8 @@ pub struct ConstCheck {
 /// The validated network.
 pub struct Model {
     pub attrs: Vec<Attribute>,
+    /// `#[weights = "file.safetensors"]`: weights compiled in from this file (relative to the declaring file).
+    pub weights: Option<syn::LitStr>,
     pub vis: Visibility,
     pub name: Ident,
     pub scalar: Scalar,
@@ -452,9 +454,30 @@ impl Model {
         }
 
         check_duplicates(&uses, &mut errors);
+        let (attrs, weights) = weights_attribute(&def.attrs, &mut errors);
+        if let Some(path) = &weights {
+            let mut consts: Vec<String> = Vec::new();
+            for d in std::iter::once(input.as_ref()).flatten().chain(layers.iter().map(|l| &l.outputs)) {
+                let shown = format!("`{}`", d.display());
+                if matches!(d, Dim::Const(_)) && !consts.contains(&shown) {
+                    consts.push(shown);
+                }
+            }
+            if !consts.is_empty() {
+                errors.at(
+                    path,
+                    format!(
+                        "`#[weights]` checks the file against literal sizes; {} {}: write the number",
+                        consts.join(", "),
+                        if consts.len() == 1 { "is a `const`" } else { "are `const` items" }
+                    ),
+                );
+            }
+        }
         errors.finish()?;
         Ok(Model {
-            attrs: def.attrs.clone(),
+            attrs,
+            weights,
             vis: def.vis.clone(),
             name: def.name.clone(),
             scalar,
@@ -601,6 +624,27 @@ struct NameUse {
     named: bool,
     is_param: bool,
     span: Span,
+}
+
+/// Takes `#[weights = "..."]` out of the attributes that pass through to the struct.
+fn weights_attribute(attrs: &[Attribute], errors: &mut Errors) -> (Vec<Attribute>, Option<syn::LitStr>) {
+    let mut rest = Vec::new();
+    let mut weights = None;
+    for a in attrs {
+        if !a.path().is_ident("weights") {
+            rest.push(a.clone());
+            continue;
+        }
+        match &a.meta {
+            syn::Meta::NameValue(nv) => match &nv.value {
+                Expr::Lit(ExprLit { lit: Lit::Str(s), .. }) if weights.is_none() => weights = Some(s.clone()),
+                Expr::Lit(ExprLit { lit: Lit::Str(_), .. }) => errors.at(a, "`#[weights]` is given twice"),
+                other => errors.at(other, "expected a file path: `#[weights = \"model.safetensors\"]`"),
+            },
+            _ => errors.at(a, "expected `#[weights = \"model.safetensors\"]`"),
+        }
+    }
+    (rest, weights)
 }
 
 /// An explicit input size must equal the size arriving from the previous layer.

@@ -7,7 +7,7 @@ fn expand(input: proc_macro2::TokenStream) -> Result<syn::File, String> {
     let def: parse::NetworkDef = syn::parse2(input).map_err(|e| e.to_string())?;
     let model = model::Model::from_def(&def)
         .map_err(|e| e.into_iter().map(|e| e.to_string()).collect::<Vec<_>>().join("\n"))?;
-    Ok(syn::parse2(codegen::expand(&model)).expect("generated code parses"))
+    Ok(syn::parse2(codegen::expand(&model, None)).expect("generated code parses"))
 }
 
 fn item_struct<'a>(file: &'a syn::File, name: &str) -> &'a syn::ItemStruct {

@@ -47,6 +47,16 @@ pub struct BatchNormCache<T: Float, const N: usize, const B: usize> {
 }
 
 impl<T: Float, const N: usize> BatchNorm<T, N> {
+    /// A layer built from its parameters and running statistics (a `const fn`, for weights compiled in).
+    pub const fn new(
+        weight: SVector<T, N>,
+        bias: SVector<T, N>,
+        running_mean: SVector<T, N>,
+        running_var: SVector<T, N>,
+    ) -> Self {
+        Self { weight, bias, running_mean, running_var }
+    }
+
     /// The initial state: `gamma = 1`, `beta = 0`, running mean 0, running variance 1.
     pub fn reset(&mut self) {
         self.weight.fill(T::one());

@@ -1,0 +1,135 @@
+//! Weights compiled in: the file named by `#[weights = "..."]` is read while the macro expands, checked tensor by
+//! tensor against the declaration, and turned into constant data for code generation.
+
+use crate::errors::Errors;
+use crate::model::{Dim, Kind, Layer, Model};
+use safetensors::tensor::{Dtype, SafeTensors};
+use std::path::{Path, PathBuf};
+
+/// The checked contents of a weights file.
+pub struct Embedded {
+    /// The file, absolute (for `include_bytes!`, which makes Cargo rebuild when it changes).
+    pub path: PathBuf,
+    /// For every layer with parameters, in order, its tensors' values in nalgebra's column-major order.
+    pub layers: Vec<Vec<Vec<f64>>>,
+}
+
+/// A tensor a layer expects: its name within the layer, its external shape, and whether it is a matrix.
+struct Expected {
+    name: String,
+    shape: Vec<usize>,
+    matrix: bool,
+}
+
+fn lit(d: &Dim) -> usize {
+    match d {
+        Dim::Lit(n) => *n,
+        // The model refuses `#[weights]` with `const` sizes before this runs.
+        Dim::Const(_) => 0,
+    }
+}
+
+fn expected(l: &Layer) -> Vec<Expected> {
+    let (i, o) = (lit(&l.inputs), lit(&l.outputs));
+    let name = |t: &str| format!("{}.{t}", l.name);
+    let vector = |t: &str| Expected { name: name(t), shape: vec![o], matrix: false };
+    match l.kind {
+        Kind::Dense { bias, .. } => {
+            let mut v = vec![Expected { name: name("weight"), shape: vec![o, i], matrix: true }];
+            if bias {
+                v.push(vector("bias"));
+            }
+            v
+        }
+        Kind::BatchNorm => vec![vector("weight"), vector("bias"), vector("running_mean"), vector("running_var")],
+        Kind::Activation { .. } | Kind::Dropout { .. } => Vec::new(),
+    }
+}
+
+/// Reads and checks the file of `#[weights]`, resolved against `base` (the directory of the declaring file).
+pub fn read(m: &Model, base: &Path) -> Result<Option<Embedded>, syn::Error> {
+    let Some(lit_path) = &m.weights else { return Ok(None) };
+    let shown = lit_path.value();
+    let path = base.join(&shown);
+    let bytes = std::fs::read(&path)
+        .map_err(|e| syn::Error::new(lit_path.span(), format!("cannot read `{shown}` ({}): {e}", path.display())))?;
+    let file = SafeTensors::deserialize(&bytes)
+        .map_err(|e| syn::Error::new(lit_path.span(), format!("`{shown}` is not a valid safetensors file: {e}")))?;
+    let want = match m.scalar {
+        crate::model::Scalar::F32 => Dtype::F32,
+        crate::model::Scalar::F64 => Dtype::F64,
+    };
+
+    let mut errors = Errors::default();
+    let mut layers = Vec::new();
+    let mut known = Vec::new();
+    for l in m.param_layers() {
+        let mut tensors = Vec::new();
+        for e in expected(l) {
+            known.push(e.name.clone());
+            let Ok(view) = file.tensor(&e.name) else {
+                errors.at(lit_path, format!("tensor `{}` is missing from `{shown}`", e.name));
+                continue;
+            };
+            if view.shape() != e.shape.as_slice() {
+                errors.at(
+                    lit_path,
+                    format!(
+                        "tensor `{}` has shape {:?} in `{shown}`, the declaration needs {:?}",
+                        e.name,
+                        view.shape(),
+                        e.shape
+                    ),
+                );
+                continue;
+            }
+            if view.dtype() != want {
+                errors.at(
+                    lit_path,
+                    format!(
+                        "tensor `{}` is {} in `{shown}`, the network computes in {}",
+                        e.name,
+                        view.dtype(),
+                        if want == Dtype::F32 { "f32" } else { "f64" }
+                    ),
+                );
+                continue;
+            }
+            let values: Vec<f64> = match want {
+                Dtype::F32 => view
+                    .data()
+                    .chunks_exact(4)
+                    .map(|b| f64::from(f32::from_le_bytes([b[0], b[1], b[2], b[3]])))
+                    .collect(),
+                _ => view
+                    .data()
+                    .chunks_exact(8)
+                    .map(|b| f64::from_le_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]]))
+                    .collect(),
+            };
+            if let Some(k) = values.iter().position(|v| !v.is_finite()) {
+                errors.at(lit_path, format!("tensor `{}` holds {} at element {k}", e.name, values[k]));
+                continue;
+            }
+            tensors.push(if e.matrix { column_major(&values, e.shape[0], e.shape[1]) } else { values });
+        }
+        layers.push(tensors);
+    }
+    let mut extra: Vec<&str> = file
+        .names()
+        .into_iter()
+        .filter(|n| !n.ends_with("num_batches_tracked") && !known.iter().any(|k| k == *n))
+        .collect();
+    extra.sort_unstable();
+    for n in extra {
+        errors.at(lit_path, format!("`{shown}` has a tensor `{n}` that `{}` does not declare", m.name));
+    }
+    errors.finish()?;
+    let path = path.canonicalize().unwrap_or(path);
+    Ok(Some(Embedded { path, layers }))
+}
+
+/// Row-major `[rows, cols]` values in nalgebra's column-major order.
+fn column_major(v: &[f64], rows: usize, cols: usize) -> Vec<f64> {
+    (0..cols).flat_map(|c| (0..rows).map(move |r| v[r * cols + c])).collect()
+}
