@@ -140,6 +140,18 @@ pub fn seeded_rng(seed: u64) -> SeededRng {
     <SeededRng as rand::SeedableRng>::seed_from_u64(seed)
 }
 
+/// The index of the largest value (the first one on ties; 0 for an empty slice): the predicted class of a
+/// classifier's output.
+pub fn argmax<T: Float>(v: &[T]) -> usize {
+    let mut best = 0;
+    for (i, &x) in v.iter().enumerate() {
+        if x > v[best] {
+            best = i;
+        }
+    }
+    best
+}
+
 /// Fixed-size column vector, re-exported for declarations and call sites.
 pub type Vector<T, const N: usize> = nalgebra::SVector<T, N>;
 

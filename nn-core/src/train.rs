@@ -1,6 +1,7 @@
 //! Mini-batch training: epochs, seeded shuffling, const-size batches, validation, early stopping that restores
 //! the best weights, per-epoch loss and accuracy, a progress callback, and divergence reported as an error.
 
+pub use crate::argmax;
 use crate::float::Float;
 use crate::loss::Loss;
 use crate::network::{BatchNetwork, Buffer, Network};
@@ -265,17 +266,6 @@ fn gather<N: BatchNetwork, const B: usize>(
         t.as_mut_slice()[b * fo..(b + 1) * fo].copy_from_slice(ti.as_slice());
     }
     (x, t)
-}
-
-/// The index of the largest value (the first one on ties); 0 for an empty slice.
-pub fn argmax<T: Float>(v: &[T]) -> usize {
-    let mut best = 0;
-    for (i, &x) in v.iter().enumerate() {
-        if x > v[best] {
-            best = i;
-        }
-    }
-    best
 }
 
 /// How many columns of `y` have their largest entry where the target's column has its largest entry.
