@@ -33,7 +33,7 @@ static SPEC: LazyLock<Vec<(String, Vec<usize>)>> = LazyLock::new(|| {
     spec
 });
 
-/// The length of the JSON header of `VALID`, as its first 8 bytes say.
+/// The length of a file's JSON header, as its first 8 bytes say.
 fn header_len(bytes: &[u8]) -> usize {
     u64::from_le_bytes(bytes[..8].try_into().unwrap()) as usize
 }
@@ -209,7 +209,6 @@ proptest! {
             prop_assert_eq!(listed(&bytes), listed(&VALID), "a changed header loaded strictly");
         }
     }
-
 }
 
 proptest! {
@@ -238,7 +237,6 @@ proptest! {
         let [strict, _] = check(&assemble(&header, &data));
         prop_assert!(strict.is_err());
     }
-
 }
 
 proptest! {
