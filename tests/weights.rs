@@ -90,6 +90,9 @@ fn weights_are_written_in_pytorch_layout() {
     let values: Vec<f32> = w.data().chunks_exact(4).map(|b| f32::from_le_bytes(b.try_into().unwrap())).collect();
     assert_eq!(&values[..7], &[0.0, 1.0, 2.0, 3.0, 4.0, 10.0, 11.0]);
     assert_eq!(file.tensor("bn1.running_var").unwrap().shape(), &[8]);
+    // PyTorch's batch-norm counter, so that its strict `load_state_dict` accepts the file.
+    let counter = file.tensor("bn1.num_batches_tracked").unwrap();
+    assert_eq!((counter.dtype(), counter.shape()), (safetensors::Dtype::I64, &[][..]));
     assert_eq!(file.tensor("fc3.weight").unwrap().shape(), &[3, 4]);
     assert!(file.tensor("fc3.bias").is_err());
 }
