@@ -23,7 +23,14 @@ network! {
 }
 
 /// A valid file of the network (its tensors sorted by name, as safetensors writes them).
-static VALID: LazyLock<Vec<u8>> = LazyLock::new(|| to_bytes(&*Net::boxed_init(&mut seeded_rng(1))).unwrap());
+static VALID: LazyLock<Vec<u8>> = LazyLock::new(|| {
+    // The saved file without PyTorch's `num_batches_tracked` counter (which loads ignore under any name, shape
+    // or dtype): every remaining byte of the header then matters to the model below.
+    let full = to_bytes(&*Net::boxed_init(&mut seeded_rng(1))).unwrap();
+    let file = SafeTensors::deserialize(&full).unwrap();
+    let kept: Vec<_> = file.tensors().into_iter().filter(|(name, _)| !name.ends_with("num_batches_tracked")).collect();
+    safetensors::serialize(kept, None).unwrap()
+});
 
 /// The network's tensors as (name, shape), sorted by name.
 static SPEC: LazyLock<Vec<(String, Vec<usize>)>> = LazyLock::new(|| {
@@ -305,7 +312,7 @@ fn apply(header: &str, index: usize, edit: &Edit) -> (String, bool) {
         Edit::Shape(dims) => (field(header, "\"shape\":[", ']', index), dims.join(",")),
         Edit::Reshape(kind) => {
             let range = field(header, "\"shape\":[", ']', index);
-            let old: Vec<&str> = header[range.clone()].split(',').collect();
+            let old: Vec<&str> = header[range.clone()].split(',').filter(|d| !d.is_empty()).collect();
             let count: usize = old.iter().map(|d| d.parse::<usize>().unwrap()).product();
             let text = match kind {
                 0 => count.to_string(),

@@ -161,16 +161,22 @@ fn external_bytes<T: Float>(t: &Tensor<'_, T>) -> Vec<u8> {
 }
 
 /// Serialises every parameter and state tensor of `params` as a safetensors file in memory.
+///
+/// Next to each batch norm's running statistics it writes PyTorch's `num_batches_tracked` counter (an `I64`
+/// scalar, 0), so that PyTorch's strict `load_state_dict` finds every key it expects.
 pub fn to_bytes<T: Float, P: Parameters<T>>(params: &P) -> Result<Vec<u8>, WeightsError> {
     let tensors = all(params);
-    let bytes: Vec<(String, Vec<usize>, Vec<u8>)> = tensors
-        .iter()
-        .map(|(name, t)| (name.clone(), t.layout.shape(t.rows, t.cols).dims().to_vec(), external_bytes(t)))
-        .collect();
+    let mut bytes: Vec<(String, Dtype, Vec<usize>, Vec<u8>)> = Vec::with_capacity(tensors.len());
+    for (name, t) in &tensors {
+        bytes.push((name.clone(), dtype::<T>(), t.layout.shape(t.rows, t.cols).dims().to_vec(), external_bytes(t)));
+        if let Some(layer) = name.strip_suffix(".running_mean") {
+            let counter = alloc::format!("{layer}.num_batches_tracked");
+            bytes.push((counter, Dtype::I64, Vec::new(), 0i64.to_le_bytes().to_vec()));
+        }
+    }
     let mut views = Vec::with_capacity(bytes.len());
-    for (name, shape, data) in &bytes {
-        let view =
-            TensorView::new(dtype::<T>(), shape.clone(), data).map_err(|e| WeightsError::Format(e.to_string()))?;
+    for (name, dtype, shape, data) in &bytes {
+        let view = TensorView::new(*dtype, shape.clone(), data).map_err(|e| WeightsError::Format(e.to_string()))?;
         views.push((name.as_str(), view));
     }
     safetensors::serialize(views, None).map_err(|e| WeightsError::Format(e.to_string()))
