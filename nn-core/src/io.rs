@@ -149,7 +149,7 @@ fn external_bytes<T: Float>(t: &Tensor<'_, T>) -> Vec<u8> {
     };
     match t.layout {
         Layout::Vector => t.data.iter().for_each(|&v| push(v)),
-        Layout::Matrix => {
+        Layout::Matrix | Layout::Kernel2d { .. } | Layout::Kernel1d { .. } => {
             for r in 0..t.rows {
                 for c in 0..t.cols {
                     push(t.data[c * t.rows + r]);
@@ -252,7 +252,7 @@ pub fn from_bytes<T: Float, P: Parameters<T>>(
         });
         match t.layout {
             Layout::Vector => t.data.iter_mut().zip(values).for_each(|(d, v)| *d = v),
-            Layout::Matrix => {
+            Layout::Matrix | Layout::Kernel2d { .. } | Layout::Kernel1d { .. } => {
                 // Row-major outside, column-major here.
                 for (k, v) in values.enumerate() {
                     let (r, c) = (k / t.cols, k % t.cols);

@@ -107,34 +107,47 @@ pub enum Layout {
     /// A matrix: shape `[rows, cols]`, stored row-major outside and column-major here (dense weights,
     /// PyTorch's `[out, in]`).
     Matrix,
+    /// A 2-D convolution kernel: a `rows x cols` matrix whose columns are `[cols / (kh kw), kh, kw]` row-major,
+    /// shape `[rows, cols / (kh kw), kh, kw]` outside (PyTorch's `[out, in, kh, kw]`).
+    Kernel2d {
+        /// Kernel height.
+        kh: usize,
+        /// Kernel width.
+        kw: usize,
+    },
+    /// A 1-D convolution kernel: shape `[rows, cols / kw, kw]` outside (PyTorch's `[out, in, k]`).
+    Kernel1d {
+        /// Kernel width.
+        kw: usize,
+    },
 }
 
 impl Layout {
     /// The external shape of a `rows x cols` tensor.
     pub fn shape(self, rows: usize, cols: usize) -> Shape {
         match self {
-            Layout::Vector => Shape::one(rows),
-            Layout::Matrix => Shape::two(rows, cols),
+            Layout::Vector => Shape::new(&[rows]),
+            Layout::Matrix => Shape::new(&[rows, cols]),
+            Layout::Kernel2d { kh, kw } => Shape::new(&[rows, cols / (kh * kw).max(1), kh, kw]),
+            Layout::Kernel1d { kw } => Shape::new(&[rows, cols / kw.max(1), kw]),
         }
     }
 }
 
-/// A tensor's external shape, one or two dimensions, without allocation.
+/// A tensor's external shape, one to four dimensions, without allocation.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct Shape {
-    dims: [usize; 2],
+    dims: [usize; 4],
     len: usize,
 }
 
 impl Shape {
-    /// `[n]`.
-    pub const fn one(n: usize) -> Self {
-        Self { dims: [n, 0], len: 1 }
-    }
-
-    /// `[rows, cols]`.
-    pub const fn two(rows: usize, cols: usize) -> Self {
-        Self { dims: [rows, cols], len: 2 }
+    /// The shape with the given dimensions (at most four; more are dropped).
+    pub fn new(dims: &[usize]) -> Self {
+        let mut d = [0; 4];
+        let len = dims.len().min(4);
+        d[..len].copy_from_slice(&dims[..len]);
+        Self { dims: d, len }
     }
 
     /// The dimensions.

@@ -1,9 +1,13 @@
 //! Layers with parameters or training behaviour. Each file holds one layer kind with its kernels and its tests.
 
 mod batchnorm;
+mod conv;
 mod dense;
 mod dropout;
 
 pub use batchnorm::{BatchNorm, BatchNormCache};
+pub use conv::{
+    Conv, Conv1d, Conv2d, ConvTranspose, ConvTranspose1d, ConvTranspose2d, Geometry, Pool, conv_out, conv_transpose_out,
+};
 pub use dense::{Dense, DenseNoBias};
 pub use dropout::Dropout;

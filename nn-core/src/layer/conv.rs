@@ -1,0 +1,748 @@
+//! Convolution, transposed convolution and pooling over channel-major activations.
+//!
+//! # Layout
+//!
+//! A multi-dimensional activation of one sample is a column vector holding `C` planes of `H x W` values,
+//! channel-major and row-major within a plane: element `(c, h, w)` is at `c * H * W + h * W + w`, exactly
+//! PyTorch's `NCHW` order for one sample. A batch is a matrix with one such column per sample. One-dimensional
+//! layers are the same with `H = 1`. `Flatten` therefore moves no data.
+//!
+//! # Lowering
+//!
+//! A convolution is computed as matrix products: four output positions at a time, the receptive fields are
+//! gathered into a `K x 4` matrix (`K = C_in * KH * KW`, "im2col"), multiplied by the `C_out x K` weight matrix
+//! with the register-blocked kernel of [`crate::kernel`], and scattered to the output. Backward uses the same
+//! tiles: `dW += dY colᵀ`, `dcol = Wᵀ dY`, and `dcol` is added back into `dx` ("col2im"). A transposed convolution
+//! is the same pair of operations with forward and backward exchanged. Nothing is allocated.
+
+use crate::float::Float;
+use crate::init::Init;
+use crate::kernel;
+use crate::network::{Layout, Parameters, Tensor, TensorMut};
+use nalgebra::{SMatrix, SVector};
+use rand::Rng;
+
+/// Output positions per tile of the lowered product.
+const TILE: usize = 4;
+
+/// The geometry of a convolution (or pooling window) over `channels` planes of `h x w`: kernel `kh x kw`,
+/// stride, zero padding and dilation per axis. One-dimensional layers use `h = kh = 1`, `sh = dh = 1`, `ph = 0`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Geometry {
+    /// Input channels.
+    pub channels: usize,
+    /// Input height.
+    pub h: usize,
+    /// Input width.
+    pub w: usize,
+    /// Kernel height.
+    pub kh: usize,
+    /// Kernel width.
+    pub kw: usize,
+    /// Vertical stride.
+    pub sh: usize,
+    /// Horizontal stride.
+    pub sw: usize,
+    /// Vertical zero padding (each side).
+    pub ph: usize,
+    /// Horizontal zero padding (each side).
+    pub pw: usize,
+    /// Vertical dilation.
+    pub dh: usize,
+    /// Horizontal dilation.
+    pub dw: usize,
+}
+
+/// `floor((n + 2p - d(k - 1) - 1) / s) + 1`, or 0 when the (dilated) kernel does not fit the padded input or the
+/// stride is 0.
+pub const fn conv_out(n: usize, k: usize, s: usize, p: usize, d: usize) -> usize {
+    let span = d * (k.saturating_sub(1)) + 1;
+    if s == 0 || k == 0 || n + 2 * p < span { 0 } else { (n + 2 * p - span) / s + 1 }
+}
+
+/// `(n - 1) s - 2p + d(k - 1) + output_padding + 1`, or 0 when that is not positive.
+pub const fn conv_transpose_out(n: usize, k: usize, s: usize, p: usize, d: usize, output_padding: usize) -> usize {
+    let grown = (n.saturating_sub(1)) * s + d * (k.saturating_sub(1)) + output_padding + 1;
+    grown.saturating_sub(2 * p)
+}
+
+impl Geometry {
+    /// A 2-D geometry.
+    #[allow(clippy::too_many_arguments)]
+    pub const fn new2d(
+        channels: usize,
+        h: usize,
+        w: usize,
+        k: (usize, usize),
+        s: (usize, usize),
+        p: (usize, usize),
+        d: (usize, usize),
+    ) -> Self {
+        Self { channels, h, w, kh: k.0, kw: k.1, sh: s.0, sw: s.1, ph: p.0, pw: p.1, dh: d.0, dw: d.1 }
+    }
+
+    /// A 1-D geometry over `channels` rows of `len` values.
+    pub const fn new1d(channels: usize, len: usize, k: usize, s: usize, p: usize, d: usize) -> Self {
+        Self { channels, h: 1, w: len, kh: 1, kw: k, sh: 1, sw: s, ph: 0, pw: p, dh: 1, dw: d }
+    }
+
+    /// Output height.
+    pub const fn out_h(&self) -> usize {
+        conv_out(self.h, self.kh, self.sh, self.ph, self.dh)
+    }
+
+    /// Output width.
+    pub const fn out_w(&self) -> usize {
+        conv_out(self.w, self.kw, self.sw, self.pw, self.dw)
+    }
+
+    /// Output positions per channel.
+    pub const fn positions(&self) -> usize {
+        self.out_h() * self.out_w()
+    }
+
+    /// Values per input sample.
+    pub const fn inputs(&self) -> usize {
+        self.channels * self.h * self.w
+    }
+
+    /// Rows of the lowered matrix: `channels * kh * kw`.
+    pub const fn receptive(&self) -> usize {
+        self.channels * self.kh * self.kw
+    }
+
+    /// The input index feeding receptive-field row `k` at output position `p`, if not in the padding.
+    #[inline]
+    fn source(&self, k: usize, p: usize) -> Option<usize> {
+        let (c, r) = (k / (self.kh * self.kw), k % (self.kh * self.kw));
+        let (ky, kx) = (r / self.kw, r % self.kw);
+        let (oy, ox) = (p / self.out_w(), p % self.out_w());
+        let y = (oy * self.sh + ky * self.dh).checked_sub(self.ph)?;
+        let x = (ox * self.sw + kx * self.dw).checked_sub(self.pw)?;
+        (y < self.h && x < self.w).then(|| c * self.h * self.w + y * self.w + x)
+    }
+}
+
+/// Gathers the receptive fields of output positions `p0..p0 + TILE` (zero past the last position).
+#[inline]
+fn im2col<T: Float, const K: usize>(g: &Geometry, x: &[T], p0: usize, col: &mut SMatrix<T, K, TILE>) {
+    let positions = g.positions();
+    for t in 0..TILE {
+        let p = p0 + t;
+        for k in 0..K {
+            col[(k, t)] = if p < positions { g.source(k, p).map_or(T::zero(), |i| x[i]) } else { T::zero() };
+        }
+    }
+}
+
+/// Adds the receptive-field values `col` of positions `p0..` back into the input they came from.
+#[inline]
+fn col2im<T: Float, const K: usize>(g: &Geometry, col: &SMatrix<T, K, TILE>, p0: usize, dx: &mut [T]) {
+    let positions = g.positions();
+    for t in 0..TILE.min(positions.saturating_sub(p0)) {
+        for k in 0..K {
+            if let Some(i) = g.source(k, p0 + t) {
+                dx[i] += col[(k, t)];
+            }
+        }
+    }
+}
+
+/// Reads a `C x TILE` tile of channel-major planes of `positions` values, starting at position `p0`.
+#[inline]
+fn read_tile<T: Float, const C: usize>(plane: &[T], positions: usize, p0: usize) -> SMatrix<T, C, TILE> {
+    SMatrix::from_fn(|c, t| if p0 + t < positions { plane[c * positions + p0 + t] } else { T::zero() })
+}
+
+/// Adds a `C x TILE` tile into channel-major planes of `positions` values at position `p0`.
+#[inline]
+fn add_tile<T: Float, const C: usize>(tile: &SMatrix<T, C, TILE>, plane: &mut [T], positions: usize, p0: usize) {
+    for t in 0..TILE.min(positions.saturating_sub(p0)) {
+        for c in 0..C {
+            plane[c * positions + p0 + t] += tile[(c, t)];
+        }
+    }
+}
+
+/// `y = conv(x)` without bias, added into `y` (weight `CO x K`).
+fn conv_forward<T: Float, const CO: usize, const K: usize>(w: &SMatrix<T, CO, K>, g: &Geometry, x: &[T], y: &mut [T]) {
+    let positions = g.positions();
+    let mut col = SMatrix::<T, K, TILE>::zeros();
+    for p0 in (0..positions).step_by(TILE) {
+        im2col(g, x, p0, &mut col);
+        let mut out = SMatrix::<T, CO, TILE>::zeros();
+        kernel::gemm_acc(w, &col, &mut out);
+        add_tile(&out, y, positions, p0);
+    }
+}
+
+/// The conv's backward: `dw += dy colᵀ` and `dx += col2im(wᵀ dy)`.
+fn conv_backward<T: Float, const CO: usize, const K: usize>(
+    w: &SMatrix<T, CO, K>,
+    g: &Geometry,
+    x: &[T],
+    dy: &[T],
+    dw: Option<&mut SMatrix<T, CO, K>>,
+    dx: &mut [T],
+) {
+    let positions = g.positions();
+    let mut col = SMatrix::<T, K, TILE>::zeros();
+    let mut dw = dw;
+    for p0 in (0..positions).step_by(TILE) {
+        let dy_tile: SMatrix<T, CO, TILE> = read_tile(dy, positions, p0);
+        if let Some(dw) = dw.as_deref_mut() {
+            im2col(g, x, p0, &mut col);
+            kernel::ger_acc(&dy_tile, &col, dw);
+        }
+        let dcol = kernel::gemm_tn(w, &dy_tile);
+        col2im(g, &dcol, p0, dx);
+    }
+}
+
+/// A 2-D convolution with `CO` output channels and `K = C_in * KH * KW` weights per output channel; the
+/// geometry (input size, kernel, stride, padding, dilation) is a [`Geometry`] the caller passes.
+///
+/// `weight` is `CO x K`, row `co` holding PyTorch's `weight[co]` (`[C_in, KH, KW]`, row-major) so the external
+/// layout is PyTorch's `[out, in, kh, kw]`.
+#[derive(Clone, Copy, Debug, PartialEq, bytemuck::Zeroable)]
+#[bytemuck(crate = "bytemuck")]
+pub struct Conv<T, const CO: usize, const K: usize, const KH: usize, const KW: usize, const D2: bool>
+where
+    T: Float,
+{
+    /// Weights, `CO x K`.
+    pub weight: SMatrix<T, CO, K>,
+    /// Biases, one per output channel.
+    pub bias: SVector<T, CO>,
+}
+
+/// A 2-D convolution: weight shape `[out, in, kh, kw]`.
+pub type Conv2d<T, const CO: usize, const K: usize, const KH: usize, const KW: usize> = Conv<T, CO, K, KH, KW, true>;
+
+/// A 1-D convolution: weight shape `[out, in, k]`.
+pub type Conv1d<T, const CO: usize, const K: usize, const KW: usize> = Conv<T, CO, K, 1, KW, false>;
+
+impl<T: Float, const CO: usize, const K: usize, const KH: usize, const KW: usize, const D2: bool>
+    Conv<T, CO, K, KH, KW, D2>
+{
+    /// A layer built from its weights and biases.
+    pub const fn new(weight: SMatrix<T, CO, K>, bias: SVector<T, CO>) -> Self {
+        Self { weight, bias }
+    }
+
+    /// Forward on a batch: `IN = C_in * H * W` inputs and `OUT = CO * OH * OW` outputs per sample.
+    #[inline]
+    pub fn forward<const IN: usize, const OUT: usize, const B: usize>(
+        &self,
+        g: &Geometry,
+        x: &SMatrix<T, IN, B>,
+    ) -> SMatrix<T, OUT, B> {
+        debug_assert!(IN == g.inputs() && OUT == CO * g.positions() && K == g.receptive());
+        let positions = g.positions();
+        let mut y = SMatrix::<T, OUT, B>::from_fn(|r, _| self.bias[r / positions.max(1)]);
+        for b in 0..B {
+            let (xb, yb) = (&x.as_slice()[b * IN..(b + 1) * IN], &mut y.as_mut_slice()[b * OUT..(b + 1) * OUT]);
+            conv_forward(&self.weight, g, xb, yb);
+        }
+        y
+    }
+
+    /// Backward: adds dL/dW and dL/db (summed over the batch) into `grads`, returns dL/dx.
+    #[inline]
+    pub fn backward<const IN: usize, const OUT: usize, const B: usize>(
+        &self,
+        g: &Geometry,
+        x: &SMatrix<T, IN, B>,
+        dy: &SMatrix<T, OUT, B>,
+        grads: &mut Self,
+    ) -> SMatrix<T, IN, B> {
+        let positions = g.positions().max(1);
+        let mut dx = SMatrix::<T, IN, B>::zeros();
+        for b in 0..B {
+            let xb = &x.as_slice()[b * IN..(b + 1) * IN];
+            let dyb = &dy.as_slice()[b * OUT..(b + 1) * OUT];
+            for (r, &d) in dyb.iter().enumerate() {
+                grads.bias[r / positions] += d;
+            }
+            conv_backward(
+                &self.weight,
+                g,
+                xb,
+                dyb,
+                Some(&mut grads.weight),
+                &mut dx.as_mut_slice()[b * IN..(b + 1) * IN],
+            );
+        }
+        dx
+    }
+
+    /// He or Xavier initialisation over fans `K` and `CO * KH * KW`; zero biases.
+    pub fn init<R: Rng + ?Sized>(&mut self, init: Init, rng: &mut R) {
+        init.fill(self.weight.as_mut_slice(), K, CO * KH * KW, rng);
+        self.bias.fill(T::zero());
+    }
+
+    fn layout() -> Layout {
+        if D2 { Layout::Kernel2d { kh: KH, kw: KW } } else { Layout::Kernel1d { kw: KW } }
+    }
+}
+
+impl<T: Float, const CO: usize, const K: usize, const KH: usize, const KW: usize, const D2: bool> Parameters<T>
+    for Conv<T, CO, K, KH, KW, D2>
+{
+    const TENSORS: usize = 2;
+
+    fn tensor(&self, index: usize) -> Option<Tensor<'_, T>> {
+        match index {
+            0 => Some(Tensor { layout: Self::layout(), ..Tensor::matrix("weight", &self.weight) }),
+            1 => Some(Tensor::vector("bias", &self.bias)),
+            _ => None,
+        }
+    }
+
+    fn tensor_mut(&mut self, index: usize) -> Option<TensorMut<'_, T>> {
+        match index {
+            0 => Some(TensorMut { layout: Self::layout(), ..TensorMut::matrix("weight", &mut self.weight) }),
+            1 => Some(TensorMut::vector("bias", &mut self.bias)),
+            _ => None,
+        }
+    }
+}
+
+/// A transposed convolution from `CI` input channels, with `KT = C_out * KH * KW` weights per input channel; its
+/// [`Geometry`] is that of the *forward* convolution it transposes (input = this layer's output).
+///
+/// `weight` is `CI x KT`, row `ci` holding PyTorch's `weight[ci]` (`[C_out, KH, KW]`), so the external layout
+/// is PyTorch's `[in, out, kh, kw]`.
+#[derive(Clone, Copy, Debug, PartialEq, bytemuck::Zeroable)]
+#[bytemuck(crate = "bytemuck")]
+pub struct ConvTranspose<
+    T,
+    const CI: usize,
+    const KT: usize,
+    const CO: usize,
+    const KH: usize,
+    const KW: usize,
+    const D2: bool,
+> where
+    T: Float,
+{
+    /// Weights, `CI x KT`.
+    pub weight: SMatrix<T, CI, KT>,
+    /// Biases, one per output channel.
+    pub bias: SVector<T, CO>,
+}
+
+/// A 2-D transposed convolution: weight shape `[in, out, kh, kw]`.
+pub type ConvTranspose2d<T, const CI: usize, const KT: usize, const CO: usize, const KH: usize, const KW: usize> =
+    ConvTranspose<T, CI, KT, CO, KH, KW, true>;
+
+/// A 1-D transposed convolution: weight shape `[in, out, k]`.
+pub type ConvTranspose1d<T, const CI: usize, const KT: usize, const CO: usize, const KW: usize> =
+    ConvTranspose<T, CI, KT, CO, 1, KW, false>;
+
+impl<T: Float, const CI: usize, const KT: usize, const CO: usize, const KH: usize, const KW: usize, const D2: bool>
+    ConvTranspose<T, CI, KT, CO, KH, KW, D2>
+{
+    /// A layer built from its weights and biases.
+    pub const fn new(weight: SMatrix<T, CI, KT>, bias: SVector<T, CO>) -> Self {
+        Self { weight, bias }
+    }
+
+    /// Forward: `IN = CI * P` inputs (`P` = positions of `g`'s output) and `OUT = CO * H * W` outputs (`g`'s
+    /// input size, which includes any output padding).
+    #[inline]
+    pub fn forward<const IN: usize, const OUT: usize, const B: usize>(
+        &self,
+        g: &Geometry,
+        x: &SMatrix<T, IN, B>,
+    ) -> SMatrix<T, OUT, B> {
+        debug_assert!(IN == CI * g.positions() && OUT == g.inputs() && KT == g.receptive());
+        let plane = g.h * g.w;
+        let mut y = SMatrix::<T, OUT, B>::from_fn(|r, _| self.bias[r / plane.max(1)]);
+        for b in 0..B {
+            let xb = &x.as_slice()[b * IN..(b + 1) * IN];
+            conv_backward(&self.weight, g, &[], xb, None, &mut y.as_mut_slice()[b * OUT..(b + 1) * OUT]);
+        }
+        y
+    }
+
+    /// Backward: adds dL/dW and dL/db into `grads`, returns dL/dx.
+    #[inline]
+    pub fn backward<const IN: usize, const OUT: usize, const B: usize>(
+        &self,
+        g: &Geometry,
+        x: &SMatrix<T, IN, B>,
+        dy: &SMatrix<T, OUT, B>,
+        grads: &mut Self,
+    ) -> SMatrix<T, IN, B> {
+        let (positions, plane) = (g.positions(), (g.h * g.w).max(1));
+        let mut dx = SMatrix::<T, IN, B>::zeros();
+        let mut col = SMatrix::<T, KT, TILE>::zeros();
+        for b in 0..B {
+            let xb = &x.as_slice()[b * IN..(b + 1) * IN];
+            let dyb = &dy.as_slice()[b * OUT..(b + 1) * OUT];
+            for (r, &d) in dyb.iter().enumerate() {
+                grads.bias[r / plane] += d;
+            }
+            let dxb = &mut dx.as_mut_slice()[b * IN..(b + 1) * IN];
+            for p0 in (0..positions).step_by(TILE) {
+                im2col(g, dyb, p0, &mut col);
+                let x_tile: SMatrix<T, CI, TILE> = read_tile(xb, positions, p0);
+                kernel::ger_acc(&x_tile, &col, &mut grads.weight);
+                let mut out = SMatrix::<T, CI, TILE>::zeros();
+                kernel::gemm_acc(&self.weight, &col, &mut out);
+                add_tile(&out, dxb, positions, p0);
+            }
+        }
+        dx
+    }
+
+    /// He or Xavier initialisation; zero biases.
+    pub fn init<R: Rng + ?Sized>(&mut self, init: Init, rng: &mut R) {
+        init.fill(self.weight.as_mut_slice(), CI * KH * KW, KT, rng);
+        self.bias.fill(T::zero());
+    }
+
+    fn layout() -> Layout {
+        if D2 { Layout::Kernel2d { kh: KH, kw: KW } } else { Layout::Kernel1d { kw: KW } }
+    }
+}
+
+impl<T: Float, const CI: usize, const KT: usize, const CO: usize, const KH: usize, const KW: usize, const D2: bool>
+    Parameters<T> for ConvTranspose<T, CI, KT, CO, KH, KW, D2>
+{
+    const TENSORS: usize = 2;
+
+    fn tensor(&self, index: usize) -> Option<Tensor<'_, T>> {
+        match index {
+            0 => Some(Tensor { layout: Self::layout(), ..Tensor::matrix("weight", &self.weight) }),
+            1 => Some(Tensor::vector("bias", &self.bias)),
+            _ => None,
+        }
+    }
+
+    fn tensor_mut(&mut self, index: usize) -> Option<TensorMut<'_, T>> {
+        match index {
+            0 => Some(TensorMut { layout: Self::layout(), ..TensorMut::matrix("weight", &mut self.weight) }),
+            1 => Some(TensorMut::vector("bias", &mut self.bias)),
+            _ => None,
+        }
+    }
+}
+
+/// Max or average pooling over windows of a [`Geometry`] (no padding; `channels` planes in, as many out).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Pool {
+    /// The largest value of each window; backward routes the gradient to the first maximum.
+    Max,
+    /// The mean of each window.
+    Avg,
+}
+
+impl Pool {
+    /// Forward: `IN = C * H * W`, `OUT = C * OH * OW`.
+    #[inline]
+    pub fn forward<T: Float, const IN: usize, const OUT: usize, const B: usize>(
+        self,
+        g: &Geometry,
+        x: &SMatrix<T, IN, B>,
+    ) -> SMatrix<T, OUT, B> {
+        let (positions, plane, window) = (g.positions(), g.h * g.w, g.kh * g.kw);
+        let scale = T::one() / T::from_f64(window.max(1) as f64);
+        let mut y = SMatrix::<T, OUT, B>::zeros();
+        for b in 0..B {
+            let xb = &x.as_slice()[b * IN..(b + 1) * IN];
+            for c in 0..g.channels {
+                for p in 0..positions {
+                    let mut acc: Option<T> = None;
+                    for k in 0..window {
+                        if let Some(i) = g.source(k, p) {
+                            let v = xb[c * plane + i];
+                            acc = Some(match (self, acc) {
+                                (_, None) => v,
+                                (Pool::Max, Some(a)) => {
+                                    if v > a {
+                                        v
+                                    } else {
+                                        a
+                                    }
+                                }
+                                (Pool::Avg, Some(a)) => a + v,
+                            });
+                        }
+                    }
+                    let v = acc.unwrap_or(T::zero());
+                    y[(c * positions + p, b)] = if self == Pool::Avg { v * scale } else { v };
+                }
+            }
+        }
+        y
+    }
+
+    /// Backward from the forward's input `x` and dL/dy: returns dL/dx.
+    #[inline]
+    pub fn backward<T: Float, const IN: usize, const OUT: usize, const B: usize>(
+        self,
+        g: &Geometry,
+        x: &SMatrix<T, IN, B>,
+        dy: &SMatrix<T, OUT, B>,
+    ) -> SMatrix<T, IN, B> {
+        let (positions, plane, window) = (g.positions(), g.h * g.w, g.kh * g.kw);
+        let scale = T::one() / T::from_f64(window.max(1) as f64);
+        let mut dx = SMatrix::<T, IN, B>::zeros();
+        for b in 0..B {
+            for c in 0..g.channels {
+                for p in 0..positions {
+                    let d = dy[(c * positions + p, b)];
+                    match self {
+                        Pool::Avg => {
+                            for k in 0..window {
+                                if let Some(i) = g.source(k, p) {
+                                    dx[(c * plane + i, b)] += d * scale;
+                                }
+                            }
+                        }
+                        Pool::Max => {
+                            let mut best: Option<(usize, T)> = None;
+                            for k in 0..window {
+                                if let Some(i) = g.source(k, p) {
+                                    let v = x[(c * plane + i, b)];
+                                    if best.is_none_or(|(_, m)| v > m) {
+                                        best = Some((i, v));
+                                    }
+                                }
+                            }
+                            if let Some((i, _)) = best {
+                                dx[(c * plane + i, b)] += d;
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        dx
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::gradcheck::relative_error;
+    use alloc::vec;
+    use alloc::vec::Vec;
+    use rand::rngs::ChaCha8Rng;
+    use rand::{RngExt, SeedableRng};
+
+    fn random(rng: &mut ChaCha8Rng, n: usize) -> Vec<f64> {
+        (0..n).map(|_| rng.random_range(-1.0..1.0)).collect()
+    }
+
+    /// `sum_i w_i y_i` with fixed weights, so every output's gradient differs.
+    fn weighted(y: &[f64]) -> f64 {
+        y.iter().enumerate().map(|(i, v)| v * (1.0 + (i % 7) as f64 / 7.0)).sum()
+    }
+
+    fn weights_of(n: usize) -> Vec<f64> {
+        (0..n).map(|i| 1.0 + (i % 7) as f64 / 7.0).collect()
+    }
+
+    /// Largest relative error of `analytic` against central differences of `f` over the entries of `v`.
+    fn max_error(v: &mut [f64], analytic: &[f64], mut f: impl FnMut(&[f64]) -> f64) -> f64 {
+        let h = 1e-6;
+        let mut worst: f64 = 0.0;
+        for i in 0..v.len() {
+            let saved = v[i];
+            v[i] = saved + h;
+            let up = f(v);
+            v[i] = saved - h;
+            let down = f(v);
+            v[i] = saved;
+            worst = worst.max(relative_error(analytic[i], (up - down) / (2.0 * h)));
+        }
+        worst
+    }
+
+    /// Every stride/padding/dilation of the grid that fits, for one size and kernel.
+    fn grid(c: usize, h: usize, w: usize, kh: usize, kw: usize) -> Vec<Geometry> {
+        let mut out = Vec::new();
+        for s in [1, 2] {
+            for p in [0, 1] {
+                for d in [1, 2] {
+                    let g = Geometry::new2d(c, h, w, (kh, kw), (s, s), (p, p), (d, d));
+                    if g.positions() > 0 {
+                        out.push(g);
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    /// Gradient check of the lowered convolution (weights and input) over the grid.
+    fn check_conv<const CO: usize, const K: usize>(c: usize, h: usize, w: usize, kh: usize, kw: usize) -> usize {
+        let mut rng = ChaCha8Rng::seed_from_u64((c * 100 + h * 10 + w) as u64);
+        let geometries = grid(c, h, w, kh, kw);
+        for g in &geometries {
+            assert_eq!(g.receptive(), K);
+            let mut wt: SMatrix<f64, CO, K> = SMatrix::from_column_slice(&random(&mut rng, CO * K));
+            let mut x = random(&mut rng, g.inputs());
+            let forward = |wt: &SMatrix<f64, CO, K>, x: &[f64]| {
+                let mut y = vec![0.0; CO * g.positions()];
+                conv_forward(wt, g, x, &mut y);
+                weighted(&y)
+            };
+            let dy = weights_of(CO * g.positions());
+            let (mut dw, mut dx) = (SMatrix::<f64, CO, K>::zeros(), vec![0.0; g.inputs()]);
+            conv_backward(&wt, g, &x, &dy, Some(&mut dw), &mut dx);
+            let e = max_error(&mut x.clone(), &dx, |x| forward(&wt, x));
+            assert!(e < 1e-6, "dx {g:?}: {e}");
+            let mut flat = wt.as_slice().to_vec();
+            let e = max_error(&mut flat, dw.as_slice(), |v| {
+                wt.as_mut_slice().copy_from_slice(v);
+                forward(&wt, &x)
+            });
+            assert!(e < 1e-6, "dW {g:?}: {e}");
+            x.clear();
+        }
+        geometries.len()
+    }
+
+    #[test]
+    fn convolution_gradients_over_strides_paddings_dilations_and_sizes() {
+        assert_eq!(check_conv::<2, 9>(1, 5, 5, 3, 3), 8);
+        assert!(check_conv::<3, 8>(2, 6, 7, 2, 2) >= 6);
+        assert!(check_conv::<1, 18>(3, 8, 8, 3, 2) >= 6);
+        assert!(check_conv::<4, 2>(2, 1, 9, 1, 1) >= 4);
+        // 1-D: height 1.
+        let g = Geometry::new1d(2, 9, 3, 2, 1, 2);
+        assert_eq!((g.out_h(), g.out_w()), (1, 4));
+    }
+
+    #[test]
+    fn transposed_convolution_is_the_adjoint_and_its_gradients_check() {
+        let mut rng = ChaCha8Rng::seed_from_u64(5);
+        for g in grid(2, 6, 5, 3, 3) {
+            // The transposed layer maps CI = 3 channels of g's output positions to g's input (2 x 6 x 5).
+            const CI: usize = 3;
+            const KT: usize = 2 * 9;
+            let layer = ConvTranspose2d::<f64, CI, KT, 2, 3, 3>::new(
+                SMatrix::from_column_slice(&random(&mut rng, CI * KT)),
+                SVector::zeros(),
+            );
+            let p = g.positions();
+            // <conv(x), y> == <x, conv_transpose(y)> with the same weights and no bias.
+            let x = random(&mut rng, g.inputs());
+            let y = random(&mut rng, CI * p);
+            let mut cx = vec![0.0; CI * p];
+            conv_forward(&layer.weight, &g, &x, &mut cx);
+            let mut ty = vec![0.0; g.inputs()];
+            conv_backward(&layer.weight, &g, &[], &y, None, &mut ty);
+            let lhs: f64 = cx.iter().zip(&y).map(|(a, b)| a * b).sum();
+            let rhs: f64 = x.iter().zip(&ty).map(|(a, b)| a * b).sum();
+            assert!((lhs - rhs).abs() < 1e-10 * lhs.abs().max(1.0), "{g:?}");
+        }
+        // Gradients through the typed layer, for one geometry with stride 2 and padding 1.
+        const CI: usize = 2;
+        const KT: usize = 3 * 4;
+        let g = Geometry::new2d(3, 7, 7, (2, 2), (2, 2), (1, 1), (1, 1));
+        assert_eq!((g.out_h(), g.out_w()), (4, 4));
+        let mut layer = ConvTranspose2d::<f64, CI, KT, 3, 2, 2>::new(
+            SMatrix::from_column_slice(&random(&mut rng, CI * KT)),
+            SVector::from_column_slice(&random(&mut rng, 3)),
+        );
+        let x: SMatrix<f64, 32, 1> = SMatrix::from_column_slice(&random(&mut rng, 32));
+        let dy: SMatrix<f64, 147, 1> = SMatrix::from_column_slice(&weights_of(147));
+        let mut grads: ConvTranspose2d<f64, CI, KT, 3, 2, 2> = bytemuck::Zeroable::zeroed();
+        let dx = layer.backward::<32, 147, 1>(&g, &x, &dy, &mut grads);
+        let f = |l: &ConvTranspose2d<f64, CI, KT, 3, 2, 2>, x: &[f64]| {
+            weighted(l.forward::<32, 147, 1>(&g, &SMatrix::from_column_slice(x)).as_slice())
+        };
+        assert!(max_error(&mut x.as_slice().to_vec(), dx.as_slice(), |x| f(&layer, x)) < 1e-6);
+        let mut flat = layer.weight.as_slice().to_vec();
+        let e = max_error(&mut flat, grads.weight.as_slice(), |v| {
+            layer.weight.as_mut_slice().copy_from_slice(v);
+            f(&layer, x.as_slice())
+        });
+        assert!(e < 1e-6, "{e}");
+        let mut bias = layer.bias.as_slice().to_vec();
+        let e = max_error(&mut bias, grads.bias.as_slice(), |v| {
+            layer.bias.as_mut_slice().copy_from_slice(v);
+            f(&layer, x.as_slice())
+        });
+        assert!(e < 1e-6, "{e}");
+    }
+
+    #[test]
+    fn typed_conv_layer_gradients_include_the_bias() {
+        let mut rng = ChaCha8Rng::seed_from_u64(8);
+        let g = Geometry::new2d(2, 6, 6, (3, 3), (1, 1), (1, 1), (1, 1));
+        let mut conv = Conv2d::<f64, 3, 18, 3, 3>::new(
+            SMatrix::from_column_slice(&random(&mut rng, 54)),
+            SVector::from_column_slice(&random(&mut rng, 3)),
+        );
+        let x: SMatrix<f64, 72, 2> = SMatrix::from_column_slice(&random(&mut rng, 144));
+        let dy: SMatrix<f64, 108, 2> = SMatrix::from_column_slice(&weights_of(216));
+        let mut grads: Conv2d<f64, 3, 18, 3, 3> = bytemuck::Zeroable::zeroed();
+        let dx = conv.backward::<72, 108, 2>(&g, &x, &dy, &mut grads);
+        let f = |c: &Conv2d<f64, 3, 18, 3, 3>, x: &[f64]| {
+            weighted(c.forward::<72, 108, 2>(&g, &SMatrix::from_column_slice(x)).as_slice())
+        };
+        assert!(max_error(&mut x.as_slice().to_vec(), dx.as_slice(), |x| f(&conv, x)) < 1e-6);
+        let mut bias = conv.bias.as_slice().to_vec();
+        let e = max_error(&mut bias, grads.bias.as_slice(), |v| {
+            conv.bias.as_mut_slice().copy_from_slice(v);
+            f(&conv, x.as_slice())
+        });
+        assert!(e < 1e-6, "{e}");
+        let t = conv.tensor(0).unwrap();
+        assert_eq!(t.layout.shape(t.rows, t.cols).dims(), &[3, 2, 3, 3]);
+    }
+
+    #[test]
+    fn pooling_gradients_and_values() {
+        let mut rng = ChaCha8Rng::seed_from_u64(9);
+        for (k, s) in [(2, 2), (3, 1), (2, 1), (3, 2)] {
+            let g = Geometry::new2d(2, 7, 6, (k, k), (s, s), (0, 0), (1, 1));
+            let x: SMatrix<f64, 84, 1> = SMatrix::from_column_slice(&random(&mut rng, 84));
+            let p = g.positions();
+            for pool in [Pool::Max, Pool::Avg] {
+                let dy = weights_of(2 * p);
+                macro_rules! out {
+                    ($n:literal) => {{
+                        let dy: SMatrix<f64, $n, 1> = SMatrix::from_column_slice(&dy);
+                        let dx = pool.backward::<f64, 84, $n, 1>(&g, &x, &dy);
+                        let f = |x: &[f64]| {
+                            weighted(pool.forward::<f64, 84, $n, 1>(&g, &SMatrix::from_column_slice(x)).as_slice())
+                        };
+                        let e = max_error(&mut x.as_slice().to_vec(), dx.as_slice(), f);
+                        assert!(e < 1e-6, "{pool:?} {g:?}: {e}");
+                    }};
+                }
+                match 2 * p {
+                    18 => out!(18),
+                    40 => out!(40),
+                    60 => out!(60),
+                    12 => out!(12),
+                    n => panic!("unexpected output size {n}"),
+                }
+            }
+        }
+        // Values on a literal 1 x 4 x 4 input.
+        let g = Geometry::new2d(1, 4, 4, (2, 2), (2, 2), (0, 0), (1, 1));
+        let x: SMatrix<f64, 16, 1> = SMatrix::from_fn(|i, _| i as f64);
+        assert_eq!(Pool::Max.forward::<f64, 16, 4, 1>(&g, &x).as_slice(), &[5.0, 7.0, 13.0, 15.0]);
+        assert_eq!(Pool::Avg.forward::<f64, 16, 4, 1>(&g, &x).as_slice(), &[2.5, 4.5, 10.5, 12.5]);
+    }
+
+    #[test]
+    fn output_size_formulas() {
+        assert_eq!(conv_out(28, 5, 1, 0, 1), 24);
+        assert_eq!(conv_out(5, 3, 2, 1, 1), 3);
+        assert_eq!(conv_out(7, 3, 1, 0, 2), 3);
+        assert_eq!(conv_out(2, 3, 1, 0, 1), 0);
+        assert_eq!(conv_out(8, 2, 0, 0, 1), 0);
+        assert_eq!(conv_transpose_out(3, 3, 2, 1, 1, 1), 6);
+        assert_eq!(conv_transpose_out(14, 2, 2, 0, 1, 0), 28);
+    }
+}
