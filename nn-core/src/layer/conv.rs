@@ -746,3 +746,8 @@ mod tests {
         assert_eq!(conv_transpose_out(14, 2, 2, 0, 1, 0), 28);
     }
 }
+
+/// Forward values checked against the independent numpy reference in `tests/fixtures/conv/`.
+#[cfg(test)]
+#[path = "conv_reference.rs"]
+mod reference;
