@@ -184,7 +184,10 @@ pub mod __private {
         ActivationLayer, Elu, Gelu, HardSigmoid, HardTanh, Identity, LeakyRelu, Relu, Sigmoid, Softmax, Softplus,
         Swish, Tanh,
     };
-    pub use crate::layer::{BatchNorm, BatchNormCache, Dense, DenseNoBias, Dropout};
+    pub use crate::layer::{
+        BatchNorm, BatchNormCache, Conv1d, Conv2d, ConvTranspose1d, ConvTranspose2d, Dense, DenseNoBias, Dropout,
+        Geometry, Pool,
+    };
     pub use crate::{BatchNetwork, Float, Init, Initialize, Network, Parameters, Tensor, TensorMut};
     pub use bytemuck;
     pub use core::option::Option::{self, None, Some};

@@ -31,8 +31,57 @@ fn layer_type(t: &TokenStream, l: &Layer) -> Option<TokenStream> {
         Kind::Dense { bias: true, .. } => Some(quote!(::nn_core::__private::Dense<#t, #i, #o>)),
         Kind::Dense { bias: false, .. } => Some(quote!(::nn_core::__private::DenseNoBias<#t, #i, #o>)),
         Kind::BatchNorm => Some(quote!(::nn_core::__private::BatchNorm<#t, #o>)),
-        Kind::Activation { .. } | Kind::Dropout { .. } => None,
+        Kind::Conv { transposed, two_d, in_channels, out } => {
+            let g = l.geometry?;
+            let lit = proc_macro2::Literal::usize_unsuffixed;
+            let (ci, co, kh, kw) = (lit(in_channels), lit(out), lit(g.kh), lit(g.kw));
+            Some(match (transposed, two_d) {
+                (false, true) => {
+                    let k = lit(in_channels * g.kh * g.kw);
+                    quote!(::nn_core::__private::Conv2d<#t, #co, #k, #kh, #kw>)
+                }
+                (false, false) => {
+                    let k = lit(in_channels * g.kw);
+                    quote!(::nn_core::__private::Conv1d<#t, #co, #k, #kw>)
+                }
+                (true, true) => {
+                    let k = lit(out * g.kh * g.kw);
+                    quote!(::nn_core::__private::ConvTranspose2d<#t, #ci, #k, #co, #kh, #kw>)
+                }
+                (true, false) => {
+                    let k = lit(out * g.kw);
+                    quote!(::nn_core::__private::ConvTranspose1d<#t, #ci, #k, #co, #kw>)
+                }
+            })
+        }
+        Kind::Activation { .. } | Kind::Dropout { .. } | Kind::Pool { .. } | Kind::Flatten => None,
     }
+}
+
+/// `&Geometry { .. }` of a convolution or pooling layer, as a constant.
+fn geometry(l: &Layer) -> TokenStream {
+    let g = l.geometry.unwrap_or(crate::model::Geometry {
+        channels: 0,
+        h: 0,
+        w: 0,
+        kh: 0,
+        kw: 0,
+        sh: 0,
+        sw: 0,
+        ph: 0,
+        pw: 0,
+        dh: 0,
+        dw: 0,
+    });
+    let v = [g.channels, g.h, g.w, g.kh, g.kw, g.sh, g.sw, g.ph, g.pw, g.dh, g.dw]
+        .map(proc_macro2::Literal::usize_unsuffixed);
+    let [channels, h, w, kh, kw, sh, sw, ph, pw, dh, dw] = v;
+    quote!(&::nn_core::__private::Geometry { channels: #channels, h: #h, w: #w, kh: #kh, kw: #kw, sh: #sh, sw: #sw, ph: #ph, pw: #pw, dh: #dh, dw: #dw })
+}
+
+/// `Pool::Max` or `Pool::Avg`.
+fn pool(max: bool) -> TokenStream {
+    if max { quote!(::nn_core::__private::Pool::Max) } else { quote!(::nn_core::__private::Pool::Avg) }
 }
 
 fn matrix(t: &TokenStream, d: &Dim) -> TokenStream {
@@ -80,6 +129,20 @@ fn describe(l: &Layer) -> String {
         ),
         Kind::Activation { kind, .. } => format!("`{}`", kind.name()),
         Kind::Dropout { p } => format!("`Dropout({p})`"),
+        Kind::Conv { transposed, in_channels, out, .. } => {
+            let g = l.geometry.map_or((0, 0), |g| (g.kh, g.kw));
+            format!(
+                "Layer `{}`: {}convolution, {in_channels} to {out} channels, kernel {}x{} ({} inputs to {} outputs).",
+                l.name,
+                if *transposed { "transposed " } else { "" },
+                g.0,
+                g.1,
+                l.inputs.display(),
+                l.outputs.display()
+            )
+        }
+        Kind::Pool { max } => format!("`{}Pool`", if *max { "Max" } else { "Avg" }),
+        Kind::Flatten => "`Flatten`".to_string(),
     }
 }
 
@@ -173,6 +236,15 @@ pub fn expand(m: &Model, weights: Option<&Embedded>) -> TokenStream {
                 let a = activation(&t, *kind, param.as_ref(), l.span);
                 quote_spanned!(l.span=> let #out = ::nn_core::__private::ActivationLayer::forward(&#a, #inp);)
             }
+            Kind::Conv { .. } => {
+                let (f, g, i, o) = (&l.name, geometry(l), l.inputs.tokens(), l.outputs.tokens());
+                quote_spanned!(l.span=> let #out = self.#f.forward::<#i, #o, B>(#g, #inp);)
+            }
+            Kind::Pool { max } => {
+                let (p, g, i, o) = (pool(*max), geometry(l), l.inputs.tokens(), l.outputs.tokens());
+                quote_spanned!(l.span=> let #out = #p.forward::<#t, #i, #o, B>(#g, #inp);)
+            }
+            Kind::Flatten => quote_spanned!(l.span=> let #out = *#inp;),
         }
     };
     let steps: Vec<TokenStream> = m.layers.iter().enumerate().map(|(i, l)| step(i, l, false)).collect();
@@ -202,6 +274,15 @@ pub fn expand(m: &Model, weights: Option<&Embedded>) -> TokenStream {
                     let #din = ::nn_core::__private::ActivationLayer::backward(&#a, &cache.#xin, &cache.#xout, &#dout);
                 )
             }
+            Kind::Conv { .. } => {
+                let (f, g, i, o) = (&l.name, geometry(l), l.inputs.tokens(), l.outputs.tokens());
+                quote_spanned!(l.span=> let #din = self.#f.backward::<#i, #o, B>(#g, &cache.#xin, &#dout, &mut grads.#f);)
+            }
+            Kind::Pool { max } => {
+                let (p, g, i, o) = (pool(*max), geometry(l), l.inputs.tokens(), l.outputs.tokens());
+                quote_spanned!(l.span=> let #din = #p.backward::<#t, #i, #o, B>(#g, &cache.#xin, &#dout);)
+            }
+            Kind::Flatten => quote_spanned!(l.span=> let #din = #dout;),
         }
     });
     let (d_last, d_first) = (&ds[n], &ds[0]);
@@ -431,11 +512,7 @@ fn trained(m: &Model, t: &TokenStream, w: &Embedded) -> TokenStream {
     };
     let fields = m.param_layers().zip(&w.layers).map(|(l, tensors)| {
         let f = &l.name;
-        let rows = match l.outputs {
-            Dim::Lit(n) => n,
-            Dim::Const(_) => 0,
-        };
-        let parts = tensors.iter().map(|v| storage(v, rows));
+        let parts = tensors.iter().map(|(v, rows)| storage(v, *rows));
         let ty = layer_type(t, l);
         quote!(#f: <#ty>::new(#(#parts),*),)
     });
@@ -457,5 +534,10 @@ fn describe_short(l: &Layer) -> String {
         Kind::BatchNorm => format!("{} BatchNorm", l.name),
         Kind::Activation { kind, .. } => kind.name().to_string(),
         Kind::Dropout { p } => format!("Dropout({p})"),
+        Kind::Conv { transposed, out, .. } => {
+            format!("{} {}Conv {out}ch ({})", l.name, if *transposed { "Transposed" } else { "" }, l.outputs.display())
+        }
+        Kind::Pool { max } => format!("{}Pool ({})", if *max { "Max" } else { "Avg" }, l.outputs.display()),
+        Kind::Flatten => "Flatten".to_string(),
     }
 }

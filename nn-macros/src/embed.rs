@@ -10,8 +10,9 @@ use std::path::{Path, PathBuf};
 pub struct Embedded {
     /// The file, absolute (for `include_bytes!`, which makes Cargo rebuild when it changes).
     pub path: PathBuf,
-    /// For every layer with parameters, in order, its tensors' values in nalgebra's column-major order.
-    pub layers: Vec<Vec<Vec<f64>>>,
+    /// For every layer with parameters, in order, its tensors' values in nalgebra's column-major order, each
+    /// with its number of rows.
+    pub layers: Vec<Vec<(Vec<f64>, usize)>>,
 }
 
 /// A tensor a layer expects: its name within the layer, its external shape, and whether it is a matrix.
@@ -42,7 +43,16 @@ fn expected(l: &Layer) -> Vec<Expected> {
             v
         }
         Kind::BatchNorm => vec![vector("weight"), vector("bias"), vector("running_mean"), vector("running_var")],
-        Kind::Activation { .. } | Kind::Dropout { .. } => Vec::new(),
+        Kind::Conv { transposed, two_d, in_channels, out } => {
+            let (kh, kw) = l.geometry.map_or((1, 1), |g| (g.kh, g.kw));
+            let (a, b) = if transposed { (in_channels, out) } else { (out, in_channels) };
+            let shape = if two_d { vec![a, b, kh, kw] } else { vec![a, b, kw] };
+            vec![
+                Expected { name: name("weight"), shape, matrix: true },
+                Expected { name: name("bias"), shape: vec![out], matrix: false },
+            ]
+        }
+        Kind::Activation { .. } | Kind::Dropout { .. } | Kind::Pool { .. } | Kind::Flatten => Vec::new(),
     }
 }
 
@@ -111,7 +121,9 @@ pub fn read(m: &Model, base: &Path) -> Result<Option<Embedded>, syn::Error> {
                 errors.at(lit_path, format!("tensor `{}` holds {} at element {k}", e.name, values[k]));
                 continue;
             }
-            tensors.push(if e.matrix { column_major(&values, e.shape[0], e.shape[1]) } else { values });
+            let rows = e.shape[0];
+            let cols = values.len() / rows.max(1);
+            tensors.push((if e.matrix { column_major(&values, rows, cols) } else { values }, rows));
         }
         layers.push(tensors);
     }

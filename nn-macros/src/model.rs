@@ -113,17 +113,51 @@ impl ActKind {
 
 /// Every layer kind the macro knows, for suggestions.
 fn layer_names() -> Vec<&'static str> {
-    let mut v = vec!["Dense", "BatchNorm", "Dropout"];
+    let mut v = vec![
+        "Dense",
+        "BatchNorm",
+        "Dropout",
+        "Conv1d",
+        "Conv2d",
+        "ConvTranspose1d",
+        "ConvTranspose2d",
+        "MaxPool1d",
+        "MaxPool2d",
+        "AvgPool1d",
+        "AvgPool2d",
+        "Flatten",
+    ];
     v.extend(ACTIVATIONS.iter().map(|(n, _)| *n));
     v
 }
 
 /// A layer's kind.
 pub enum Kind {
-    Dense { bias: bool, init: Option<InitKind> },
+    Dense {
+        bias: bool,
+        init: Option<InitKind>,
+    },
     BatchNorm,
-    Dropout { p: TokenStream },
-    Activation { kind: ActKind, param: Option<TokenStream> },
+    Dropout {
+        p: TokenStream,
+    },
+    /// A convolution (or transposed convolution) with `out` channels; its geometry is in the layer.
+    Conv {
+        transposed: bool,
+        two_d: bool,
+        in_channels: usize,
+        out: usize,
+    },
+    /// Max or average pooling; its geometry is in the layer.
+    Pool {
+        max: bool,
+    },
+    /// Planes to a vector: moves no data.
+    Flatten,
+    Activation {
+        kind: ActKind,
+        param: Option<TokenStream>,
+    },
 }
 
 /// A validated layer.
@@ -137,6 +171,47 @@ pub struct Layer {
     pub outputs: Dim,
     /// The initialisation to use (resolved from the option or the next activation).
     pub init: InitKind,
+    /// For convolutions and pooling: the geometry, over the input (or, transposed, over the output).
+    pub geometry: Option<Geometry>,
+}
+
+/// The literal geometry of a convolution or pooling window, as `nn_core::layer::Geometry` takes it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Geometry {
+    pub channels: usize,
+    pub h: usize,
+    pub w: usize,
+    pub kh: usize,
+    pub kw: usize,
+    pub sh: usize,
+    pub sw: usize,
+    pub ph: usize,
+    pub pw: usize,
+    pub dh: usize,
+    pub dw: usize,
+}
+
+/// `floor((n + 2p - d(k - 1) - 1) / s) + 1`, or `None` when nothing fits.
+fn conv_out(n: usize, k: usize, s: usize, p: usize, d: usize) -> Option<usize> {
+    let span = d * (k.max(1) - 1) + 1;
+    (s > 0 && k > 0 && n + 2 * p >= span).then(|| (n + 2 * p - span) / s + 1)
+}
+
+/// The shape of the activations between layers: a vector, or channels of 1-D or 2-D planes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Planes {
+    Flat,
+    Spatial { c: usize, h: usize, w: usize, two_d: bool },
+}
+
+impl Planes {
+    fn describe(self) -> String {
+        match self {
+            Planes::Flat => "a vector".to_string(),
+            Planes::Spatial { c, h, w, two_d: true } => format!("[{c}, {h}, {w}]"),
+            Planes::Spatial { c, w, .. } => format!("[{c}, {w}]"),
+        }
+    }
 }
 
 /// A check the compiler must make because a size is a `const` expression.
@@ -295,8 +370,9 @@ impl Model {
 
         // The input shape comes first.
         let first = entries.next();
+        let mut planes = Planes::Flat;
         let input = match first {
-            Some(Entry { name: Some(n), value }) if n == "input" => input_size(value, &mut errors),
+            Some(Entry { name: Some(n), value }) if n == "input" => input_size(value, &mut planes, &mut errors),
             Some(other) => {
                 errors.at(
                     entry_tokens(other),
@@ -324,6 +400,7 @@ impl Model {
         let mut current = input.clone();
         let mut dense_count = 0usize;
         let mut bn_count = 0usize;
+        let mut conv_count = 0usize;
         let mut uses: Vec<NameUse> = Vec::new();
         for entry in layer_entries.iter().copied() {
             if let Some(n) = &entry.name
@@ -342,6 +419,53 @@ impl Model {
                 .map_or_else(|| "input".to_string(), |l| l.name.to_string());
             let prev_name = prev_name.as_str();
 
+            const SPATIAL: &[&str] = &[
+                "Conv1d",
+                "Conv2d",
+                "ConvTranspose1d",
+                "ConvTranspose2d",
+                "MaxPool1d",
+                "MaxPool2d",
+                "AvgPool1d",
+                "AvgPool2d",
+                "Flatten",
+            ];
+            let head = call.head.to_string();
+            if let Some(h) = SPATIAL.iter().find(|h| **h == head) {
+                let is_conv = h.starts_with("Conv");
+                if is_conv {
+                    conv_count += 1;
+                }
+                let default =
+                    if is_conv { format!("conv{conv_count}") } else { format!("{}{}", h.to_lowercase(), layers.len()) };
+                let name = entry.name.clone().unwrap_or_else(|| Ident::new(&default, span));
+                uses.push(NameUse { name: name.clone(), named: entry.name.is_some(), is_param: is_conv, span });
+                let Some(inputs) = current.clone() else { continue };
+                let Some((kind, geometry, out_planes)) = spatial(&call, h, &name, planes, &mut errors) else {
+                    current = None;
+                    continue;
+                };
+                let outputs = match out_planes {
+                    Planes::Spatial { c, h, w, .. } => Dim::Lit(c * h * w),
+                    Planes::Flat => inputs.clone(),
+                };
+                planes = out_planes;
+                current = Some(outputs.clone());
+                layers.push(Layer { name, span, kind, inputs, outputs, init: InitKind::HeNormal, geometry });
+                continue;
+            }
+            if current.is_some() && planes != Planes::Flat && (call.head == "Dense" || call.head == "BatchNorm") {
+                errors.at(
+                    call.head,
+                    format!(
+                        "`{}` after a multi-dimensional output ({}) needs `Flatten` first",
+                        call.head,
+                        planes.describe()
+                    ),
+                );
+                current = None;
+                continue;
+            }
             if call.head == "Dense" {
                 dense_count += 1;
                 let name = entry.name.clone().unwrap_or_else(|| Ident::new(&format!("fc{dense_count}"), span));
@@ -380,6 +504,7 @@ impl Model {
                     inputs: dim.clone(),
                     outputs: dim,
                     init: InitKind::Zeros,
+                    geometry: None,
                 });
             } else if call.head == "Dropout" {
                 let name = entry.name.clone().unwrap_or_else(|| Ident::new(&format!("dropout{}", layers.len()), span));
@@ -406,6 +531,7 @@ impl Model {
                     inputs: dim.clone(),
                     outputs: dim,
                     init: InitKind::Zeros,
+                    geometry: None,
                 });
             } else if let Some((_, kind)) = ACTIVATIONS.iter().find(|(n, _)| call.head == n) {
                 let param = activation_param(*kind, &call, &mut errors);
@@ -422,6 +548,7 @@ impl Model {
                     inputs: dim.clone(),
                     outputs: dim,
                     init: InitKind::Zeros,
+                    geometry: None,
                 });
             } else {
                 let head = call.head.to_string();
@@ -430,7 +557,9 @@ impl Model {
                     "silu" => ", did you mean `Swish`?".to_string(),
                     _ => match did_you_mean(&head, &layer_names()) {
                         s if s.is_empty() => format!(
-                            "; the layers are `Dense`, `BatchNorm`, `Dropout` and the activations {}",
+                            "; the layers are `Dense`, `BatchNorm`, `Dropout`, `Conv1d`, `Conv2d`, `ConvTranspose1d`, \
+                             `ConvTranspose2d`, `MaxPool1d`, `MaxPool2d`, `AvgPool1d`, `AvgPool2d`, `Flatten` and the \
+                             activations {}",
                             ACTIVATIONS.iter().map(|(n, _)| format!("`{n}`")).collect::<Vec<_>>().join(", ")
                         ),
                         s => s,
@@ -447,7 +576,9 @@ impl Model {
                 // The next activation, looking through batch norm and dropout.
                 let next_relu = layers[i + 1..]
                     .iter()
-                    .find(|n| !matches!(n.kind, Kind::BatchNorm | Kind::Dropout { .. }))
+                    .find(|n| {
+                        !matches!(n.kind, Kind::BatchNorm | Kind::Dropout { .. } | Kind::Pool { .. } | Kind::Flatten)
+                    })
                     .is_some_and(|n| matches!(n.kind, Kind::Activation { kind, .. } if kind.relu_like()));
                 layers[i].init = init.unwrap_or(if next_relu { InitKind::HeNormal } else { InitKind::XavierUniform });
             }
@@ -489,7 +620,7 @@ impl Model {
 
     /// The layers with parameters.
     pub fn param_layers(&self) -> impl Iterator<Item = &Layer> {
-        self.layers.iter().filter(|l| matches!(l.kind, Kind::Dense { .. } | Kind::BatchNorm))
+        self.layers.iter().filter(|l| matches!(l.kind, Kind::Dense { .. } | Kind::BatchNorm | Kind::Conv { .. }))
     }
 
     /// The size of the network's output.
@@ -516,14 +647,35 @@ fn scalar(ty: Option<&Type>, errors: &mut Errors) -> Scalar {
     }
 }
 
-fn input_size(value: &Expr, errors: &mut Errors) -> Option<Dim> {
+fn input_size(value: &Expr, planes: &mut Planes, errors: &mut Errors) -> Option<Dim> {
     match value {
         Expr::Array(a) if a.elems.len() == 1 => size(&a.elems[0], "the input size", errors),
+        Expr::Array(a) if a.elems.len() <= 3 => {
+            let dims: Vec<Option<Dim>> = a.elems.iter().map(|e| size(e, "an input dimension", errors)).collect();
+            let mut lits = Vec::new();
+            for (d, e) in dims.iter().zip(&a.elems) {
+                match d {
+                    Some(Dim::Lit(n)) => lits.push(*n),
+                    Some(Dim::Const(_)) => {
+                        errors.at(e, "a multi-dimensional input needs literal sizes, such as `input: [1, 28, 28]`");
+                        return None;
+                    }
+                    None => return None,
+                }
+            }
+            *planes = match lits.as_slice() {
+                [c, h, w] => Planes::Spatial { c: *c, h: *h, w: *w, two_d: true },
+                [c, l] => Planes::Spatial { c: *c, h: 1, w: *l, two_d: false },
+                _ => Planes::Flat,
+            };
+            Some(Dim::Lit(lits.iter().product()))
+        }
         Expr::Array(a) => {
             errors.at(
                 a,
                 format!(
-                    "the input shape `{}` has {} dimensions; this network takes a vector: declare `input: N`",
+                    "the input shape `{}` has {} dimensions; expected `N`, `[channels, length]` or \
+                     `[channels, height, width]`",
                     tokens(a),
                     a.elems.len()
                 ),
@@ -532,6 +684,206 @@ fn input_size(value: &Expr, errors: &mut Errors) -> Option<Dim> {
         }
         other => size(other, "the input size", errors),
     }
+}
+
+/// A size option: a positive literal, or for 2-D layers a pair `(height, width)`.
+fn pair(e: &Expr, what: &str, two_d: bool, zero_ok: bool, errors: &mut Errors) -> Option<(usize, usize)> {
+    let one = |e: &Expr, errors: &mut Errors| match e {
+        Expr::Lit(ExprLit { lit: Lit::Int(i), .. }) => match i.base10_parse::<usize>() {
+            Ok(0) if !zero_ok => {
+                errors.at(e, format!("{what} must be at least 1, found 0"));
+                None
+            }
+            Ok(n) => Some(n),
+            Err(_) => {
+                errors.at(e, format!("{what} `{i}` is not a valid size"));
+                None
+            }
+        },
+        other => {
+            errors.at(other, format!("{what} must be an integer literal, found `{}`", tokens(other)));
+            None
+        }
+    };
+    match e {
+        Expr::Tuple(t) if two_d && t.elems.len() == 2 => Some((one(&t.elems[0], errors)?, one(&t.elems[1], errors)?)),
+        Expr::Tuple(t) => {
+            errors.at(
+                t,
+                format!(
+                    "{what} of a {} layer is one number{}",
+                    if two_d { "2-D" } else { "1-D" },
+                    if two_d { " or a pair `(height, width)`" } else { "" }
+                ),
+            );
+            None
+        }
+        other => one(other, errors).map(|n| if two_d { (n, n) } else { (1, n) }),
+    }
+}
+
+/// Convolutions, transposed convolutions, pooling and `Flatten`: shapes worked out from the planes in.
+fn spatial(
+    call: &Call,
+    head: &str,
+    name: &Ident,
+    planes: Planes,
+    errors: &mut Errors,
+) -> Option<(Kind, Option<Geometry>, Planes)> {
+    let two_d = head.ends_with("2d");
+    let (c, h, w, in_two_d) = match planes {
+        Planes::Spatial { c, h, w, two_d } => (c, h, w, two_d),
+        Planes::Flat if head == "Flatten" => {
+            errors.at(call.head, "`Flatten` after a vector has nothing to flatten");
+            return None;
+        }
+        Planes::Flat => {
+            errors.at(
+                call.head,
+                format!(
+                    "`{head}` needs channels of {} planes in, found a vector: declare the input as {}",
+                    if two_d { "2-D" } else { "1-D" },
+                    if two_d { "`[channels, height, width]`" } else { "`[channels, length]`" }
+                ),
+            );
+            return None;
+        }
+    };
+    if head == "Flatten" {
+        return Some((Kind::Flatten, None, Planes::Flat));
+    }
+    if two_d != in_two_d {
+        errors.at(
+            call.head,
+            format!("`{head}` needs {} planes in, found {}", if two_d { "2-D" } else { "1-D" }, planes.describe()),
+        );
+        return None;
+    }
+    let conv = head.starts_with("Conv");
+    let transposed = head.starts_with("ConvTranspose");
+    let allowed: &[&str] = if transposed {
+        &["kernel", "stride", "padding", "output_padding", "dilation"]
+    } else if conv {
+        &["kernel", "stride", "padding", "dilation"]
+    } else {
+        &["stride"]
+    };
+    let mut opts: Vec<(&str, &Expr)> = Vec::new();
+    for (opt, value) in &call.options {
+        let key = opt.to_string();
+        match allowed.iter().find(|a| **a == key) {
+            Some(a) if opts.iter().any(|(k, _)| k == a) => errors.at(opt, format!("option `{key}` is given twice")),
+            Some(a) => opts.push((a, value)),
+            None => {
+                let hint = crate::errors::did_you_mean(&key, allowed);
+                let list = allowed.iter().map(|a| format!("`{a}`")).collect::<Vec<_>>().join(", ");
+                errors.at(opt, format!("`{head}` has no option `{key}`{hint}; its options are {list}"));
+            }
+        }
+    }
+    let get = |k: &str| opts.iter().find(|(n, _)| *n == k).map(|(_, v)| *v);
+    let (out, kernel) = match (conv, call.positional.as_slice()) {
+        (true, [o]) => (Some(*o), get("kernel")),
+        (true, [o, k]) => (Some(*o), Some(*k)),
+        (false, [k]) => (None, Some(*k)),
+        (_, []) => {
+            errors.at(
+                call.head,
+                if conv {
+                    format!("`{head}` needs its output channels and kernel: `{head}(6, kernel = 5)`")
+                } else {
+                    format!("`{head}` needs its window: `{head}(2)`")
+                },
+            );
+            return None;
+        }
+        (_, [.., extra]) => {
+            errors.at(
+                extra,
+                format!(
+                    "`{head}` takes {}",
+                    if conv { "the output channels and the kernel size" } else { "one window size" }
+                ),
+            );
+            return None;
+        }
+    };
+    let Some(kernel) = kernel else {
+        errors.at(call.head, format!("`{head}` needs its kernel size: `{head}(.., kernel = 3)`"));
+        return None;
+    };
+    let out = match out {
+        Some(o) => match size(o, &format!("the output channels of `{name}`"), errors)? {
+            Dim::Lit(n) => n,
+            Dim::Const(_) => {
+                errors.at(o, "convolution sizes must be integer literals");
+                return None;
+            }
+        },
+        None => c,
+    };
+    let (kh, kw) = pair(kernel, "the kernel size", two_d, false, errors)?;
+    let stride = match get("stride") {
+        Some(e) => pair(e, "the stride", two_d, false, errors)?,
+        None if conv => (1, 1),
+        None => (kh, kw),
+    };
+    let padding = get("padding").map_or(Some((0, 0)), |e| pair(e, "the padding", two_d, true, errors))?;
+    let dilation = get("dilation").map_or(Some((1, 1)), |e| pair(e, "the dilation", two_d, false, errors))?;
+    let out_pad = get("output_padding").map_or(Some((0, 0)), |e| pair(e, "the output padding", two_d, true, errors))?;
+    let (kh, sh, ph, dh) = if two_d { (kh, stride.0, padding.0, dilation.0) } else { (1, 1, 0, 1) };
+    let (sw, pw, dw) = (stride.1, padding.1, dilation.1);
+    let describe = |n: usize, p: usize| if p > 0 { format!("{n} (+{p} padding each side)") } else { n.to_string() };
+
+    if transposed {
+        if (two_d && out_pad.0 >= sh) || out_pad.1 >= sw {
+            errors.at(get("output_padding").unwrap_or(kernel), "the output padding must be smaller than the stride");
+            return None;
+        }
+        let grow = |n: usize, k: usize, s: usize, p: usize, d: usize, op: usize| {
+            ((n - 1) * s + d * (k - 1) + op + 1).checked_sub(2 * p).filter(|v| *v > 0)
+        };
+        let oh = if two_d { grow(h, kh, sh, ph, dh, out_pad.0) } else { Some(1) };
+        let ow = grow(w, kw, sw, pw, dw, out_pad.1);
+        let (Some(oh), Some(ow)) = (oh, ow) else {
+            errors.at(
+                call.head,
+                format!("`{name}` produces no output: the padding removes everything from {}", planes.describe()),
+            );
+            return None;
+        };
+        let g = Geometry { channels: out, h: oh, w: ow, kh, kw, sh, sw, ph, pw, dh, dw };
+        return Some((
+            Kind::Conv { transposed, two_d, in_channels: c, out },
+            Some(g),
+            Planes::Spatial { c: out, h: oh, w: ow, two_d },
+        ));
+    }
+    for (axis, n, k, s, p, d) in [("height", h, kh, sh, ph, dh), ("width", w, kw, sw, pw, dw)] {
+        if !two_d && axis == "height" {
+            continue;
+        }
+        if d * (k - 1) + 1 > n + 2 * p {
+            let what = if conv { "kernel" } else { "window" };
+            let span_text = if d > 1 { format!(" (dilated to {})", d * (k - 1) + 1) } else { String::new() };
+            errors.at(
+                kernel,
+                format!("`{name}`: the {what} {k}{span_text} is larger than the input {axis} {}", describe(n, p)),
+            );
+            return None;
+        }
+        let _ = s;
+    }
+    let oh = conv_out(h, kh, sh, ph, dh)?;
+    let ow = conv_out(w, kw, sw, pw, dw)?;
+    let g = Geometry { channels: c, h, w, kh, kw, sh, sw, ph, pw, dh, dw };
+    let out_planes = Planes::Spatial { c: out, h: oh, w: ow, two_d };
+    let kind = if conv {
+        Kind::Conv { transposed: false, two_d, in_channels: c, out }
+    } else {
+        Kind::Pool { max: head.starts_with("Max") }
+    };
+    Some((kind, Some(g), out_planes))
 }
 
 fn activation_param(kind: ActKind, call: &Call, errors: &mut Errors) -> Option<TokenStream> {
@@ -615,7 +967,15 @@ fn dense(
             span: out_span,
         });
     }
-    Some(Layer { name, span, kind: Kind::Dense { bias, init }, inputs, outputs, init: InitKind::XavierUniform })
+    Some(Layer {
+        name,
+        span,
+        kind: Kind::Dense { bias, init },
+        inputs,
+        outputs,
+        init: InitKind::XavierUniform,
+        geometry: None,
+    })
 }
 
 /// A layer name as declared or defaulted, recorded even when the layer itself has errors.

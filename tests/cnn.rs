@@ -1,0 +1,100 @@
+//! Convolutional networks from `network!`: shapes, gradient checks through every convolution and pooling
+//! layer, and a small CNN that learns the digits.
+
+use nn_core::data::load_digits;
+use nn_core::gradcheck::check_batch;
+use nn_core::nalgebra::SMatrix;
+use nn_core::prelude::*;
+use nn_core::rand::RngExt;
+use nn_core::train::Sample;
+
+network! {
+    /// Every 2-D layer kind, with stride, padding and dilation.
+    struct Conv2dNet<f64> {
+        input: [2, 7, 10],
+        Conv2d(3, kernel = 3, padding = 1), Tanh,
+        Conv2d(4, kernel = (2, 3), stride = 2, dilation = (1, 2)), Relu,
+        ConvTranspose2d(2, kernel = 2, stride = 2, padding = 1, output_padding = 1), Sigmoid,
+        MaxPool2d(2, stride = 1),
+        AvgPool2d(2),
+        Flatten,
+        Dense(3),
+    }
+}
+
+network! {
+    /// The 1-D layer kinds.
+    struct Conv1dNet<f64> {
+        input: [2, 11],
+        Conv1d(3, kernel = 3, stride = 2, padding = 1), Gelu,
+        MaxPool1d(2, stride = 1),
+        ConvTranspose1d(2, kernel = 3, stride = 2), Tanh,
+        AvgPool1d(3),
+        Flatten,
+        Dense(2),
+    }
+}
+
+fn random<const R: usize, const C: usize>(rng: &mut SeededRng) -> SMatrix<f64, R, C> {
+    SMatrix::from_fn(|_, _| rng.random_range(-1.0..1.0))
+}
+
+#[test]
+fn shapes_follow_the_output_size_formulas() {
+    // [2,7,10] -conv 3x3 p1-> [3,7,10] -conv (2,3) s2 d(1,2)-> [4,3,3] -convT k2 s2 p1 op1-> [2,5,5]
+    // -maxpool 2 s1-> [2,4,4] -avgpool 2-> [2,2,2] -flatten-> 8 -dense-> 3
+    assert_eq!(Conv2dNet::INPUTS, 140);
+    assert_eq!(Conv2dNet::OUTPUTS, 3);
+    assert_eq!(Conv1dNet::INPUTS, 22);
+    let summary = Conv2dNet::SUMMARY;
+    assert!(summary.contains("conv1 Conv 3ch (210)"), "{summary}");
+    assert!(summary.contains("conv3 TransposedConv 2ch (50) -> Sigmoid -> MaxPool (32) -> AvgPool (8)"), "{summary}");
+}
+
+#[test]
+fn every_convolution_and_pooling_layer_passes_the_gradient_check() {
+    let mut rng = seeded_rng(1);
+    let mut net = Conv2dNet::boxed_init(&mut rng);
+    net.visit_mut(|t| {
+        if t.name.tensor == "bias" {
+            t.data.iter_mut().for_each(|b| *b = rng.random_range(-0.5..0.5));
+        }
+    });
+    let x = random::<140, 2>(&mut rng);
+    let t = random::<3, 2>(&mut rng);
+    let r = check_batch(&mut *net, &x, &t, &MeanSquaredError, &mut Conv2dNet::boxed_zeroed(), 0);
+    assert!(r.max_relative_error < 1e-6, "{r:?}");
+    assert_eq!(r.checked, net.param_count() + 280);
+
+    let mut net = Conv1dNet::boxed_init(&mut rng);
+    let x = random::<22, 3>(&mut rng);
+    let t = random::<2, 3>(&mut rng);
+    let r = check_batch(&mut *net, &x, &t, &HalfSquaredError, &mut Conv1dNet::boxed_zeroed(), 0);
+    assert!(r.max_relative_error < 1e-6, "{r:?}");
+}
+
+network! {
+    /// A small CNN for the 8x8 digits.
+    struct DigitsCnn<f32> {
+        input: [1, 8, 8],
+        Conv2d(8, kernel = 3, padding = 1), Relu,
+        MaxPool2d(2),
+        Conv2d(16, kernel = 3, padding = 1), Relu,
+        MaxPool2d(2),
+        Flatten,
+        Dense(10),
+    }
+}
+
+#[test]
+fn a_small_cnn_learns_the_digits() {
+    let data = load_digits(concat!(env!("CARGO_MANIFEST_DIR"), "/../data/digits.csv.gz")).unwrap().shuffled(2026);
+    let (train, test) = data.split(data.len() * 4 / 5);
+    let train: Vec<Sample<DigitsCnn>> = train.pairs().unwrap();
+    let test: Vec<Sample<DigitsCnn>> = test.pairs().unwrap();
+    let mut net = DigitsCnn::boxed_init(&mut seeded_rng(3));
+    let mut adam = Adam::new(3e-3);
+    Trainer::new(&mut *net, &mut adam, SoftmaxCrossEntropy).epochs(6).seed(3).fit::<16>(&train, &[]).unwrap();
+    let m = evaluate::<_, _, 16>(&*net, &test, &SoftmaxCrossEntropy);
+    assert!(m.accuracy >= 0.93, "test accuracy {}", m.accuracy);
+}
