@@ -17,24 +17,24 @@ use nn_core::train::confusion;
 use std::time::Instant;
 
 network! {
-    /// LeNet-style: [1, 28, 28] -> conv 6@5x5 -> [6, 24, 24] -> max pool -> [6, 12, 12] -> conv 16@5x5
+    /// LeNet-style: [1, 28, 28] -> conv 8@5x5 -> [8, 24, 24] -> max pool -> [8, 12, 12] -> conv 16@5x5
     /// -> [16, 8, 8] -> max pool -> [16, 4, 4] -> 120 -> 84 -> 10 logits.
     pub struct Mnist<f32> {
         input: [1, 28, 28],
-        conv1: Conv2d(6, kernel = 5), Relu,
+        conv1: Conv2d(8, kernel = 5), Relu,
         MaxPool2d(2),
         conv2: Conv2d(16, kernel = 5), Relu,
         MaxPool2d(2),
         Flatten,
-        fc1: Dense(120), Relu,
-        fc2: Dense(84), Relu,
+        fc1: Dense(120), Relu, Dropout(0.3),
+        fc2: Dense(84), Relu, Dropout(0.3),
         fc3: Dense(10),
     }
 }
 
 const DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../data/mnist10k.bin.gz");
 const PLOT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../target/mnist-cnn-training.png");
-const EPOCHS: usize = 20;
+const EPOCHS: usize = 30;
 const BATCH: usize = 32;
 const SEED: u64 = 7;
 
@@ -55,7 +55,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     );
 
     let mut net = Mnist::boxed_init(&mut seeded_rng(SEED));
-    let mut adam = Adam::new(1e-3);
+    let mut adam = Adam::new(5e-4);
     let bar = ProgressBar::new((EPOCHS * (fit.len() / BATCH)) as u64);
     bar.set_style(ProgressStyle::with_template("{bar:40} {pos}/{len} batches  {msg}")?);
     let mut smoothed = None::<f64>;
