@@ -8,5 +8,6 @@ fn compile_errors() {
     t.compile_fail("ui/shape/*.rs");
     t.compile_fail("ui/call_site/*.rs");
     t.compile_fail("ui/weights/*.rs");
+    t.compile_fail("ui/conv/*.rs");
     t.pass("ui/pass/*.rs");
 }

@@ -155,3 +155,33 @@ fn truncated_corrupt_and_foreign_files_are_errors() {
     let err = load(&mut *net, "/nonexistent/net.safetensors", Policy::Strict).unwrap_err();
     assert!(err.to_string().starts_with("/nonexistent/net.safetensors: "), "{err}");
 }
+
+network! {
+    struct Cnn<f32> {
+        input: [1, 8, 8],
+        Conv2d(4, kernel = 3, padding = 1), Relu,
+        MaxPool2d(2),
+        ConvTranspose2d(2, kernel = 2, stride = 2), Tanh,
+        Flatten,
+        Dense(3),
+    }
+}
+
+#[test]
+fn convolution_weights_round_trip_in_pytorch_layout() {
+    let net = Cnn::boxed_init(&mut seeded_rng(4));
+    let bytes = to_bytes(&*net).unwrap();
+    let file = safetensors::SafeTensors::deserialize(&bytes).unwrap();
+    assert_eq!(file.tensor("conv1.weight").unwrap().shape(), &[4, 1, 3, 3]);
+    // Transposed convolutions keep PyTorch's `[in, out, kh, kw]`.
+    assert_eq!(file.tensor("conv2.weight").unwrap().shape(), &[4, 2, 2, 2]);
+    assert_eq!(file.tensor("conv2.bias").unwrap().shape(), &[2]);
+    let mut back = Cnn::boxed_zeroed();
+    from_bytes(&mut *back, &bytes, Policy::Strict).unwrap();
+    let x = Vector::<f32, 64>::from_fn(|i, _| (i as f32 * 0.37).sin());
+    assert_eq!(back.forward(&x), net.forward(&x));
+    // conv1.weight[co][0][kh][kw] in the file is weight[(co, kh * 3 + kw)] here.
+    let w = file.tensor("conv1.weight").unwrap();
+    let value = |i: usize| f32::from_le_bytes(w.data()[4 * i..4 * i + 4].try_into().unwrap());
+    assert_eq!(value(2 * 9 + 1 * 3 + 2), net.conv1.weight[(2, 5)]);
+}

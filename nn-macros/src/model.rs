@@ -441,7 +441,9 @@ impl Model {
                 let name = entry.name.clone().unwrap_or_else(|| Ident::new(&default, span));
                 uses.push(NameUse { name: name.clone(), named: entry.name.is_some(), is_param: is_conv, span });
                 let Some(inputs) = current.clone() else { continue };
-                let Some((kind, geometry, out_planes)) = spatial(&call, h, &name, planes, &mut errors) else {
+                let label =
+                    if entry.name.is_some() || is_conv { name.clone() } else { Ident::new(h, call.head.span()) };
+                let Some((kind, geometry, out_planes)) = spatial(&call, h, &label, planes, &mut errors) else {
                     current = None;
                     continue;
                 };
@@ -769,15 +771,20 @@ fn spatial(
         &["stride"]
     };
     let mut opts: Vec<(&str, &Expr)> = Vec::new();
+    let mut unknown_option = false;
     for (opt, value) in &call.options {
         let key = opt.to_string();
         match allowed.iter().find(|a| **a == key) {
             Some(a) if opts.iter().any(|(k, _)| k == a) => errors.at(opt, format!("option `{key}` is given twice")),
             Some(a) => opts.push((a, value)),
             None => {
-                let hint = crate::errors::did_you_mean(&key, allowed);
+                unknown_option = true;
                 let list = allowed.iter().map(|a| format!("`{a}`")).collect::<Vec<_>>().join(", ");
-                errors.at(opt, format!("`{head}` has no option `{key}`{hint}; its options are {list}"));
+                let msg = match crate::errors::did_you_mean(&key, allowed) {
+                    hint if hint.is_empty() => format!("`{head}` has no option `{key}`; its options are {list}"),
+                    hint => format!("`{head}` has no option `{key}`{hint}"),
+                };
+                errors.at(opt, msg);
             }
         }
     }
@@ -809,7 +816,9 @@ fn spatial(
         }
     };
     let Some(kernel) = kernel else {
-        errors.at(call.head, format!("`{head}` needs its kernel size: `{head}(.., kernel = 3)`"));
+        if !unknown_option {
+            errors.at(call.head, format!("`{head}` needs its kernel size: `{head}(.., kernel = 3)`"));
+        }
         return None;
     };
     let out = match out {

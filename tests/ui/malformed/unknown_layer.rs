@@ -5,7 +5,8 @@ network! {
         input: 4,
         Desne(8), Relu,
         Linear(2),
-        Conv2d(3),
+        Conv3d(3),
+        Recurrent(8),
     }
 }
 
