@@ -183,5 +183,6 @@ fn convolution_weights_round_trip_in_pytorch_layout() {
     // conv1.weight[co][0][kh][kw] in the file is weight[(co, kh * 3 + kw)] here.
     let w = file.tensor("conv1.weight").unwrap();
     let value = |i: usize| f32::from_le_bytes(w.data()[4 * i..4 * i + 4].try_into().unwrap());
-    assert_eq!(value(2 * 9 + 1 * 3 + 2), net.conv1.weight[(2, 5)]);
+    let (co, kh, kw) = (2, 1, 2);
+    assert_eq!(value(co * 9 + kh * 3 + kw), net.conv1.weight[(co, kh * 3 + kw)]);
 }
