@@ -377,3 +377,137 @@ mod tests {
         close("fc2.weight", dyn_grads.layers[1].weight.as_slice(), grads.fc2.weight.as_slice());
     }
 }
+
+/// The shape of a square-strided, square-padded 2-D convolution without dilation, as [`conv2d_naive`] takes it:
+/// `c_in` planes of `h x w` to `c_out` planes of [`ConvShape::out_h`] x [`ConvShape::out_w`], channel-major
+/// (`NCHW` for one sample), as `nn_core`'s convolution layers store activations.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ConvShape {
+    /// Input channels.
+    pub c_in: usize,
+    /// Input height.
+    pub h: usize,
+    /// Input width.
+    pub w: usize,
+    /// Output channels.
+    pub c_out: usize,
+    /// Kernel height.
+    pub kh: usize,
+    /// Kernel width.
+    pub kw: usize,
+    /// Stride along both axes.
+    pub stride: usize,
+    /// Zero padding on every side.
+    pub padding: usize,
+}
+
+impl ConvShape {
+    /// Output height: `(h + 2 padding - kh) / stride + 1`.
+    pub const fn out_h(&self) -> usize {
+        (self.h + 2 * self.padding - self.kh) / self.stride + 1
+    }
+
+    /// Output width: `(w + 2 padding - kw) / stride + 1`.
+    pub const fn out_w(&self) -> usize {
+        (self.w + 2 * self.padding - self.kw) / self.stride + 1
+    }
+
+    /// The same convolution as an `nn_core` [`Geometry`](nn_core::layer::Geometry) (dilation 1).
+    pub const fn geometry(&self) -> nn_core::layer::Geometry {
+        let (s, p) = (self.stride, self.padding);
+        nn_core::layer::Geometry::new2d(self.c_in, self.h, self.w, (self.kh, self.kw), (s, s), (p, p), (1, 1))
+    }
+}
+
+/// The weights of a convolution layer `CO x K` in PyTorch's `[c_out][c_in][kh][kw]` order, contiguous, as
+/// [`conv2d_naive`] reads them (the layer stores them column-major, so this is its transpose).
+pub fn conv_weights_oihw<const CO: usize, const K: usize>(weight: &nalgebra::SMatrix<f32, CO, K>) -> Vec<f32> {
+    let mut out = Vec::with_capacity(CO * K);
+    for co in 0..CO {
+        out.extend((0..K).map(|k| weight[(co, k)]));
+    }
+    out
+}
+
+/// A 2-D convolution written the textbook way, as the baseline for the lowered (im2col + GEMM) layer: six
+/// nested loops over output channel, input channel, output row, output column, kernel row and kernel column,
+/// with a bounds check on every input read for the zero padding.
+///
+/// `weight` is `[c_out][c_in][kh][kw]` ([`conv_weights_oihw`]), `bias` has `c_out` values, `x` is
+/// `c_in x h x w` and `y` is `c_out x out_h x out_w`, both channel-major; `y` is overwritten.
+///
+/// # Panics
+///
+/// If a slice is shorter than the shape implies.
+pub fn conv2d_naive(s: &ConvShape, weight: &[f32], bias: &[f32], x: &[f32], y: &mut [f32]) {
+    let (oh_n, ow_n) = (s.out_h(), s.out_w());
+    for co in 0..s.c_out {
+        for oh in 0..oh_n {
+            for ow in 0..ow_n {
+                y[(co * oh_n + oh) * ow_n + ow] = bias[co];
+            }
+        }
+        for ci in 0..s.c_in {
+            for oh in 0..oh_n {
+                for ow in 0..ow_n {
+                    let mut sum = 0.0;
+                    for kh in 0..s.kh {
+                        for kw in 0..s.kw {
+                            let ih = (oh * s.stride + kh) as isize - s.padding as isize;
+                            let iw = (ow * s.stride + kw) as isize - s.padding as isize;
+                            if ih >= 0 && ih < s.h as isize && iw >= 0 && iw < s.w as isize {
+                                let input = x[(ci * s.h + ih as usize) * s.w + iw as usize];
+                                sum += input * weight[((co * s.c_in + ci) * s.kh + kh) * s.kw + kw];
+                            }
+                        }
+                    }
+                    y[(co * oh_n + oh) * ow_n + ow] += sum;
+                }
+            }
+        }
+    }
+}
+
+/// The smaller benchmarked convolution: 1 to 8 channels, 5x5, stride 1, no padding, 28x28 to 24x24.
+pub const CONV_1X28X28_8K5: ConvShape =
+    ConvShape { c_in: 1, h: 28, w: 28, c_out: 8, kh: 5, kw: 5, stride: 1, padding: 0 };
+
+/// The larger benchmarked convolution: 16 to 32 channels, 3x3, stride 1, padding 1, 14x14 to 14x14.
+pub const CONV_16X14X14_32K3P1: ConvShape =
+    ConvShape { c_in: 16, h: 14, w: 14, c_out: 32, kh: 3, kw: 3, stride: 1, padding: 1 };
+
+#[cfg(test)]
+mod conv_tests {
+    use super::*;
+    use nalgebra::{SMatrix, SVector};
+    use nn_core::layer::Conv2d;
+    use nn_core::rand::rngs::ChaCha8Rng;
+    use nn_core::rand::{RngExt, SeedableRng};
+
+    /// The naive loops and the lowered layer agree to 1e-4 on random weights, biases and input.
+    fn agree<const CO: usize, const K: usize, const KH: usize, const KW: usize, const IN: usize, const OUT: usize>(
+        s: &ConvShape,
+    ) {
+        let g = s.geometry();
+        assert_eq!((g.inputs(), CO * g.positions(), g.receptive()), (IN, OUT, K));
+        assert_eq!((g.out_h(), g.out_w()), (s.out_h(), s.out_w()));
+        let mut rng = ChaCha8Rng::seed_from_u64(11);
+        let layer = Conv2d::<f32, CO, K, KH, KW>::new(
+            SMatrix::from_fn(|_, _| rng.random_range(-0.5..0.5)),
+            SVector::from_fn(|_, _| rng.random_range(-0.5..0.5)),
+        );
+        let x = SMatrix::<f32, IN, 1>::from_fn(|_, _| rng.random_range(-1.0..1.0));
+        let lowered = layer.forward::<IN, OUT, 1>(&g, &x);
+        let mut naive = vec![f32::NAN; OUT];
+        conv2d_naive(s, &conv_weights_oihw(&layer.weight), layer.bias.as_slice(), x.as_slice(), &mut naive);
+        for (i, (n, l)) in naive.iter().zip(lowered.as_slice()).enumerate() {
+            assert!((n - l).abs() <= 1e-4, "{s:?} output {i}: naive {n}, lowered {l}");
+        }
+    }
+
+    #[test]
+    fn naive_convolution_matches_the_lowered_layer() {
+        agree::<8, 25, 5, 5, 784, 4608>(&CONV_1X28X28_8K5);
+        agree::<32, 144, 3, 3, 3136, 6272>(&CONV_16X14X14_32K3P1);
+    }
+}

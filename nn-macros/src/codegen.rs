@@ -54,7 +54,9 @@ fn layer_type(t: &TokenStream, l: &Layer) -> Option<TokenStream> {
                 }
             })
         }
-        Kind::Activation { .. } | Kind::Dropout { .. } | Kind::Pool { .. } | Kind::Flatten => None,
+        Kind::Activation { .. } | Kind::Dropout { .. } | Kind::Pool { .. } | Kind::Flatten | Kind::Residual { .. } => {
+            None
+        }
     }
 }
 
@@ -143,6 +145,7 @@ fn describe(l: &Layer) -> String {
         }
         Kind::Pool { max } => format!("`{}Pool`", if *max { "Max" } else { "Avg" }),
         Kind::Flatten => "`Flatten`".to_string(),
+        Kind::Residual { .. } => format!("`{}`: residual block", l.name),
     }
 }
 
@@ -164,132 +167,16 @@ pub fn expand(m: &Model, weights: Option<&Embedded>) -> TokenStream {
         quote_spanned!(l.span=> #[doc = #doc] #vis #f: #ty,)
     });
 
-    // The cache: every layer's output (x0 is the input), plus what dropout and batch norm keep.
-    let n = m.layers.len();
-    let xs: Vec<_> = (0..=n).map(|i| format_ident!("x{}", i)).collect();
-    let extra: Vec<_> = (0..n).map(|i| format_ident!("c{}", i)).collect();
-    let dims: Vec<&Dim> = std::iter::once(&m.input).chain(m.layers.iter().map(|l| &l.outputs)).collect();
-    let mut cache_fields: Vec<TokenStream> = (0..=n)
-        .map(|i| {
-            let (x, ty) = (&xs[i], matrix(&t, dims[i]));
-            let doc = match i {
-                0 => "The network's input.".to_string(),
-                i if i == n => format!("The network's output (from {}).", describe_short(&m.layers[i - 1])),
-                i => format!("The output of {}.", describe_short(&m.layers[i - 1])),
-            };
-            quote!(#[doc = #doc] #vis #x: #ty,)
-        })
-        .collect();
-    for (i, l) in m.layers.iter().enumerate() {
-        let c = &extra[i];
-        let d = l.outputs.tokens();
-        match l.kind {
-            Kind::Dropout { .. } => cache_fields.push(quote! {
-                #[doc = "The scaled dropout mask of this layer."]
-                #vis #c: ::nn_core::__private::SMatrix<#t, #d, B>,
-            }),
-            Kind::BatchNorm => cache_fields.push(quote! {
-                #[doc = "The batch statistics of this batch-norm layer."]
-                #vis #c: ::nn_core::__private::BatchNormCache<#t, #d, B>,
-            }),
-            _ => {}
-        }
-    }
-    let extra_names: Vec<&Ident> = m
-        .layers
-        .iter()
-        .enumerate()
-        .filter(|(_, l)| matches!(l.kind, Kind::Dropout { .. } | Kind::BatchNorm))
-        .map(|(i, _)| &extra[i])
-        .collect();
-
-    // Forward (inference) and training forward: each layer reads the previous value.
-    let step = |i: usize, l: &Layer, train: bool| -> TokenStream {
-        let out = &xs[i + 1];
-        let inp = if i == 0 {
-            quote!(x)
-        } else {
-            let v = &xs[i];
-            quote!(&#v)
-        };
-        let c = &extra[i];
-        match &l.kind {
-            Kind::Dense { .. } => {
-                let f = &l.name;
-                quote_spanned!(l.span=> let #out = self.#f.forward(#inp);)
-            }
-            Kind::BatchNorm if train => {
-                let f = &l.name;
-                quote_spanned!(l.span=> let (#out, #c) = self.#f.forward_train(#inp);)
-            }
-            Kind::BatchNorm => {
-                let f = &l.name;
-                quote_spanned!(l.span=> let #out = self.#f.forward(#inp);)
-            }
-            Kind::Dropout { p } if train => {
-                quote_spanned!(l.span=> let (#out, #c) = ::nn_core::__private::Dropout::<#t>(#p).forward_train(#inp, rng);)
-            }
-            Kind::Dropout { p } => {
-                quote_spanned!(l.span=> let #out = ::nn_core::__private::Dropout::<#t>(#p).forward(#inp);)
-            }
-            Kind::Activation { kind, param } => {
-                let a = activation(&t, *kind, param.as_ref(), l.span);
-                quote_spanned!(l.span=> let #out = ::nn_core::__private::ActivationLayer::forward(&#a, #inp);)
-            }
-            Kind::Conv { .. } => {
-                let (f, g, i, o) = (&l.name, geometry(l), l.inputs.tokens(), l.outputs.tokens());
-                quote_spanned!(l.span=> let #out = self.#f.forward::<#i, #o, B>(#g, #inp);)
-            }
-            Kind::Pool { max } => {
-                let (p, g, i, o) = (pool(*max), geometry(l), l.inputs.tokens(), l.outputs.tokens());
-                quote_spanned!(l.span=> let #out = #p.forward::<#t, #i, #o, B>(#g, #inp);)
-            }
-            Kind::Flatten => quote_spanned!(l.span=> let #out = *#inp;),
-        }
-    };
-    let steps: Vec<TokenStream> = m.layers.iter().enumerate().map(|(i, l)| step(i, l, false)).collect();
-    let train_steps: Vec<TokenStream> = m.layers.iter().enumerate().map(|(i, l)| step(i, l, true)).collect();
-    let last = &xs[n];
-    let rest = &xs[1..];
-
-    // Backward: the layers in reverse, each turning dL/d(output) into dL/d(input).
-    let ds: Vec<_> = (0..=n).map(|i| format_ident!("d{}", i)).collect();
-    let back = m.layers.iter().enumerate().rev().map(|(i, l)| {
-        let (din, dout, xin, xout, c) = (&ds[i], &ds[i + 1], &xs[i], &xs[i + 1], &extra[i]);
-        match &l.kind {
-            Kind::Dense { .. } => {
-                let f = &l.name;
-                quote_spanned!(l.span=> let #din = self.#f.backward(&cache.#xin, &#dout, &mut grads.#f);)
-            }
-            Kind::BatchNorm => {
-                let f = &l.name;
-                quote_spanned!(l.span=> let #din = self.#f.backward(&cache.#c, &#dout, &mut grads.#f);)
-            }
-            Kind::Dropout { p } => {
-                quote_spanned!(l.span=> let #din = ::nn_core::__private::Dropout::<#t>(#p).backward(&cache.#c, &#dout);)
-            }
-            Kind::Activation { kind, param } => {
-                let a = activation(&t, *kind, param.as_ref(), l.span);
-                quote_spanned!(l.span=>
-                    let #din = ::nn_core::__private::ActivationLayer::backward(&#a, &cache.#xin, &cache.#xout, &#dout);
-                )
-            }
-            Kind::Conv { .. } => {
-                let (f, g, i, o) = (&l.name, geometry(l), l.inputs.tokens(), l.outputs.tokens());
-                quote_spanned!(l.span=> let #din = self.#f.backward::<#i, #o, B>(#g, &cache.#xin, &#dout, &mut grads.#f);)
-            }
-            Kind::Pool { max } => {
-                let (p, g, i, o) = (pool(*max), geometry(l), l.inputs.tokens(), l.outputs.tokens());
-                quote_spanned!(l.span=> let #din = #p.backward::<#t, #i, #o, B>(#g, &cache.#xin, &#dout);)
-            }
-            Kind::Flatten => quote_spanned!(l.span=> let #din = #dout;),
-        }
-    });
-    let (d_last, d_first) = (&ds[n], &ds[0]);
-    let stats = m.layers.iter().enumerate().filter(|(_, l)| matches!(l.kind, Kind::BatchNorm)).map(|(i, l)| {
-        let (f, c) = (&l.name, &extra[i]);
-        quote_spanned!(l.span=> self.#f.update_statistics(&cache.#c);)
-    });
+    // Forward, training forward, backward and the cache, generated for the layer sequence (residual branches
+    // recursively): every value is a named local, and the training cache keeps them all.
+    let mut seq = Seq::default();
+    let x0 = format_ident!("x0");
+    seq.fields.push(quote!(#[doc = "The network's input."] #vis #x0: #input_batch,));
+    seq.names.push(x0.clone());
+    let last = gen_forward(&t, vis, &m.layers, &x0, "", &mut seq);
+    let d_last = format_ident!("d_out");
+    let d_first = gen_backward(&t, &m.layers, &x0, "", &d_last, &mut seq);
+    let Seq { fwd: steps, train: train_steps, back, stats, fields: cache_fields, names: cache_names } = seq;
 
     // Parameters and state: each layer's tensors in order, under the layer's name.
     let params: Vec<&Layer> = m.param_layers().collect();
@@ -432,6 +319,7 @@ pub fn expand(m: &Model, weights: Option<&Embedded>) -> TokenStream {
 
             #[inline]
             fn forward_batch<const B: usize>(&self, x: &Self::InputBatch<B>) -> Self::OutputBatch<B> {
+                let x0 = *x;
                 #(#steps)*
                 #last
             }
@@ -443,8 +331,9 @@ pub fn expand(m: &Model, weights: Option<&Embedded>) -> TokenStream {
                 rng: &mut R,
             ) -> (Self::OutputBatch<B>, Self::BatchCache<B>) {
                 let _ = &rng;
+                let x0 = *x;
                 #(#train_steps)*
-                (#last, #cache { x0: *x, #(#rest,)* #(#extra_names),* })
+                (#last, #cache { #(#cache_names),* })
             }
 
             #[inline]
@@ -528,6 +417,161 @@ fn trained(m: &Model, t: &TokenStream, w: &Embedded) -> TokenStream {
     }
 }
 
+/// The generated statements of a network's layer sequence.
+#[derive(Default)]
+struct Seq {
+    fwd: Vec<TokenStream>,
+    train: Vec<TokenStream>,
+    back: Vec<TokenStream>,
+    stats: Vec<TokenStream>,
+    fields: Vec<TokenStream>,
+    names: Vec<Ident>,
+}
+
+/// Forward code for `layers` reading the local `input`; values are named `{prefix}x{i}` (outputs) and
+/// `{prefix}c{i}` (what dropout and batch norm keep). Returns the local holding the output.
+fn gen_forward(
+    t: &TokenStream,
+    vis: &syn::Visibility,
+    layers: &[Layer],
+    input: &Ident,
+    prefix: &str,
+    seq: &mut Seq,
+) -> Ident {
+    let mut inp = input.clone();
+    for (i, l) in layers.iter().enumerate() {
+        let out = format_ident!("{}x{}", prefix, i + 1);
+        let c = format_ident!("{}c{}", prefix, i);
+        let f = &l.name;
+        let (it, ot) = (l.inputs.tokens(), l.outputs.tokens());
+        let same = |s: TokenStream| (s.clone(), s);
+        let (fwd, train) = match &l.kind {
+            Kind::Dense { .. } => same(quote_spanned!(l.span=> let #out = self.#f.forward(&#inp);)),
+            Kind::BatchNorm => (
+                quote_spanned!(l.span=> let #out = self.#f.forward(&#inp);),
+                quote_spanned!(l.span=> let (#out, #c) = self.#f.forward_train(&#inp);),
+            ),
+            Kind::Dropout { p } => (
+                quote_spanned!(l.span=> let #out = ::nn_core::__private::Dropout::<#t>(#p).forward(&#inp);),
+                quote_spanned!(l.span=> let (#out, #c) = ::nn_core::__private::Dropout::<#t>(#p).forward_train(&#inp, rng);),
+            ),
+            Kind::Activation { kind, param } => {
+                let a = activation(t, *kind, param.as_ref(), l.span);
+                same(quote_spanned!(l.span=> let #out = ::nn_core::__private::ActivationLayer::forward(&#a, &#inp);))
+            }
+            Kind::Conv { .. } => {
+                let g = geometry(l);
+                same(quote_spanned!(l.span=> let #out = self.#f.forward::<#it, #ot, B>(#g, &#inp);))
+            }
+            Kind::Pool { max } => {
+                let (p, g) = (pool(*max), geometry(l));
+                same(quote_spanned!(l.span=> let #out = #p.forward::<#t, #it, #ot, B>(#g, &#inp);))
+            }
+            Kind::Flatten => same(quote_spanned!(l.span=> let #out = #inp;)),
+            Kind::Residual { branch, projection } => {
+                let (mut inner, branch_prefix) = (Seq::default(), format!("{prefix}r{i}_"));
+                let b = gen_forward(t, vis, branch, &inp, &branch_prefix, &mut inner);
+                let skip = match projection {
+                    Some(p) => gen_forward(
+                        t,
+                        vis,
+                        core::slice::from_ref(p.as_ref()),
+                        &inp,
+                        &format!("{prefix}r{i}p_"),
+                        &mut inner,
+                    ),
+                    None => inp.clone(),
+                };
+                let (fwd, train) = (inner.fwd, inner.train);
+                seq.fields.extend(inner.fields);
+                seq.names.extend(inner.names);
+                seq.stats.extend(inner.stats);
+                (
+                    quote_spanned!(l.span=> #(#fwd)* let #out = &#b + &#skip;),
+                    quote_spanned!(l.span=> #(#train)* let #out = &#b + &#skip;),
+                )
+            }
+        };
+        seq.fwd.push(fwd);
+        seq.train.push(train);
+        let doc = format!("The output of {}.", describe_short(l));
+        seq.fields.push(quote!(#[doc = #doc] #vis #out: ::nn_core::__private::SMatrix<#t, #ot, B>,));
+        seq.names.push(out.clone());
+        match l.kind {
+            Kind::Dropout { .. } => {
+                seq.fields.push(quote!(#[doc = "The scaled dropout mask of this layer."] #vis #c: ::nn_core::__private::SMatrix<#t, #ot, B>,));
+                seq.names.push(c);
+            }
+            Kind::BatchNorm => {
+                seq.fields.push(quote!(#[doc = "The batch statistics of this layer."] #vis #c: ::nn_core::__private::BatchNormCache<#t, #ot, B>,));
+                seq.stats.push(quote_spanned!(l.span=> self.#f.update_statistics(&cache.#c);));
+                seq.names.push(c);
+            }
+            _ => {}
+        }
+        inp = out;
+    }
+    inp
+}
+
+/// Backward code for `layers` (whose input is the local `input`), from the local `dout` holding dL/d(output);
+/// returns the local holding dL/d(input).
+fn gen_backward(t: &TokenStream, layers: &[Layer], input: &Ident, prefix: &str, dout: &Ident, seq: &mut Seq) -> Ident {
+    let mut d = dout.clone();
+    for (i, l) in layers.iter().enumerate().rev() {
+        let din = format_ident!("{}d{}", prefix, i);
+        let xin = if i == 0 { input.clone() } else { format_ident!("{}x{}", prefix, i) };
+        let xout = format_ident!("{}x{}", prefix, i + 1);
+        let c = format_ident!("{}c{}", prefix, i);
+        let f = &l.name;
+        let (it, ot) = (l.inputs.tokens(), l.outputs.tokens());
+        let code = match &l.kind {
+            Kind::Dense { .. } => {
+                quote_spanned!(l.span=> let #din = self.#f.backward(&cache.#xin, &#d, &mut grads.#f);)
+            }
+            Kind::BatchNorm => quote_spanned!(l.span=> let #din = self.#f.backward(&cache.#c, &#d, &mut grads.#f);),
+            Kind::Dropout { p } => {
+                quote_spanned!(l.span=> let #din = ::nn_core::__private::Dropout::<#t>(#p).backward(&cache.#c, &#d);)
+            }
+            Kind::Activation { kind, param } => {
+                let a = activation(t, *kind, param.as_ref(), l.span);
+                quote_spanned!(l.span=>
+                    let #din = ::nn_core::__private::ActivationLayer::backward(&#a, &cache.#xin, &cache.#xout, &#d);
+                )
+            }
+            Kind::Conv { .. } => {
+                let g = geometry(l);
+                quote_spanned!(l.span=> let #din = self.#f.backward::<#it, #ot, B>(#g, &cache.#xin, &#d, &mut grads.#f);)
+            }
+            Kind::Pool { max } => {
+                let (p, g) = (pool(*max), geometry(l));
+                quote_spanned!(l.span=> let #din = #p.backward::<#t, #it, #ot, B>(#g, &cache.#xin, &#d);)
+            }
+            Kind::Flatten => quote_spanned!(l.span=> let #din = #d;),
+            Kind::Residual { branch, projection } => {
+                let mut inner = Seq::default();
+                let db = gen_backward(t, branch, &xin, &format!("{prefix}r{i}_"), &d, &mut inner);
+                let ds = match projection {
+                    Some(p) => gen_backward(
+                        t,
+                        core::slice::from_ref(p.as_ref()),
+                        &xin,
+                        &format!("{prefix}r{i}p_"),
+                        &d,
+                        &mut inner,
+                    ),
+                    None => d.clone(),
+                };
+                let back = inner.back;
+                quote_spanned!(l.span=> #(#back)* let #din = &#db + &#ds;)
+            }
+        };
+        seq.back.push(code);
+        d = din;
+    }
+    d
+}
+
 fn describe_short(l: &Layer) -> String {
     match &l.kind {
         Kind::Dense { .. } => format!("{} Dense {}", l.name, l.outputs.display()),
@@ -539,5 +583,11 @@ fn describe_short(l: &Layer) -> String {
         }
         Kind::Pool { max } => format!("{}Pool ({})", if *max { "Max" } else { "Avg" }, l.outputs.display()),
         Kind::Flatten => "Flatten".to_string(),
+        Kind::Residual { branch, projection } => format!(
+            "{} Residual({}{})",
+            l.name,
+            branch.iter().map(describe_short).collect::<Vec<_>>().join(" -> "),
+            projection.as_ref().map_or(String::new(), |p| format!("; project = {}", describe_short(p)))
+        ),
     }
 }

@@ -52,7 +52,9 @@ fn expected(l: &Layer) -> Vec<Expected> {
                 Expected { name: name("bias"), shape: vec![out], matrix: false },
             ]
         }
-        Kind::Activation { .. } | Kind::Dropout { .. } | Kind::Pool { .. } | Kind::Flatten => Vec::new(),
+        Kind::Activation { .. } | Kind::Dropout { .. } | Kind::Pool { .. } | Kind::Flatten | Kind::Residual { .. } => {
+            Vec::new()
+        }
     }
 }
 

@@ -154,6 +154,11 @@ pub enum Kind {
     },
     /// Planes to a vector: moves no data.
     Flatten,
+    /// A branch of layers whose output is added to its input (or to the input's projection).
+    Residual {
+        branch: Vec<Layer>,
+        projection: Option<Box<Layer>>,
+    },
     Activation {
         kind: ActKind,
         param: Option<TokenStream>,
@@ -395,182 +400,24 @@ impl Model {
             None => Vec::new(),
         };
 
-        let mut checks = Vec::new();
-        let mut layers: Vec<Layer> = Vec::new();
-        let mut current = input.clone();
-        let mut dense_count = 0usize;
-        let mut bn_count = 0usize;
-        let mut conv_count = 0usize;
-        let mut uses: Vec<NameUse> = Vec::new();
-        for entry in layer_entries.iter().copied() {
-            if let Some(n) = &entry.name
-                && n == "input"
-            {
-                errors.at(n, "`input` is declared once, as the first entry");
-                continue;
-            }
-            let Some(call) = as_call(&entry.value, &mut errors) else { continue };
-            let span = entry_tokens(entry).into_iter().map(|t| t.span()).reduce(|a, b| a.join(b).unwrap_or(a));
-            let span = span.unwrap_or_else(Span::call_site);
-            let prev_name = layers
-                .iter()
-                .rev()
-                .find(|l| matches!(l.kind, Kind::Dense { .. }))
-                .map_or_else(|| "input".to_string(), |l| l.name.to_string());
-            let prev_name = prev_name.as_str();
-
-            const SPATIAL: &[&str] = &[
-                "Conv1d",
-                "Conv2d",
-                "ConvTranspose1d",
-                "ConvTranspose2d",
-                "MaxPool1d",
-                "MaxPool2d",
-                "AvgPool1d",
-                "AvgPool2d",
-                "Flatten",
-            ];
-            let head = call.head.to_string();
-            if let Some(h) = SPATIAL.iter().find(|h| **h == head) {
-                let is_conv = h.starts_with("Conv");
-                if is_conv {
-                    conv_count += 1;
-                }
-                let default =
-                    if is_conv { format!("conv{conv_count}") } else { format!("{}{}", h.to_lowercase(), layers.len()) };
-                let name = entry.name.clone().unwrap_or_else(|| Ident::new(&default, span));
-                uses.push(NameUse { name: name.clone(), named: entry.name.is_some(), is_param: is_conv, span });
-                let Some(inputs) = current.clone() else { continue };
-                let label =
-                    if entry.name.is_some() || is_conv { name.clone() } else { Ident::new(h, call.head.span()) };
-                let Some((kind, geometry, out_planes)) = spatial(&call, h, &label, planes, &mut errors) else {
-                    current = None;
-                    continue;
-                };
-                let outputs = match out_planes {
-                    Planes::Spatial { c, h, w, .. } => Dim::Lit(c * h * w),
-                    Planes::Flat => inputs.clone(),
-                };
-                planes = out_planes;
-                current = Some(outputs.clone());
-                layers.push(Layer { name, span, kind, inputs, outputs, init: InitKind::HeNormal, geometry });
-                continue;
-            }
-            if current.is_some() && planes != Planes::Flat && (call.head == "Dense" || call.head == "BatchNorm") {
-                errors.at(
-                    call.head,
-                    format!(
-                        "`{}` after a multi-dimensional output ({}) needs `Flatten` first",
-                        call.head,
-                        planes.describe()
-                    ),
-                );
-                current = None;
-                continue;
-            }
-            if call.head == "Dense" {
-                dense_count += 1;
-                let name = entry.name.clone().unwrap_or_else(|| Ident::new(&format!("fc{dense_count}"), span));
-                let named = entry.name.is_some();
-                uses.push(NameUse { name: name.clone(), named, is_param: true, span });
-                let Some(layer) = dense(&call, name, span, current.as_ref(), prev_name, &mut errors, &mut checks)
-                else {
-                    current = None;
-                    continue;
-                };
-                current = Some(layer.outputs.clone());
-                layers.push(layer);
-            } else if call.head == "BatchNorm" {
-                bn_count += 1;
-                let name = entry.name.clone().unwrap_or_else(|| Ident::new(&format!("bn{bn_count}"), span));
-                uses.push(NameUse { name: name.clone(), named: entry.name.is_some(), is_param: true, span });
-                for (opt, _) in &call.options {
-                    errors.at(opt, format!("`BatchNorm` has no option `{opt}`"));
-                }
-                let declared = match call.positional.as_slice() {
-                    [] => None,
-                    [n] => size(n, &format!("the size of `{name}`"), &mut errors).map(|d| (d, *n)),
-                    [_, extra, ..] => {
-                        errors.at(extra, "`BatchNorm` takes at most one size, the number of features");
-                        None
-                    }
-                };
-                let Some(dim) = current.clone() else { continue };
-                if let Some((d, tokens_in)) = declared {
-                    check_inputs(&name, &d, tokens_in, &dim, prev_name, &mut errors, &mut checks);
-                }
-                layers.push(Layer {
-                    name,
-                    span,
-                    kind: Kind::BatchNorm,
-                    inputs: dim.clone(),
-                    outputs: dim,
-                    init: InitKind::Zeros,
-                    geometry: None,
-                });
-            } else if call.head == "Dropout" {
-                let name = entry.name.clone().unwrap_or_else(|| Ident::new(&format!("dropout{}", layers.len()), span));
-                uses.push(NameUse { name: name.clone(), named: entry.name.is_some(), is_param: false, span });
-                for (opt, _) in &call.options {
-                    errors.at(opt, format!("`Dropout` has no option `{opt}`"));
-                }
-                let p = match call.positional.as_slice() {
-                    [p] => dropout_probability(p, &name, &mut errors, &mut checks),
-                    [] => {
-                        errors.at(call.head, "`Dropout` needs its drop probability: `Dropout(0.5)`");
-                        None
-                    }
-                    [_, extra, ..] => {
-                        errors.at(extra, "`Dropout` takes one argument, the drop probability");
-                        None
-                    }
-                };
-                let (Some(p), Some(dim)) = (p, current.clone()) else { continue };
-                layers.push(Layer {
-                    name,
-                    span,
-                    kind: Kind::Dropout { p },
-                    inputs: dim.clone(),
-                    outputs: dim,
-                    init: InitKind::Zeros,
-                    geometry: None,
-                });
-            } else if let Some((_, kind)) = ACTIVATIONS.iter().find(|(n, _)| call.head == n) {
-                let param = activation_param(*kind, &call, &mut errors);
-                let name = entry
-                    .name
-                    .clone()
-                    .unwrap_or_else(|| Ident::new(&format!("{}{}", kind.name().to_lowercase(), layers.len()), span));
-                uses.push(NameUse { name: name.clone(), named: entry.name.is_some(), is_param: false, span });
-                let Some(dim) = current.clone() else { continue };
-                layers.push(Layer {
-                    name,
-                    span,
-                    kind: Kind::Activation { kind: *kind, param },
-                    inputs: dim.clone(),
-                    outputs: dim,
-                    init: InitKind::Zeros,
-                    geometry: None,
-                });
-            } else {
-                let head = call.head.to_string();
-                let hint = match head.to_lowercase().as_str() {
-                    "linear" | "fc" => ", did you mean `Dense`? (or `Identity` for a linear activation)".to_string(),
-                    "silu" => ", did you mean `Swish`?".to_string(),
-                    _ => match did_you_mean(&head, &layer_names()) {
-                        s if s.is_empty() => format!(
-                            "; the layers are `Dense`, `BatchNorm`, `Dropout`, `Conv1d`, `Conv2d`, `ConvTranspose1d`, \
-                             `ConvTranspose2d`, `MaxPool1d`, `MaxPool2d`, `AvgPool1d`, `AvgPool2d`, `Flatten` and the \
-                             activations {}",
-                            ACTIVATIONS.iter().map(|(n, _)| format!("`{n}`")).collect::<Vec<_>>().join(", ")
-                        ),
-                        s => s,
-                    },
-                };
-                errors.at(call.head, format!("unknown layer `{head}`{hint}"));
-                current = None;
-            }
-        }
+        let mut builder = Builder {
+            errors: &mut errors,
+            checks: Vec::new(),
+            uses: Vec::new(),
+            dense_count: 0,
+            bn_count: 0,
+            conv_count: 0,
+            residual_count: 0,
+        };
+        let entries: Vec<(Option<&Ident>, &Expr, Span)> = layer_entries
+            .iter()
+            .map(|e| {
+                let span = entry_tokens(e).into_iter().map(|t| t.span()).reduce(|a, b| a.join(b).unwrap_or(a));
+                (e.name.as_ref(), &e.value, span.unwrap_or_else(Span::call_site))
+            })
+            .collect();
+        let (mut layers, _, _) = builder.sequence(&entries, input.clone(), planes);
+        let (checks, uses) = (builder.checks, builder.uses);
 
         // He initialisation before ReLU-like activations, Xavier otherwise, unless the layer says.
         for i in 0..layers.len() {
@@ -622,7 +469,23 @@ impl Model {
 
     /// The layers with parameters.
     pub fn param_layers(&self) -> impl Iterator<Item = &Layer> {
-        self.layers.iter().filter(|l| matches!(l.kind, Kind::Dense { .. } | Kind::BatchNorm | Kind::Conv { .. }))
+        fn walk<'a>(layers: &'a [Layer], out: &mut Vec<&'a Layer>) {
+            for l in layers {
+                match &l.kind {
+                    Kind::Dense { .. } | Kind::BatchNorm | Kind::Conv { .. } => out.push(l),
+                    Kind::Residual { branch, projection } => {
+                        walk(branch, out);
+                        if let Some(p) = projection {
+                            walk(core::slice::from_ref(p.as_ref()), out);
+                        }
+                    }
+                    _ => {}
+                }
+            }
+        }
+        let mut out = Vec::new();
+        walk(&self.layers, &mut out);
+        out.into_iter()
     }
 
     /// The size of the network's output.
@@ -993,6 +856,281 @@ struct NameUse {
     named: bool,
     is_param: bool,
     span: Span,
+}
+
+/// Builds and checks a sequence of layers: the network's, or a residual branch's.
+struct Builder<'e> {
+    errors: &'e mut Errors,
+    checks: Vec<ConstCheck>,
+    uses: Vec<NameUse>,
+    dense_count: usize,
+    bn_count: usize,
+    conv_count: usize,
+    residual_count: usize,
+}
+
+impl Builder<'_> {
+    /// The layers of `entries`, starting from `current` values shaped as `planes`; returns them with the size
+    /// and shape of their output (`None` when an error makes it unknown).
+    fn sequence(
+        &mut self,
+        entries: &[(Option<&Ident>, &Expr, Span)],
+        mut current: Option<Dim>,
+        mut planes: Planes,
+    ) -> (Vec<Layer>, Option<Dim>, Planes) {
+        let mut layers: Vec<Layer> = Vec::new();
+        for &(entry_name, value, span) in entries {
+            if let Some(n) = entry_name
+                && n == "input"
+            {
+                self.errors.at(n, "`input` is declared once, as the first entry");
+                continue;
+            }
+            let Some(call) = as_call(value, self.errors) else { continue };
+            if call.head == "Residual" {
+                let Some(start) = current.clone() else { continue };
+                self.residual_count += 1;
+                let name = entry_name
+                    .cloned()
+                    .unwrap_or_else(|| Ident::new(&format!("residual{}", self.residual_count), span));
+                let Some((layer, out_planes)) = self.residual(&call, name, span, start, planes) else {
+                    current = None;
+                    continue;
+                };
+                current = Some(layer.outputs.clone());
+                planes = out_planes;
+                layers.push(layer);
+                continue;
+            }
+            let prev_name = layers
+                .iter()
+                .rev()
+                .find(|l| matches!(l.kind, Kind::Dense { .. }))
+                .map_or_else(|| "input".to_string(), |l| l.name.to_string());
+            let prev_name = prev_name.as_str();
+
+            const SPATIAL: &[&str] = &[
+                "Conv1d",
+                "Conv2d",
+                "ConvTranspose1d",
+                "ConvTranspose2d",
+                "MaxPool1d",
+                "MaxPool2d",
+                "AvgPool1d",
+                "AvgPool2d",
+                "Flatten",
+            ];
+            let head = call.head.to_string();
+            if let Some(h) = SPATIAL.iter().find(|h| **h == head) {
+                let is_conv = h.starts_with("Conv");
+                if is_conv {
+                    self.conv_count += 1;
+                }
+                let default = if is_conv {
+                    format!("conv{}", self.conv_count)
+                } else {
+                    format!("{}{}", h.to_lowercase(), layers.len())
+                };
+                let name = entry_name.cloned().unwrap_or_else(|| Ident::new(&default, span));
+                self.uses.push(NameUse { name: name.clone(), named: entry_name.is_some(), is_param: is_conv, span });
+                let Some(inputs) = current.clone() else { continue };
+                let label =
+                    if entry_name.is_some() || is_conv { name.clone() } else { Ident::new(h, call.head.span()) };
+                let Some((kind, geometry, out_planes)) = spatial(&call, h, &label, planes, self.errors) else {
+                    current = None;
+                    continue;
+                };
+                let outputs = match out_planes {
+                    Planes::Spatial { c, h, w, .. } => Dim::Lit(c * h * w),
+                    Planes::Flat => inputs.clone(),
+                };
+                planes = out_planes;
+                current = Some(outputs.clone());
+                layers.push(Layer { name, span, kind, inputs, outputs, init: InitKind::HeNormal, geometry });
+                continue;
+            }
+            if current.is_some() && planes != Planes::Flat && (call.head == "Dense" || call.head == "BatchNorm") {
+                self.errors.at(
+                    call.head,
+                    format!(
+                        "`{}` after a multi-dimensional output ({}) needs `Flatten` first",
+                        call.head,
+                        planes.describe()
+                    ),
+                );
+                current = None;
+                continue;
+            }
+            if call.head == "Dense" {
+                self.dense_count += 1;
+                let name = entry_name.cloned().unwrap_or_else(|| Ident::new(&format!("fc{}", self.dense_count), span));
+                let named = entry_name.is_some();
+                self.uses.push(NameUse { name: name.clone(), named, is_param: true, span });
+                let Some(layer) = dense(&call, name, span, current.as_ref(), prev_name, self.errors, &mut self.checks)
+                else {
+                    current = None;
+                    continue;
+                };
+                current = Some(layer.outputs.clone());
+                layers.push(layer);
+            } else if call.head == "BatchNorm" {
+                self.bn_count += 1;
+                let name = entry_name.cloned().unwrap_or_else(|| Ident::new(&format!("bn{}", self.bn_count), span));
+                self.uses.push(NameUse { name: name.clone(), named: entry_name.is_some(), is_param: true, span });
+                for (opt, _) in &call.options {
+                    self.errors.at(opt, format!("`BatchNorm` has no option `{opt}`"));
+                }
+                let declared = match call.positional.as_slice() {
+                    [] => None,
+                    [n] => size(n, &format!("the size of `{name}`"), self.errors).map(|d| (d, *n)),
+                    [_, extra, ..] => {
+                        self.errors.at(extra, "`BatchNorm` takes at most one size, the number of features");
+                        None
+                    }
+                };
+                let Some(dim) = current.clone() else { continue };
+                if let Some((d, tokens_in)) = declared {
+                    check_inputs(&name, &d, tokens_in, &dim, prev_name, self.errors, &mut self.checks);
+                }
+                layers.push(Layer {
+                    name,
+                    span,
+                    kind: Kind::BatchNorm,
+                    inputs: dim.clone(),
+                    outputs: dim,
+                    init: InitKind::Zeros,
+                    geometry: None,
+                });
+            } else if call.head == "Dropout" {
+                let name = entry_name.cloned().unwrap_or_else(|| Ident::new(&format!("dropout{}", layers.len()), span));
+                self.uses.push(NameUse { name: name.clone(), named: entry_name.is_some(), is_param: false, span });
+                for (opt, _) in &call.options {
+                    self.errors.at(opt, format!("`Dropout` has no option `{opt}`"));
+                }
+                let p = match call.positional.as_slice() {
+                    [p] => dropout_probability(p, &name, self.errors, &mut self.checks),
+                    [] => {
+                        self.errors.at(call.head, "`Dropout` needs its drop probability: `Dropout(0.5)`");
+                        None
+                    }
+                    [_, extra, ..] => {
+                        self.errors.at(extra, "`Dropout` takes one argument, the drop probability");
+                        None
+                    }
+                };
+                let (Some(p), Some(dim)) = (p, current.clone()) else { continue };
+                layers.push(Layer {
+                    name,
+                    span,
+                    kind: Kind::Dropout { p },
+                    inputs: dim.clone(),
+                    outputs: dim,
+                    init: InitKind::Zeros,
+                    geometry: None,
+                });
+            } else if let Some((_, kind)) = ACTIVATIONS.iter().find(|(n, _)| call.head == n) {
+                let param = activation_param(*kind, &call, self.errors);
+                let name = entry_name
+                    .cloned()
+                    .unwrap_or_else(|| Ident::new(&format!("{}{}", kind.name().to_lowercase(), layers.len()), span));
+                self.uses.push(NameUse { name: name.clone(), named: entry_name.is_some(), is_param: false, span });
+                let Some(dim) = current.clone() else { continue };
+                layers.push(Layer {
+                    name,
+                    span,
+                    kind: Kind::Activation { kind: *kind, param },
+                    inputs: dim.clone(),
+                    outputs: dim,
+                    init: InitKind::Zeros,
+                    geometry: None,
+                });
+            } else {
+                let head = call.head.to_string();
+                let hint = match head.to_lowercase().as_str() {
+                    "linear" | "fc" => ", did you mean `Dense`? (or `Identity` for a linear activation)".to_string(),
+                    "silu" => ", did you mean `Swish`?".to_string(),
+                    _ => match did_you_mean(&head, &layer_names()) {
+                        s if s.is_empty() => format!(
+                            "; the layers are `Dense`, `BatchNorm`, `Dropout`, `Conv1d`, `Conv2d`, `ConvTranspose1d`, \
+                             `ConvTranspose2d`, `MaxPool1d`, `MaxPool2d`, `AvgPool1d`, `AvgPool2d`, `Flatten` and the \
+                             activations {}",
+                            ACTIVATIONS.iter().map(|(n, _)| format!("`{n}`")).collect::<Vec<_>>().join(", ")
+                        ),
+                        s => s,
+                    },
+                };
+                self.errors.at(call.head, format!("unknown layer `{head}`{hint}"));
+                current = None;
+            }
+        }
+        (layers, current, planes)
+    }
+
+    /// `Residual(layers..., project = layer)`: the branch's output must have the shape of its input, or of the
+    /// projection's output when there is one.
+    fn residual(
+        &mut self,
+        call: &Call,
+        name: Ident,
+        span: Span,
+        start: Dim,
+        planes: Planes,
+    ) -> Option<(Layer, Planes)> {
+        let mut projection = None;
+        for (opt, value) in &call.options {
+            if *opt == "project" && projection.is_none() {
+                projection = Some(*value);
+            } else {
+                self.errors.at(opt, format!("`Residual` has no option `{opt}`; its option is `project = Layer(..)`"));
+            }
+        }
+        if call.positional.is_empty() {
+            self.errors
+                .at(call.head, "`Residual` needs the layers of its branch: `Residual(Conv2d(8, kernel = 3), Relu)`");
+            return None;
+        }
+        let entries: Vec<(Option<&Ident>, &Expr, Span)> =
+            call.positional.iter().map(|e| (None, *e, e.span())).collect();
+        let (branch, out, out_planes) = self.sequence(&entries, Some(start.clone()), planes);
+        let out = out?;
+        let (projection, skip, skip_planes) = match projection {
+            Some(p) => {
+                let (mut layers, d, pl) = self.sequence(&[(None, p, p.span())], Some(start.clone()), planes);
+                if layers.len() != 1 {
+                    self.errors.at(p, "the projection of a residual block is one layer");
+                    return None;
+                }
+                (Some(Box::new(layers.remove(0))), d?, pl)
+            }
+            None => (None, start.clone(), planes),
+        };
+        let shape = |d: &Dim, p: Planes| match p {
+            Planes::Flat => d.display(),
+            p => p.describe(),
+        };
+        if out.display() != skip.display() || out_planes != skip_planes {
+            let (b, s) = (shape(&out, out_planes), shape(&skip, skip_planes));
+            let msg = if projection.is_some() {
+                format!("the residual branch `{name}` outputs {b} but its projection outputs {s}")
+            } else {
+                format!(
+                    "the residual branch `{name}` outputs {b} but its input is {s}: they must match to be added (or project the input with `project = ..`)"
+                )
+            };
+            self.errors.at(call.head, msg);
+            return None;
+        }
+        let layer = Layer {
+            name,
+            span,
+            kind: Kind::Residual { branch, projection },
+            inputs: start,
+            outputs: out,
+            init: InitKind::Zeros,
+            geometry: None,
+        };
+        Some((layer, out_planes))
+    }
 }
 
 /// Takes `#[weights = "..."]` out of the attributes that pass through to the struct.
