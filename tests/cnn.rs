@@ -98,3 +98,63 @@ fn a_small_cnn_learns_the_digits() {
     let m = evaluate::<_, _, 16>(&*net, &test, &SoftmaxCrossEntropy);
     assert!(m.accuracy >= 0.93, "test accuracy {}", m.accuracy);
 }
+
+network! {
+    /// Residual blocks with and without a projection, in 2-D and on vectors.
+    struct Residuals<f64> {
+        input: [2, 6, 6],
+        Conv2d(3, kernel = 3, padding = 1), Relu,
+        Residual(Conv2d(3, kernel = 3, padding = 1), Tanh, Conv2d(3, kernel = 3, padding = 1)), Relu,
+        Residual(Conv2d(4, kernel = 3, stride = 2, padding = 1), Relu, project = Conv2d(4, kernel = 1, stride = 2)),
+        Flatten,
+        Dense(5), Tanh,
+        block: Residual(Dense(5), Sigmoid, Dense(5)),
+        Dense(2),
+    }
+}
+
+#[test]
+fn residual_blocks_pass_the_gradient_check() {
+    let mut rng = seeded_rng(2);
+    let mut net = Residuals::boxed_init(&mut rng);
+    net.visit_mut(|t| {
+        if t.name.tensor == "bias" {
+            t.data.iter_mut().for_each(|b| *b = rng.random_range(-0.5..0.5));
+        }
+    });
+    let x = random::<72, 2>(&mut rng);
+    let t = random::<2, 2>(&mut rng);
+    let r = check_batch(&mut *net, &x, &t, &MeanSquaredError, &mut Residuals::boxed_zeroed(), 0);
+    assert!(r.max_relative_error < 1e-6, "{r:?}");
+    // Parameters of layers inside blocks keep their names; the projection is `conv5`.
+    let names: Vec<String> = (0..Residuals::TENSORS).map(|i| net.tensor(i).unwrap().name.to_string()).collect();
+    assert!(names.contains(&"conv5.weight".to_string()), "{names:?}");
+    assert_eq!(names.len(), 2 * 9);
+}
+
+network! {
+    /// A small ResNet for the 8x8 digits.
+    struct DigitsResNet<f32> {
+        input: [1, 8, 8],
+        Conv2d(8, kernel = 3, padding = 1), Relu,
+        Residual(Conv2d(8, kernel = 3, padding = 1), Relu, Conv2d(8, kernel = 3, padding = 1)), Relu,
+        MaxPool2d(2),
+        Residual(Conv2d(12, kernel = 3, padding = 1), Relu, project = Conv2d(12, kernel = 1)), Relu,
+        MaxPool2d(2),
+        Flatten,
+        Dense(10),
+    }
+}
+
+#[test]
+fn a_small_residual_cnn_learns_the_digits() {
+    let data = load_digits(concat!(env!("CARGO_MANIFEST_DIR"), "/../data/digits.csv.gz")).unwrap().shuffled(2026);
+    let (train, test) = data.split(data.len() * 4 / 5);
+    let train: Vec<Sample<DigitsResNet>> = train.pairs().unwrap();
+    let test: Vec<Sample<DigitsResNet>> = test.pairs().unwrap();
+    let mut net = DigitsResNet::boxed_init(&mut seeded_rng(4));
+    let mut adam = Adam::new(3e-3);
+    Trainer::new(&mut *net, &mut adam, SoftmaxCrossEntropy).epochs(3).seed(4).fit::<16>(&train, &[]).unwrap();
+    let m = evaluate::<_, _, 16>(&*net, &test, &SoftmaxCrossEntropy);
+    assert!(m.accuracy >= 0.93, "test accuracy {}", m.accuracy);
+}

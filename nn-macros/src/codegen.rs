@@ -587,7 +587,7 @@ fn describe_short(l: &Layer) -> String {
             "{} Residual({}{})",
             l.name,
             branch.iter().map(describe_short).collect::<Vec<_>>().join(" -> "),
-            projection.as_ref().map_or(String::new(), |p| format!("; project = {}", describe_short(p)))
+            projection.as_ref().map_or(String::new(), |p| format!(", project = {}", describe_short(p)))
         ),
     }
 }
