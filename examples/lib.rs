@@ -1,13 +1,20 @@
 //! Runnable examples of `nn-core`, simplest first. Run one with `cargo run --release --example NAME`:
 //!
 //! - `xor`: a 2-4-1 network learns XOR with plain SGD from a fixed seed.
+//! - `digits`: an MLP with dropout and Adam on the 8x8 UCI digits, early stopping, saved weights.
+//! - `mnist`: a 784-128-10 MLP on the bundled MNIST subset (the README's main job).
+//! - `mnist_cnn`: a LeNet-style CNN on the same split.
+//! - `autoencoder`: a convolutional autoencoder on MNIST, with a PNG of reconstructions.
+//! - `embedded`: a model whose weights are compiled into the binary as a `static`.
 //!
 //! The library also holds what the examples share: [`plot_history`] draws a training run's loss and accuracy per
-//! epoch into a PNG. Its text uses DejaVu Sans (`examples/assets/DejaVuSans.ttf`, from the DejaVu fonts 2.37 as
+//! epoch into a PNG, and [`save_image_grid`] draws rows of greyscale images. Its text uses DejaVu Sans (`examples/assets/DejaVuSans.ttf`, from the DejaVu fonts 2.37 as
 //! packaged by Debian in `fonts-dejavu-core`), compiled into the library so that no system font is needed; the font's
 //! licence (the Bitstream Vera licence, DejaVu changes in the public domain) is in
 //! `examples/assets/DejaVuSans-LICENSE.txt`.
 
+mod grid;
 mod plot;
 
+pub use grid::save_image_grid;
 pub use plot::{PLOT_SIZE, plot_history};
