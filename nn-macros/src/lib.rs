@@ -44,29 +44,47 @@ use proc_macro::TokenStream;
 /// # Grammar
 ///
 /// ```text
+/// #[weights = "file.safetensors"]?   // optional: weights compiled in as NAME::TRAINED (see below)
 /// VIS struct NAME <SCALAR>? {        // SCALAR: f32 (default) or f64
-///     input: SIZE,                   // first entry: the number of inputs
+///     input: SHAPE,                  // first entry: N, [channels, length] or [channels, height, width]
 ///     (LAYER_NAME:)? LAYER,          // then one or more layers, comma-separated
 ///     ...
 /// }
-/// SIZE  := integer literal | const expression (`HIDDEN`, `{ 2 * HIDDEN }`)
-/// LAYER := Dense(OUT) | Dense(IN, OUT)   // IN, OUT: SIZE; IN (as in PyTorch's Linear) is checked
-///          with options `bias = true|false`, `init = xavier_uniform|xavier_normal|he_normal|he_uniform|zeros`
+/// SIZE  := integer literal | const expression (`HIDDEN`, `{ 2 * HIDDEN }`); convolutions need literals
+/// LAYER := Dense(OUT) | Dense(IN, OUT)      options `bias = true|false`,
+///                                            `init = xavier_uniform|xavier_normal|he_normal|he_uniform|zeros`
+///        | BatchNorm | BatchNorm(N) | Dropout(P)
+///        | Conv2d(OUT_CHANNELS, KERNEL)     options `kernel`, `stride`, `padding`, `dilation` (a number or
+///        | Conv1d(OUT_CHANNELS, KERNEL)       a pair `(height, width)` for 2-D layers)
+///        | ConvTranspose2d(OUT_CHANNELS, KERNEL) | ConvTranspose1d(..)   also `output_padding`
+///        | MaxPool2d(WINDOW) | AvgPool2d(WINDOW) | MaxPool1d(..) | AvgPool1d(..)   option `stride` (default: the window)
+///        | Flatten
+///        | Residual(LAYER, ..., project = LAYER)   the branch's output is added to its input (or its projection)
 ///        | Sigmoid | Tanh | Relu | LeakyRelu(SLOPE)? | Elu(ALPHA)? | Softplus | Swish | Gelu
 ///        | HardSigmoid | HardTanh | Identity | Softmax
 /// ```
 ///
-/// Unnamed dense layers are called `fc1`, `fc2`, … by their position among dense layers; names are the
-/// fields of the struct and the keys of the parameters (`fc1.weight`, `fc1.bias`). Without an `init` option a
-/// dense layer followed by a ReLU-like activation starts with He (normal) weights, any other with Xavier
-/// (uniform) weights; biases start at zero.
+/// Multi-dimensional activations are channel-major columns (PyTorch's `NCHW` order for one sample), so `Flatten`
+/// moves no data. Output sizes follow `floor((n + 2p - d(k - 1) - 1) / s) + 1` (and its transpose); a kernel or
+/// window larger than the padded input, a stride of 0, a residual branch whose output differs from its input and
+/// a dense layer after planes without `Flatten` are compile errors naming the layer and the shapes.
+///
+/// Unnamed dense layers are called `fc1`, `fc2`, … and convolutions `conv1`, `conv2`, … by their position
+/// among layers of their kind; names are the fields of the struct and the keys of the parameters (`fc1.weight`,
+/// `conv1.bias`, in PyTorch's layouts). Without an `init` option a dense layer followed by a ReLU-like activation
+/// starts with He (normal) weights, any other with Xavier (uniform) weights; convolutions with He; biases at zero.
+///
+/// `#[weights = "file.safetensors"]` (path relative to the declaring file, as `include_bytes!`) reads the file
+/// while the macro expands, checks every tensor's name, shape and dtype against the declaration (each mismatch is
+/// a compile error) and generates `NAME::TRAINED`, the network as constant data for a `static`.
 ///
 /// # What it generates
 ///
-/// - The struct, one public field per dense layer (`nn_core::layer::Dense` or `DenseNoBias`), with `INPUTS`,
-///   `OUTPUTS`, `SUMMARY` and `zeroed()`.
-/// - `NAMECache`, every layer's input and the output, as kept by the training forward.
-/// - Implementations of `nn_core::Network`, `nn_core::Parameters` and `nn_core::Initialize` (and so `Boxed`).
+/// - The struct, one public field per layer with parameters (`nn_core::layer::Dense`, `BatchNorm`, `Conv2d`, …),
+///   with `INPUTS`, `OUTPUTS`, `SUMMARY` and `zeroed()`.
+/// - `NAMECache<B>`, every layer's output for a batch of `B`, plus dropout masks and batch statistics.
+/// - Implementations of `nn_core::Network` (one sample), `nn_core::BatchNetwork` (batches whose columns are
+///   samples), `nn_core::Parameters` and `nn_core::Initialize` (and so `Boxed`).
 ///
 /// # Errors
 ///
