@@ -158,3 +158,27 @@ fn a_small_residual_cnn_learns_the_digits() {
     let m = evaluate::<_, _, 16>(&*net, &test, &SoftmaxCrossEntropy);
     assert!(m.accuracy >= 0.93, "test accuracy {}", m.accuracy);
 }
+
+network! {
+    /// A dense code reshaped into planes and decoded by transposed convolutions (a generator's shape).
+    struct Decoder<f64> {
+        input: 6,
+        Dense(32), Relu,
+        Reshape([2, 4, 4]),
+        ConvTranspose2d(3, kernel = 2, stride = 2), Tanh,
+        Reshape([3, 64]),
+        Conv1d(2, kernel = 5, stride = 3),
+        Flatten,
+    }
+}
+
+#[test]
+fn reshape_moves_no_data_and_passes_the_gradient_check() {
+    assert_eq!((Decoder::INPUTS, Decoder::OUTPUTS), (6, 2 * 20));
+    let mut rng = seeded_rng(6);
+    let mut net = Decoder::boxed_init(&mut rng);
+    let x = random::<6, 2>(&mut rng);
+    let t = random::<40, 2>(&mut rng);
+    let r = check_batch(&mut *net, &x, &t, &MeanSquaredError, &mut Decoder::boxed_zeroed(), 0);
+    assert!(r.max_relative_error < 1e-6, "{r:?}");
+}

@@ -126,6 +126,7 @@ fn layer_names() -> Vec<&'static str> {
         "AvgPool1d",
         "AvgPool2d",
         "Flatten",
+        "Reshape",
     ];
     v.extend(ACTIVATIONS.iter().map(|(n, _)| *n));
     v
@@ -921,6 +922,28 @@ impl Builder<'_> {
                 "Flatten",
             ];
             let head = call.head.to_string();
+            if head == "Reshape" {
+                if let Some(n) = entry_name {
+                    self.uses.push(NameUse { name: n.clone(), named: true, is_param: false, span });
+                }
+                let Some(inputs) = current.clone() else { continue };
+                let Some(new_planes) = reshape(&call, &inputs, planes, self.errors) else {
+                    current = None;
+                    continue;
+                };
+                let name = entry_name.cloned().unwrap_or_else(|| Ident::new(&format!("reshape{}", layers.len()), span));
+                planes = new_planes;
+                layers.push(Layer {
+                    name,
+                    span,
+                    kind: Kind::Flatten,
+                    inputs: inputs.clone(),
+                    outputs: inputs,
+                    init: InitKind::Zeros,
+                    geometry: None,
+                });
+                continue;
+            }
             if let Some(h) = SPATIAL.iter().find(|h| **h == head) {
                 let is_conv = h.starts_with("Conv");
                 if is_conv {
@@ -1130,6 +1153,55 @@ impl Builder<'_> {
             geometry: None,
         };
         Some((layer, out_planes))
+    }
+}
+
+/// `Reshape(N)`, `Reshape([C, L])` or `Reshape([C, H, W])`: the same values seen as another shape (nothing
+/// moves); the element count must not change.
+fn reshape(call: &Call, inputs: &Dim, planes: Planes, errors: &mut Errors) -> Option<Planes> {
+    let [target] = call.positional.as_slice() else {
+        errors.at(call.head, "`Reshape` takes one shape: `Reshape(64)`, `Reshape([4, 16])` or `Reshape([1, 8, 8])`");
+        return None;
+    };
+    for (opt, _) in &call.options {
+        errors.at(opt, format!("`Reshape` has no option `{opt}`"));
+    }
+    let elems: Vec<&Expr> = match target {
+        Expr::Array(a) => a.elems.iter().collect(),
+        other => vec![other],
+    };
+    let mut dims = Vec::new();
+    for e in &elems {
+        match size(e, "a reshape dimension", errors)? {
+            Dim::Lit(n) => dims.push(n),
+            Dim::Const(_) => {
+                errors.at(e, "`Reshape` needs literal sizes");
+                return None;
+            }
+        }
+    }
+    let count: usize = dims.iter().product();
+    let Dim::Lit(have) = inputs else {
+        errors.at(target, "`Reshape` needs the size of its input to be a literal");
+        return None;
+    };
+    if count != *have {
+        let from = match planes {
+            Planes::Flat => have.to_string(),
+            p => p.describe(),
+        };
+        errors
+            .at(target, format!("`Reshape` to {} holds {count} values, its input {from} holds {have}", tokens(target)));
+        return None;
+    }
+    match dims.as_slice() {
+        [_] => Some(Planes::Flat),
+        [c, l] => Some(Planes::Spatial { c: *c, h: 1, w: *l, two_d: false }),
+        [c, h, w] => Some(Planes::Spatial { c: *c, h: *h, w: *w, two_d: true }),
+        _ => {
+            errors.at(target, "`Reshape` takes 1 to 3 dimensions");
+            None
+        }
     }
 }
 
