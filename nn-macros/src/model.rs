@@ -127,6 +127,7 @@ fn layer_names() -> Vec<&'static str> {
         "AvgPool2d",
         "Flatten",
         "Reshape",
+        "Residual",
     ];
     v.extend(ACTIVATIONS.iter().map(|(n, _)| *n));
     v
@@ -1073,12 +1074,18 @@ impl Builder<'_> {
                     "linear" | "fc" => ", did you mean `Dense`? (or `Identity` for a linear activation)".to_string(),
                     "silu" => ", did you mean `Swish`?".to_string(),
                     _ => match did_you_mean(&head, &layer_names()) {
-                        s if s.is_empty() => format!(
-                            "; the layers are `Dense`, `BatchNorm`, `Dropout`, `Conv1d`, `Conv2d`, `ConvTranspose1d`, \
-                             `ConvTranspose2d`, `MaxPool1d`, `MaxPool2d`, `AvgPool1d`, `AvgPool2d`, `Flatten` and the \
-                             activations {}",
-                            ACTIVATIONS.iter().map(|(n, _)| format!("`{n}`")).collect::<Vec<_>>().join(", ")
-                        ),
+                        s if s.is_empty() => {
+                            let layers: Vec<String> = layer_names()
+                                .iter()
+                                .filter(|n| !ACTIVATIONS.iter().any(|(a, _)| a == *n))
+                                .map(|n| format!("`{n}`"))
+                                .collect();
+                            format!(
+                                "; the layers are {} and the activations {}",
+                                layers.join(", "),
+                                ACTIVATIONS.iter().map(|(n, _)| format!("`{n}`")).collect::<Vec<_>>().join(", ")
+                            )
+                        }
                         s => s,
                     },
                 };
