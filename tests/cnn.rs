@@ -182,3 +182,33 @@ fn reshape_moves_no_data_and_passes_the_gradient_check() {
     let r = check_batch(&mut *net, &x, &t, &MeanSquaredError, &mut Decoder::boxed_zeroed(), 0);
     assert!(r.max_relative_error < 1e-6, "{r:?}");
 }
+
+network! {
+    /// Batch norm per channel on 2-D and 1-D planes (PyTorch's `BatchNorm2d` and `BatchNorm1d`).
+    struct Normed<f64> {
+        input: [2, 5, 5],
+        Conv2d(3, kernel = 3, padding = 1), BatchNorm(3), Relu,
+        Reshape([3, 25]),
+        Conv1d(2, kernel = 3, stride = 2), BatchNorm, Tanh,
+        Flatten,
+        Dense(2),
+    }
+}
+
+#[test]
+fn per_channel_batch_norm_passes_the_gradient_check_and_tracks_statistics() {
+    let mut rng = seeded_rng(7);
+    let mut net = Normed::boxed_init(&mut rng);
+    net.bn1.weight = Vector::from([1.2, 0.7, 1.5]);
+    net.bn1.bias = Vector::from([0.1, -0.2, 0.3]);
+    let x = random::<50, 3>(&mut rng);
+    let t = random::<2, 3>(&mut rng);
+    let r = check_batch(&mut *net, &x, &t, &MeanSquaredError, &mut Normed::boxed_zeroed(), 0);
+    assert!(r.max_relative_error < 1e-6, "{r:?}");
+    // One statistic per channel; saved as PyTorch's [C] vectors.
+    assert_eq!(net.tensor_named("bn1.weight").unwrap().data.len(), 3);
+    assert_eq!(net.buffer(2).unwrap().name.to_string(), "bn2.running_mean");
+    let (_, cache) = net.forward_train_batch::<3, _>(&x, &mut rng);
+    net.update_statistics(&cache);
+    assert!(net.bn1.running_mean.iter().all(|m| m.abs() > 0.0));
+}

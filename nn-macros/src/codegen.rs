@@ -5,7 +5,7 @@ use crate::embed::Embedded;
 use crate::model::{ActKind, Dim, InitKind, Kind, Layer, Model, Scalar};
 use crate::parse::NetworkDef;
 use proc_macro2::{Ident, Span, TokenStream};
-use quote::{format_ident, quote, quote_spanned};
+use quote::{ToTokens, format_ident, quote, quote_spanned};
 
 /// The errors, plus a unit struct of the declared name so that later uses of the type do not cascade into
 /// errors of their own.
@@ -30,7 +30,13 @@ fn layer_type(t: &TokenStream, l: &Layer) -> Option<TokenStream> {
     match l.kind {
         Kind::Dense { bias: true, .. } => Some(quote!(::nn_core::__private::Dense<#t, #i, #o>)),
         Kind::Dense { bias: false, .. } => Some(quote!(::nn_core::__private::DenseNoBias<#t, #i, #o>)),
-        Kind::BatchNorm => Some(quote!(::nn_core::__private::BatchNorm<#t, #o>)),
+        Kind::BatchNorm => Some(match l.geometry {
+            Some(g) => {
+                let c = proc_macro2::Literal::usize_unsuffixed(g.channels);
+                quote!(::nn_core::__private::BatchNorm<#t, #c>)
+            }
+            None => quote!(::nn_core::__private::BatchNorm<#t, #o>),
+        }),
         Kind::Conv { transposed, two_d, in_channels, out } => {
             let g = l.geometry?;
             let lit = proc_macro2::Literal::usize_unsuffixed;
@@ -503,7 +509,10 @@ fn gen_forward(
                 seq.names.push(c);
             }
             Kind::BatchNorm => {
-                seq.fields.push(quote!(#[doc = "The batch statistics of this layer."] #vis #c: ::nn_core::__private::BatchNormCache<#t, #ot, B>,));
+                let channels = l
+                    .geometry
+                    .map_or(ot.clone(), |g| proc_macro2::Literal::usize_unsuffixed(g.channels).into_token_stream());
+                seq.fields.push(quote!(#[doc = "The batch statistics of this layer."] #vis #c: ::nn_core::__private::BatchNormCache<#t, #channels, #ot, B>,));
                 seq.stats.push(quote_spanned!(l.span=> self.#f.update_statistics(&cache.#c);));
                 seq.names.push(c);
             }

@@ -32,6 +32,11 @@ fn lit(d: &Dim) -> usize {
 
 fn expected(l: &Layer) -> Vec<Expected> {
     let (i, o) = (lit(&l.inputs), lit(&l.outputs));
+    // Batch norm on planes has one value per channel.
+    let o = match (&l.kind, l.geometry) {
+        (Kind::BatchNorm, Some(g)) => g.channels,
+        _ => o,
+    };
     let name = |t: &str| format!("{}.{t}", l.name);
     let vector = |t: &str| Expected { name: name(t), shape: vec![o], matrix: false };
     match l.kind {

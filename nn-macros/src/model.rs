@@ -973,7 +973,7 @@ impl Builder<'_> {
                 layers.push(Layer { name, span, kind, inputs, outputs, init: InitKind::HeNormal, geometry });
                 continue;
             }
-            if current.is_some() && planes != Planes::Flat && (call.head == "Dense" || call.head == "BatchNorm") {
+            if current.is_some() && planes != Planes::Flat && call.head == "Dense" {
                 self.errors.at(
                     call.head,
                     format!(
@@ -1013,8 +1013,30 @@ impl Builder<'_> {
                     }
                 };
                 let Some(dim) = current.clone() else { continue };
+                // On planes, one mean and variance per channel (PyTorch's `BatchNorm2d`/`BatchNorm1d` on [C, L]).
+                let geometry = match planes {
+                    Planes::Spatial { c, h, w, .. } => {
+                        Some(Geometry { channels: c, h, w, kh: 1, kw: 1, sh: 1, sw: 1, ph: 0, pw: 0, dh: 1, dw: 1 })
+                    }
+                    Planes::Flat => None,
+                };
                 if let Some((d, tokens_in)) = declared {
-                    check_inputs(&name, &d, tokens_in, &dim, prev_name, self.errors, &mut self.checks);
+                    match geometry {
+                        Some(g) => {
+                            if !matches!(d, Dim::Lit(n) if n == g.channels) {
+                                self.errors.at(
+                                    tokens_in,
+                                    format!(
+                                        "`{name}` expects {} channels, found {} from {}",
+                                        d.display(),
+                                        g.channels,
+                                        planes.describe()
+                                    ),
+                                );
+                            }
+                        }
+                        None => check_inputs(&name, &d, tokens_in, &dim, prev_name, self.errors, &mut self.checks),
+                    }
                 }
                 layers.push(Layer {
                     name,
@@ -1023,7 +1045,7 @@ impl Builder<'_> {
                     inputs: dim.clone(),
                     outputs: dim,
                     init: InitKind::Zeros,
-                    geometry: None,
+                    geometry,
                 });
             } else if call.head == "Dropout" {
                 let name = entry_name.cloned().unwrap_or_else(|| Ident::new(&format!("dropout{}", layers.len()), span));

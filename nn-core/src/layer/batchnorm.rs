@@ -1,5 +1,8 @@
-//! Batch normalisation of dense features: each feature (row) is normalised over the batch (columns), then
-//! scaled and shifted by learnable `gamma` and `beta`.
+//! Batch normalisation: each of `N` channels is normalised over the batch (columns) and, for convolution outputs,
+//! over the positions of its plane, then scaled and shifted by learnable `gamma` and `beta`.
+//!
+//! A column holds `F = N * P` values, channel-major (`P` positions per channel; `P = 1` for dense features), so
+//! the same layer is PyTorch's `BatchNorm1d` on vectors and `BatchNorm2d` on channel-major planes.
 //!
 //! Training uses the batch's mean and (biased) variance and keeps running averages of the mean and the unbiased
 //! variance with momentum 0.1; inference uses the running averages. Names and defaults follow PyTorch's
@@ -32,12 +35,12 @@ where
     pub running_var: SVector<T, N>,
 }
 
-/// What the training forward keeps: the normalised input and `1 / sqrt(var + eps)` per feature, and the batch
+/// What the training forward keeps: the normalised input and `1 / sqrt(var + eps)` per channel, and the batch
 /// statistics for the running averages.
 #[derive(Clone, Copy, Debug, PartialEq)]
-pub struct BatchNormCache<T: Float, const N: usize, const B: usize> {
+pub struct BatchNormCache<T: Float, const N: usize, const F: usize, const B: usize> {
     /// `(x - mean) / sqrt(var + eps)`.
-    pub normalised: SMatrix<T, N, B>,
+    pub normalised: SMatrix<T, F, B>,
     /// `1 / sqrt(var + eps)` per feature.
     pub inv_std: SVector<T, N>,
     /// The batch mean per feature.
@@ -65,78 +68,109 @@ impl<T: Float, const N: usize> BatchNorm<T, N> {
         self.running_var.fill(T::one());
     }
 
-    /// Inference: normalise with the running statistics.
+    /// Inference: normalise with the running statistics. `F = N * P` values per sample.
     #[inline]
-    pub fn forward<const B: usize>(&self, x: &SMatrix<T, N, B>) -> SMatrix<T, N, B> {
+    pub fn forward<const F: usize, const B: usize>(&self, x: &SMatrix<T, F, B>) -> SMatrix<T, F, B> {
+        let p = (F / N.max(1)).max(1);
         let mut y = *x;
-        for r in 0..N {
-            let scale = self.weight[r] / (self.running_var[r] + lit(EPS)).sqrt();
-            let shift = self.bias[r] - self.running_mean[r] * scale;
+        for c in 0..N {
+            let scale = self.weight[c] / (self.running_var[c] + lit(EPS)).sqrt();
+            let shift = self.bias[c] - self.running_mean[c] * scale;
             for b in 0..B {
-                y[(r, b)] = x[(r, b)] * scale + shift;
+                for r in c * p..(c + 1) * p {
+                    y[(r, b)] = x[(r, b)] * scale + shift;
+                }
             }
         }
         y
     }
 
-    /// Training forward: normalise with the batch's own statistics.
+    /// Training forward: normalise with the batch's own statistics (over samples and positions).
     #[inline]
-    pub fn forward_train<const B: usize>(&self, x: &SMatrix<T, N, B>) -> (SMatrix<T, N, B>, BatchNormCache<T, N, B>) {
-        let inv_b = lit::<T>(1.0 / B.max(1) as f64);
+    pub fn forward_train<const F: usize, const B: usize>(
+        &self,
+        x: &SMatrix<T, F, B>,
+    ) -> (SMatrix<T, F, B>, BatchNormCache<T, N, F, B>) {
+        let p = (F / N.max(1)).max(1);
+        let inv_n = lit::<T>(1.0 / (B * p).max(1) as f64);
         let mut cache =
             BatchNormCache { normalised: *x, inv_std: SVector::zeros(), mean: SVector::zeros(), var: SVector::zeros() };
         let mut y = *x;
-        for r in 0..N {
-            let mean = (0..B).fold(T::zero(), |a, b| a + x[(r, b)]) * inv_b;
-            let var = (0..B).fold(T::zero(), |a, b| a + (x[(r, b)] - mean) * (x[(r, b)] - mean)) * inv_b;
+        for c in 0..N {
+            let rows = c * p..(c + 1) * p;
+            let mut sum = T::zero();
+            for b in 0..B {
+                for r in rows.clone() {
+                    sum += x[(r, b)];
+                }
+            }
+            let mean = sum * inv_n;
+            let mut sq = T::zero();
+            for b in 0..B {
+                for r in rows.clone() {
+                    sq += (x[(r, b)] - mean) * (x[(r, b)] - mean);
+                }
+            }
+            let var = sq * inv_n;
             let inv_std = T::one() / (var + lit(EPS)).sqrt();
             for b in 0..B {
-                let n = (x[(r, b)] - mean) * inv_std;
-                cache.normalised[(r, b)] = n;
-                y[(r, b)] = self.weight[r] * n + self.bias[r];
+                for r in rows.clone() {
+                    let n = (x[(r, b)] - mean) * inv_std;
+                    cache.normalised[(r, b)] = n;
+                    y[(r, b)] = self.weight[c] * n + self.bias[c];
+                }
             }
-            cache.inv_std[r] = inv_std;
-            cache.mean[r] = mean;
-            cache.var[r] = var;
+            cache.inv_std[c] = inv_std;
+            cache.mean[c] = mean;
+            cache.var[c] = var;
         }
         (y, cache)
     }
 
     /// Backward through the batch statistics: adds dL/dgamma and dL/dbeta into `grads`, returns dL/dx.
     ///
-    /// `dx = gamma / sqrt(var + eps) * (dy - mean_b(dy) - x_hat * mean_b(dy * x_hat))`.
+    /// `dx = gamma / sqrt(var + eps) * (dy - mean(dy) - x_hat * mean(dy * x_hat))`, means over the samples and
+    /// positions of each channel.
     #[inline]
-    pub fn backward<const B: usize>(
+    pub fn backward<const F: usize, const B: usize>(
         &self,
-        cache: &BatchNormCache<T, N, B>,
-        dy: &SMatrix<T, N, B>,
+        cache: &BatchNormCache<T, N, F, B>,
+        dy: &SMatrix<T, F, B>,
         grads: &mut Self,
-    ) -> SMatrix<T, N, B> {
-        let inv_b = lit::<T>(1.0 / B.max(1) as f64);
+    ) -> SMatrix<T, F, B> {
+        let p = (F / N.max(1)).max(1);
+        let inv_n = lit::<T>(1.0 / (B * p).max(1) as f64);
         let mut dx = *dy;
-        for r in 0..N {
+        for c in 0..N {
+            let rows = c * p..(c + 1) * p;
             let (mut sum_dy, mut sum_dy_xhat) = (T::zero(), T::zero());
             for b in 0..B {
-                sum_dy += dy[(r, b)];
-                sum_dy_xhat += dy[(r, b)] * cache.normalised[(r, b)];
+                for r in rows.clone() {
+                    sum_dy += dy[(r, b)];
+                    sum_dy_xhat += dy[(r, b)] * cache.normalised[(r, b)];
+                }
             }
-            grads.weight[r] += sum_dy_xhat;
-            grads.bias[r] += sum_dy;
-            let k = self.weight[r] * cache.inv_std[r];
+            grads.weight[c] += sum_dy_xhat;
+            grads.bias[c] += sum_dy;
+            let k = self.weight[c] * cache.inv_std[c];
             for b in 0..B {
-                dx[(r, b)] = k * (dy[(r, b)] - sum_dy * inv_b - cache.normalised[(r, b)] * sum_dy_xhat * inv_b);
+                for r in rows.clone() {
+                    dx[(r, b)] = k * (dy[(r, b)] - sum_dy * inv_n - cache.normalised[(r, b)] * sum_dy_xhat * inv_n);
+                }
             }
         }
         dx
     }
 
-    /// Folds a batch's statistics into the running averages (unbiased variance, as PyTorch).
-    pub fn update_statistics<const B: usize>(&mut self, cache: &BatchNormCache<T, N, B>) {
+    /// Folds a batch's statistics into the running averages (unbiased variance over the `B * P` values of each
+    /// channel, as PyTorch).
+    pub fn update_statistics<const F: usize, const B: usize>(&mut self, cache: &BatchNormCache<T, N, F, B>) {
+        let n = B * (F / N.max(1)).max(1);
         let m = lit::<T>(MOMENTUM);
-        let unbias = if B > 1 { lit::<T>(B as f64 / (B - 1) as f64) } else { T::one() };
-        for r in 0..N {
-            self.running_mean[r] = (T::one() - m) * self.running_mean[r] + m * cache.mean[r];
-            self.running_var[r] = (T::one() - m) * self.running_var[r] + m * cache.var[r] * unbias;
+        let unbias = if n > 1 { lit::<T>(n as f64 / (n - 1) as f64) } else { T::one() };
+        for c in 0..N {
+            self.running_mean[c] = (T::one() - m) * self.running_mean[c] + m * cache.mean[c];
+            self.running_var[c] = (T::one() - m) * self.running_var[c] + m * cache.var[c] * unbias;
         }
     }
 }
