@@ -212,3 +212,34 @@ fn per_channel_batch_norm_passes_the_gradient_check_and_tracks_statistics() {
     net.update_statistics(&cache);
     assert!(net.bn1.running_mean.iter().all(|m| m.abs() > 0.0));
 }
+
+const SIDE: usize = 12;
+const CHANNELS: usize = 3;
+const FILTERS: usize = 6;
+
+network! {
+    /// Plane sizes and channels from `const` items: output sizes are `const` expressions checked by the compiler.
+    struct ConstSized<f64> {
+        input: [CHANNELS, SIDE, SIDE],
+        Conv2d(FILTERS, kernel = 3, stride = 2, padding = 1), Relu,
+        BatchNorm(FILTERS),
+        Residual(Conv2d(FILTERS, kernel = 3, padding = 1), Tanh),
+        MaxPool2d(2),
+        ConvTranspose2d(CHANNELS, kernel = 2, stride = 2),
+        Flatten,
+        Dense(2),
+    }
+}
+
+#[test]
+fn const_sized_convolutions_work_out_their_shapes() {
+    // [3, 12, 12] -conv s2 p1-> [6, 6, 6] -pool-> [6, 3, 3] -convT s2-> [3, 6, 6] -> 108 -> 2
+    assert_eq!((ConstSized::INPUTS, ConstSized::OUTPUTS), (432, 2));
+    assert_eq!(ConstSized::boxed_zeroed().fc1.weight.shape(), (2, 108));
+    let mut rng = seeded_rng(8);
+    let mut net = ConstSized::boxed_init(&mut rng);
+    let x = random::<432, 2>(&mut rng);
+    let t = random::<2, 2>(&mut rng);
+    let r = check_batch(&mut *net, &x, &t, &MeanSquaredError, &mut ConstSized::boxed_zeroed(), 0);
+    assert!(r.max_relative_error < 1e-6, "{r:?}");
+}

@@ -180,13 +180,22 @@ pub mod prelude {
 /// Paths used by the code `network!` generates. Not part of the public API.
 #[doc(hidden)]
 pub mod __private {
+    /// The sum at the end of a residual block (a plain function, so a shape mismatch is one clear type error).
+    #[inline]
+    pub fn residual_add<T: crate::Float, const R: usize, const C: usize>(
+        a: &nalgebra::SMatrix<T, R, C>,
+        b: &nalgebra::SMatrix<T, R, C>,
+    ) -> nalgebra::SMatrix<T, R, C> {
+        a + b
+    }
+
     pub use crate::activation::{
         ActivationLayer, Elu, Gelu, HardSigmoid, HardTanh, Identity, LeakyRelu, Relu, Sigmoid, Softmax, Softplus,
         Swish, Tanh,
     };
     pub use crate::layer::{
         BatchNorm, BatchNormCache, Conv1d, Conv2d, ConvTranspose1d, ConvTranspose2d, Dense, DenseNoBias, Dropout,
-        Geometry, Pool,
+        Geometry, Pool, conv_out, conv_transpose_out,
     };
     pub use crate::{BatchNetwork, Float, Init, Initialize, Network, Parameters, Tensor, TensorMut};
     pub use bytemuck;

@@ -2,10 +2,10 @@
 //! `::core::…`, so nothing the user has in scope can break it.
 
 use crate::embed::Embedded;
-use crate::model::{ActKind, Dim, InitKind, Kind, Layer, Model, Scalar};
+use crate::model::{ActKind, Dim, InitKind, Kind, Layer, Model, Scalar, Sz};
 use crate::parse::NetworkDef;
 use proc_macro2::{Ident, Span, TokenStream};
-use quote::{ToTokens, format_ident, quote, quote_spanned};
+use quote::{format_ident, quote, quote_spanned};
 
 /// The errors, plus a unit struct of the declared name so that later uses of the type do not cascade into
 /// errors of their own.
@@ -27,35 +27,36 @@ fn scalar(s: Scalar) -> TokenStream {
 
 fn layer_type(t: &TokenStream, l: &Layer) -> Option<TokenStream> {
     let (i, o) = (l.inputs.tokens(), l.outputs.tokens());
-    match l.kind {
+    match &l.kind {
         Kind::Dense { bias: true, .. } => Some(quote!(::nn_core::__private::Dense<#t, #i, #o>)),
         Kind::Dense { bias: false, .. } => Some(quote!(::nn_core::__private::DenseNoBias<#t, #i, #o>)),
-        Kind::BatchNorm => Some(match l.geometry {
+        Kind::BatchNorm => Some(match &l.geometry {
             Some(g) => {
-                let c = proc_macro2::Literal::usize_unsuffixed(g.channels);
+                let c = g.channels.tokens();
                 quote!(::nn_core::__private::BatchNorm<#t, #c>)
             }
             None => quote!(::nn_core::__private::BatchNorm<#t, #o>),
         }),
         Kind::Conv { transposed, two_d, in_channels, out } => {
-            let g = l.geometry?;
+            let g = l.geometry.as_ref()?;
             let lit = proc_macro2::Literal::usize_unsuffixed;
-            let (ci, co, kh, kw) = (lit(in_channels), lit(out), lit(g.kh), lit(g.kw));
-            Some(match (transposed, two_d) {
+            let (ci, co, kh, kw) = (in_channels.tokens(), out.tokens(), lit(g.kh), lit(g.kw));
+            let per = Sz::Lit(g.kh * g.kw);
+            Some(match (*transposed, *two_d) {
                 (false, true) => {
-                    let k = lit(in_channels * g.kh * g.kw);
+                    let k = in_channels.mul(&per).tokens();
                     quote!(::nn_core::__private::Conv2d<#t, #co, #k, #kh, #kw>)
                 }
                 (false, false) => {
-                    let k = lit(in_channels * g.kw);
+                    let k = in_channels.mul(&per).tokens();
                     quote!(::nn_core::__private::Conv1d<#t, #co, #k, #kw>)
                 }
                 (true, true) => {
-                    let k = lit(out * g.kh * g.kw);
+                    let k = out.mul(&per).tokens();
                     quote!(::nn_core::__private::ConvTranspose2d<#t, #ci, #k, #co, #kh, #kw>)
                 }
                 (true, false) => {
-                    let k = lit(out * g.kw);
+                    let k = out.mul(&per).tokens();
                     quote!(::nn_core::__private::ConvTranspose1d<#t, #ci, #k, #co, #kw>)
                 }
             })
@@ -68,22 +69,10 @@ fn layer_type(t: &TokenStream, l: &Layer) -> Option<TokenStream> {
 
 /// `&Geometry { .. }` of a convolution or pooling layer, as a constant.
 fn geometry(l: &Layer) -> TokenStream {
-    let g = l.geometry.unwrap_or(crate::model::Geometry {
-        channels: 0,
-        h: 0,
-        w: 0,
-        kh: 0,
-        kw: 0,
-        sh: 0,
-        sw: 0,
-        ph: 0,
-        pw: 0,
-        dh: 0,
-        dw: 0,
-    });
-    let v = [g.channels, g.h, g.w, g.kh, g.kw, g.sh, g.sw, g.ph, g.pw, g.dh, g.dw]
-        .map(proc_macro2::Literal::usize_unsuffixed);
-    let [channels, h, w, kh, kw, sh, sw, ph, pw, dh, dw] = v;
+    let Some(g) = &l.geometry else { return quote!(&::nn_core::__private::Geometry::new1d(0, 0, 0, 0, 0, 0)) };
+    let (channels, h, w) = (g.channels.tokens(), g.h.tokens(), g.w.tokens());
+    let [kh, kw, sh, sw, ph, pw, dh, dw] =
+        [g.kh, g.kw, g.sh, g.sw, g.ph, g.pw, g.dh, g.dw].map(proc_macro2::Literal::usize_unsuffixed);
     quote!(&::nn_core::__private::Geometry { channels: #channels, h: #h, w: #w, kh: #kh, kw: #kw, sh: #sh, sw: #sw, ph: #ph, pw: #pw, dh: #dh, dw: #dw })
 }
 
@@ -138,11 +127,13 @@ fn describe(l: &Layer) -> String {
         Kind::Activation { kind, .. } => format!("`{}`", kind.name()),
         Kind::Dropout { p } => format!("`Dropout({p})`"),
         Kind::Conv { transposed, in_channels, out, .. } => {
-            let g = l.geometry.map_or((0, 0), |g| (g.kh, g.kw));
+            let g = l.geometry.as_ref().map_or((0, 0), |g| (g.kh, g.kw));
             format!(
-                "Layer `{}`: {}convolution, {in_channels} to {out} channels, kernel {}x{} ({} inputs to {} outputs).",
+                "Layer `{}`: {}convolution, {} to {} channels, kernel {}x{} ({} inputs to {} outputs).",
                 l.name,
                 if *transposed { "transposed " } else { "" },
+                in_channels.display(),
+                out.display(),
                 g.0,
                 g.1,
                 l.inputs.display(),
@@ -493,8 +484,8 @@ fn gen_forward(
                 seq.names.extend(inner.names);
                 seq.stats.extend(inner.stats);
                 (
-                    quote_spanned!(l.span=> #(#fwd)* let #out = &#b + &#skip;),
-                    quote_spanned!(l.span=> #(#train)* let #out = &#b + &#skip;),
+                    quote_spanned!(l.span=> #(#fwd)* let #out = ::nn_core::__private::residual_add(&#b, &#skip);),
+                    quote_spanned!(l.span=> #(#train)* let #out = ::nn_core::__private::residual_add(&#b, &#skip);),
                 )
             }
         };
@@ -509,9 +500,7 @@ fn gen_forward(
                 seq.names.push(c);
             }
             Kind::BatchNorm => {
-                let channels = l
-                    .geometry
-                    .map_or(ot.clone(), |g| proc_macro2::Literal::usize_unsuffixed(g.channels).into_token_stream());
+                let channels = l.geometry.as_ref().map_or(ot.clone(), |g| g.channels.tokens());
                 seq.fields.push(quote!(#[doc = "The batch statistics of this layer."] #vis #c: ::nn_core::__private::BatchNormCache<#t, #channels, #ot, B>,));
                 seq.stats.push(quote_spanned!(l.span=> self.#f.update_statistics(&cache.#c);));
                 seq.names.push(c);
@@ -572,7 +561,7 @@ fn gen_backward(t: &TokenStream, layers: &[Layer], input: &Ident, prefix: &str, 
                     None => d.clone(),
                 };
                 let back = inner.back;
-                quote_spanned!(l.span=> #(#back)* let #din = &#db + &#ds;)
+                quote_spanned!(l.span=> #(#back)* let #din = ::nn_core::__private::residual_add(&#db, &#ds);)
             }
         };
         seq.back.push(code);
@@ -588,7 +577,13 @@ fn describe_short(l: &Layer) -> String {
         Kind::Activation { kind, .. } => kind.name().to_string(),
         Kind::Dropout { p } => format!("Dropout({p})"),
         Kind::Conv { transposed, out, .. } => {
-            format!("{} {}Conv {out}ch ({})", l.name, if *transposed { "Transposed" } else { "" }, l.outputs.display())
+            format!(
+                "{} {}Conv {}ch ({})",
+                l.name,
+                if *transposed { "Transposed" } else { "" },
+                out.display(),
+                l.outputs.display()
+            )
         }
         Kind::Pool { max } => format!("{}Pool ({})", if *max { "Max" } else { "Avg" }, l.outputs.display()),
         Kind::Flatten => "Flatten".to_string(),

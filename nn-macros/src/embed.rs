@@ -33,28 +33,29 @@ fn lit(d: &Dim) -> usize {
 fn expected(l: &Layer) -> Vec<Expected> {
     let (i, o) = (lit(&l.inputs), lit(&l.outputs));
     // Batch norm on planes has one value per channel.
-    let o = match (&l.kind, l.geometry) {
-        (Kind::BatchNorm, Some(g)) => g.channels,
+    let o = match (&l.kind, &l.geometry) {
+        (Kind::BatchNorm, Some(g)) => g.channels.lit().unwrap_or(0),
         _ => o,
     };
     let name = |t: &str| format!("{}.{t}", l.name);
     let vector = |t: &str| Expected { name: name(t), shape: vec![o], matrix: false };
-    match l.kind {
+    match &l.kind {
         Kind::Dense { bias, .. } => {
             let mut v = vec![Expected { name: name("weight"), shape: vec![o, i], matrix: true }];
-            if bias {
+            if *bias {
                 v.push(vector("bias"));
             }
             v
         }
         Kind::BatchNorm => vec![vector("weight"), vector("bias"), vector("running_mean"), vector("running_var")],
         Kind::Conv { transposed, two_d, in_channels, out } => {
-            let (kh, kw) = l.geometry.map_or((1, 1), |g| (g.kh, g.kw));
-            let (a, b) = if transposed { (in_channels, out) } else { (out, in_channels) };
-            let shape = if two_d { vec![a, b, kh, kw] } else { vec![a, b, kw] };
+            let (kh, kw) = l.geometry.as_ref().map_or((1, 1), |g| (g.kh, g.kw));
+            let (ci, co) = (in_channels.lit().unwrap_or(0), out.lit().unwrap_or(0));
+            let (a, b) = if *transposed { (ci, co) } else { (co, ci) };
+            let shape = if *two_d { vec![a, b, kh, kw] } else { vec![a, b, kw] };
             vec![
                 Expected { name: name("weight"), shape, matrix: true },
-                Expected { name: name("bias"), shape: vec![out], matrix: false },
+                Expected { name: name("bias"), shape: vec![co], matrix: false },
             ]
         }
         Kind::Activation { .. } | Kind::Dropout { .. } | Kind::Pool { .. } | Kind::Flatten | Kind::Residual { .. } => {

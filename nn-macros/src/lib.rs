@@ -50,7 +50,8 @@ use proc_macro::TokenStream;
 ///     (LAYER_NAME:)? LAYER,          // then one or more layers, comma-separated
 ///     ...
 /// }
-/// SIZE  := integer literal | const expression (`HIDDEN`, `{ 2 * HIDDEN }`); convolutions need literals
+/// SIZE  := integer literal | const expression (`HIDDEN`, `{ 2 * HIDDEN }`); for convolutions, channels and
+///          plane sizes may be `const`, kernel, stride, padding and dilation are literals
 /// LAYER := Dense(OUT) | Dense(IN, OUT)      options `bias = true|false`,
 ///                                            `init = xavier_uniform|xavier_normal|he_normal|he_uniform|zeros`
 ///        | BatchNorm | BatchNorm(N) | Dropout(P)
@@ -65,7 +66,9 @@ use proc_macro::TokenStream;
 /// ```
 ///
 /// Multi-dimensional activations are channel-major columns (PyTorch's `NCHW` order for one sample), so `Flatten`
-/// moves no data. Output sizes follow `floor((n + 2p - d(k - 1) - 1) / s) + 1` (and its transpose); a kernel or
+/// moves no data. Output sizes follow `floor((n + 2p - d(k - 1) - 1) / s) + 1` (and its transpose), computed by
+/// the macro for literal sizes and emitted as `const` expressions with `const` assertions carrying the same
+/// messages when a size is a `const` item; a kernel or
 /// window larger than the padded input, a stride of 0, a residual branch whose output differs from its input and
 /// a dense layer after planes without `Flatten` are compile errors naming the layer and the shapes.
 ///

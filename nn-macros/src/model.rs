@@ -147,8 +147,8 @@ pub enum Kind {
     Conv {
         transposed: bool,
         two_d: bool,
-        in_channels: usize,
-        out: usize,
+        in_channels: Sz,
+        out: Sz,
     },
     /// Max or average pooling; its geometry is in the layer.
     Pool {
@@ -182,12 +182,82 @@ pub struct Layer {
     pub geometry: Option<Geometry>,
 }
 
-/// The literal geometry of a convolution or pooling window, as `nn_core::layer::Geometry` takes it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// A size known to the macro (a literal) or only to the compiler (an expression over `const` items).
+#[derive(Clone, Debug)]
+pub enum Sz {
+    Lit(usize),
+    Expr(TokenStream, String),
+}
+
+impl PartialEq for Sz {
+    fn eq(&self, other: &Self) -> bool {
+        self.display() == other.display()
+    }
+}
+
+impl Sz {
+    /// The size in const-generic position: a literal, or the expression in braces.
+    pub fn tokens(&self) -> TokenStream {
+        match self {
+            Sz::Lit(n) => proc_macro2::Literal::usize_unsuffixed(*n).into_token_stream(),
+            Sz::Expr(t, _) => quote!({ #t }),
+        }
+    }
+
+    /// The size as an operand inside a larger expression (parenthesised).
+    fn operand(&self) -> TokenStream {
+        match self {
+            Sz::Lit(n) => proc_macro2::Literal::usize_unsuffixed(*n).into_token_stream(),
+            Sz::Expr(t, _) => quote!((#t)),
+        }
+    }
+
+    pub fn display(&self) -> String {
+        match self {
+            Sz::Lit(n) => n.to_string(),
+            Sz::Expr(_, d) => d.clone(),
+        }
+    }
+
+    pub fn lit(&self) -> Option<usize> {
+        match self {
+            Sz::Lit(n) => Some(*n),
+            Sz::Expr(..) => None,
+        }
+    }
+
+    fn from_dim(d: &Dim) -> Self {
+        match d {
+            Dim::Lit(n) => Sz::Lit(*n),
+            Dim::Const(e) => Sz::Expr(e.to_token_stream(), tokens(e)),
+        }
+    }
+
+    fn to_dim(&self) -> Dim {
+        match self {
+            Sz::Lit(n) => Dim::Lit(*n),
+            Sz::Expr(t, _) => Dim::Const(syn::parse2(quote!((#t))).expect("a parenthesised expression parses")),
+        }
+    }
+
+    pub fn mul(&self, other: &Sz) -> Sz {
+        match (self, other) {
+            (Sz::Lit(a), Sz::Lit(b)) => Sz::Lit(a * b),
+            _ => {
+                let (a, b) = (self.operand(), other.operand());
+                Sz::Expr(quote!(#a * #b), format!("{} * {}", self.display(), other.display()))
+            }
+        }
+    }
+}
+
+/// The geometry of a convolution or pooling window, as `nn_core::layer::Geometry` takes it; the plane's size
+/// and channels may be `const` expressions, the kernel, stride, padding and dilation are literals.
+#[derive(Clone, Debug, PartialEq)]
 pub struct Geometry {
-    pub channels: usize,
-    pub h: usize,
-    pub w: usize,
+    pub channels: Sz,
+    pub h: Sz,
+    pub w: Sz,
     pub kh: usize,
     pub kw: usize,
     pub sh: usize,
@@ -205,18 +275,18 @@ fn conv_out(n: usize, k: usize, s: usize, p: usize, d: usize) -> Option<usize> {
 }
 
 /// The shape of the activations between layers: a vector, or channels of 1-D or 2-D planes.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum Planes {
     Flat,
-    Spatial { c: usize, h: usize, w: usize, two_d: bool },
+    Spatial { c: Sz, h: Sz, w: Sz, two_d: bool },
 }
 
 impl Planes {
-    fn describe(self) -> String {
+    fn describe(&self) -> String {
         match self {
             Planes::Flat => "a vector".to_string(),
-            Planes::Spatial { c, h, w, two_d: true } => format!("[{c}, {h}, {w}]"),
-            Planes::Spatial { c, w, .. } => format!("[{c}, {w}]"),
+            Planes::Spatial { c, h, w, two_d: true } => format!("[{}, {}, {}]", c.display(), h.display(), w.display()),
+            Planes::Spatial { c, w, .. } => format!("[{}, {}]", c.display(), w.display()),
         }
     }
 }
@@ -518,24 +588,20 @@ fn input_size(value: &Expr, planes: &mut Planes, errors: &mut Errors) -> Option<
     match value {
         Expr::Array(a) if a.elems.len() == 1 => size(&a.elems[0], "the input size", errors),
         Expr::Array(a) if a.elems.len() <= 3 => {
-            let dims: Vec<Option<Dim>> = a.elems.iter().map(|e| size(e, "an input dimension", errors)).collect();
-            let mut lits = Vec::new();
-            for (d, e) in dims.iter().zip(&a.elems) {
-                match d {
-                    Some(Dim::Lit(n)) => lits.push(*n),
-                    Some(Dim::Const(_)) => {
-                        errors.at(e, "a multi-dimensional input needs literal sizes, such as `input: [1, 28, 28]`");
-                        return None;
-                    }
-                    None => return None,
-                }
+            let mut dims: Vec<Sz> = Vec::new();
+            for e in &a.elems {
+                dims.push(Sz::from_dim(&size(e, "an input dimension", errors)?));
             }
-            *planes = match lits.as_slice() {
-                [c, h, w] => Planes::Spatial { c: *c, h: *h, w: *w, two_d: true },
-                [c, l] => Planes::Spatial { c: *c, h: 1, w: *l, two_d: false },
-                _ => Planes::Flat,
+            let one = Sz::Lit(1);
+            let (shape, count) = match dims.as_slice() {
+                [c, h, w] => {
+                    (Planes::Spatial { c: c.clone(), h: h.clone(), w: w.clone(), two_d: true }, c.mul(h).mul(w))
+                }
+                [c, l] => (Planes::Spatial { c: c.clone(), h: one, w: l.clone(), two_d: false }, c.mul(l)),
+                _ => return None,
             };
-            Some(Dim::Lit(lits.iter().product()))
+            *planes = shape;
+            Some(count.to_dim())
         }
         Expr::Array(a) => {
             errors.at(
@@ -589,17 +655,20 @@ fn pair(e: &Expr, what: &str, two_d: bool, zero_ok: bool, errors: &mut Errors) -
     }
 }
 
-/// Convolutions, transposed convolutions, pooling and `Flatten`: shapes worked out from the planes in.
+/// Convolutions, transposed convolutions, pooling and `Flatten`: shapes worked out from the planes in. Plane
+/// sizes and channels may be `const` expressions: the output sizes are then `const` expressions too, and the
+/// checks the macro cannot make become `const` assertions with the same messages.
 fn spatial(
     call: &Call,
     head: &str,
     name: &Ident,
-    planes: Planes,
+    planes: &Planes,
     errors: &mut Errors,
+    checks: &mut Vec<ConstCheck>,
 ) -> Option<(Kind, Option<Geometry>, Planes)> {
     let two_d = head.ends_with("2d");
     let (c, h, w, in_two_d) = match planes {
-        Planes::Spatial { c, h, w, two_d } => (c, h, w, two_d),
+        Planes::Spatial { c, h, w, two_d } => (c.clone(), h.clone(), w.clone(), *two_d),
         Planes::Flat if head == "Flatten" => {
             errors.at(call.head, "`Flatten` after a vector has nothing to flatten");
             return None;
@@ -687,14 +756,8 @@ fn spatial(
         return None;
     };
     let out = match out {
-        Some(o) => match size(o, &format!("the output channels of `{name}`"), errors)? {
-            Dim::Lit(n) => n,
-            Dim::Const(_) => {
-                errors.at(o, "convolution sizes must be integer literals");
-                return None;
-            }
-        },
-        None => c,
+        Some(o) => Sz::from_dim(&size(o, &format!("the output channels of `{name}`"), errors)?),
+        None => c.clone(),
     };
     let (kh, kw) = pair(kernel, "the kernel size", two_d, false, errors)?;
     let stride = match get("stride") {
@@ -707,18 +770,34 @@ fn spatial(
     let out_pad = get("output_padding").map_or(Some((0, 0)), |e| pair(e, "the output padding", two_d, true, errors))?;
     let (kh, sh, ph, dh) = if two_d { (kh, stride.0, padding.0, dilation.0) } else { (1, 1, 0, 1) };
     let (sw, pw, dw) = (stride.1, padding.1, dilation.1);
-    let describe = |n: usize, p: usize| if p > 0 { format!("{n} (+{p} padding each side)") } else { n.to_string() };
+    let describe =
+        |n: &Sz, p: usize| if p > 0 { format!("{} (+{p} padding each side)", n.display()) } else { n.display() };
 
     if transposed {
         if (two_d && out_pad.0 >= sh) || out_pad.1 >= sw {
             errors.at(get("output_padding").unwrap_or(kernel), "the output padding must be smaller than the stride");
             return None;
         }
-        let grow = |n: usize, k: usize, s: usize, p: usize, d: usize, op: usize| {
-            ((n - 1) * s + d * (k - 1) + op + 1).checked_sub(2 * p).filter(|v| *v > 0)
+        let mut grow = |n: &Sz, k: usize, s: usize, p: usize, d: usize, op: usize| -> Option<Sz> {
+            match n {
+                Sz::Lit(n) => ((n - 1) * s + d * (k - 1) + op + 1).checked_sub(2 * p).filter(|v| *v > 0).map(Sz::Lit),
+                Sz::Expr(..) => {
+                    let t = n.operand();
+                    let e = quote!(::nn_core::__private::conv_transpose_out(#t, #k, #s, #p, #d, #op));
+                    checks.push(ConstCheck {
+                        condition: quote!(#e > 0),
+                        message: format!(
+                            "`{name}` produces no output: the padding removes everything from {}",
+                            planes.describe()
+                        ),
+                        span: call.head.span(),
+                    });
+                    Some(Sz::Expr(e, format!("conv_transpose_out({})", n.display())))
+                }
+            }
         };
-        let oh = if two_d { grow(h, kh, sh, ph, dh, out_pad.0) } else { Some(1) };
-        let ow = grow(w, kw, sw, pw, dw, out_pad.1);
+        let oh = if two_d { grow(&h, kh, sh, ph, dh, out_pad.0) } else { Some(Sz::Lit(1)) };
+        let ow = grow(&w, kw, sw, pw, dw, out_pad.1);
         let (Some(oh), Some(ow)) = (oh, ow) else {
             errors.at(
                 call.head,
@@ -726,32 +805,38 @@ fn spatial(
             );
             return None;
         };
-        let g = Geometry { channels: out, h: oh, w: ow, kh, kw, sh, sw, ph, pw, dh, dw };
-        return Some((
-            Kind::Conv { transposed, two_d, in_channels: c, out },
-            Some(g),
-            Planes::Spatial { c: out, h: oh, w: ow, two_d },
-        ));
+        let g = Geometry { channels: out.clone(), h: oh.clone(), w: ow.clone(), kh, kw, sh, sw, ph, pw, dh, dw };
+        let kind = Kind::Conv { transposed, two_d, in_channels: c, out: out.clone() };
+        return Some((kind, Some(g), Planes::Spatial { c: out, h: oh, w: ow, two_d }));
     }
-    for (axis, n, k, s, p, d) in [("height", h, kh, sh, ph, dh), ("width", w, kw, sw, pw, dw)] {
+    let what = if conv { "kernel" } else { "window" };
+    let mut outs = Vec::new();
+    for (axis, n, k, s, p, d) in [("height", &h, kh, sh, ph, dh), ("width", &w, kw, sw, pw, dw)] {
         if !two_d && axis == "height" {
+            outs.push(Sz::Lit(1));
             continue;
         }
-        if d * (k - 1) + 1 > n + 2 * p {
-            let what = if conv { "kernel" } else { "window" };
-            let span_text = if d > 1 { format!(" (dilated to {})", d * (k - 1) + 1) } else { String::new() };
-            errors.at(
-                kernel,
-                format!("`{name}`: the {what} {k}{span_text} is larger than the input {axis} {}", describe(n, p)),
-            );
-            return None;
+        let span_text = if d > 1 { format!(" (dilated to {})", d * (k - 1) + 1) } else { String::new() };
+        let message = format!("`{name}`: the {what} {k}{span_text} is larger than the input {axis} {}", describe(n, p));
+        match n {
+            Sz::Lit(n) => match conv_out(*n, k, s, p, d) {
+                Some(o) => outs.push(Sz::Lit(o)),
+                None => {
+                    errors.at(kernel, message);
+                    return None;
+                }
+            },
+            Sz::Expr(..) => {
+                let t = n.operand();
+                let e = quote!(::nn_core::__private::conv_out(#t, #k, #s, #p, #d));
+                checks.push(ConstCheck { condition: quote!(#e > 0), message, span: kernel.span() });
+                outs.push(Sz::Expr(e, format!("conv_out({})", n.display())));
+            }
         }
-        let _ = s;
     }
-    let oh = conv_out(h, kh, sh, ph, dh)?;
-    let ow = conv_out(w, kw, sw, pw, dw)?;
-    let g = Geometry { channels: c, h, w, kh, kw, sh, sw, ph, pw, dh, dw };
-    let out_planes = Planes::Spatial { c: out, h: oh, w: ow, two_d };
+    let (oh, ow) = (outs[0].clone(), outs[1].clone());
+    let g = Geometry { channels: c.clone(), h, w, kh, kw, sh, sw, ph, pw, dh, dw };
+    let out_planes = Planes::Spatial { c: out.clone(), h: oh, w: ow, two_d };
     let kind = if conv {
         Kind::Conv { transposed: false, two_d, in_channels: c, out }
     } else {
@@ -895,7 +980,7 @@ impl Builder<'_> {
                 let name = entry_name
                     .cloned()
                     .unwrap_or_else(|| Ident::new(&format!("residual{}", self.residual_count), span));
-                let Some((layer, out_planes)) = self.residual(&call, name, span, start, planes) else {
+                let Some((layer, out_planes)) = self.residual(&call, name, span, start, planes.clone()) else {
                     current = None;
                     continue;
                 };
@@ -928,7 +1013,7 @@ impl Builder<'_> {
                     self.uses.push(NameUse { name: n.clone(), named: true, is_param: false, span });
                 }
                 let Some(inputs) = current.clone() else { continue };
-                let Some(new_planes) = reshape(&call, &inputs, planes, self.errors) else {
+                let Some(new_planes) = reshape(&call, &inputs, &planes, self.errors) else {
                     current = None;
                     continue;
                 };
@@ -960,12 +1045,14 @@ impl Builder<'_> {
                 let Some(inputs) = current.clone() else { continue };
                 let label =
                     if entry_name.is_some() || is_conv { name.clone() } else { Ident::new(h, call.head.span()) };
-                let Some((kind, geometry, out_planes)) = spatial(&call, h, &label, planes, self.errors) else {
+                let Some((kind, geometry, out_planes)) =
+                    spatial(&call, h, &label, &planes, self.errors, &mut self.checks)
+                else {
                     current = None;
                     continue;
                 };
-                let outputs = match out_planes {
-                    Planes::Spatial { c, h, w, .. } => Dim::Lit(c * h * w),
+                let outputs = match &out_planes {
+                    Planes::Spatial { c, h, w, .. } => c.mul(h).mul(w).to_dim(),
                     Planes::Flat => inputs.clone(),
                 };
                 planes = out_planes;
@@ -1014,25 +1101,43 @@ impl Builder<'_> {
                 };
                 let Some(dim) = current.clone() else { continue };
                 // On planes, one mean and variance per channel (PyTorch's `BatchNorm2d`/`BatchNorm1d` on [C, L]).
-                let geometry = match planes {
-                    Planes::Spatial { c, h, w, .. } => {
-                        Some(Geometry { channels: c, h, w, kh: 1, kw: 1, sh: 1, sw: 1, ph: 0, pw: 0, dh: 1, dw: 1 })
-                    }
+                let geometry = match &planes {
+                    Planes::Spatial { c, h, w, .. } => Some(Geometry {
+                        channels: c.clone(),
+                        h: h.clone(),
+                        w: w.clone(),
+                        kh: 1,
+                        kw: 1,
+                        sh: 1,
+                        sw: 1,
+                        ph: 0,
+                        pw: 0,
+                        dh: 1,
+                        dw: 1,
+                    }),
                     Planes::Flat => None,
                 };
                 if let Some((d, tokens_in)) = declared {
-                    match geometry {
+                    match &geometry {
                         Some(g) => {
-                            if !matches!(d, Dim::Lit(n) if n == g.channels) {
-                                self.errors.at(
-                                    tokens_in,
-                                    format!(
-                                        "`{name}` expects {} channels, found {} from {}",
-                                        d.display(),
-                                        g.channels,
-                                        planes.describe()
-                                    ),
-                                );
+                            let declared = Sz::from_dim(&d);
+                            let msg = format!(
+                                "`{name}` expects {} channels, found {} from {}",
+                                d.display(),
+                                g.channels.display(),
+                                planes.describe()
+                            );
+                            match (declared.lit(), g.channels.lit()) {
+                                (Some(a), Some(b)) if a != b => self.errors.at(tokens_in, msg),
+                                (Some(_), Some(_)) => {}
+                                _ => {
+                                    let (a, b) = (declared.tokens(), g.channels.tokens());
+                                    self.checks.push(ConstCheck {
+                                        condition: quote!(#a == #b),
+                                        message: msg,
+                                        span: tokens_in.span(),
+                                    });
+                                }
                             }
                         }
                         None => check_inputs(&name, &d, tokens_in, &dim, prev_name, self.errors, &mut self.checks),
@@ -1143,7 +1248,7 @@ impl Builder<'_> {
         }
         let entries: Vec<(Option<&Ident>, &Expr, Span)> =
             call.positional.iter().map(|e| (None, *e, e.span())).collect();
-        let (branch, out, out_planes) = self.sequence(&entries, Some(start.clone()), planes);
+        let (branch, out, out_planes) = self.sequence(&entries, Some(start.clone()), planes.clone());
         let out = out?;
         let (projection, skip, skip_planes) = match projection {
             Some(p) => {
@@ -1156,21 +1261,43 @@ impl Builder<'_> {
             }
             None => (None, start.clone(), planes),
         };
-        let shape = |d: &Dim, p: Planes| match p {
+        let shape = |d: &Dim, p: &Planes| match p {
             Planes::Flat => d.display(),
             p => p.describe(),
         };
-        if out.display() != skip.display() || out_planes != skip_planes {
-            let (b, s) = (shape(&out, out_planes), shape(&skip, skip_planes));
-            let msg = if projection.is_some() {
-                format!("the residual branch `{name}` outputs {b} but its projection outputs {s}")
-            } else {
-                format!(
-                    "the residual branch `{name}` outputs {b} but its input is {s}: they must match to be added (or project the input with `project = ..`)"
-                )
+        let literal = |p: &Planes, d: &Dim| match p {
+            Planes::Flat => matches!(d, Dim::Lit(_)),
+            Planes::Spatial { c, h, w, .. } => c.lit().is_some() && h.lit().is_some() && w.lit().is_some(),
+        };
+        let (b, s) = (shape(&out, &out_planes), shape(&skip, &skip_planes));
+        let msg = if projection.is_some() {
+            format!("the residual branch `{name}` outputs {b} but its projection outputs {s}")
+        } else {
+            format!(
+                "the residual branch `{name}` outputs {b} but its input is {s}: they must match to be added (or project the input with `project = ..`)"
+            )
+        };
+        if literal(&out_planes, &out) && literal(&skip_planes, &skip) {
+            if out.display() != skip.display() || out_planes != skip_planes {
+                self.errors.at(call.head, msg);
+                return None;
+            }
+        } else {
+            // Sizes given by `const` items: the compiler compares them.
+            let dims = |p: &Planes, d: &Dim| match p {
+                Planes::Flat => vec![d.tokens()],
+                Planes::Spatial { c, h, w, .. } => vec![c.tokens(), h.tokens(), w.tokens()],
             };
-            self.errors.at(call.head, msg);
-            return None;
+            let (x, y) = (dims(&out_planes, &out), dims(&skip_planes, &skip));
+            if x.len() != y.len() {
+                self.errors.at(call.head, msg);
+                return None;
+            }
+            self.checks.push(ConstCheck {
+                condition: quote!(true #(&& #x == #y)*),
+                message: msg,
+                span: call.head.span(),
+            });
         }
         let layer = Layer {
             name,
@@ -1187,7 +1314,7 @@ impl Builder<'_> {
 
 /// `Reshape(N)`, `Reshape([C, L])` or `Reshape([C, H, W])`: the same values seen as another shape (nothing
 /// moves); the element count must not change.
-fn reshape(call: &Call, inputs: &Dim, planes: Planes, errors: &mut Errors) -> Option<Planes> {
+fn reshape(call: &Call, inputs: &Dim, planes: &Planes, errors: &mut Errors) -> Option<Planes> {
     let [target] = call.positional.as_slice() else {
         errors.at(call.head, "`Reshape` takes one shape: `Reshape(64)`, `Reshape([4, 16])` or `Reshape([1, 8, 8])`");
         return None;
@@ -1225,8 +1352,8 @@ fn reshape(call: &Call, inputs: &Dim, planes: Planes, errors: &mut Errors) -> Op
     }
     match dims.as_slice() {
         [_] => Some(Planes::Flat),
-        [c, l] => Some(Planes::Spatial { c: *c, h: 1, w: *l, two_d: false }),
-        [c, h, w] => Some(Planes::Spatial { c: *c, h: *h, w: *w, two_d: true }),
+        [c, l] => Some(Planes::Spatial { c: Sz::Lit(*c), h: Sz::Lit(1), w: Sz::Lit(*l), two_d: false }),
+        [c, h, w] => Some(Planes::Spatial { c: Sz::Lit(*c), h: Sz::Lit(*h), w: Sz::Lit(*w), two_d: true }),
         _ => {
             errors.at(target, "`Reshape` takes 1 to 3 dimensions");
             None
