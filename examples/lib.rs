@@ -14,7 +14,9 @@
 //! `examples/assets/DejaVuSans-LICENSE.txt`.
 
 mod grid;
+mod mnist_run;
 mod plot;
 
 pub use grid::save_image_grid;
+pub use mnist_run::{MnistRun, train_mnist};
 pub use plot::{PLOT_SIZE, plot_history};

@@ -1,0 +1,100 @@
+//! The MNIST classification run shared by the `mnist` and `mnist_cnn` examples.
+
+use crate::plot_history;
+use indicatif::{ProgressBar, ProgressStyle};
+use nn_core::data::load_mnist;
+use nn_core::prelude::*;
+use nn_core::train::confusion;
+use std::error::Error;
+use std::time::Instant;
+
+/// How to train: everything but the network.
+#[derive(Clone, Copy, Debug)]
+pub struct MnistRun<'a> {
+    /// The bundled data file.
+    pub data: &'a str,
+    /// Where the training curves go.
+    pub plot: &'a str,
+    /// The plot's title.
+    pub title: &'a str,
+    /// Maximum epochs.
+    pub epochs: usize,
+    /// Adam's learning rate.
+    pub lr: f32,
+    /// Epochs without a better validation loss before stopping.
+    pub patience: usize,
+    /// Seed of the initialisation, the shuffling and dropout.
+    pub seed: u64,
+}
+
+/// Trains a freshly initialised `N` on the first 8,000 images (7,000 fitting, 1,000 validation) with Adam in
+/// batches of `B`, showing a progress bar, then reports test accuracy and the confusion matrix on the fixed last
+/// 2,000 and writes the training curves. Returns the test accuracy.
+pub fn train_mnist<N, const B: usize>(run: &MnistRun<'_>) -> Result<f64, Box<dyn Error>>
+where
+    N: BatchNetwork<Scalar = f32, Input = Vector<f32, 784>, Output = Vector<f32, 10>> + Boxed + Initialize,
+{
+    let start = Instant::now();
+    let data = load_mnist(run.data)?;
+    let (train, test) = data.split(8_000);
+    let train = train.pairs::<f32, 784, 10>()?;
+    let test = test.pairs::<f32, 784, 10>()?;
+    let (fit, valid) = train.split_at(7_000);
+    let mut net = N::boxed_init(&mut seeded_rng(run.seed));
+    println!(
+        "{} parameters; {} fitting, {} validation, {} test images; Adam {}, batch {B}, seed {}",
+        net.param_count(),
+        fit.len(),
+        valid.len(),
+        test.len(),
+        run.lr,
+        run.seed
+    );
+
+    let mut adam = Adam::new(run.lr);
+    let bar = ProgressBar::new((run.epochs * (fit.len() / B)) as u64);
+    bar.set_style(ProgressStyle::with_template("{bar:40} {pos}/{len} batches  {msg}")?);
+    let mut smoothed = None::<f64>;
+    let report = Trainer::new(&mut *net, &mut adam, SoftmaxCrossEntropy)
+        .epochs(run.epochs)
+        .seed(run.seed)
+        .early_stopping(run.patience)
+        .on_progress(|p| match p {
+            Progress::Batch { epoch, loss, .. } => {
+                let s = smoothed.map_or(*loss, |s| 0.95 * s + 0.05 * loss);
+                smoothed = Some(s);
+                bar.set_message(format!("epoch {epoch}  loss {s:.4}"));
+                bar.inc(1);
+            }
+            Progress::Epoch(s) => {
+                let v = s.valid.unwrap_or(s.train);
+                // `suspend` prints above the bar on a terminal and plainly when output is piped.
+                bar.suspend(|| {
+                    println!(
+                        "epoch {:>2}  train loss {:.4} acc {:.4}  valid loss {:.4} acc {:.4}",
+                        s.epoch, s.train.loss, s.train.accuracy, v.loss, v.accuracy
+                    );
+                });
+            }
+        })
+        .fit::<B>(fit, valid)?;
+    bar.finish_and_clear();
+    println!(
+        "kept epoch {} of {} (stopped early: {})",
+        report.best_epoch.unwrap_or(report.epochs.len()),
+        report.epochs.len(),
+        report.stopped_early
+    );
+
+    let m = evaluate::<_, _, B>(&*net, &test, &SoftmaxCrossEntropy);
+    println!("test loss {:.4}, test accuracy {:.2}% on {} images", m.loss, 100.0 * m.accuracy, test.len());
+    println!("confusion matrix (rows: true digit, columns: predicted):");
+    println!("    {}", (0..10).map(|d| format!("{d:>5}")).collect::<String>());
+    for (digit, row) in confusion(&*net, &test, 10).iter().enumerate() {
+        println!("{digit:>3} {}", row.iter().map(|c| format!("{c:>5}")).collect::<String>());
+    }
+    plot_history(run.plot, run.title, &report.epochs)?;
+    println!("training curves written to {}", std::path::Path::new(run.plot).display());
+    println!("done in {:.1} s", start.elapsed().as_secs_f64());
+    Ok(m.accuracy)
+}
