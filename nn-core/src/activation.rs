@@ -64,7 +64,8 @@ macro_rules! elementwise_layer {
 elementwise_layer!(Sigmoid, Tanh, Relu, LeakyRelu<T>, Elu<T>, Softplus, Swish, Gelu, HardSigmoid, HardTanh, Identity);
 
 /// Logistic sigmoid `1 / (1 + e^-x)`, evaluated without overflow for either sign.
-#[derive(Clone, Copy, Debug, Default, PartialEq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, bytemuck::Zeroable)]
+#[bytemuck(crate = "bytemuck")]
 pub struct Sigmoid;
 
 /// The logistic function on one value, stable for |x| up to the type's range.
@@ -90,7 +91,8 @@ impl<T: Float> Activation<T> for Sigmoid {
 }
 
 /// Hyperbolic tangent.
-#[derive(Clone, Copy, Debug, Default, PartialEq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, bytemuck::Zeroable)]
+#[bytemuck(crate = "bytemuck")]
 pub struct Tanh;
 
 impl<T: Float> Activation<T> for Tanh {
@@ -105,7 +107,8 @@ impl<T: Float> Activation<T> for Tanh {
 }
 
 /// Rectified linear unit `max(0, x)`; derivative 0 at `x = 0`.
-#[derive(Clone, Copy, Debug, Default, PartialEq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, bytemuck::Zeroable)]
+#[bytemuck(crate = "bytemuck")]
 pub struct Relu;
 
 impl<T: Float> Activation<T> for Relu {
@@ -120,7 +123,8 @@ impl<T: Float> Activation<T> for Relu {
 }
 
 /// Leaky ReLU: `x` for positive `x`, `alpha * x` otherwise (`alpha` 0.01 by default, as in PyTorch).
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Copy, Debug, PartialEq, bytemuck::Zeroable)]
+#[bytemuck(crate = "bytemuck")]
 pub struct LeakyRelu<T>(pub T);
 
 impl<T: Float> Default for LeakyRelu<T> {
@@ -141,7 +145,8 @@ impl<T: Float> Activation<T> for LeakyRelu<T> {
 }
 
 /// Exponential linear unit: `x` for positive `x`, `alpha (e^x - 1)` otherwise (`alpha` 1 by default).
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Copy, Debug, PartialEq, bytemuck::Zeroable)]
+#[bytemuck(crate = "bytemuck")]
 pub struct Elu<T>(pub T);
 
 impl<T: Float> Default for Elu<T> {
@@ -162,7 +167,8 @@ impl<T: Float> Activation<T> for Elu<T> {
 }
 
 /// Softplus `ln(1 + e^x)`, computed as `max(x, 0) + ln(1 + e^-|x|)` so it never overflows.
-#[derive(Clone, Copy, Debug, Default, PartialEq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, bytemuck::Zeroable)]
+#[bytemuck(crate = "bytemuck")]
 pub struct Softplus;
 
 impl<T: Float> Activation<T> for Softplus {
@@ -177,7 +183,8 @@ impl<T: Float> Activation<T> for Softplus {
 }
 
 /// Swish (SiLU) `x * sigmoid(x)`.
-#[derive(Clone, Copy, Debug, Default, PartialEq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, bytemuck::Zeroable)]
+#[bytemuck(crate = "bytemuck")]
 pub struct Swish;
 
 impl<T: Float> Activation<T> for Swish {
@@ -195,7 +202,8 @@ impl<T: Float> Activation<T> for Swish {
 }
 
 /// GELU, the exact form `x * Phi(x) = x/2 (1 + erf(x / sqrt 2))` (PyTorch's default).
-#[derive(Clone, Copy, Debug, Default, PartialEq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, bytemuck::Zeroable)]
+#[bytemuck(crate = "bytemuck")]
 pub struct Gelu;
 
 impl<T: Float> Activation<T> for Gelu {
@@ -215,7 +223,8 @@ impl<T: Float> Activation<T> for Gelu {
 /// Hard sigmoid as the course writes it: `max(min(0.25 x + 0.5, 1), 0)`.
 ///
 /// PyTorch's `Hardsigmoid` uses slope 1/6 instead of 1/4; this is the lecture's form.
-#[derive(Clone, Copy, Debug, Default, PartialEq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, bytemuck::Zeroable)]
+#[bytemuck(crate = "bytemuck")]
 pub struct HardSigmoid;
 
 impl<T: Float> Activation<T> for HardSigmoid {
@@ -230,7 +239,8 @@ impl<T: Float> Activation<T> for HardSigmoid {
 }
 
 /// Hard tanh `max(min(x, 1), -1)`.
-#[derive(Clone, Copy, Debug, Default, PartialEq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, bytemuck::Zeroable)]
+#[bytemuck(crate = "bytemuck")]
 pub struct HardTanh;
 
 impl<T: Float> Activation<T> for HardTanh {
@@ -245,7 +255,8 @@ impl<T: Float> Activation<T> for HardTanh {
 }
 
 /// The identity (a linear unit).
-#[derive(Clone, Copy, Debug, Default, PartialEq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, bytemuck::Zeroable)]
+#[bytemuck(crate = "bytemuck")]
 pub struct Identity;
 
 impl<T: Float> Activation<T> for Identity {
@@ -263,7 +274,8 @@ impl<T: Float> Activation<T> for Identity {
 ///
 /// Not elementwise: its backward is the vector-Jacobian product `dx = y * (dy - <dy, y>)`. To train a
 /// classifier, prefer a linear output with [`crate::loss::SoftmaxCrossEntropy`], which fuses the two stably.
-#[derive(Clone, Copy, Debug, Default, PartialEq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, bytemuck::Zeroable)]
+#[bytemuck(crate = "bytemuck")]
 pub struct Softmax;
 
 impl<T: Float> ActivationLayer<T> for Softmax {

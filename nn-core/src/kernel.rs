@@ -100,6 +100,48 @@ pub fn gemm_tn<T: Float, const O: usize, const I: usize, const B: usize>(
     dx
 }
 
+/// `y += w x` for one sample: `w: R x C`, `x` the first `C` values of a slice, `y` the first `R` (a column axpy
+/// per input, contiguous along `R`, so it vectorises).
+#[inline]
+pub fn gemv_acc<T: Float, const R: usize, const C: usize>(w: &SMatrix<T, R, C>, x: &[T], y: &mut [T]) {
+    if R == 0 || C == 0 {
+        return;
+    }
+    let y = &mut y[..R];
+    for (wc, &xi) in w.as_slice().chunks_exact(R).zip(&x[..C]) {
+        for (yr, &wr) in y.iter_mut().zip(wc) {
+            *yr += wr * xi;
+        }
+    }
+}
+
+/// `out += w^T d` for one sample: `w: R x C`, `d` the first `R` values, `out` the first `C` (a dot product per
+/// column of `w`).
+#[inline]
+pub fn gemv_t_acc<T: Float, const R: usize, const C: usize>(w: &SMatrix<T, R, C>, d: &[T], out: &mut [T]) {
+    if R == 0 || C == 0 {
+        return;
+    }
+    let d = &d[..R];
+    for (o, wc) in out[..C].iter_mut().zip(w.as_slice().chunks_exact(R)) {
+        *o += dot(wc, d);
+    }
+}
+
+/// `g += d x^T` for one sample: `d` the first `R` values, `x` the first `C`, `g: R x C`.
+#[inline]
+pub fn ger_vec_acc<T: Float, const R: usize, const C: usize>(d: &[T], x: &[T], g: &mut SMatrix<T, R, C>) {
+    if R == 0 || C == 0 {
+        return;
+    }
+    let d = &d[..R];
+    for (gc, &xi) in g.as_mut_slice().chunks_exact_mut(R).zip(&x[..C]) {
+        for (gr, &dr) in gc.iter_mut().zip(d) {
+            *gr += dr * xi;
+        }
+    }
+}
+
 /// A dot product with eight partial sums (a single running sum cannot be reordered, so would not vectorise).
 #[inline]
 pub fn dot<T: Float>(a: &[T], b: &[T]) -> T {
@@ -137,6 +179,22 @@ mod tests {
         ger_acc(&dy, &x, &mut g);
         assert!((g - expected).abs().max() < 1e-12, "ger {O}x{I}x{B}");
         assert!((gemm_tn(&w, &dy) - w.transpose() * dy).abs().max() < 1e-12, "gemm_tn {O}x{I}x{B}");
+        // The one-sample slice forms against the same products, column by column.
+        for b in 0..B {
+            let (xb, db) = (x.column(b).into_owned(), dy.column(b).into_owned());
+            let mut yb = m::<O, 1>(6);
+            let expected = yb + w * xb;
+            gemv_acc(&w, xb.as_slice(), yb.as_mut_slice());
+            assert!((yb - expected).abs().max() < 1e-12, "gemv {O}x{I}");
+            let mut ob = m::<I, 1>(7);
+            let expected = ob + w.transpose() * db;
+            gemv_t_acc(&w, db.as_slice(), ob.as_mut_slice());
+            assert!((ob - expected).abs().max() < 1e-12, "gemv_t {O}x{I}");
+            let mut gb = m::<O, I>(8);
+            let expected = gb + db * xb.transpose();
+            ger_vec_acc(db.as_slice(), xb.as_slice(), &mut gb);
+            assert!((gb - expected).abs().max() < 1e-12, "ger_vec {O}x{I}");
+        }
     }
 
     #[test]

@@ -4,6 +4,10 @@ mod batchnorm;
 mod conv;
 mod dense;
 mod dropout;
+mod gru;
+mod lstm;
+mod recurrent;
+mod rnn;
 
 pub use batchnorm::{BatchNorm, BatchNormCache};
 pub use conv::{
@@ -11,3 +15,7 @@ pub use conv::{
 };
 pub use dense::{Dense, DenseNoBias};
 pub use dropout::Dropout;
+pub use gru::Gru;
+pub use lstm::Lstm;
+pub use recurrent::{Recurrent, hidden};
+pub use rnn::Rnn;

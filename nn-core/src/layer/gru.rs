@@ -1,0 +1,209 @@
+//! Gated recurrent unit (Cho et al.), as PyTorch's `nn.GRU`:
+//!
+//! ```text
+//! r = sigmoid(W_ir x_t + b_ir + W_hr h_{t-1} + b_hr)
+//! z = sigmoid(W_iz x_t + b_iz + W_hz h_{t-1} + b_hz)
+//! n = tanh(W_in x_t + b_in + r * (W_hn h_{t-1} + b_hn))
+//! h_t = (1 - z) * n + z * h_{t-1}
+//! ```
+//!
+//! The rows of `W_ih`, `W_hh` and the biases are stacked in the order r, z, n. Note where `b_hn` sits: inside the
+//! reset gate's product, as PyTorch (and cuDNN) do, not outside as in some papers.
+//!
+//! Backward, per step (`dh` = dL/dh_t):
+//!
+//! ```text
+//! dn = dh (1 - z)   dz = dh (h_{t-1} - n)   dh_{t-1} = dh z
+//! a_n = dn (1 - n^2)   a_r = a_n hn r (1 - r)   a_z = dz z (1 - z)        (hn = W_hn h_{t-1} + b_hn)
+//! input side [a_r, a_z, a_n]:      dW_ih += . x_t^T,      db_ih += .,   dx_t = W_ih^T .
+//! hidden side [a_r, a_z, a_n r]:   dW_hh += . h_{t-1}^T,  db_hh += .,   dh_{t-1} += W_hh^T .
+//! ```
+
+use super::recurrent::{Recurrent, add_into, init_uniform};
+use crate::activation::sigmoid;
+use crate::float::Float;
+use crate::kernel;
+use crate::network::{Parameters, Tensor, TensorMut};
+use nalgebra::{SMatrix, SVector};
+use rand::Rng;
+
+/// A GRU layer: `I` inputs per step, `H` hidden units, `G = 3 H` gate rows (given explicitly because stable Rust
+/// cannot compute it in a type; any other `G` fails to compile).
+///
+/// Weights and names are PyTorch's: `weight_ih_l0` is `[3H, I]` in the order r, z, n, `weight_hh_l0` `[3H, H]`.
+#[derive(Clone, Copy, Debug, PartialEq, bytemuck::Zeroable)]
+#[bytemuck(crate = "bytemuck")]
+pub struct Gru<T, const I: usize, const H: usize, const G: usize>
+where
+    T: Float,
+{
+    /// Input-to-gates weights, `3H x I` (r, z, n).
+    pub weight_ih: SMatrix<T, G, I>,
+    /// Hidden-to-gates weights, `3H x H`.
+    pub weight_hh: SMatrix<T, G, H>,
+    /// Input-side biases.
+    pub bias_ih: SVector<T, G>,
+    /// Hidden-side biases (`b_hn` is multiplied by the reset gate).
+    pub bias_hh: SVector<T, G>,
+}
+
+impl<T: Float, const I: usize, const H: usize, const G: usize> Gru<T, I, H, G> {
+    const GATES: () = assert!(G == 3 * H, "a GRU has 3 H gate rows");
+
+    /// A layer from its weights and biases.
+    pub const fn new(
+        weight_ih: SMatrix<T, G, I>,
+        weight_hh: SMatrix<T, G, H>,
+        bias_ih: SVector<T, G>,
+        bias_hh: SVector<T, G>,
+    ) -> Self {
+        Self { weight_ih, weight_hh, bias_ih, bias_hh }
+    }
+
+    /// PyTorch's initialisation: every weight and bias from `U(-1/sqrt(H), 1/sqrt(H))`.
+    pub fn init<R: Rng + ?Sized>(&mut self, rng: &mut R) {
+        self.visit_mut(|t| init_uniform(t.data, H, rng));
+    }
+
+    /// The input side `W_ih x + b_ih` and the hidden side `W_hh h + b_hh` (just `b_hh` when `h` is zero).
+    #[inline]
+    fn sides(&self, x: &[T], h: Option<&[T]>) -> (SVector<T, G>, SVector<T, G>) {
+        let () = Self::GATES;
+        let (mut ai, mut ah) = (self.bias_ih, self.bias_hh);
+        kernel::gemv_acc(&self.weight_ih, x, ai.as_mut_slice());
+        if let Some(h) = h {
+            kernel::gemv_acc(&self.weight_hh, h, ah.as_mut_slice());
+        }
+        (ai, ah)
+    }
+}
+
+impl<T: Float, const I: usize, const H: usize, const G: usize> Recurrent<T> for Gru<T, I, H, G> {
+    const INPUT: usize = I;
+    const HIDDEN: usize = H;
+    /// r, z, n, `W_hn h + b_hn`, then the new `h`.
+    const KEEP: usize = 5 * H;
+    const STATE: usize = H;
+    type State = SVector<T, H>;
+
+    #[inline]
+    fn step(&self, state: &mut Self::State, x: &[T]) {
+        let (ai, ah) = self.sides(x, Some(state.as_slice()));
+        for j in 0..H {
+            let r = sigmoid(ai[j] + ah[j]);
+            let z = sigmoid(ai[H + j] + ah[H + j]);
+            let n = (ai[2 * H + j] + r * ah[2 * H + j]).tanh();
+            state[j] = (T::one() - z) * n + z * state[j];
+        }
+    }
+
+    #[inline]
+    fn step_train(&self, prev: Option<&[T]>, x: &[T], keep: &mut [T]) {
+        let (ai, ah) = self.sides(x, prev);
+        for j in 0..H {
+            let r = sigmoid(ai[j] + ah[j]);
+            let z = sigmoid(ai[H + j] + ah[H + j]);
+            let hn = ah[2 * H + j];
+            let n = (ai[2 * H + j] + r * hn).tanh();
+            let h_prev = prev.map_or(T::zero(), |p| p[j]);
+            (keep[j], keep[H + j], keep[2 * H + j], keep[3 * H + j]) = (r, z, n, hn);
+            keep[4 * H + j] = (T::one() - z) * n + z * h_prev;
+        }
+    }
+
+    #[inline]
+    fn step_backward(&self, x: &[T], prev: Option<&[T]>, keep: &[T], dstate: &mut [T], dx: &mut [T], grads: &mut Self) {
+        let one = T::one();
+        let (mut gi, mut gh) = (SVector::<T, G>::zeros(), SVector::<T, G>::zeros());
+        for j in 0..H {
+            let (r, z, n, hn) = (keep[j], keep[H + j], keep[2 * H + j], keep[3 * H + j]);
+            let h_prev = prev.map_or(T::zero(), |p| p[j]);
+            let dh = dstate[j];
+            let a_n = dh * (one - z) * (one - n * n);
+            let a_r = a_n * hn * r * (one - r);
+            let a_z = dh * (h_prev - n) * z * (one - z);
+            (gi[j], gi[H + j], gi[2 * H + j]) = (a_r, a_z, a_n);
+            (gh[j], gh[H + j], gh[2 * H + j]) = (a_r, a_z, a_n * r);
+            dstate[j] = dh * z;
+        }
+        kernel::ger_vec_acc(gi.as_slice(), x, &mut grads.weight_ih);
+        add_into(grads.bias_ih.as_mut_slice(), gi.as_slice());
+        add_into(grads.bias_hh.as_mut_slice(), gh.as_slice());
+        kernel::gemv_t_acc(&self.weight_ih, gi.as_slice(), dx);
+        match prev {
+            Some(p) => {
+                kernel::ger_vec_acc(gh.as_slice(), &p[..H], &mut grads.weight_hh);
+                kernel::gemv_t_acc(&self.weight_hh, gh.as_slice(), &mut dstate[..H]);
+            }
+            // Before the first step there is no state to pass a gradient to.
+            None => dstate[..H].fill(T::zero()),
+        }
+    }
+}
+
+impl<T: Float, const I: usize, const H: usize, const G: usize> Parameters<T> for Gru<T, I, H, G> {
+    const TENSORS: usize = 4;
+
+    fn tensor(&self, index: usize) -> Option<Tensor<'_, T>> {
+        match index {
+            0 => Some(Tensor::matrix("weight_ih_l0", &self.weight_ih)),
+            1 => Some(Tensor::matrix("weight_hh_l0", &self.weight_hh)),
+            2 => Some(Tensor::vector("bias_ih_l0", &self.bias_ih)),
+            3 => Some(Tensor::vector("bias_hh_l0", &self.bias_hh)),
+            _ => None,
+        }
+    }
+
+    fn tensor_mut(&mut self, index: usize) -> Option<TensorMut<'_, T>> {
+        match index {
+            0 => Some(TensorMut::matrix("weight_ih_l0", &mut self.weight_ih)),
+            1 => Some(TensorMut::matrix("weight_hh_l0", &mut self.weight_hh)),
+            2 => Some(TensorMut::vector("bias_ih_l0", &mut self.bias_ih)),
+            3 => Some(TensorMut::vector("bias_hh_l0", &mut self.bias_hh)),
+            _ => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::layer::recurrent::testing::{check_bptt, fill_params};
+    use nalgebra::{matrix, vector};
+
+    #[test]
+    fn one_unit_by_hand() {
+        let cell = Gru::<f64, 1, 1, 3>::new(
+            matrix![0.5; -0.25; 1.0],
+            matrix![0.1; 0.2; -0.3],
+            vector![0.0, 1.0, 0.2],
+            vector![0.05, 0.0, 0.4],
+        );
+        let s = |v: f64| 1.0 / (1.0 + (-v).exp());
+        let mut h = 0.0;
+        for xt in [2.0, -1.0, 0.5] {
+            let r = s(0.5 * xt + 0.05 + 0.1 * h);
+            let z = s(-0.25 * xt + 1.0 + 0.2 * h);
+            // b_hn = 0.4 is inside the reset gate's product.
+            let n = (xt + 0.2 + r * (-0.3 * h + 0.4)).tanh();
+            h = (1.0 - z) * n + z * h;
+        }
+        let y = cell.forward_sequence::<3, 3, 1, 1>(&vector![2.0, -1.0, 0.5]);
+        assert!((y[0] - h).abs() < 1e-15, "{} vs {h}", y[0]);
+    }
+
+    #[test]
+    fn backpropagation_through_time_matches_central_differences() {
+        let mut cell: Gru<f64, 3, 4, 12> = bytemuck::Zeroable::zeroed();
+        let mut grads = cell;
+        fill_params(&mut cell, 11, 0.8);
+        let e = check_bptt::<_, 5, 15, 20, 100, 1>(&mut cell, &mut grads, 1);
+        assert!(e < 1e-6, "sequence: {e}");
+        let e = check_bptt::<_, 5, 15, 4, 100, 1>(&mut cell, &mut grads, 2);
+        assert!(e < 1e-6, "last step: {e}");
+        let e = check_bptt::<_, 1, 3, 4, 20, 1>(&mut cell, &mut grads, 3);
+        assert!(e < 1e-6, "one step: {e}");
+        let e = check_bptt::<_, 4, 12, 16, 80, 3>(&mut cell, &mut grads, 4);
+        assert!(e < 1e-6, "batch: {e}");
+    }
+}

@@ -1,0 +1,217 @@
+//! Long short-term memory (Hochreiter and Schmidhuber), as PyTorch's `nn.LSTM`:
+//!
+//! ```text
+//! a = W_ih x_t + b_ih + W_hh h_{t-1} + b_hh          (4H values: the gates i, f, g, o stacked)
+//! i = sigmoid(a_i)   f = sigmoid(a_f)   g = tanh(a_g)   o = sigmoid(a_o)
+//! c_t = f * c_{t-1} + i * g
+//! h_t = o * tanh(c_t)
+//! ```
+//!
+//! The cell state `c` is the "conveyor belt" of the lecture: its gradient flows back through `f` alone, so a
+//! forget gate near 1 carries information (and gradient) across long gaps where a plain RNN's vanishes.
+//!
+//! Backward, per step (`dh`, `dc` arriving from the step after and from the output):
+//!
+//! ```text
+//! do = dh * tanh(c_t)             dc = dc + dh * o * (1 - tanh(c_t)^2)
+//! di = dc * g   dg = dc * i       df = dc * c_{t-1}    dc_{t-1} = dc * f
+//! da = [di i(1-i), df f(1-f), dg (1-g^2), do o(1-o)]
+//! dW_ih += da x_t^T   dW_hh += da h_{t-1}^T   db_ih += da   db_hh += da
+//! dx_t = W_ih^T da    dh_{t-1} = W_hh^T da
+//! ```
+
+use super::recurrent::{Recurrent, add_into, init_uniform};
+use crate::activation::sigmoid;
+use crate::float::Float;
+use crate::kernel;
+use crate::network::{Parameters, Tensor, TensorMut};
+use nalgebra::{SMatrix, SVector};
+use rand::Rng;
+
+/// An LSTM layer: `I` inputs per step, `H` hidden units, `G = 4 H` gate rows (given explicitly because stable
+/// Rust cannot compute it in a type; any other `G` fails to compile).
+///
+/// Weights and names are PyTorch's: `weight_ih_l0` is `[4H, I]` with the gates in the order i, f, g, o,
+/// `weight_hh_l0` is `[4H, H]`, and both biases are kept.
+#[derive(Clone, Copy, Debug, PartialEq, bytemuck::Zeroable)]
+#[bytemuck(crate = "bytemuck")]
+pub struct Lstm<T, const I: usize, const H: usize, const G: usize>
+where
+    T: Float,
+{
+    /// Input-to-gates weights, `4H x I` (i, f, g, o).
+    pub weight_ih: SMatrix<T, G, I>,
+    /// Hidden-to-gates weights, `4H x H`.
+    pub weight_hh: SMatrix<T, G, H>,
+    /// Input-side gate biases.
+    pub bias_ih: SVector<T, G>,
+    /// Hidden-side gate biases.
+    pub bias_hh: SVector<T, G>,
+}
+
+impl<T: Float, const I: usize, const H: usize, const G: usize> Lstm<T, I, H, G> {
+    const GATES: () = assert!(G == 4 * H, "an LSTM has 4 H gate rows");
+
+    /// A layer from its weights and biases.
+    pub const fn new(
+        weight_ih: SMatrix<T, G, I>,
+        weight_hh: SMatrix<T, G, H>,
+        bias_ih: SVector<T, G>,
+        bias_hh: SVector<T, G>,
+    ) -> Self {
+        Self { weight_ih, weight_hh, bias_ih, bias_hh }
+    }
+
+    /// PyTorch's initialisation: every weight and bias from `U(-1/sqrt(H), 1/sqrt(H))`.
+    pub fn init<R: Rng + ?Sized>(&mut self, rng: &mut R) {
+        self.visit_mut(|t| init_uniform(t.data, H, rng));
+    }
+
+    /// The gates' pre-activations for input step `x` and previous hidden `h` (zero when `None`).
+    #[inline]
+    fn preactivation(&self, x: &[T], h: Option<&[T]>) -> SVector<T, G> {
+        let () = Self::GATES;
+        let mut a = self.bias_ih + self.bias_hh;
+        kernel::gemv_acc(&self.weight_ih, x, a.as_mut_slice());
+        if let Some(h) = h {
+            kernel::gemv_acc(&self.weight_hh, h, a.as_mut_slice());
+        }
+        a
+    }
+}
+
+impl<T: Float, const I: usize, const H: usize, const G: usize> Recurrent<T> for Lstm<T, I, H, G> {
+    const INPUT: usize = I;
+    const HIDDEN: usize = H;
+    /// The gates after their activations (4H), then the new `h` and `c`.
+    const KEEP: usize = 6 * H;
+    const STATE: usize = 2 * H;
+    type State = SMatrix<T, H, 2>;
+
+    #[inline]
+    fn step(&self, state: &mut Self::State, x: &[T]) {
+        let a = self.preactivation(x, Some(&state.as_slice()[..H]));
+        let (h, c) = state.as_mut_slice().split_at_mut(H);
+        for j in 0..H {
+            let (i, f, g, o) = (sigmoid(a[j]), sigmoid(a[H + j]), a[2 * H + j].tanh(), sigmoid(a[3 * H + j]));
+            c[j] = f * c[j] + i * g;
+            h[j] = o * c[j].tanh();
+        }
+    }
+
+    #[inline]
+    fn step_train(&self, prev: Option<&[T]>, x: &[T], keep: &mut [T]) {
+        let a = self.preactivation(x, prev.map(|p| &p[..H]));
+        let (gates, state) = keep[..6 * H].split_at_mut(4 * H);
+        let (h, c) = state.split_at_mut(H);
+        for j in 0..H {
+            let (i, f, g, o) = (sigmoid(a[j]), sigmoid(a[H + j]), a[2 * H + j].tanh(), sigmoid(a[3 * H + j]));
+            let c_prev = prev.map_or(T::zero(), |p| p[H + j]);
+            c[j] = f * c_prev + i * g;
+            h[j] = o * c[j].tanh();
+            (gates[j], gates[H + j], gates[2 * H + j], gates[3 * H + j]) = (i, f, g, o);
+        }
+    }
+
+    #[inline]
+    fn step_backward(&self, x: &[T], prev: Option<&[T]>, keep: &[T], dstate: &mut [T], dx: &mut [T], grads: &mut Self) {
+        let one = T::one();
+        let mut da = SVector::<T, G>::zeros();
+        let (gates, c) = (&keep[..4 * H], &keep[5 * H..6 * H]);
+        let (dh, dc) = dstate[..2 * H].split_at_mut(H);
+        for j in 0..H {
+            let (i, f, g, o) = (gates[j], gates[H + j], gates[2 * H + j], gates[3 * H + j]);
+            let tc = c[j].tanh();
+            let d_o = dh[j] * tc;
+            let d_c = dc[j] + dh[j] * o * (one - tc * tc);
+            let c_prev = prev.map_or(T::zero(), |p| p[H + j]);
+            da[j] = d_c * g * i * (one - i);
+            da[H + j] = d_c * c_prev * f * (one - f);
+            da[2 * H + j] = d_c * i * (one - g * g);
+            da[3 * H + j] = d_o * o * (one - o);
+            dc[j] = d_c * f;
+        }
+        kernel::ger_vec_acc(da.as_slice(), x, &mut grads.weight_ih);
+        add_into(grads.bias_ih.as_mut_slice(), da.as_slice());
+        add_into(grads.bias_hh.as_mut_slice(), da.as_slice());
+        kernel::gemv_t_acc(&self.weight_ih, da.as_slice(), dx);
+        dh.fill(T::zero());
+        if let Some(p) = prev {
+            kernel::ger_vec_acc(da.as_slice(), &p[..H], &mut grads.weight_hh);
+            kernel::gemv_t_acc(&self.weight_hh, da.as_slice(), dh);
+        }
+    }
+}
+
+impl<T: Float, const I: usize, const H: usize, const G: usize> Parameters<T> for Lstm<T, I, H, G> {
+    const TENSORS: usize = 4;
+
+    fn tensor(&self, index: usize) -> Option<Tensor<'_, T>> {
+        match index {
+            0 => Some(Tensor::matrix("weight_ih_l0", &self.weight_ih)),
+            1 => Some(Tensor::matrix("weight_hh_l0", &self.weight_hh)),
+            2 => Some(Tensor::vector("bias_ih_l0", &self.bias_ih)),
+            3 => Some(Tensor::vector("bias_hh_l0", &self.bias_hh)),
+            _ => None,
+        }
+    }
+
+    fn tensor_mut(&mut self, index: usize) -> Option<TensorMut<'_, T>> {
+        match index {
+            0 => Some(TensorMut::matrix("weight_ih_l0", &mut self.weight_ih)),
+            1 => Some(TensorMut::matrix("weight_hh_l0", &mut self.weight_hh)),
+            2 => Some(TensorMut::vector("bias_ih_l0", &mut self.bias_ih)),
+            3 => Some(TensorMut::vector("bias_hh_l0", &mut self.bias_hh)),
+            _ => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::layer::recurrent::testing::{check_bptt, fill_params};
+    use nalgebra::{matrix, vector};
+
+    #[test]
+    fn one_unit_by_hand() {
+        // H = I = 1: a = (w_ih x + b_ih + w_hh h + b_hh) per gate, in the order i, f, g, o.
+        let cell = Lstm::<f64, 1, 1, 4>::new(
+            matrix![0.5; -0.25; 1.0; 0.75],
+            matrix![0.1; 0.2; -0.3; 0.4],
+            vector![0.0, 1.0, 0.0, -0.5],
+            vector![0.05, 0.0, 0.1, 0.0],
+        );
+        let s = |v: f64| 1.0 / (1.0 + (-v).exp());
+        let x = [2.0, -1.0];
+        let (mut h, mut c) = (0.0, 0.0);
+        for &xt in &x {
+            let (i, f) = (s(0.5 * xt + 0.05 + 0.1 * h), s(-0.25 * xt + 1.0 + 0.2 * h));
+            let (g, o) = ((xt + 0.1 - 0.3 * h).tanh(), s(0.75 * xt - 0.5 + 0.4 * h));
+            c = f * c + i * g;
+            h = o * c.tanh();
+        }
+        let y = cell.forward_sequence::<2, 2, 1, 1>(&vector![2.0, -1.0]);
+        assert!((y[0] - h).abs() < 1e-15, "{} vs {h}", y[0]);
+        let mut state = SMatrix::<f64, 1, 2>::zeros();
+        cell.step(&mut state, &[2.0]);
+        cell.step(&mut state, &[-1.0]);
+        assert!((state[(0, 0)] - h).abs() < 1e-15 && (state[(0, 1)] - c).abs() < 1e-15);
+    }
+
+    #[test]
+    fn backpropagation_through_time_matches_central_differences() {
+        let mut cell: Lstm<f64, 3, 4, 16> = bytemuck::Zeroable::zeroed();
+        let mut grads = cell;
+        fill_params(&mut cell, 7, 0.8);
+        // Every step's output, last step only, one step, and a batch of three.
+        let e = check_bptt::<_, 5, 15, 20, 120, 1>(&mut cell, &mut grads, 1);
+        assert!(e < 1e-6, "sequence: {e}");
+        let e = check_bptt::<_, 5, 15, 4, 120, 1>(&mut cell, &mut grads, 2);
+        assert!(e < 1e-6, "last step: {e}");
+        let e = check_bptt::<_, 1, 3, 4, 24, 1>(&mut cell, &mut grads, 3);
+        assert!(e < 1e-6, "one step: {e}");
+        let e = check_bptt::<_, 4, 12, 16, 96, 3>(&mut cell, &mut grads, 4);
+        assert!(e < 1e-6, "batch: {e}");
+    }
+}
