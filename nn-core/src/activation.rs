@@ -308,6 +308,46 @@ impl<T: Float> ActivationLayer<T> for Softmax {
     }
 }
 
+/// Softmax over each step of a sequence: every run of `F` values (one step, time-major) is normalised on its
+/// own, as [`Softmax`] does for a whole column.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct SoftmaxSteps<const F: usize>;
+
+impl<T: Float, const F: usize> ActivationLayer<T> for SoftmaxSteps<F> {
+    #[inline]
+    fn forward<const R: usize, const C: usize>(&self, x: &SMatrix<T, R, C>) -> SMatrix<T, R, C> {
+        let mut y = *x;
+        if F > 0 {
+            y.as_mut_slice().chunks_exact_mut(F).for_each(softmax_in_place);
+        }
+        y
+    }
+
+    #[inline]
+    fn backward<const R: usize, const C: usize>(
+        &self,
+        _x: &SMatrix<T, R, C>,
+        y: &SMatrix<T, R, C>,
+        dy: &SMatrix<T, R, C>,
+    ) -> SMatrix<T, R, C> {
+        let mut dx = *dy;
+        if F > 0 {
+            for ((d, y), g) in dx
+                .as_mut_slice()
+                .chunks_exact_mut(F)
+                .zip(y.as_slice().chunks_exact(F))
+                .zip(dy.as_slice().chunks_exact(F))
+            {
+                let dot = y.iter().zip(g).fold(T::zero(), |a, (&y, &g)| a + y * g);
+                for ((d, &y), &g) in d.iter_mut().zip(y).zip(g) {
+                    *d = y * (g - dot);
+                }
+            }
+        }
+        dx
+    }
+}
+
 /// Replaces `v` by its softmax, subtracting the maximum first so no exponential overflows.
 #[inline]
 pub fn softmax_in_place<T: Float>(v: &mut [T]) {
@@ -382,6 +422,17 @@ mod tests {
         assert_gradient("softmax equal", &Softmax, &vector![1.0, 1.0, 1.0, 1.0]);
         assert_gradient("softmax spread", &Softmax, &vector![25.0, -20.0, 3.0, 0.5, -8.0, 12.0]);
         assert_gradient("softmax two", &Softmax, &vector![-0.4, 0.9]);
+    }
+
+    #[test]
+    fn softmax_per_step_normalises_each_step_and_its_gradient_checks() {
+        assert_gradient("softmax steps of 3", &SoftmaxSteps::<3>, &points());
+        assert_gradient("softmax steps of 4", &SoftmaxSteps::<4>, &points());
+        let y = ActivationLayer::<f64>::forward(&SoftmaxSteps::<4>, &points());
+        for (s, x) in y.as_slice().chunks_exact(4).zip(points().as_slice().chunks_exact(4)) {
+            let whole = ActivationLayer::<f64>::forward(&Softmax, &SVector::<f64, 4>::from_column_slice(x));
+            assert!((SVector::<f64, 4>::from_column_slice(s) - whole).abs().max() < 1e-15);
+        }
     }
 
     fn close(name: &str, got: f64, want: f64, tol: f64) {

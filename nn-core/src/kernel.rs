@@ -14,13 +14,20 @@ pub fn gemm_acc<T: Float, const O: usize, const I: usize, const B: usize>(
     x: &SMatrix<T, I, B>,
     y: &mut SMatrix<T, O, B>,
 ) {
-    if O == 0 || I == 0 || B == 0 {
+    gemm_acc_columns(w, x.as_slice(), y.as_mut_slice());
+}
+
+/// [`gemm_acc`] on column-major slices: `x` holds `n` columns of `I` values, `y` `n` columns of `O` (a batch of
+/// sequences seen as one column per step and sample).
+#[inline]
+pub fn gemm_acc_columns<T: Float, const O: usize, const I: usize>(w: &SMatrix<T, O, I>, x: &[T], y: &mut [T]) {
+    if O == 0 || I == 0 {
         return;
     }
-    let (w, x) = (w.as_slice(), x.as_slice());
-    let y = y.as_mut_slice();
+    let n = (x.len() / I).min(y.len() / O);
+    let w = w.as_slice();
     let mut b = 0;
-    while b + 4 <= B {
+    while b + 4 <= n {
         let (y01, y23) = y[b * O..(b + 4) * O].split_at_mut(2 * O);
         let (y0, y1) = y01.split_at_mut(O);
         let (y2, y3) = y23.split_at_mut(O);
@@ -36,7 +43,7 @@ pub fn gemm_acc<T: Float, const O: usize, const I: usize, const B: usize>(
         }
         b += 4;
     }
-    while b < B {
+    while b < n {
         let yb = &mut y[b * O..(b + 1) * O];
         for (i, wc) in w.chunks_exact(O).enumerate() {
             let xi = x[b * I + i];
@@ -55,13 +62,19 @@ pub fn ger_acc<T: Float, const O: usize, const I: usize, const B: usize>(
     x: &SMatrix<T, I, B>,
     g: &mut SMatrix<T, O, I>,
 ) {
-    if O == 0 || I == 0 || B == 0 {
+    ger_acc_columns(dy.as_slice(), x.as_slice(), g);
+}
+
+/// [`ger_acc`] on column-major slices of `n` columns each.
+#[inline]
+pub fn ger_acc_columns<T: Float, const O: usize, const I: usize>(dy: &[T], x: &[T], g: &mut SMatrix<T, O, I>) {
+    if O == 0 || I == 0 {
         return;
     }
-    let (dy, x) = (dy.as_slice(), x.as_slice());
+    let n = (x.len() / I).min(dy.len() / O);
     for (i, gc) in g.as_mut_slice().chunks_exact_mut(O).enumerate() {
         let mut b = 0;
-        while b + 4 <= B {
+        while b + 4 <= n {
             let (x0, x1, x2, x3) = (x[b * I + i], x[(b + 1) * I + i], x[(b + 2) * I + i], x[(b + 3) * I + i]);
             let d = &dy[b * O..(b + 4) * O];
             for r in 0..O {
@@ -69,7 +82,7 @@ pub fn ger_acc<T: Float, const O: usize, const I: usize, const B: usize>(
             }
             b += 4;
         }
-        while b < B {
+        while b < n {
             let xi = x[b * I + i];
             for (gr, &dr) in gc.iter_mut().zip(&dy[b * O..(b + 1) * O]) {
                 *gr += dr * xi;
@@ -87,17 +100,22 @@ pub fn gemm_tn<T: Float, const O: usize, const I: usize, const B: usize>(
     dy: &SMatrix<T, O, B>,
 ) -> SMatrix<T, I, B> {
     let mut dx = SMatrix::<T, I, B>::zeros();
-    if O == 0 || I == 0 || B == 0 {
-        return dx;
+    gemm_tn_columns(w, dy.as_slice(), dx.as_mut_slice());
+    dx
+}
+
+/// [`gemm_tn`] on column-major slices of `n` columns each, writing (not adding) `dx`.
+#[inline]
+pub fn gemm_tn_columns<T: Float, const O: usize, const I: usize>(w: &SMatrix<T, O, I>, dy: &[T], dx: &mut [T]) {
+    if O == 0 || I == 0 {
+        return;
     }
-    let (w, dy) = (w.as_slice(), dy.as_slice());
-    for (b, dxb) in dx.as_mut_slice().chunks_exact_mut(I).enumerate() {
-        let d = &dy[b * O..(b + 1) * O];
+    let w = w.as_slice();
+    for (dxb, d) in dx.chunks_exact_mut(I).zip(dy.chunks_exact(O)) {
         for (v, wc) in dxb.iter_mut().zip(w.chunks_exact(O)) {
             *v = dot(wc, d);
         }
     }
-    dx
 }
 
 /// `y += w x` for one sample: `w: R x C`, `x` the first `C` values of a slice, `y` the first `R` (a column axpy

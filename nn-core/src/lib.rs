@@ -164,7 +164,7 @@ pub mod prelude {
         Softplus, Swish, Tanh,
     };
     pub use crate::loss::{
-        BinaryCrossEntropyWithLogits, HalfSquaredError, Loss, MeanSquaredError, SoftmaxCrossEntropy,
+        BinaryCrossEntropyWithLogits, HalfSquaredError, Loss, MeanSquaredError, PerStep, SoftmaxCrossEntropy,
     };
     #[cfg(feature = "alloc")]
     pub use crate::optim::{Adadelta, Adagrad, Adam, Momentum, RmsProp, WeightDecay};
@@ -190,14 +190,14 @@ pub mod __private {
     }
 
     pub use crate::activation::{
-        ActivationLayer, Elu, Gelu, HardSigmoid, HardTanh, Identity, LeakyRelu, Relu, Sigmoid, Softmax, Softplus,
-        Swish, Tanh,
+        ActivationLayer, Elu, Gelu, HardSigmoid, HardTanh, Identity, LeakyRelu, Relu, Sigmoid, Softmax, SoftmaxSteps,
+        Softplus, Swish, Tanh,
     };
     pub use crate::layer::{
         BatchNorm, BatchNormCache, Conv1d, Conv2d, ConvTranspose1d, ConvTranspose2d, Dense, DenseNoBias, Dropout,
-        Geometry, Pool, conv_out, conv_transpose_out,
+        Geometry, Gru, Lstm, Pool, Recurrent, Rnn, conv_out, conv_transpose_out, hidden,
     };
-    pub use crate::{BatchNetwork, Float, Init, Initialize, Network, Parameters, Tensor, TensorMut};
+    pub use crate::{BatchNetwork, Buffer, Float, Init, Initialize, Network, Parameters, Tensor, TensorMut};
     pub use bytemuck;
     pub use core::option::Option::{self, None, Some};
     pub use nalgebra::{ArrayStorage, SMatrix, SVector};

@@ -52,6 +52,12 @@ pub trait Loss<T: Float> {
         g
     }
 
+    /// How well one sample is predicted, in `[0, 1]`: by default 1 when the prediction's largest entry is where
+    /// the target's is (classification accuracy). [`PerStep`] gives the fraction of steps predicted so.
+    fn sample_accuracy(&self, y: &[T], t: &[T]) -> f64 {
+        if crate::argmax(y) == crate::argmax(t) { 1.0 } else { 0.0 }
+    }
+
     /// Both at once.
     fn value_and_gradient<B: Buffer<T>>(&self, y: &B, target: &B) -> (T, B) {
         (self.value(y, target), self.gradient(y, target))
@@ -155,6 +161,58 @@ impl<T: Float> Loss<T> for BinaryCrossEntropyWithLogits {
     }
 }
 
+/// A loss applied to every step of a sequence: each sample's values are steps of `F` values (time-major, as the
+/// recurrent layers write them), the inner loss is taken on each step and the sample's loss is the **mean over
+/// steps**. So [`Loss::value`] is the mean over samples and steps, as PyTorch's `CrossEntropyLoss` on a
+/// `[batch * steps, classes]` view.
+///
+/// ```
+/// use nn_core::loss::{Loss, PerStep, SoftmaxCrossEntropy};
+/// use nn_core::nalgebra::vector;
+///
+/// // Two steps of three classes: the first is right with confidence, the second undecided.
+/// let loss = PerStep::<_, 3>(SoftmaxCrossEntropy);
+/// let y = vector![5.0, 0.0, 0.0, 1.0, 1.0, 1.0];
+/// let t = vector![1.0, 0.0, 0.0, 0.0, 1.0, 0.0];
+/// let per_step = [SoftmaxCrossEntropy.value(&vector![5.0, 0.0, 0.0], &vector![1.0, 0.0, 0.0]), 3f64.ln()];
+/// assert!((loss.value(&y, &t) - (per_step[0] + per_step[1]) / 2.0).abs() < 1e-12);
+/// assert_eq!(loss.sample_accuracy(y.as_slice(), t.as_slice()), 0.5);
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct PerStep<L, const F: usize>(pub L);
+
+impl<T: Float, L: Loss<T>, const F: usize> Loss<T> for PerStep<L, F> {
+    fn sample_value(&self, y: &[T], t: &[T]) -> T {
+        let steps = y.len() / F.max(1);
+        if steps == 0 {
+            return T::zero();
+        }
+        let sum = y.chunks_exact(F).zip(t.chunks_exact(F)).fold(T::zero(), |a, (y, t)| a + self.0.sample_value(y, t));
+        sum / lit(steps as f64)
+    }
+
+    fn sample_gradient(&self, y: &[T], t: &[T], g: &mut [T]) {
+        let steps = y.len() / F.max(1);
+        if steps == 0 {
+            return;
+        }
+        let scale = lit::<T>(1.0 / steps as f64);
+        for ((g, y), t) in g.chunks_exact_mut(F).zip(y.chunks_exact(F)).zip(t.chunks_exact(F)) {
+            self.0.sample_gradient(y, t, g);
+            g.iter_mut().for_each(|v| *v *= scale);
+        }
+    }
+
+    fn sample_accuracy(&self, y: &[T], t: &[T]) -> f64 {
+        let steps = y.len() / F.max(1);
+        if steps == 0 {
+            return 0.0;
+        }
+        let right: f64 = y.chunks_exact(F).zip(t.chunks_exact(F)).map(|(y, t)| self.0.sample_accuracy(y, t)).sum();
+        right / steps as f64
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -196,6 +254,18 @@ mod tests {
         assert_gradient("bce 1", &BinaryCrossEntropyWithLogits, z, SVector::repeat(1.0));
         assert_gradient("bce 0.3", &BinaryCrossEntropyWithLogits, z, SVector::repeat(0.3));
         assert_gradient("bce mixed", &BinaryCrossEntropyWithLogits, z, vector![1.0, 0.0, 0.3, 1.0, 0.0, 0.3]);
+    }
+
+    #[test]
+    fn per_step_loss_gradient_matches_central_differences() {
+        let y = SVector::<f64, 8>::from_fn(|i, _| (i as f64 * 0.7).sin() * 2.0);
+        let t = SVector::<f64, 8>::from_fn(|i, _| if i % 4 == (i / 4) + 1 { 1.0 } else { 0.0 });
+        assert_gradient("per-step cross-entropy", &PerStep::<_, 4>(SoftmaxCrossEntropy), y, t);
+        assert_gradient("per-step mse", &PerStep::<_, 2>(MeanSquaredError), y, t);
+        // Steps 0 and 1 have their targets at 1 and 2.
+        let right = PerStep::<_, 4>(SoftmaxCrossEntropy).sample_accuracy(y.as_slice(), t.as_slice());
+        let expected = [0, 1].iter().filter(|&&s| crate::argmax(&y.as_slice()[s * 4..s * 4 + 4]) == s + 1).count();
+        assert_eq!(right, expected as f64 / 2.0);
     }
 
     #[test]

@@ -120,6 +120,7 @@ pub struct Trainer<'a, N: BatchNetwork, O, L> {
     epochs: usize,
     seed: u64,
     patience: Option<usize>,
+    clip: Option<f64>,
     callback: Option<Callback<'a>>,
 }
 
@@ -131,7 +132,7 @@ where
 {
     /// A trainer for `net` (10 epochs, seed 0, no early stopping, no callback).
     pub fn new(net: &'a mut N, opt: &'a mut O, loss: L) -> Self {
-        Self { net, opt, loss, epochs: 10, seed: 0, patience: None, callback: None }
+        Self { net, opt, loss, epochs: 10, seed: 0, patience: None, clip: None, callback: None }
     }
 
     /// The number of epochs.
@@ -153,6 +154,14 @@ where
     #[must_use]
     pub fn early_stopping(mut self, patience: usize) -> Self {
         self.patience = Some(patience);
+        self
+    }
+
+    /// Rescales each batch's gradient so that its norm over all parameters is at most `max_norm` before the
+    /// update (see [`crate::optim::clip_grad_norm`]): the remedy for exploding gradients through time.
+    #[must_use]
+    pub fn clip_grad_norm(mut self, max_norm: f64) -> Self {
+        self.clip = Some(max_norm);
         self
     }
 
@@ -178,7 +187,7 @@ where
 
         for epoch in 1..=self.epochs {
             order.shuffle(&mut rng);
-            let (mut loss_sum, mut correct) = (0.0, 0usize);
+            let (mut loss_sum, mut correct) = (0.0, 0.0);
             for (b, chunk) in order.chunks_exact(B).enumerate() {
                 let (x, t) = gather::<N, B>(train, chunk);
                 let (loss, hits) = self.step::<B>(&x, &t, &mut grads, &mut rng);
@@ -192,7 +201,7 @@ where
                 }
             }
             let seen = batches * B;
-            let train_metrics = Metrics { loss: loss_sum / batches as f64, accuracy: correct as f64 / seen as f64 };
+            let train_metrics = Metrics { loss: loss_sum / batches as f64, accuracy: correct / seen as f64 };
             let valid_metrics = (!valid.is_empty()).then(|| evaluate::<N, L, B>(self.net, valid, &self.loss));
             let stats = EpochStats { epoch, train: train_metrics, valid: valid_metrics };
             report.epochs.push(stats);
@@ -230,25 +239,28 @@ where
     }
 
     /// One batch: training forward, loss, backward, running statistics, update. Returns the loss and the number
-    /// of correctly classified samples; a non-finite loss leaves the network untouched.
+    /// summed accuracy of its samples; a non-finite loss leaves the network untouched.
     fn step<const B: usize>(
         &mut self,
         x: &N::InputBatch<B>,
         t: &N::OutputBatch<B>,
         grads: &mut N,
         rng: &mut SeededRng,
-    ) -> (f64, usize) {
+    ) -> (f64, f64) {
         let (y, cache) = self.net.forward_train_batch::<B, _>(x, rng);
         let (loss, dy) = self.loss.value_and_gradient(&y, t);
         let loss = loss.to_f64();
         if !loss.is_finite() {
-            return (loss, 0);
+            return (loss, 0.0);
         }
         grads.fill(N::Scalar::from_f64(0.0));
         self.net.backward_batch::<B>(&cache, &dy, grads);
         self.net.update_statistics::<B>(&cache);
+        if let Some(max) = self.clip {
+            crate::optim::clip_grad_norm(grads, N::Scalar::from_f64(max));
+        }
         self.opt.step(self.net, grads);
-        (loss, hits(&y, t))
+        (loss, hits(&self.loss, &y, t))
     }
 }
 
@@ -268,10 +280,11 @@ fn gather<N: BatchNetwork, const B: usize>(
     (x, t)
 }
 
-/// How many columns of `y` have their largest entry where the target's column has its largest entry.
-fn hits<T: Float, Y: Buffer<T>>(y: &Y, t: &Y) -> usize {
+/// The summed [`Loss::sample_accuracy`] over the columns of `y` (for classifiers: how many columns have their
+/// largest entry where the target's has).
+fn hits<T: Float, L: Loss<T>, Y: Buffer<T>>(loss: &L, y: &Y, t: &Y) -> f64 {
     let f = Y::FEATURES.max(1);
-    y.as_slice().chunks_exact(f).zip(t.as_slice().chunks_exact(f)).filter(|(y, t)| argmax(y) == argmax(t)).count()
+    y.as_slice().chunks_exact(f).zip(t.as_slice().chunks_exact(f)).map(|(y, t)| loss.sample_accuracy(y, t)).sum()
 }
 
 /// Loss and accuracy of `net` in inference mode over `data`, in batches of `B` (the rest one by one).
@@ -283,7 +296,7 @@ where
     if data.is_empty() {
         return Metrics { loss: 0.0, accuracy: 0.0 };
     }
-    let (mut sum, mut correct) = (0.0, 0usize);
+    let (mut sum, mut correct) = (0.0, 0.0);
     let indices: Vec<usize> = (0..data.len()).collect();
     let mut chunks = indices.chunks_exact(B.max(1));
     if B > 0 {
@@ -291,7 +304,7 @@ where
             let (x, t) = gather::<N, B>(data, chunk);
             let y = net.forward_batch::<B>(&x);
             sum += loss.value(&y, &t).to_f64() * B as f64;
-            correct += hits(&y, &t);
+            correct += hits(loss, &y, &t);
         }
     }
     let rest = if B > 0 { chunks.remainder() } else { &indices[..] };
@@ -299,9 +312,9 @@ where
         let (x, t) = &data[i];
         let y = net.forward(x);
         sum += loss.value(&y, t).to_f64();
-        correct += hits(&y, t);
+        correct += hits(loss, &y, t);
     }
-    Metrics { loss: sum / data.len() as f64, accuracy: correct as f64 / data.len() as f64 }
+    Metrics { loss: sum / data.len() as f64, accuracy: correct / data.len() as f64 }
 }
 
 /// The confusion matrix of `net` over `data`: `m[target][predicted]` counts, for `classes` classes (the

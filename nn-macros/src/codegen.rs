@@ -2,7 +2,7 @@
 //! `::core::…`, so nothing the user has in scope can break it.
 
 use crate::embed::Embedded;
-use crate::model::{ActKind, Dim, InitKind, Kind, Layer, Model, Scalar, Sz};
+use crate::model::{ActKind, CellKind, Dim, InitKind, Kind, Layer, Model, Scalar, Sz};
 use crate::parse::NetworkDef;
 use proc_macro2::{Ident, Span, TokenStream};
 use quote::{format_ident, quote, quote_spanned};
@@ -26,7 +26,11 @@ fn scalar(s: Scalar) -> TokenStream {
 }
 
 fn layer_type(t: &TokenStream, l: &Layer) -> Option<TokenStream> {
-    let (i, o) = (l.inputs.tokens(), l.outputs.tokens());
+    // A dense layer on a sequence is sized by one step.
+    let (i, o) = match (&l.kind, &l.step) {
+        (Kind::Dense { .. }, Some(s)) => (s.inputs.tokens(), s.outputs.tokens()),
+        _ => (l.inputs.tokens(), l.outputs.tokens()),
+    };
     match &l.kind {
         Kind::Dense { bias: true, .. } => Some(quote!(::nn_core::__private::Dense<#t, #i, #o>)),
         Kind::Dense { bias: false, .. } => Some(quote!(::nn_core::__private::DenseNoBias<#t, #i, #o>)),
@@ -61,9 +65,40 @@ fn layer_type(t: &TokenStream, l: &Layer) -> Option<TokenStream> {
                 }
             })
         }
+        Kind::Recurrent { cell, input, hidden, .. } => {
+            let (i, h, g) = (input.tokens(), hidden.tokens(), Sz::Lit(cell.gates()).mul(hidden).tokens());
+            Some(match cell {
+                CellKind::Rnn(a) => {
+                    let a = activation_type(t, *a);
+                    quote!(::nn_core::__private::Rnn<#t, #i, #h, #a>)
+                }
+                CellKind::Lstm => quote!(::nn_core::__private::Lstm<#t, #i, #h, #g>),
+                CellKind::Gru => quote!(::nn_core::__private::Gru<#t, #i, #h, #g>),
+            })
+        }
         Kind::Activation { .. } | Kind::Dropout { .. } | Kind::Pool { .. } | Kind::Flatten | Kind::Residual { .. } => {
             None
         }
+    }
+}
+
+/// The type of an activation with its default parameter (a recurrent layer's).
+fn activation_type(t: &TokenStream, kind: ActKind) -> TokenStream {
+    let ident = format_ident!("{}", kind.name());
+    match kind {
+        ActKind::LeakyRelu | ActKind::Elu => quote!(::nn_core::__private::#ident<#t>),
+        _ => quote!(::nn_core::__private::#ident),
+    }
+}
+
+/// A layer's activation value; softmax on a sequence normalises each step.
+fn layer_activation(t: &TokenStream, l: &Layer, kind: ActKind, param: Option<&TokenStream>) -> TokenStream {
+    match (kind, &l.step) {
+        (ActKind::Softmax, Some(s)) => {
+            let f = s.inputs.tokens();
+            quote_spanned!(l.span=> ::nn_core::__private::SoftmaxSteps::<#f>)
+        }
+        _ => activation(t, kind, param, l.span),
     }
 }
 
@@ -143,6 +178,25 @@ fn describe(l: &Layer) -> String {
         Kind::Pool { max } => format!("`{}Pool`", if *max { "Max" } else { "Avg" }),
         Kind::Flatten => "`Flatten`".to_string(),
         Kind::Residual { .. } => format!("`{}`: residual block", l.name),
+        Kind::Recurrent { cell, steps, input, hidden, last } => {
+            let g = Sz::Lit(cell.gates()).mul(hidden).display();
+            format!(
+                "Layer `{}`: {}, {} steps of {} inputs, {} hidden units, returns {} (`weight_ih_l0` is {g} x {}, \
+                 `weight_hh_l0` {g} x {}, biases `bias_ih_l0` and `bias_hh_l0`).",
+                l.name,
+                match cell {
+                    CellKind::Rnn(a) => format!("RNN ({})", a.name()),
+                    CellKind::Lstm => "LSTM".to_string(),
+                    CellKind::Gru => "GRU".to_string(),
+                },
+                steps.display(),
+                input.display(),
+                hidden.display(),
+                if *last { "the last step" } else { "every step" },
+                input.display(),
+                hidden.display(),
+            )
+        }
     }
 }
 
@@ -215,6 +269,7 @@ pub fn expand(m: &Model, weights: Option<&Embedded>) -> TokenStream {
         let f = &l.name;
         match l.kind {
             Kind::BatchNorm => quote_spanned!(l.span=> self.#f.reset();),
+            Kind::Recurrent { .. } => quote_spanned!(l.span=> self.#f.init(rng);),
             _ => {
                 let k = init(l.init);
                 quote_spanned!(l.span=> self.#f.init(::nn_core::__private::Init::#k, rng);)
@@ -237,6 +292,7 @@ pub fn expand(m: &Model, weights: Option<&Embedded>) -> TokenStream {
         .join(" -> ");
     let summary_doc = format!("The layers, in order: `{summary}`.");
     let trained = weights.map(|w| trained(m, &t, w));
+    let streaming = streaming(m, &t);
     let tensor = quote!(::nn_core::__private::Option<::nn_core::__private::Tensor<'_, #t>>);
     let tensor_mut = quote!(::nn_core::__private::Option<::nn_core::__private::TensorMut<'_, #t>>);
 
@@ -272,6 +328,8 @@ pub fn expand(m: &Model, weights: Option<&Embedded>) -> TokenStream {
         }
 
         #trained
+
+        #streaming
 
         impl ::nn_core::__private::Initialize for #name {
             fn init<R: ::nn_core::__private::Rng + ?Sized>(&mut self, rng: &mut R) {
@@ -414,6 +472,116 @@ fn trained(m: &Model, t: &TokenStream, w: &Embedded) -> TokenStream {
     }
 }
 
+/// For a network over a sequence: the constants `STEPS`, `STEP_INPUTS` and `STEP_OUTPUTS`, and, when every layer
+/// can run one step at a time, a `NAMEState` type holding the recurrent layers' states and the streaming `step`.
+fn streaming(m: &Model, t: &TokenStream) -> Option<TokenStream> {
+    let first = m.layers.first()?.step.as_ref()?;
+    let (vis, name) = (&m.vis, &m.name);
+    let state = format_ident!("{}State", name);
+    let last = m.layers.last()?;
+    let step_out = last.step.as_ref().map_or(&last.outputs, |s| &s.outputs);
+    let (s, i, o) = (first.steps.tokens(), first.inputs.tokens(), step_out.tokens());
+    let consts = quote! {
+        impl #name {
+            /// The steps of an input sequence.
+            #vis const STEPS: usize = #s;
+            /// The values of one input step.
+            #vis const STEP_INPUTS: usize = #i;
+            /// The values of the output for one step (of the last step, for a network that returns only that).
+            #vis const STEP_OUTPUTS: usize = #o;
+        }
+    };
+    let (mut code, mut fields, mut zeros) = (Vec::new(), Vec::new(), Vec::new());
+    let mut inp = format_ident!("s0");
+    for (n, l) in m.layers.iter().enumerate() {
+        let out = format_ident!("s{}", n + 1);
+        let f = &l.name;
+        code.push(match &l.kind {
+            Kind::Recurrent { .. } => {
+                let ty = layer_type(t, l)?;
+                let h = l.step.as_ref()?.outputs.tokens();
+                let doc = format!(
+                    "The state of `{f}` (its hidden vector{}).",
+                    if matches!(l.kind, Kind::Recurrent { cell: CellKind::Lstm, .. }) {
+                        " and cell vector, as two columns"
+                    } else {
+                        ""
+                    }
+                );
+                fields.push(quote!(#[doc = #doc] #vis #f: <#ty as ::nn_core::__private::Recurrent<#t>>::State,));
+                zeros.push(quote!(#f: ::nn_core::__private::Buffer::zeros(),));
+                quote_spanned!(l.span=>
+                    ::nn_core::__private::Recurrent::step(&self.#f, &mut state.#f, #inp.as_slice());
+                    let #out = ::nn_core::__private::hidden::<#t, #h>(state.#f.as_slice());
+                )
+            }
+            Kind::Dense { .. } => quote_spanned!(l.span=> let #out = self.#f.forward(&#inp);),
+            Kind::Activation { kind, param } => {
+                let a = activation(t, *kind, param.as_ref(), l.span);
+                quote_spanned!(l.span=> let #out = ::nn_core::__private::ActivationLayer::forward(&#a, &#inp);)
+            }
+            Kind::Dropout { .. } => quote!(let #out = #inp;),
+            Kind::BatchNorm if l.step.is_none() && l.geometry.is_none() => {
+                quote_spanned!(l.span=> let #out = self.#f.forward(&#inp);)
+            }
+            // Layers that mix steps (flattening a sequence, residual blocks over it) have no streaming form.
+            _ => return Some(consts),
+        });
+        inp = out;
+    }
+    if fields.is_empty() {
+        return Some(consts);
+    }
+    let state_doc = format!(
+        "The state [`{name}::step`] carries from one step to the next: every recurrent layer's hidden (and cell) \
+         vector. Starts at zero, as a sequence does."
+    );
+    Some(quote! {
+        #consts
+
+        #[doc = #state_doc]
+        #[derive(Clone, Copy, Debug, PartialEq)]
+        #vis struct #state {
+            #(#fields)*
+        }
+
+        impl ::core::default::Default for #state {
+            fn default() -> Self {
+                Self { #(#zeros)* }
+            }
+        }
+
+        impl #state {
+            /// The zero state: the start of a sequence.
+            #vis fn new() -> Self {
+                ::core::default::Default::default()
+            }
+
+            /// Back to the zero state, to start a new sequence.
+            #vis fn reset(&mut self) {
+                *self = Self::new();
+            }
+        }
+
+        impl #name {
+            /// Streaming inference: one input step in, that step's output out, `state` carried to the next call.
+            /// Allocates nothing. From a fresh (or reset) state, the outputs of `STEPS` calls are those of
+            /// `forward` on the whole sequence: every step's, or, for a network that returns only its last step,
+            /// the last call's.
+            #[inline]
+            #vis fn step(
+                &self,
+                state: &mut #state,
+                x: &::nn_core::__private::SVector<#t, #i>,
+            ) -> ::nn_core::__private::SVector<#t, #o> {
+                let s0 = *x;
+                #(#code)*
+                #inp
+            }
+        }
+    })
+}
+
 /// The generated statements of a network's layer sequence.
 #[derive(Default)]
 struct Seq {
@@ -443,7 +611,25 @@ fn gen_forward(
         let (it, ot) = (l.inputs.tokens(), l.outputs.tokens());
         let same = |s: TokenStream| (s.clone(), s);
         let (fwd, train) = match &l.kind {
+            Kind::Dense { .. } if l.step.is_some() => {
+                same(quote_spanned!(l.span=> let #out = self.#f.forward_steps::<#it, #ot, B>(&#inp);))
+            }
             Kind::Dense { .. } => same(quote_spanned!(l.span=> let #out = self.#f.forward(&#inp);)),
+            Kind::Recurrent { cell, steps, hidden, .. } => {
+                let s = steps.tokens();
+                let k = steps.mul(&Sz::Lit(cell.keep())).mul(hidden).tokens();
+                (
+                    quote_spanned!(l.span=>
+                        let #out = ::nn_core::__private::Recurrent::forward_sequence::<#s, #it, #ot, B>(&self.#f, &#inp);
+                    ),
+                    quote_spanned!(l.span=>
+                        let mut #c = ::nn_core::__private::SMatrix::<#t, #k, B>::zeros();
+                        let #out = ::nn_core::__private::Recurrent::forward_sequence_train::<#s, #it, #ot, #k, B>(
+                            &self.#f, &#inp, &mut #c,
+                        );
+                    ),
+                )
+            }
             Kind::BatchNorm => (
                 quote_spanned!(l.span=> let #out = self.#f.forward(&#inp);),
                 quote_spanned!(l.span=> let (#out, #c) = self.#f.forward_train(&#inp);),
@@ -453,7 +639,7 @@ fn gen_forward(
                 quote_spanned!(l.span=> let (#out, #c) = ::nn_core::__private::Dropout::<#t>(#p).forward_train(&#inp, rng);),
             ),
             Kind::Activation { kind, param } => {
-                let a = activation(t, *kind, param.as_ref(), l.span);
+                let a = layer_activation(t, l, *kind, param.as_ref());
                 same(quote_spanned!(l.span=> let #out = ::nn_core::__private::ActivationLayer::forward(&#a, &#inp);))
             }
             Kind::Conv { .. } => {
@@ -494,7 +680,12 @@ fn gen_forward(
         let doc = format!("The output of {}.", describe_short(l));
         seq.fields.push(quote!(#[doc = #doc] #vis #out: ::nn_core::__private::SMatrix<#t, #ot, B>,));
         seq.names.push(out.clone());
-        match l.kind {
+        match &l.kind {
+            Kind::Recurrent { cell, steps, hidden, .. } => {
+                let k = steps.mul(&Sz::Lit(cell.keep())).mul(hidden).tokens();
+                seq.fields.push(quote!(#[doc = "What this recurrent layer keeps of every step for backpropagation through time."] #vis #c: ::nn_core::__private::SMatrix<#t, #k, B>,));
+                seq.names.push(c);
+            }
             Kind::Dropout { .. } => {
                 seq.fields.push(quote!(#[doc = "The scaled dropout mask of this layer."] #vis #c: ::nn_core::__private::SMatrix<#t, #ot, B>,));
                 seq.names.push(c);
@@ -524,6 +715,18 @@ fn gen_backward(t: &TokenStream, layers: &[Layer], input: &Ident, prefix: &str, 
         let f = &l.name;
         let (it, ot) = (l.inputs.tokens(), l.outputs.tokens());
         let code = match &l.kind {
+            Kind::Dense { .. } if l.step.is_some() => quote_spanned!(l.span=>
+                let #din = self.#f.backward_steps::<#it, #ot, B>(&cache.#xin, &#d, &mut grads.#f);
+            ),
+            Kind::Recurrent { cell, steps, hidden, .. } => {
+                let s = steps.tokens();
+                let k = steps.mul(&Sz::Lit(cell.keep())).mul(hidden).tokens();
+                quote_spanned!(l.span=>
+                    let #din = ::nn_core::__private::Recurrent::backward_sequence::<#s, #it, #ot, #k, B>(
+                        &self.#f, &cache.#xin, &cache.#c, &#d, &mut grads.#f,
+                    );
+                )
+            }
             Kind::Dense { .. } => {
                 quote_spanned!(l.span=> let #din = self.#f.backward(&cache.#xin, &#d, &mut grads.#f);)
             }
@@ -532,7 +735,7 @@ fn gen_backward(t: &TokenStream, layers: &[Layer], input: &Ident, prefix: &str, 
                 quote_spanned!(l.span=> let #din = ::nn_core::__private::Dropout::<#t>(#p).backward(&cache.#c, &#d);)
             }
             Kind::Activation { kind, param } => {
-                let a = activation(t, *kind, param.as_ref(), l.span);
+                let a = layer_activation(t, l, *kind, param.as_ref());
                 quote_spanned!(l.span=>
                     let #din = ::nn_core::__private::ActivationLayer::backward(&#a, &cache.#xin, &cache.#xout, &#d);
                 )
@@ -587,6 +790,13 @@ fn describe_short(l: &Layer) -> String {
         }
         Kind::Pool { max } => format!("{}Pool ({})", if *max { "Max" } else { "Avg" }, l.outputs.display()),
         Kind::Flatten => "Flatten".to_string(),
+        Kind::Recurrent { cell, hidden, last, .. } => format!(
+            "{} {} {}{}",
+            l.name,
+            cell.name(),
+            hidden.display(),
+            if *last { " (last step)" } else { " (every step)" }
+        ),
         Kind::Residual { branch, projection } => format!(
             "{} Residual({}{})",
             l.name,

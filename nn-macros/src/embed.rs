@@ -31,7 +31,11 @@ fn lit(d: &Dim) -> usize {
 }
 
 fn expected(l: &Layer) -> Vec<Expected> {
-    let (i, o) = (lit(&l.inputs), lit(&l.outputs));
+    // A dense layer on a sequence is sized by one step.
+    let (i, o) = match (&l.kind, &l.step) {
+        (Kind::Dense { .. }, Some(s)) => (lit(&s.inputs), lit(&s.outputs)),
+        _ => (lit(&l.inputs), lit(&l.outputs)),
+    };
     // Batch norm on planes has one value per channel.
     let o = match (&l.kind, &l.geometry) {
         (Kind::BatchNorm, Some(g)) => g.channels.lit().unwrap_or(0),
@@ -48,6 +52,16 @@ fn expected(l: &Layer) -> Vec<Expected> {
             v
         }
         Kind::BatchNorm => vec![vector("weight"), vector("bias"), vector("running_mean"), vector("running_var")],
+        Kind::Recurrent { cell, input, hidden, .. } => {
+            let (i, h) = (input.lit().unwrap_or(0), hidden.lit().unwrap_or(0));
+            let g = cell.gates() * h;
+            vec![
+                Expected { name: name("weight_ih_l0"), shape: vec![g, i], matrix: true },
+                Expected { name: name("weight_hh_l0"), shape: vec![g, h], matrix: true },
+                Expected { name: name("bias_ih_l0"), shape: vec![g], matrix: false },
+                Expected { name: name("bias_hh_l0"), shape: vec![g], matrix: false },
+            ]
+        }
         Kind::Conv { transposed, two_d, in_channels, out } => {
             let (kh, kw) = l.geometry.as_ref().map_or((1, 1), |g| (g.kh, g.kw));
             let (ci, co) = (in_channels.lit().unwrap_or(0), out.lit().unwrap_or(0));

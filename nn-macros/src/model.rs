@@ -128,9 +128,50 @@ fn layer_names() -> Vec<&'static str> {
         "Flatten",
         "Reshape",
         "Residual",
+        "Rnn",
+        "Lstm",
+        "Gru",
     ];
     v.extend(ACTIVATIONS.iter().map(|(n, _)| *n));
     v
+}
+
+/// A recurrent cell.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum CellKind {
+    /// A vanilla RNN with its activation.
+    Rnn(ActKind),
+    Lstm,
+    Gru,
+}
+
+impl CellKind {
+    /// Gate blocks of `H` rows in the weights.
+    pub fn gates(self) -> usize {
+        match self {
+            CellKind::Rnn(_) => 1,
+            CellKind::Lstm => 4,
+            CellKind::Gru => 3,
+        }
+    }
+
+    /// Values the training forward keeps per step, in units of `H` (`Recurrent::KEEP` in `nn-core`, which
+    /// checks the two agree at compile time).
+    pub fn keep(self) -> usize {
+        match self {
+            CellKind::Rnn(_) => 2,
+            CellKind::Lstm => 6,
+            CellKind::Gru => 5,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            CellKind::Rnn(_) => "Rnn",
+            CellKind::Lstm => "Lstm",
+            CellKind::Gru => "Gru",
+        }
+    }
 }
 
 /// A layer's kind.
@@ -165,6 +206,15 @@ pub enum Kind {
         kind: ActKind,
         param: Option<TokenStream>,
     },
+    /// A recurrent layer over a sequence of `steps` steps of `input` features, with `hidden` units; returns
+    /// every step's hidden state, or the last one's when `last`.
+    Recurrent {
+        cell: CellKind,
+        steps: Sz,
+        input: Sz,
+        hidden: Sz,
+        last: bool,
+    },
 }
 
 /// A validated layer.
@@ -180,6 +230,16 @@ pub struct Layer {
     pub init: InitKind,
     /// For convolutions and pooling: the geometry, over the input (or, transposed, over the output).
     pub geometry: Option<Geometry>,
+    /// For layers whose input is a sequence: the steps and the sizes of one step in and out.
+    pub step: Option<StepIo>,
+}
+
+/// A layer applied to a sequence, seen one step at a time.
+#[derive(Clone)]
+pub struct StepIo {
+    pub steps: Sz,
+    pub inputs: Dim,
+    pub outputs: Dim,
 }
 
 /// A size known to the macro (a literal) or only to the compiler (an expression over `const` items).
@@ -278,7 +338,17 @@ fn conv_out(n: usize, k: usize, s: usize, p: usize, d: usize) -> Option<usize> {
 #[derive(Clone, Debug, PartialEq)]
 pub enum Planes {
     Flat,
-    Spatial { c: Sz, h: Sz, w: Sz, two_d: bool },
+    Spatial {
+        c: Sz,
+        h: Sz,
+        w: Sz,
+        two_d: bool,
+    },
+    /// A sequence of `t` steps of `f` features, time-major.
+    Seq {
+        t: Sz,
+        f: Sz,
+    },
 }
 
 impl Planes {
@@ -287,6 +357,7 @@ impl Planes {
             Planes::Flat => "a vector".to_string(),
             Planes::Spatial { c, h, w, two_d: true } => format!("[{}, {}, {}]", c.display(), h.display(), w.display()),
             Planes::Spatial { c, w, .. } => format!("[{}, {}]", c.display(), w.display()),
+            Planes::Seq { t, f } => format!("a sequence of {} steps of {}", t.display(), f.display()),
         }
     }
 }
@@ -480,6 +551,7 @@ impl Model {
             bn_count: 0,
             conv_count: 0,
             residual_count: 0,
+            recurrent_counts: Vec::new(),
         };
         let entries: Vec<(Option<&Ident>, &Expr, Span)> = layer_entries
             .iter()
@@ -544,7 +616,7 @@ impl Model {
         fn walk<'a>(layers: &'a [Layer], out: &mut Vec<&'a Layer>) {
             for l in layers {
                 match &l.kind {
-                    Kind::Dense { .. } | Kind::BatchNorm | Kind::Conv { .. } => out.push(l),
+                    Kind::Dense { .. } | Kind::BatchNorm | Kind::Conv { .. } | Kind::Recurrent { .. } => out.push(l),
                     Kind::Residual { branch, projection } => {
                         walk(branch, out);
                         if let Some(p) = projection {
@@ -586,6 +658,18 @@ fn scalar(ty: Option<&Type>, errors: &mut Errors) -> Scalar {
 
 fn input_size(value: &Expr, planes: &mut Planes, errors: &mut Errors) -> Option<Dim> {
     match value {
+        Expr::Call(c) if matches!(&*c.func, Expr::Path(p) if p.path.is_ident("Seq")) => {
+            let [steps, features] = c.args.iter().collect::<Vec<_>>()[..] else {
+                errors.at(c, "a sequence input is `Seq(steps, features)`: `Seq(20, 1)` is 20 steps of 1 value");
+                return None;
+            };
+            let t = size(steps, "the number of steps", errors);
+            let f = size(features, "the features per step", errors);
+            let (t, f) = (Sz::from_dim(&t?), Sz::from_dim(&f?));
+            let count = t.mul(&f).to_dim();
+            *planes = Planes::Seq { t, f };
+            Some(count)
+        }
         Expr::Array(a) if a.elems.len() == 1 => size(&a.elems[0], "the input size", errors),
         Expr::Array(a) if a.elems.len() <= 3 => {
             let mut dims: Vec<Sz> = Vec::new();
@@ -607,8 +691,8 @@ fn input_size(value: &Expr, planes: &mut Planes, errors: &mut Errors) -> Option<
             errors.at(
                 a,
                 format!(
-                    "the input shape `{}` has {} dimensions; expected `N`, `[channels, length]` or \
-                     `[channels, height, width]`",
+                    "the input shape `{}` has {} dimensions; expected `N`, `[channels, length]`, \
+                     `[channels, height, width]` or `Seq(steps, features)`",
                     tokens(a),
                     a.elems.len()
                 ),
@@ -669,6 +753,18 @@ fn spatial(
     let two_d = head.ends_with("2d");
     let (c, h, w, in_two_d) = match planes {
         Planes::Spatial { c, h, w, two_d } => (c.clone(), h.clone(), w.clone(), *two_d),
+        Planes::Seq { .. } if head == "Flatten" => return Some((Kind::Flatten, None, Planes::Flat)),
+        Planes::Seq { .. } => {
+            errors.at(
+                call.head,
+                format!(
+                    "`{head}` needs channels of {} planes in, found {}",
+                    if two_d { "2-D" } else { "1-D" },
+                    planes.describe()
+                ),
+            );
+            return None;
+        }
         Planes::Flat if head == "Flatten" => {
             errors.at(call.head, "`Flatten` after a vector has nothing to flatten");
             return None;
@@ -864,6 +960,20 @@ fn activation_param(kind: ActKind, call: &Call, errors: &mut Errors) -> Option<T
     }
 }
 
+/// Where a dense layer sits: on a sequence or not, and the recurrent layer that returned only its last step.
+struct DenseContext {
+    sequence: bool,
+    last_step: Option<String>,
+}
+
+/// The latest recurrent layer, when it returns only its last step.
+fn last_step_layer(layers: &[Layer]) -> Option<String> {
+    match layers.iter().rev().find(|l| matches!(l.kind, Kind::Recurrent { .. })) {
+        Some(Layer { kind: Kind::Recurrent { last: true, .. }, name, .. }) => Some(name.to_string()),
+        _ => None,
+    }
+}
+
 #[allow(clippy::too_many_arguments)]
 fn dense(
     call: &Call,
@@ -871,6 +981,7 @@ fn dense(
     span: Span,
     current: Option<&Dim>,
     prev_name: &str,
+    context: &DenseContext,
     errors: &mut Errors,
     checks: &mut Vec<ConstCheck>,
 ) -> Option<Layer> {
@@ -887,9 +998,23 @@ fn dense(
         match key.as_str() {
             "bias" => bias = bool_option(opt, value, errors).unwrap_or(true),
             "init" => init = init_option(value, errors),
+            "per_step" => {
+                if bool_option(opt, value, errors) == Some(true) && !context.sequence {
+                    let why = match &context.last_step {
+                        Some(r) => format!(
+                            "`{r}` returns only its last step (`output = last`): remove `per_step`, or let `{r}` \
+                             return every step (`output = sequence`)"
+                        ),
+                        None => "`per_step` needs a sequence in (`input: Seq(steps, features)`)".to_string(),
+                    };
+                    errors.at(opt, format!("`{name}` is declared per step, but its input is not a sequence: {why}"));
+                }
+            }
             _ => {
-                let msg = match did_you_mean(&key, &["bias", "init"]) {
-                    s if s.is_empty() => format!("`Dense` has no option `{key}`; its options are `bias` and `init`"),
+                let msg = match did_you_mean(&key, &["bias", "init", "per_step"]) {
+                    s if s.is_empty() => {
+                        format!("`Dense` has no option `{key}`; its options are `bias`, `init` and `per_step`")
+                    }
                     s => format!("`Dense` has no option `{key}`{s}"),
                 };
                 errors.at(opt, msg);
@@ -934,6 +1059,7 @@ fn dense(
         outputs,
         init: InitKind::XavierUniform,
         geometry: None,
+        step: None,
     })
 }
 
@@ -954,6 +1080,8 @@ struct Builder<'e> {
     bn_count: usize,
     conv_count: usize,
     residual_count: usize,
+    /// Recurrent layers declared so far, per kind, for default names (`lstm1`, `gru1`).
+    recurrent_counts: Vec<(String, usize)>,
 }
 
 impl Builder<'_> {
@@ -966,7 +1094,11 @@ impl Builder<'_> {
         mut planes: Planes,
     ) -> (Vec<Layer>, Option<Dim>, Planes) {
         let mut layers: Vec<Layer> = Vec::new();
+        // Layers applied to a sequence learn the per-step sizes once their output shape is known.
+        let mut pending: Option<(Planes, usize)> = None;
         for &(entry_name, value, span) in entries {
+            annotate_steps(&mut layers, pending.take(), &planes);
+            pending = Some((planes.clone(), layers.len()));
             if let Some(n) = entry_name
                 && n == "input"
             {
@@ -1027,7 +1159,31 @@ impl Builder<'_> {
                     outputs: inputs,
                     init: InitKind::Zeros,
                     geometry: None,
+                    step: None,
                 });
+                continue;
+            }
+            if let Some(&h) = ["Rnn", "Lstm", "Gru"].iter().find(|h| **h == head) {
+                let n = match self.recurrent_counts.iter_mut().find(|(k, _)| k == h) {
+                    Some((_, n)) => {
+                        *n += 1;
+                        *n
+                    }
+                    None => {
+                        self.recurrent_counts.push((h.to_string(), 1));
+                        1
+                    }
+                };
+                let name = entry_name.cloned().unwrap_or_else(|| Ident::new(&format!("{}{n}", h.to_lowercase()), span));
+                self.uses.push(NameUse { name: name.clone(), named: entry_name.is_some(), is_param: true, span });
+                let Some(inputs) = current.clone() else { continue };
+                let Some((layer, out_planes)) = self.recurrent(&call, h, name, span, inputs, &planes, &layers) else {
+                    current = None;
+                    continue;
+                };
+                current = Some(layer.outputs.clone());
+                planes = out_planes;
+                layers.push(layer);
                 continue;
             }
             if let Some(h) = SPATIAL.iter().find(|h| **h == head) {
@@ -1053,14 +1209,23 @@ impl Builder<'_> {
                 };
                 let outputs = match &out_planes {
                     Planes::Spatial { c, h, w, .. } => c.mul(h).mul(w).to_dim(),
-                    Planes::Flat => inputs.clone(),
+                    Planes::Flat | Planes::Seq { .. } => inputs.clone(),
                 };
                 planes = out_planes;
                 current = Some(outputs.clone());
-                layers.push(Layer { name, span, kind, inputs, outputs, init: InitKind::HeNormal, geometry });
+                layers.push(Layer {
+                    name,
+                    span,
+                    kind,
+                    inputs,
+                    outputs,
+                    init: InitKind::HeNormal,
+                    geometry,
+                    step: None,
+                });
                 continue;
             }
-            if current.is_some() && planes != Planes::Flat && call.head == "Dense" {
+            if current.is_some() && matches!(planes, Planes::Spatial { .. }) && call.head == "Dense" {
                 self.errors.at(
                     call.head,
                     format!(
@@ -1077,11 +1242,27 @@ impl Builder<'_> {
                 let name = entry_name.cloned().unwrap_or_else(|| Ident::new(&format!("fc{}", self.dense_count), span));
                 let named = entry_name.is_some();
                 self.uses.push(NameUse { name: name.clone(), named, is_param: true, span });
-                let Some(layer) = dense(&call, name, span, current.as_ref(), prev_name, self.errors, &mut self.checks)
+                // On a sequence, a dense layer applies to every step (PyTorch's `Linear` on `[steps, features]`).
+                let seq = match &planes {
+                    Planes::Seq { t, f } => Some((t.clone(), f.clone())),
+                    _ => None,
+                };
+                let per_step_in = seq.as_ref().map(|(_, f)| f.to_dim()).or_else(|| current.clone());
+                let context = DenseContext { sequence: seq.is_some(), last_step: last_step_layer(&layers) };
+                let Some(mut layer) =
+                    dense(&call, name, span, per_step_in.as_ref(), prev_name, &context, self.errors, &mut self.checks)
                 else {
                     current = None;
                     continue;
                 };
+                if let Some((t, f)) = seq {
+                    let o = Sz::from_dim(&layer.outputs);
+                    layer.step =
+                        Some(StepIo { steps: t.clone(), inputs: layer.inputs.clone(), outputs: layer.outputs.clone() });
+                    layer.inputs = t.mul(&f).to_dim();
+                    layer.outputs = t.mul(&o).to_dim();
+                    planes = Planes::Seq { t, f: o };
+                }
                 current = Some(layer.outputs.clone());
                 layers.push(layer);
             } else if call.head == "BatchNorm" {
@@ -1100,6 +1281,18 @@ impl Builder<'_> {
                     }
                 };
                 let Some(dim) = current.clone() else { continue };
+                if let Planes::Seq { .. } = &planes {
+                    self.errors.at(
+                        call.head,
+                        format!(
+                            "`{name}`: batch norm over {} is not supported; normalise the input, or after a \
+                             recurrent layer with `output = last`",
+                            planes.describe()
+                        ),
+                    );
+                    current = None;
+                    continue;
+                }
                 // On planes, one mean and variance per channel (PyTorch's `BatchNorm2d`/`BatchNorm1d` on [C, L]).
                 let geometry = match &planes {
                     Planes::Spatial { c, h, w, .. } => Some(Geometry {
@@ -1115,7 +1308,7 @@ impl Builder<'_> {
                         dh: 1,
                         dw: 1,
                     }),
-                    Planes::Flat => None,
+                    Planes::Flat | Planes::Seq { .. } => None,
                 };
                 if let Some((d, tokens_in)) = declared {
                     match &geometry {
@@ -1151,6 +1344,7 @@ impl Builder<'_> {
                     outputs: dim,
                     init: InitKind::Zeros,
                     geometry,
+                    step: None,
                 });
             } else if call.head == "Dropout" {
                 let name = entry_name.cloned().unwrap_or_else(|| Ident::new(&format!("dropout{}", layers.len()), span));
@@ -1178,6 +1372,7 @@ impl Builder<'_> {
                     outputs: dim,
                     init: InitKind::Zeros,
                     geometry: None,
+                    step: None,
                 });
             } else if let Some((_, kind)) = ACTIVATIONS.iter().find(|(n, _)| call.head == n) {
                 let param = activation_param(*kind, &call, self.errors);
@@ -1194,6 +1389,7 @@ impl Builder<'_> {
                     outputs: dim,
                     init: InitKind::Zeros,
                     geometry: None,
+                    step: None,
                 });
             } else {
                 let head = call.head.to_string();
@@ -1220,7 +1416,161 @@ impl Builder<'_> {
                 current = None;
             }
         }
+        annotate_steps(&mut layers, pending.take(), &planes);
         (layers, current, planes)
+    }
+
+    /// `Rnn(hidden)`, `Lstm(hidden)`, `Gru(hidden)`, or with the input size per step first (`Lstm(8, 32)`);
+    /// options `output = sequence | last` and, for `Rnn`, `activation = Tanh | Relu | ...`.
+    #[allow(clippy::too_many_arguments)]
+    fn recurrent(
+        &mut self,
+        call: &Call,
+        head: &str,
+        name: Ident,
+        span: Span,
+        inputs: Dim,
+        planes: &Planes,
+        layers: &[Layer],
+    ) -> Option<(Layer, Planes)> {
+        let mut last = false;
+        let mut activation = ActKind::Tanh;
+        let allowed: &[&str] = if head == "Rnn" { &["output", "activation"] } else { &["output"] };
+        let mut seen: Vec<String> = Vec::new();
+        for (opt, value) in &call.options {
+            let key = opt.to_string();
+            if seen.contains(&key) {
+                self.errors.at(opt, format!("option `{key}` is given twice"));
+                continue;
+            }
+            seen.push(key.clone());
+            let word = match value {
+                Expr::Path(p) => p.path.get_ident().map(ToString::to_string),
+                _ => None,
+            };
+            match key.as_str() {
+                "output" => match word.as_deref() {
+                    Some("last") => last = true,
+                    Some("sequence") => last = false,
+                    _ => self.errors.at(
+                        value,
+                        format!(
+                            "option `output` of `{name}` is `sequence` (every step, the default) or `last` (the \
+                             last step only), found `{}`",
+                            tokens(value)
+                        ),
+                    ),
+                },
+                "activation" if head == "Rnn" => match ACTIVATIONS.iter().find(|(n, _)| word.as_deref() == Some(*n)) {
+                    Some((_, ActKind::Softmax)) => self
+                        .errors
+                        .at(value, format!("the activation of `{name}` must be elementwise; `Softmax` is not")),
+                    Some((_, kind)) => activation = *kind,
+                    None => {
+                        let found = tokens(value);
+                        let names: Vec<&str> = ACTIVATIONS.iter().map(|(n, _)| *n).collect();
+                        let hint = match value {
+                            Expr::Call(_) => " (recurrent layers use the activation's default parameter: write \
+                                                  the name alone)"
+                                .to_string(),
+                            _ => did_you_mean(&found, &names),
+                        };
+                        self.errors
+                            .at(value, format!("`{found}` is not an activation for `{name}`{hint}; e.g. `Tanh`"));
+                    }
+                },
+                _ => {
+                    let list = allowed.iter().map(|a| format!("`{a}`")).collect::<Vec<_>>().join(" and ");
+                    let msg = match did_you_mean(&key, allowed) {
+                        hint if hint.is_empty() => format!("`{head}` has no option `{key}`; its options are {list}"),
+                        hint => format!("`{head}` has no option `{key}`{hint}"),
+                    };
+                    self.errors.at(opt, msg);
+                }
+            }
+        }
+        let what = format!("the hidden size of `{name}`");
+        let (explicit, hidden) = match call.positional.as_slice() {
+            [] => {
+                self.errors.at(call.head, format!("`{head}` needs its hidden size: `{head}(32)` (layer `{name}`)"));
+                return None;
+            }
+            [h] => (None, size(h, &what, self.errors)?),
+            [i, h] => {
+                let i = size(i, &format!("the input size of `{name}`"), self.errors).map(|d| (d, *i));
+                let h = size(h, &what, self.errors)?;
+                (Some(i?), h)
+            }
+            [_, _, extra, ..] => {
+                self.errors.at(
+                    extra,
+                    format!("`{head}` takes its hidden size, or its inputs per step and hidden size: `{head}(8, 32)`"),
+                );
+                return None;
+            }
+        };
+        let (t, f) = match planes {
+            Planes::Seq { t, f } => (t.clone(), f.clone()),
+            other => {
+                let found = match other {
+                    Planes::Flat => format!("a vector of {}", inputs.display()),
+                    p => p.describe(),
+                };
+                let hint = match last_step_layer(layers) {
+                    Some(r) => format!(
+                        " (`{r}` returns only its last step; to stack recurrent layers, let it return every step \
+                         with `output = sequence`)"
+                    ),
+                    None => ": declare the input as `Seq(steps, features)`".to_string(),
+                };
+                self.errors.at(call.head, format!("`{name}` needs a sequence in, found {found}{hint}"));
+                return None;
+            }
+        };
+        let prev = layers.last().map_or_else(|| "the input".to_string(), |l| format!("`{}`", l.name));
+        if let Some((declared, tokens_in)) = explicit {
+            let msg =
+                format!("`{name}` expects {} inputs per step, found {} from {prev}", declared.display(), f.display());
+            match (&declared, f.lit()) {
+                (Dim::Lit(d), Some(have)) if *d != have => self.errors.at(tokens_in, msg),
+                (Dim::Lit(_), Some(_)) => {}
+                _ => {
+                    let (a, b) = (declared.tokens(), f.tokens());
+                    self.checks.push(ConstCheck { condition: quote!(#a == #b), message: msg, span: tokens_in.span() });
+                }
+            }
+        }
+        if let Dim::Const(_) = &hidden {
+            let h = hidden.tokens();
+            self.checks.push(ConstCheck {
+                condition: quote!(#h > 0),
+                message: format!("{what} (`{}`) is zero: a size must be at least 1", hidden.display()),
+                span: call.head.span(),
+            });
+        }
+        let cell = match head {
+            "Lstm" => CellKind::Lstm,
+            "Gru" => CellKind::Gru,
+            _ => CellKind::Rnn(activation),
+        };
+        let h = Sz::from_dim(&hidden);
+        let (outputs, out_planes) = if last {
+            (hidden.clone(), Planes::Flat)
+        } else {
+            (t.mul(&h).to_dim(), Planes::Seq { t: t.clone(), f: h.clone() })
+        };
+        let step = StepIo { steps: t.clone(), inputs: f.to_dim(), outputs: hidden };
+        let layer = Layer {
+            name,
+            span,
+            kind: Kind::Recurrent { cell, steps: t, input: f, hidden: h, last },
+            inputs,
+            outputs,
+            init: InitKind::Zeros,
+            geometry: None,
+            step: Some(step),
+        };
+        Some((layer, out_planes))
     }
 
     /// `Residual(layers..., project = layer)`: the branch's output must have the shape of its input, or of the
@@ -1268,6 +1618,7 @@ impl Builder<'_> {
         let literal = |p: &Planes, d: &Dim| match p {
             Planes::Flat => matches!(d, Dim::Lit(_)),
             Planes::Spatial { c, h, w, .. } => c.lit().is_some() && h.lit().is_some() && w.lit().is_some(),
+            Planes::Seq { t, f } => t.lit().is_some() && f.lit().is_some(),
         };
         let (b, s) = (shape(&out, &out_planes), shape(&skip, &skip_planes));
         let msg = if projection.is_some() {
@@ -1287,6 +1638,7 @@ impl Builder<'_> {
             let dims = |p: &Planes, d: &Dim| match p {
                 Planes::Flat => vec![d.tokens()],
                 Planes::Spatial { c, h, w, .. } => vec![c.tokens(), h.tokens(), w.tokens()],
+                Planes::Seq { t, f } => vec![t.tokens(), f.tokens()],
             };
             let (x, y) = (dims(&out_planes, &out), dims(&skip_planes, &skip));
             if x.len() != y.len() {
@@ -1307,8 +1659,22 @@ impl Builder<'_> {
             outputs: out,
             init: InitKind::Zeros,
             geometry: None,
+            step: None,
         };
         Some((layer, out_planes))
+    }
+}
+
+/// Gives the layers from `pending`'s index on, when their input was a sequence, their per-step sizes (unless
+/// they set their own): the output planes `out` say what one step of their output holds.
+fn annotate_steps(layers: &mut [Layer], pending: Option<(Planes, usize)>, out: &Planes) {
+    let Some((Planes::Seq { t, f }, from)) = pending else { return };
+    for l in layers.iter_mut().skip(from).filter(|l| l.step.is_none()) {
+        let outputs = match out {
+            Planes::Seq { f, .. } => f.to_dim(),
+            _ => l.outputs.clone(),
+        };
+        l.step = Some(StepIo { steps: t.clone(), inputs: f.to_dim(), outputs });
     }
 }
 

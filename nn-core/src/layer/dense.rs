@@ -66,6 +66,43 @@ impl<T: Float, const I: usize, const O: usize> Dense<T, I, O> {
         kernel::gemm_tn(&self.weight, dy)
     }
 
+    /// Forward on a batch of sequences, the same layer applied to every step: each column holds `IN / I` steps
+    /// of `I` values (time-major) and gets `OUT / O` steps of `O` back. Sizes that do not match fail to compile.
+    #[inline]
+    pub fn forward_steps<const IN: usize, const OUT: usize, const B: usize>(
+        &self,
+        x: &SMatrix<T, IN, B>,
+    ) -> SMatrix<T, OUT, B> {
+        let () = Steps::<I, O, IN, OUT>::CHECK;
+        let mut y = SMatrix::<T, OUT, B>::zeros();
+        for step in y.as_mut_slice().chunks_exact_mut(O.max(1)) {
+            step.copy_from_slice(self.bias.as_slice());
+        }
+        kernel::gemm_acc_columns(&self.weight, x.as_slice(), y.as_mut_slice());
+        y
+    }
+
+    /// Backward of [`Dense::forward_steps`]: adds dL/dW and dL/db summed over steps and samples into `grads`,
+    /// returns dL/dx.
+    #[inline]
+    pub fn backward_steps<const IN: usize, const OUT: usize, const B: usize>(
+        &self,
+        x: &SMatrix<T, IN, B>,
+        dy: &SMatrix<T, OUT, B>,
+        grads: &mut Self,
+    ) -> SMatrix<T, IN, B> {
+        let () = Steps::<I, O, IN, OUT>::CHECK;
+        kernel::ger_acc_columns(dy.as_slice(), x.as_slice(), &mut grads.weight);
+        for step in dy.as_slice().chunks_exact(O.max(1)) {
+            for (g, &d) in grads.bias.iter_mut().zip(step) {
+                *g += d;
+            }
+        }
+        let mut dx = SMatrix::<T, IN, B>::zeros();
+        kernel::gemm_tn_columns(&self.weight, dy.as_slice(), dx.as_mut_slice());
+        dx
+    }
+
     /// Initialises the weights with `init` and zeroes the biases.
     pub fn init<R: Rng + ?Sized>(&mut self, init: Init, rng: &mut R) {
         init.fill(self.weight.as_mut_slice(), I, O, rng);
@@ -100,10 +137,47 @@ impl<T: Float, const I: usize, const O: usize> DenseNoBias<T, I, O> {
         kernel::gemm_tn(&self.weight, dy)
     }
 
+    /// Forward on a batch of sequences, every step alike (see [`Dense::forward_steps`]).
+    #[inline]
+    pub fn forward_steps<const IN: usize, const OUT: usize, const B: usize>(
+        &self,
+        x: &SMatrix<T, IN, B>,
+    ) -> SMatrix<T, OUT, B> {
+        let () = Steps::<I, O, IN, OUT>::CHECK;
+        let mut y = SMatrix::<T, OUT, B>::zeros();
+        kernel::gemm_acc_columns(&self.weight, x.as_slice(), y.as_mut_slice());
+        y
+    }
+
+    /// Backward of [`DenseNoBias::forward_steps`].
+    #[inline]
+    pub fn backward_steps<const IN: usize, const OUT: usize, const B: usize>(
+        &self,
+        x: &SMatrix<T, IN, B>,
+        dy: &SMatrix<T, OUT, B>,
+        grads: &mut Self,
+    ) -> SMatrix<T, IN, B> {
+        let () = Steps::<I, O, IN, OUT>::CHECK;
+        kernel::ger_acc_columns(dy.as_slice(), x.as_slice(), &mut grads.weight);
+        let mut dx = SMatrix::<T, IN, B>::zeros();
+        kernel::gemm_tn_columns(&self.weight, dy.as_slice(), dx.as_mut_slice());
+        dx
+    }
+
     /// Initialises the weights with `init`.
     pub fn init<R: Rng + ?Sized>(&mut self, init: Init, rng: &mut R) {
         init.fill(self.weight.as_mut_slice(), I, O, rng);
     }
+}
+
+/// The compile-time check that `IN` is whole steps of `I` and `OUT` the same number of steps of `O`.
+struct Steps<const I: usize, const O: usize, const IN: usize, const OUT: usize>;
+
+impl<const I: usize, const O: usize, const IN: usize, const OUT: usize> Steps<I, O, IN, OUT> {
+    const CHECK: () = assert!(
+        I > 0 && O > 0 && IN.is_multiple_of(I) && OUT == IN / I * O,
+        "a per-step dense layer maps steps of I values to as many steps of O"
+    );
 }
 
 impl<T: Float, const I: usize, const O: usize> Parameters<T> for Dense<T, I, O> {
@@ -187,6 +261,35 @@ mod tests {
         }
         assert!((g.weight - gs.weight).abs().max() < 1e-12);
         assert!((g.bias - gs.bias).abs().max() < 1e-12);
+    }
+
+    #[test]
+    fn per_step_is_the_layer_on_every_step() {
+        let l = layer();
+        // Two samples of two steps of three values.
+        let x = nalgebra::SMatrix::<f64, 6, 2>::from_fn(|r, c| (r as f64 - 2.0) * 0.5 + c as f64);
+        let dy = nalgebra::SMatrix::<f64, 4, 2>::from_fn(|r, c| r as f64 * 0.25 - c as f64);
+        let y = l.forward_steps::<6, 4, 2>(&x);
+        let mut g: Dense<f64, 3, 2> = bytemuck::Zeroable::zeroed();
+        let dx = l.backward_steps::<6, 4, 2>(&x, &dy, &mut g);
+        let mut gs: Dense<f64, 3, 2> = bytemuck::Zeroable::zeroed();
+        for b in 0..2 {
+            for t in 0..2 {
+                let xs = SVector::<f64, 3>::from_column_slice(&x.column(b).as_slice()[t * 3..t * 3 + 3]);
+                let ds = SVector::<f64, 2>::from_column_slice(&dy.column(b).as_slice()[t * 2..t * 2 + 2]);
+                assert_eq!(l.forward(&xs).as_slice(), &y.column(b).as_slice()[t * 2..t * 2 + 2]);
+                assert_eq!(l.backward(&xs, &ds, &mut gs).as_slice(), &dx.column(b).as_slice()[t * 3..t * 3 + 3]);
+            }
+        }
+        assert!((g.weight - gs.weight).abs().max() < 1e-12 && (g.bias - gs.bias).abs().max() < 1e-12);
+        let nb = DenseNoBias::new(l.weight);
+        let ynb = nb.forward_steps::<6, 4, 2>(&x);
+        for (s_nb, s) in ynb.as_slice().chunks_exact(2).zip(y.as_slice().chunks_exact(2)) {
+            assert!(
+                (SVector::<f64, 2>::from_column_slice(s_nb) + l.bias - SVector::from_column_slice(s)).abs().max()
+                    < 1e-12
+            );
+        }
     }
 
     #[test]

@@ -153,11 +153,10 @@ mod tests {
             vector![0.1, 0.0],
             vector![0.0, -0.2],
         );
-        let h1 = [(0.5f64 * 2.0 + 0.1).tanh(), (-1.0f64 * 2.0 - 0.2).tanh()];
-        let h2 = [
-            (0.5 * -1.0 + 0.1 + 0.25 * h1[0] - 0.5 * h1[1]).tanh(),
-            (-1.0 * -1.0 - 0.2 + 0.75 * h1[0] + 0.1 * h1[1]).tanh(),
-        ];
+        let (x1, x2) = (2.0f64, -1.0f64);
+        let h1 = [(0.5 * x1 + 0.1).tanh(), (-x1 - 0.2).tanh()];
+        let h2 =
+            [(0.5 * x2 + 0.1 + 0.25 * h1[0] - 0.5 * h1[1]).tanh(), (-x2 - 0.2 + 0.75 * h1[0] + 0.1 * h1[1]).tanh()];
         let y = cell.forward_sequence::<2, 2, 4, 1>(&vector![2.0, -1.0]);
         let expected = [h1[0], h1[1], h2[0], h2[1]];
         for (a, b) in y.iter().zip(expected) {

@@ -70,3 +70,27 @@ pub trait Optimizer<T: Float, P: Parameters<T>> {
     /// One update step: `params` moves against `grads`.
     fn step(&mut self, params: &mut P, grads: &P);
 }
+
+/// Rescales `grads` in place so that their Euclidean norm over every tensor is at most `max_norm`, and returns
+/// the norm before clipping (PyTorch's `clip_grad_norm_`, including its `1e-6` in the scale
+/// `max_norm / (norm + 1e-6)`). Gradients already within the bound are left untouched.
+///
+/// ```
+/// use nn_core::layer::Dense;
+/// use nn_core::nalgebra::{matrix, vector};
+/// use nn_core::optim::clip_grad_norm;
+///
+/// let mut g = Dense::<f64, 1, 2>::new(matrix![3.0; 0.0], vector![0.0, 4.0]); // norm 5
+/// assert_eq!(clip_grad_norm(&mut g, 1.0), 5.0);
+/// assert!((g.weight[0] - 0.6).abs() < 1e-6 && (g.bias[1] - 0.8).abs() < 1e-6);
+/// ```
+pub fn clip_grad_norm<T: Float, P: Parameters<T>>(grads: &mut P, max_norm: T) -> T {
+    let mut sum = T::zero();
+    grads.visit(|t| sum = t.data.iter().fold(sum, |acc, &v| acc + v * v));
+    let norm = sum.sqrt();
+    if norm > max_norm {
+        let scale = max_norm / (norm + T::from_f64(1e-6));
+        grads.visit_mut(|t| t.data.iter_mut().for_each(|v| *v *= scale));
+    }
+    norm
+}

@@ -1,0 +1,177 @@
+//! Recurrent networks declared with `network!`: gradient checks of backpropagation through time for every cell,
+//! one and two layers, every-step and last-step outputs, per-step dense layers and per-step softmax; the
+//! streaming `step` against the sequence form; PyTorch names; weights round trip; clipping.
+
+use nn_core::gradcheck::{check_batch, check_network};
+use nn_core::io;
+use nn_core::loss::PerStep;
+use nn_core::prelude::*;
+use nn_core::rand::rngs::ChaCha8Rng;
+use nn_core::rand::{RngExt, SeedableRng};
+
+fn random<B: Buffer<f64>>(rng: &mut ChaCha8Rng, scale: f64) -> B {
+    let mut b = B::zeros();
+    for v in b.as_mut_slice() {
+        *v = rng.random_range(-scale..scale);
+    }
+    b
+}
+
+/// Checks dL/dθ and dL/dx of one sample and of a batch of three at random inputs and targets.
+fn check<N, L>(seed: u64, loss: L) -> f64
+where
+    N: BatchNetwork<Scalar = f64> + Initialize + Boxed,
+    L: Loss<f64>,
+{
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let mut net = N::boxed_init(&mut rng);
+    // Larger weights than the initialisation, so the gates work away from their linear region.
+    net.visit_mut(|t| t.data.iter_mut().for_each(|v| *v *= 2.0));
+    let mut grads = N::boxed_zeroed();
+    let x: N::Input = random(&mut rng, 1.5);
+    let mut t: N::Output = random(&mut rng, 1.0);
+    t.as_mut_slice().iter_mut().for_each(|v| *v = v.abs());
+    let one = check_network(&mut *net, &x, &t, &loss, &mut grads, seed);
+    assert_eq!(one.checked, net.param_count() + x.as_slice().len());
+    let xb: N::InputBatch<3> = random(&mut rng, 1.5);
+    let tb: N::OutputBatch<3> = random(&mut rng, 1.0);
+    let batch = check_batch::<N, L, 3>(&mut *net, &xb, &tb, &loss, &mut grads, seed);
+    one.max_relative_error.max(batch.max_relative_error)
+}
+
+network! {
+    /// Many-to-one: the last step of an RNN, then a classifier.
+    struct RnnLast<f64> { input: Seq(6, 2), rnn: Rnn(5, output = last), out: Dense(3) }
+}
+
+network! {
+    /// Many-to-many: every step of an LSTM, a dense layer per step.
+    struct LstmSeq<f64> { input: Seq(5, 3), lstm: Lstm(4), out: Dense(2) }
+}
+
+network! {
+    /// GRU, last step.
+    struct GruLast<f64> { input: Seq(7, 2), gru: Gru(2, 4, output = last), Tanh, out: Dense(1) }
+}
+
+network! {
+    /// Two stacked layers of each kind, mixed, with per-step dense layers between and a per-step softmax.
+    struct Stacked<f64> {
+        input: Seq(4, 3),
+        embed: Dense(5, per_step = true), Tanh,
+        first: Lstm(6),
+        second: Gru(4),
+        third: Rnn(3, activation = Relu),
+        out: Dense(3), Softmax,
+    }
+}
+
+network! {
+    /// Two LSTM layers, last step.
+    struct TwoLstm<f64> { input: Seq(5, 2), Lstm(4), Lstm(3, output = last), out: Dense(2) }
+}
+
+network! {
+    /// Two vanilla RNN layers with dropout between (a fixed mask in the check), last step.
+    struct TwoRnn<f64> { input: Seq(6, 1), Rnn(4), Dropout(0.25), Rnn(4, output = last), Dense(1) }
+}
+
+#[test]
+fn backpropagation_through_time_matches_central_differences() {
+    let results = [
+        ("rnn last", check::<RnnLast, _>(1, SoftmaxCrossEntropy)),
+        ("lstm sequence", check::<LstmSeq, _>(2, PerStep::<_, 2>(MeanSquaredError))),
+        ("gru last", check::<GruLast, _>(3, MeanSquaredError)),
+        ("stacked", check::<Stacked, _>(4, PerStep::<_, 3>(MeanSquaredError))),
+        ("two lstm", check::<TwoLstm, _>(5, SoftmaxCrossEntropy)),
+        ("two rnn", check::<TwoRnn, _>(6, MeanSquaredError)),
+    ];
+    for (name, e) in results {
+        assert!(e < 1e-6, "{name}: relative error {e:e}");
+    }
+}
+
+#[test]
+fn shapes_and_names_follow_pytorch() {
+    assert_eq!((Stacked::STEPS, Stacked::STEP_INPUTS, Stacked::STEP_OUTPUTS), (4, 3, 3));
+    assert_eq!((Stacked::INPUTS, Stacked::OUTPUTS), (12, 12));
+    assert_eq!((GruLast::INPUTS, GruLast::OUTPUTS, GruLast::STEP_OUTPUTS), (14, 1, 1));
+    let net = Stacked::zeroed();
+    let mut names = Vec::new();
+    net.visit(|t| names.push((t.name.to_string(), t.layout.shape(t.rows, t.cols).dims().to_vec())));
+    let expected = [
+        ("embed.weight", vec![5, 3]),
+        ("embed.bias", vec![5]),
+        ("first.weight_ih_l0", vec![24, 5]),
+        ("first.weight_hh_l0", vec![24, 6]),
+        ("first.bias_ih_l0", vec![24]),
+        ("first.bias_hh_l0", vec![24]),
+        ("second.weight_ih_l0", vec![12, 6]),
+        ("second.weight_hh_l0", vec![12, 4]),
+        ("second.bias_ih_l0", vec![12]),
+        ("second.bias_hh_l0", vec![12]),
+        ("third.weight_ih_l0", vec![3, 4]),
+        ("third.weight_hh_l0", vec![3, 3]),
+        ("third.bias_ih_l0", vec![3]),
+        ("third.bias_hh_l0", vec![3]),
+        ("out.weight", vec![3, 3]),
+        ("out.bias", vec![3]),
+    ];
+    let expected: Vec<(String, Vec<usize>)> = expected.iter().map(|(n, s)| (n.to_string(), s.clone())).collect();
+    assert_eq!(names, expected);
+}
+
+network! {
+    /// A streaming denoiser: one sample in, one out, per step (the real-time audio shape).
+    struct Denoiser<f32> { input: Seq(32, 1), gru: Gru(8), Tanh, out: Dense(1) }
+}
+
+network! {
+    /// Many-to-one with a head after the last step.
+    struct Detector<f32> { input: Seq(16, 2), lstm1: Lstm(8), lstm2: Lstm(8, output = last), Dense(4), Relu, Dense(2), Softmax }
+}
+
+#[test]
+fn stepping_through_a_sequence_gives_the_sequence_outputs() {
+    let mut rng = seeded_rng(7);
+    let net = Denoiser::boxed_init(&mut rng);
+    let x: Vector<f32, 32> = Vector::from_fn(|i, _| ((i as f32) * 0.4).sin());
+    let y = net.forward(&x);
+    let mut state = DenoiserState::new();
+    for t in 0..32 {
+        let yt = net.step(&mut state, &Vector::from([x[t]]));
+        assert!((yt[0] - y[t]).abs() < 1e-6, "step {t}: {} vs {}", yt[0], y[t]);
+    }
+    // After a reset the same sequence gives the same outputs again.
+    state.reset();
+    assert_eq!(state, DenoiserState::default());
+    assert!((net.step(&mut state, &Vector::from([x[0]]))[0] - y[0]).abs() < 1e-6);
+
+    let det = Detector::boxed_init(&mut rng);
+    let x: Vector<f32, 32> = Vector::from_fn(|i, _| ((i as f32) * 0.9).cos());
+    let y = det.forward(&x);
+    let mut state = DetectorState::new();
+    let mut last = Vector::<f32, 2>::zeros();
+    for t in 0..16 {
+        last = det.step(&mut state, &Vector::from([x[2 * t], x[2 * t + 1]]));
+    }
+    assert!((last - y).abs().max() < 1e-6, "{last} vs {y}");
+    assert!((last.sum() - 1.0).abs() < 1e-6);
+    // The LSTM state holds h and c.
+    assert_eq!(state.lstm1.shape(), (8, 2));
+}
+
+#[test]
+fn weights_round_trip_through_safetensors() {
+    let mut rng = seeded_rng(9);
+    let net = Detector::boxed_init(&mut rng);
+    let bytes = io::to_bytes(&*net).expect("serialise");
+    let mut back = Detector::boxed_zeroed();
+    io::from_bytes(&mut *back, &bytes, io::Policy::Strict).expect("load");
+    let x: Vector<f32, 32> = Vector::from_fn(|i, _| i as f32 * 0.01);
+    assert_eq!(net.forward(&x), back.forward(&x));
+    // A GRU's weights do not load into an LSTM of the same hidden size.
+    let gru = Denoiser::zeroed();
+    let err = io::from_bytes(&mut *back, &io::to_bytes(&gru).expect("serialise"), io::Policy::Strict).unwrap_err();
+    assert!(err.to_string().contains("lstm1.weight_ih_l0"), "{err}");
+}
