@@ -9,5 +9,6 @@ fn compile_errors() {
     t.compile_fail("ui/call_site/*.rs");
     t.compile_fail("ui/weights/*.rs");
     t.compile_fail("ui/conv/*.rs");
+    t.compile_fail("ui/recurrent/*.rs");
     t.pass("ui/pass/*.rs");
 }

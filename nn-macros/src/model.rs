@@ -1002,12 +1002,12 @@ fn dense(
                 if bool_option(opt, value, errors) == Some(true) && !context.sequence {
                     let why = match &context.last_step {
                         Some(r) => format!(
-                            "`{r}` returns only its last step (`output = last`): remove `per_step`, or let `{r}` \
-                             return every step (`output = sequence`)"
+                            "because `{r}` returns only its last step (`output = last`): remove `per_step`, or let \
+                             `{r}` return every step (`output = sequence`)"
                         ),
-                        None => "`per_step` needs a sequence in (`input: Seq(steps, features)`)".to_string(),
+                        None => "(declare the input as `Seq(steps, features)`)".to_string(),
                     };
-                    errors.at(opt, format!("`{name}` is declared per step, but its input is not a sequence: {why}"));
+                    errors.at(opt, format!("`{name}` is declared per step, but its input is not a sequence {why}"));
                 }
             }
             _ => {
@@ -1176,7 +1176,7 @@ impl Builder<'_> {
                 };
                 let name = entry_name.cloned().unwrap_or_else(|| Ident::new(&format!("{}{n}", h.to_lowercase()), span));
                 self.uses.push(NameUse { name: name.clone(), named: entry_name.is_some(), is_param: true, span });
-                let Some(inputs) = current.clone() else { continue };
+                let inputs = current.clone();
                 let Some((layer, out_planes)) = self.recurrent(&call, h, name, span, inputs, &planes, &layers) else {
                     current = None;
                     continue;
@@ -1429,7 +1429,7 @@ impl Builder<'_> {
         head: &str,
         name: Ident,
         span: Span,
-        inputs: Dim,
+        inputs: Option<Dim>,
         planes: &Planes,
         layers: &[Layer],
     ) -> Option<(Layer, Planes)> {
@@ -1469,21 +1469,34 @@ impl Builder<'_> {
                     None => {
                         let found = tokens(value);
                         let names: Vec<&str> = ACTIVATIONS.iter().map(|(n, _)| *n).collect();
-                        let hint = match value {
-                            Expr::Call(_) => " (recurrent layers use the activation's default parameter: write \
-                                                  the name alone)"
-                                .to_string(),
-                            _ => did_you_mean(&found, &names),
+                        let msg = match value {
+                            Expr::Call(c) => format!(
+                                "the activation of `{name}` takes no arguments: a recurrent layer uses its default \
+                                 parameter (write `{}` alone)",
+                                tokens(&c.func)
+                            ),
+                            _ => match did_you_mean(&found, &names) {
+                                hint if hint.is_empty() => format!(
+                                    "unknown activation `{found}` for `{name}`; the usual ones are `Tanh` (the \
+                                     default) and `Relu`"
+                                ),
+                                hint => format!("unknown activation `{found}` for `{name}`{hint}"),
+                            },
                         };
-                        self.errors
-                            .at(value, format!("`{found}` is not an activation for `{name}`{hint}; e.g. `Tanh`"));
+                        self.errors.at(value, msg);
                     }
                 },
                 _ => {
-                    let list = allowed.iter().map(|a| format!("`{a}`")).collect::<Vec<_>>().join(" and ");
                     let msg = match did_you_mean(&key, allowed) {
-                        hint if hint.is_empty() => format!("`{head}` has no option `{key}`; its options are {list}"),
-                        hint => format!("`{head}` has no option `{key}`{hint}"),
+                        hint if !hint.is_empty() => format!("`{head}` has no option `{key}`{hint}"),
+                        _ if head == "Rnn" => {
+                            format!("`Rnn` has no option `{key}`; its options are `output` and `activation`")
+                        }
+                        _ if !did_you_mean(&key, &["activation"]).is_empty() => format!(
+                            "`{head}` has no option `{key}`: its gates have fixed activations (only `Rnn` takes \
+                             `activation`); its one option is `output`"
+                        ),
+                        _ => format!("`{head}` has no option `{key}`; its one option is `output`"),
                     };
                     self.errors.at(opt, msg);
                 }
@@ -1509,6 +1522,7 @@ impl Builder<'_> {
                 return None;
             }
         };
+        let inputs = inputs?;
         let (t, f) = match planes {
             Planes::Seq { t, f } => (t.clone(), f.clone()),
             other => {
