@@ -5,9 +5,14 @@
 //! nalgebra's heap-allocated [`DMatrix`] and [`DVector`]. A [`DynMlp`] is built from a list of layer
 //! [`Spec`]s and takes its weights from a generated network ([`DynMlp::from_network`]), so both compute the
 //! same numbers and the benchmark compares only how they compute them.
+//!
+//! The recurrent benchmark streams single-sample LSTMs ([`Lstm8`], [`Lstm16`], [`Lstm32`]) and GRUs ([`Gru8`],
+//! [`Gru16`], [`Gru32`]) one step at a time, beside [`DynLstm`] and [`DynGru`]: the same cells on [`DMatrix`] and
+//! [`DVector`], with the weights copied from the generated layer.
 #![deny(missing_docs)]
 
 use nalgebra::{DMatrix, DVector, Dim, Matrix, RawStorage, RawStorageMut};
+use nn_core::layer::{Gru, Lstm};
 use nn_core::prelude::*;
 
 network! {
@@ -509,5 +514,201 @@ mod conv_tests {
     fn naive_convolution_matches_the_lowered_layer() {
         agree::<8, 25, 5, 5, 784, 4608>(&CONV_1X28X28_8K5);
         agree::<32, 144, 3, 3, 3136, 6272>(&CONV_16X14X14_32K3P1);
+    }
+}
+
+network! {
+    /// One LSTM layer of 8 units on a single-sample stream.
+    pub struct Lstm8<f32> { input: Seq(1, 1), lstm: Lstm(8) }
+}
+
+network! {
+    /// One LSTM layer of 16 units on a single-sample stream.
+    pub struct Lstm16<f32> { input: Seq(1, 1), lstm: Lstm(16) }
+}
+
+network! {
+    /// One LSTM layer of 32 units on a single-sample stream.
+    pub struct Lstm32<f32> { input: Seq(1, 1), lstm: Lstm(32) }
+}
+
+network! {
+    /// One GRU layer of 8 units on a single-sample stream.
+    pub struct Gru8<f32> { input: Seq(1, 1), gru: Gru(8) }
+}
+
+network! {
+    /// One GRU layer of 16 units on a single-sample stream.
+    pub struct Gru16<f32> { input: Seq(1, 1), gru: Gru(16) }
+}
+
+network! {
+    /// One GRU layer of 32 units on a single-sample stream.
+    pub struct Gru32<f32> { input: Seq(1, 1), gru: Gru(32) }
+}
+
+/// The weights and biases of a recurrent cell in PyTorch's layout, on dynamically sized matrices: `G x I` input
+/// weights, `G x H` hidden weights and two biases of `G` (the gate rows stacked).
+#[derive(Clone, Debug, PartialEq)]
+pub struct DynCellWeights {
+    /// Input-to-gates weights.
+    pub weight_ih: DMatrix<f32>,
+    /// Hidden-to-gates weights.
+    pub weight_hh: DMatrix<f32>,
+    /// Input-side biases.
+    pub bias_ih: DVector<f32>,
+    /// Hidden-side biases.
+    pub bias_hh: DVector<f32>,
+}
+
+impl DynCellWeights {
+    fn copy<const I: usize, const H: usize, const G: usize>(
+        weight_ih: &nalgebra::SMatrix<f32, G, I>,
+        weight_hh: &nalgebra::SMatrix<f32, G, H>,
+        bias_ih: &nalgebra::SVector<f32, G>,
+        bias_hh: &nalgebra::SVector<f32, G>,
+    ) -> Self {
+        Self {
+            weight_ih: DMatrix::from_column_slice(G, I, weight_ih.as_slice()),
+            weight_hh: DMatrix::from_column_slice(G, H, weight_hh.as_slice()),
+            bias_ih: DVector::from_column_slice(bias_ih.as_slice()),
+            bias_hh: DVector::from_column_slice(bias_hh.as_slice()),
+        }
+    }
+
+    /// Hidden units.
+    pub fn hidden(&self) -> usize {
+        self.weight_hh.ncols()
+    }
+}
+
+/// An LSTM cell on [`DMatrix`] and [`DVector`], stepped one input at a time as PyTorch's `nn.LSTM` computes it:
+///
+/// ```text
+/// a = W_ih x + b_ih + W_hh h + b_hh      (gates i, f, g, o stacked)
+/// c = sigmoid(a_f) * c + sigmoid(a_i) * tanh(a_g)
+/// h = sigmoid(a_o) * tanh(c)
+/// ```
+///
+/// The gate buffer is allocated once and reused by every step.
+#[derive(Clone, Debug, PartialEq)]
+pub struct DynLstm {
+    /// The weights, copied from a generated layer.
+    pub weights: DynCellWeights,
+    gates: DVector<f32>,
+}
+
+/// The state an LSTM carries from one step to the next.
+#[derive(Clone, Debug, PartialEq)]
+pub struct DynLstmState {
+    /// Hidden state (the output).
+    pub h: DVector<f32>,
+    /// Cell state.
+    pub c: DVector<f32>,
+}
+
+impl DynLstm {
+    /// A cell with the weights of `layer`.
+    pub fn from_layer<const I: usize, const H: usize, const G: usize>(layer: &Lstm<f32, I, H, G>) -> Self {
+        let weights = DynCellWeights::copy(&layer.weight_ih, &layer.weight_hh, &layer.bias_ih, &layer.bias_hh);
+        Self { weights, gates: DVector::zeros(G) }
+    }
+
+    /// The zero state.
+    pub fn state(&self) -> DynLstmState {
+        let h = self.weights.hidden();
+        DynLstmState { h: DVector::zeros(h), c: DVector::zeros(h) }
+    }
+
+    /// One step on input `x`: updates `state` and returns the new hidden state.
+    pub fn step<'s>(&mut self, state: &'s mut DynLstmState, x: &DVector<f32>) -> &'s DVector<f32> {
+        let w = &self.weights;
+        let a = &mut self.gates;
+        a.copy_from(&w.bias_ih);
+        *a += &w.bias_hh;
+        a.gemv(1.0, &w.weight_ih, x, 1.0);
+        a.gemv(1.0, &w.weight_hh, &state.h, 1.0);
+        let n = state.h.len();
+        for j in 0..n {
+            let (i, f, g, o) = (Sigmoid.f(a[j]), Sigmoid.f(a[n + j]), Tanh.f(a[2 * n + j]), Sigmoid.f(a[3 * n + j]));
+            state.c[j] = f * state.c[j] + i * g;
+            state.h[j] = o * Tanh.f(state.c[j]);
+        }
+        &state.h
+    }
+}
+
+/// A GRU cell on [`DMatrix`] and [`DVector`], stepped one input at a time as PyTorch's `nn.GRU` computes it:
+///
+/// ```text
+/// ai = W_ih x + b_ih   ah = W_hh h + b_hh      (gates r, z, n stacked)
+/// r = sigmoid(ai_r + ah_r)   z = sigmoid(ai_z + ah_z)   n = tanh(ai_n + r * ah_n)
+/// h = (1 - z) * n + z * h
+/// ```
+///
+/// The two gate buffers are allocated once and reused by every step.
+#[derive(Clone, Debug, PartialEq)]
+pub struct DynGru {
+    /// The weights, copied from a generated layer.
+    pub weights: DynCellWeights,
+    input_side: DVector<f32>,
+    hidden_side: DVector<f32>,
+}
+
+impl DynGru {
+    /// A cell with the weights of `layer`.
+    pub fn from_layer<const I: usize, const H: usize, const G: usize>(layer: &Gru<f32, I, H, G>) -> Self {
+        let weights = DynCellWeights::copy(&layer.weight_ih, &layer.weight_hh, &layer.bias_ih, &layer.bias_hh);
+        Self { weights, input_side: DVector::zeros(G), hidden_side: DVector::zeros(G) }
+    }
+
+    /// The zero state: the hidden vector.
+    pub fn state(&self) -> DVector<f32> {
+        DVector::zeros(self.weights.hidden())
+    }
+
+    /// One step on input `x`: updates the hidden state `h` in place.
+    pub fn step(&mut self, h: &mut DVector<f32>, x: &DVector<f32>) {
+        let w = &self.weights;
+        let (ai, ah) = (&mut self.input_side, &mut self.hidden_side);
+        ai.copy_from(&w.bias_ih);
+        ai.gemv(1.0, &w.weight_ih, x, 1.0);
+        ah.copy_from(&w.bias_hh);
+        ah.gemv(1.0, &w.weight_hh, &*h, 1.0);
+        let n = h.len();
+        for j in 0..n {
+            let r = Sigmoid.f(ai[j] + ah[j]);
+            let z = Sigmoid.f(ai[n + j] + ah[n + j]);
+            let c = Tanh.f(ai[2 * n + j] + r * ah[2 * n + j]);
+            h[j] = (1.0 - z) * c + z * h[j];
+        }
+    }
+}
+
+#[cfg(test)]
+mod recurrent_tests {
+    use super::*;
+
+    /// Twenty steps of a sine from the zero state: the generated step and the baselines agree to 1e-5.
+    #[test]
+    fn dynamic_cells_match_the_generated_step() {
+        let mut rng = seeded_rng(2);
+        let lstm = Lstm16::boxed_init(&mut rng);
+        let gru = Gru16::boxed_init(&mut rng);
+        let (mut dyn_lstm, mut dyn_gru) = (DynLstm::from_layer(&lstm.lstm), DynGru::from_layer(&gru.gru));
+        let (mut ls, mut gs) = (Lstm16State::new(), Gru16State::new());
+        let (mut dls, mut dgs) = (dyn_lstm.state(), dyn_gru.state());
+        for t in 0..20 {
+            let v = (t as f32 * 0.7).sin();
+            let (x, dx) = (Vector::from([v]), DVector::from_element(1, v));
+            let y = lstm.step(&mut ls, &x);
+            let dy = dyn_lstm.step(&mut dls, &dx);
+            assert!((dy - DVector::from_column_slice(y.as_slice())).amax() <= 1e-5, "lstm step {t}");
+            assert!((&dls.c - DVector::from_column_slice(&ls.lstm.as_slice()[16..])).amax() <= 1e-5);
+            let y = gru.step(&mut gs, &x);
+            dyn_gru.step(&mut dgs, &dx);
+            assert!((&dgs - DVector::from_column_slice(y.as_slice())).amax() <= 1e-5, "gru step {t}");
+        }
+        assert!(dls.h.amax() > 0.01 && dgs.amax() > 0.01, "the states moved");
     }
 }

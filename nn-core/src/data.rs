@@ -5,7 +5,11 @@
 //! - [`load_mnist`] reads `data/mnist10k.bin.gz`: 10,000 MNIST digits (28x28 bytes) in a small binary
 //!   format, shuffled once so that any fixed split is class-balanced.
 //!
-//! Both give a [`Dataset`]: features as `f32` scaled to `[0, 1]`, labels `0..=9`. The repository's
+//! - [`load_text`] reads a gzip-compressed UTF-8 text such as `data/alice.txt.gz` (Lewis Carroll's *Alice's
+//!   Adventures in Wonderland*, public domain); [`Text`] turns it into character ids and one-hot sequences
+//!   for character-level language models.
+//!
+//! The image sets give a [`Dataset`]: features as `f32` scaled to `[0, 1]`, labels `0..=9`. The repository's
 //! convention for a train/test split is a fixed cut with [`Dataset::split`]: MNIST's first 8,000 samples
 //! train and the last 2,000 test; the digits' first 1,437 (80 %) train and the last 360 test. The digits
 //! rows are in their original order (0, 1, 2, ..., 9, 0, 1, ...), which makes that cut class-balanced too.
@@ -422,6 +426,107 @@ pub fn load_mnist(path: impl AsRef<Path>) -> Result<Dataset, DataError> {
     Ok(Dataset { features, classes: CLASSES, pixels, labels })
 }
 
+/// Loads a gzip-compressed UTF-8 text, such as the bundled `data/alice.txt.gz`.
+///
+/// # Errors
+///
+/// [`DataError::Io`] when the file cannot be read, [`DataError::Compressed`] when it is not valid gzip, and
+/// [`DataError::Malformed`] (with the byte offset) when the content is not UTF-8.
+pub fn load_text(path: impl AsRef<Path>) -> Result<String, DataError> {
+    let path = path.as_ref();
+    let bytes = read_gzip(path)?;
+    String::from_utf8(bytes).map_err(|e| {
+        let at = e.utf8_error().valid_up_to();
+        let found = format!("{:?}", &e.as_bytes()[at..(at + 4).min(e.as_bytes().len())]);
+        DataError::Malformed { path: path.to_path_buf(), location: Location::Byte(at), expected: "UTF-8".into(), found }
+    })
+}
+
+/// A text as character ids over its own alphabet (the distinct characters, sorted), for character-level models.
+///
+/// ```
+/// use nn_core::data::Text;
+///
+/// let text = Text::new("abracadabra");
+/// assert_eq!(text.alphabet(), &['a', 'b', 'c', 'd', 'r']);
+/// assert_eq!(&text.ids()[..4], &[0, 1, 4, 0]);
+/// // Windows of 3 steps over an alphabet padded to 6: inputs "abr", "aca", ... and targets one step ahead.
+/// let pairs = text.windows::<f32, 3, 6, 18>(3).unwrap();
+/// assert_eq!(pairs.len(), 3);
+/// assert_eq!(pairs[0].0[1 * 6 + 1], 1.0); // step 1 of the input is 'b'
+/// assert_eq!(pairs[0].1[0 * 6 + 1], 1.0); // step 0 of the target is 'b' too
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Text {
+    alphabet: Vec<char>,
+    ids: Vec<usize>,
+}
+
+impl Text {
+    /// The text's characters as ids into its sorted alphabet.
+    pub fn new(text: &str) -> Text {
+        let mut alphabet: Vec<char> = text.chars().collect();
+        alphabet.sort_unstable();
+        alphabet.dedup();
+        let ids = text.chars().map(|c| alphabet.binary_search(&c).unwrap_or(0)).collect();
+        Text { alphabet, ids }
+    }
+
+    /// The distinct characters, sorted; a character's id is its index here.
+    pub fn alphabet(&self) -> &[char] {
+        &self.alphabet
+    }
+
+    /// The text as ids.
+    pub fn ids(&self) -> &[usize] {
+        &self.ids
+    }
+
+    /// The id of `c`, if the text has it.
+    pub fn id(&self, c: char) -> Option<usize> {
+        self.alphabet.binary_search(&c).ok()
+    }
+
+    /// The character of `id`, if there is one.
+    pub fn char(&self, id: usize) -> Option<char> {
+        self.alphabet.get(id).copied()
+    }
+
+    /// Non-overlapping windows of `STEPS` characters every `stride` characters, one-hot over `V >= alphabet`
+    /// classes and time-major (`N = STEPS * V` values): each input paired with the same window one character
+    /// later, the next-character targets of a language model.
+    ///
+    /// # Errors
+    ///
+    /// [`DataError::SizeMismatch`] when `N` is not `STEPS * V` or `V` is smaller than the alphabet.
+    #[allow(clippy::type_complexity)] // the signature spells out the pair type on purpose
+    pub fn windows<T: Float, const STEPS: usize, const V: usize, const N: usize>(
+        &self,
+        stride: usize,
+    ) -> Result<Vec<(SVector<T, N>, SVector<T, N>)>, DataError> {
+        if N != STEPS * V || V < self.alphabet.len() || STEPS == 0 {
+            return Err(DataError::SizeMismatch {
+                inputs: N,
+                outputs: V,
+                features: STEPS * V,
+                classes: self.alphabet.len(),
+            });
+        }
+        let mut out = Vec::new();
+        let mut start = 0;
+        while start + STEPS < self.ids.len() {
+            let (mut x, mut t) = (SVector::<T, N>::zeros(), SVector::<T, N>::zeros());
+            for s in 0..STEPS {
+                x[s * V + self.ids[start + s]] = T::one();
+                t[s * V + self.ids[start + s + 1]] = T::one();
+            }
+            out.push((x, t));
+            start += stride.max(1);
+        }
+        Ok(out)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -431,6 +536,31 @@ mod tests {
 
     const DIGITS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../data/digits.csv.gz");
     const MNIST: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../data/mnist10k.bin.gz");
+    const ALICE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../data/alice.txt.gz");
+
+    #[test]
+    fn the_bundled_text_loads_with_its_documented_size_and_alphabet() {
+        let text = load_text(ALICE).unwrap();
+        assert_eq!(text.len(), 148_476);
+        assert!(text.trim_start().starts_with("ALICE'S ADVENTURES IN WONDERLAND"), "{:?}", &text[..40]);
+        let t = Text::new(&text);
+        assert_eq!(t.alphabet().len(), 71);
+        assert_eq!(t.ids().len(), 148_476);
+        let lower = Text::new(&text.to_lowercase());
+        assert_eq!(lower.alphabet().len(), 45);
+        assert!(t.windows::<f32, 4, 70, 280>(4).is_err());
+    }
+
+    #[test]
+    fn text_that_is_not_utf8_is_an_error_with_its_offset() {
+        let f = TempFile::gzipped("bad.txt.gz", b"caf\xe9 au lait");
+        match load_text(&f.0) {
+            Err(DataError::Malformed { location: Location::Byte(3), .. }) => {}
+            other => panic!("{other:?}"),
+        }
+        let plain = TempFile::new("plain.txt", b"not gzip");
+        assert!(matches!(load_text(&plain.0), Err(DataError::Compressed { .. })));
+    }
 
     /// A file under the temporary folder, removed when dropped.
     struct TempFile(PathBuf);

@@ -308,10 +308,12 @@ pub fn expand(m: &Model, weights: Option<&Embedded>) -> TokenStream {
 
         #[doc = #cache_doc]
         #[derive(Clone, Debug)]
+        #[allow(dead_code)]
         #vis struct #cache<const B: usize> {
             #(#cache_fields)*
         }
 
+        #[allow(dead_code)]
         impl #name {
             /// The number of inputs.
             #vis const INPUTS: usize = #d_in;
@@ -482,6 +484,7 @@ fn streaming(m: &Model, t: &TokenStream) -> Option<TokenStream> {
     let step_out = last.step.as_ref().map_or(&last.outputs, |s| &s.outputs);
     let (s, i, o) = (first.steps.tokens(), first.inputs.tokens(), step_out.tokens());
     let consts = quote! {
+        #[allow(dead_code)]
         impl #name {
             /// The steps of an input sequence.
             #vis const STEPS: usize = #s;
@@ -541,6 +544,7 @@ fn streaming(m: &Model, t: &TokenStream) -> Option<TokenStream> {
 
         #[doc = #state_doc]
         #[derive(Clone, Copy, Debug, PartialEq)]
+        #[allow(dead_code)]
         #vis struct #state {
             #(#fields)*
         }
@@ -551,6 +555,7 @@ fn streaming(m: &Model, t: &TokenStream) -> Option<TokenStream> {
             }
         }
 
+        #[allow(dead_code)]
         impl #state {
             /// The zero state: the start of a sequence.
             #vis fn new() -> Self {
@@ -563,6 +568,7 @@ fn streaming(m: &Model, t: &TokenStream) -> Option<TokenStream> {
             }
         }
 
+        #[allow(dead_code)]
         impl #name {
             /// Streaming inference: one input step in, that step's output out, `state` carried to the next call.
             /// Allocates nothing. From a fresh (or reset) state, the outputs of `STEPS` calls are those of

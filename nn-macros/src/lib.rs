@@ -46,7 +46,8 @@ use proc_macro::TokenStream;
 /// ```text
 /// #[weights = "file.safetensors"]?   // optional: weights compiled in as NAME::TRAINED (see below)
 /// VIS struct NAME <SCALAR>? {        // SCALAR: f32 (default) or f64
-///     input: SHAPE,                  // first entry: N, [channels, length] or [channels, height, width]
+///     input: SHAPE,                  // first entry: N, [channels, length], [channels, height, width],
+///                                    //   or Seq(steps, features): a sequence, time-major
 ///     (LAYER_NAME:)? LAYER,          // then one or more layers, comma-separated
 ///     ...
 /// }
@@ -61,6 +62,9 @@ use proc_macro::TokenStream;
 ///        | MaxPool2d(WINDOW) | AvgPool2d(WINDOW) | MaxPool1d(..) | AvgPool1d(..)   option `stride` (default: the window)
 ///        | Flatten
 ///        | Residual(LAYER, ..., project = LAYER)   the branch's output is added to its input (or its projection)
+///        | Rnn(HIDDEN) | Lstm(HIDDEN) | Gru(HIDDEN)  or (INPUTS_PER_STEP, HIDDEN); on a sequence; option
+///                                   `output = sequence` (every step, the default) or `output = last`;
+///                                   `Rnn` also `activation = Tanh|Relu|...` (default parameter)
 ///        | Sigmoid | Tanh | Relu | LeakyRelu(SLOPE)? | Elu(ALPHA)? | Softplus | Swish | Gelu
 ///        | HardSigmoid | HardTanh | Identity | Softmax
 /// ```
@@ -72,10 +76,42 @@ use proc_macro::TokenStream;
 /// window larger than the padded input, a stride of 0, a residual branch whose output differs from its input and
 /// a dense layer after planes without `Flatten` are compile errors naming the layer and the shapes.
 ///
-/// Unnamed dense layers are called `fc1`, `fc2`, … and convolutions `conv1`, `conv2`, … by their position
-/// among layers of their kind; names are the fields of the struct and the keys of the parameters (`fc1.weight`,
-/// `conv1.bias`, in PyTorch's layouts). Without an `init` option a dense layer followed by a ReLU-like activation
-/// starts with He (normal) weights, any other with Xavier (uniform) weights; convolutions with He; biases at zero.
+/// On a sequence, `Dense` applies to every step (PyTorch's `Linear` on `[steps, features]`; `per_step = true` says
+/// so explicitly and is refused where the input is no sequence), `Softmax` normalises each step and other
+/// activations and `Dropout` work elementwise; `Flatten` turns the sequence into one vector. A recurrent layer
+/// with `output = last` returns only its last hidden state, a vector. Recurrent weights follow PyTorch's `nn.RNN`,
+/// `nn.LSTM` and `nn.GRU` (`weight_ih_l0` `[G*H, I]` with gates i, f, g, o or r, z, n, `weight_hh_l0`, `bias_ih_l0`,
+/// `bias_hh_l0`).
+///
+/// ```
+/// use nn_core::prelude::*;
+///
+/// network! {
+///     /// Tags every step of a sequence of 20 two-value readings with one of three labels.
+///     pub struct Tagger<f32> {
+///         input: Seq(20, 2),
+///         lstm: Lstm(16),          // every step: 20 x 16
+///         tags: Dense(3), Softmax, // per step: 20 x 3
+///     }
+/// }
+///
+/// let net = Tagger::boxed_init(&mut seeded_rng(1));
+/// let x = Vector::<f32, 40>::from_fn(|i, _| (i as f32 * 0.3).sin());
+/// let y = net.forward(&x);                        // 20 steps of 3 probabilities
+/// let mut state = TaggerState::new();             // streaming: one step at a time, no allocation
+/// let first = net.step(&mut state, &Vector::from([x[0], x[1]]));
+/// assert!((first - y.fixed_rows::<3>(0)).abs().max() < 1e-6);
+/// assert_eq!((Tagger::STEPS, Tagger::STEP_INPUTS, Tagger::STEP_OUTPUTS), (20, 2, 3));
+/// assert_eq!(net.tensor(0).unwrap().name.to_string(), "lstm.weight_ih_l0");
+/// ```
+///
+/// Unnamed dense layers are called `fc1`, `fc2`, …, convolutions `conv1`, `conv2`, … and recurrent layers
+/// `rnn1`, `lstm1`, `gru1`, … by their position among layers of their kind; names are the fields of the struct
+/// and the keys of the parameters (`fc1.weight`, `conv1.bias`, in PyTorch's layouts). Without an `init` option a
+/// dense layer followed by a ReLU-like activation starts with He (normal) weights, any other with Xavier
+/// (uniform) weights; convolutions with He; biases at zero.
+/// Recurrent layers start from PyTorch's `U(-1/sqrt(H), 1/sqrt(H))` with the LSTM's forget-gate and the GRU's
+/// update-gate bias at 1.
 ///
 /// `#[weights = "file.safetensors"]` (path relative to the declaring file, as `include_bytes!`) reads the file
 /// while the macro expands, checks every tensor's name, shape and dtype against the declaration (each mismatch is
@@ -85,7 +121,11 @@ use proc_macro::TokenStream;
 ///
 /// - The struct, one public field per layer with parameters (`nn_core::layer::Dense`, `BatchNorm`, `Conv2d`, …),
 ///   with `INPUTS`, `OUTPUTS`, `SUMMARY` and `zeroed()`.
-/// - `NAMECache<B>`, every layer's output for a batch of `B`, plus dropout masks and batch statistics.
+/// - `NAMECache<B>`, every layer's output for a batch of `B`, plus dropout masks, batch statistics and what the
+///   recurrent layers keep of every step.
+/// - For a network over a sequence: `STEPS`, `STEP_INPUTS`, `STEP_OUTPUTS`, and, when every layer can run one
+///   step at a time, `NAMEState` (the recurrent layers' hidden and cell vectors, `new`, `reset`) and
+///   `step(&self, &mut NAMEState, x_t) -> y_t`, streaming inference that allocates nothing.
 /// - Implementations of `nn_core::Network` (one sample), `nn_core::BatchNetwork` (batches whose columns are
 ///   samples), `nn_core::Parameters` and `nn_core::Initialize` (and so `Boxed`).
 ///

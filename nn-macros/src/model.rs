@@ -427,8 +427,18 @@ fn tokens(t: impl ToTokens) -> String {
     t.to_token_stream().to_string().replace(" :: ", "::")
 }
 
+/// The expression inside the invisible groups `macro_rules!` wraps around fragments (`$n:literal`, `$e:expr`),
+/// so a declaration written by another macro reads like one written by hand.
+fn ungroup(mut e: &Expr) -> &Expr {
+    while let Expr::Group(g) = e {
+        e = &g.expr;
+    }
+    e
+}
+
 /// Reads a size: a positive integer literal or a `const` expression.
 fn size(e: &Expr, what: &str, errors: &mut Errors) -> Option<Dim> {
+    let e = ungroup(e);
     match e {
         Expr::Lit(ExprLit { lit: Lit::Int(i), .. }) => match i.base10_parse::<usize>() {
             Ok(0) => {
@@ -461,6 +471,7 @@ fn number(e: &Expr, errors: &mut Errors, what: &str) -> Option<TokenStream> {
         Lit::Int(i) => i.base10_parse::<f64>().ok(),
         _ => None,
     };
+    let e = ungroup(e);
     let value = match e {
         Expr::Lit(l) => lit_value(&l.lit),
         Expr::Unary(u) if matches!(u.op, UnOp::Neg(_)) => match &*u.expr {
@@ -705,7 +716,7 @@ fn input_size(value: &Expr, planes: &mut Planes, errors: &mut Errors) -> Option<
 
 /// A size option: a positive literal, or for 2-D layers a pair `(height, width)`.
 fn pair(e: &Expr, what: &str, two_d: bool, zero_ok: bool, errors: &mut Errors) -> Option<(usize, usize)> {
-    let one = |e: &Expr, errors: &mut Errors| match e {
+    let one = |e: &Expr, errors: &mut Errors| match ungroup(e) {
         Expr::Lit(ExprLit { lit: Lit::Int(i), .. }) => match i.base10_parse::<usize>() {
             Ok(0) if !zero_ok => {
                 errors.at(e, format!("{what} must be at least 1, found 0"));

@@ -62,9 +62,13 @@ impl<T: Float, const I: usize, const H: usize, const G: usize> Lstm<T, I, H, G> 
         Self { weight_ih, weight_hh, bias_ih, bias_hh }
     }
 
-    /// PyTorch's initialisation: every weight and bias from `U(-1/sqrt(H), 1/sqrt(H))`.
+    /// Every weight and bias from `U(-1/sqrt(H), 1/sqrt(H))` (PyTorch's initialisation), then the forget gate's
+    /// input-side bias set to 1 (Gers, Schmidhuber and Cummins 2000; Jozefowicz et al. 2015; Keras's
+    /// `unit_forget_bias`): the cell starts out remembering (`f` about 0.73 rather than 0.5), so gradients reach
+    /// across long gaps from the first update.
     pub fn init<R: Rng + ?Sized>(&mut self, rng: &mut R) {
         self.visit_mut(|t| init_uniform(t.data, H, rng));
+        self.bias_ih.as_mut_slice()[H..2 * H].fill(T::one());
     }
 
     /// The gates' pre-activations for input step `x` and previous hidden `h` (zero when `None`).
@@ -213,5 +217,7 @@ mod tests {
         assert!(e < 1e-6, "one step: {e}");
         let e = check_bptt::<_, 4, 12, 16, 96, 3>(&mut cell, &mut grads, 4);
         assert!(e < 1e-6, "batch: {e}");
+        let e = check_bptt::<_, 30, 90, 4, 720, 2>(&mut cell, &mut grads, 5);
+        assert!(e < 1e-6, "long: {e}");
     }
 }
