@@ -91,6 +91,21 @@ fn backpropagation_through_time_matches_central_differences() {
     }
 }
 
+network! {
+    /// An LSTM whose forget gate starts wide open.
+    struct Remembering<f32> { input: Seq(3, 2), lstm: Lstm(4, forget_bias = 2.5), gru: Gru(2) }
+}
+
+#[test]
+fn the_forget_and_update_gates_start_remembering() {
+    let net = Remembering::boxed_init(&mut seeded_rng(1));
+    // Rows H..2H are the LSTM's forget gate and the GRU's update gate; the other gates keep PyTorch's range.
+    assert!(net.lstm.bias_ih.rows(4, 4).iter().all(|&b| b == 2.5));
+    assert!(net.gru.bias_ih.rows(2, 2).iter().all(|&b| b == 1.0));
+    let bound = 1.0 / 2f32.sqrt();
+    assert!(net.lstm.bias_ih.rows(0, 4).iter().chain(net.gru.bias_ih.rows(4, 2).iter()).all(|&b| b.abs() <= bound));
+}
+
 #[test]
 fn shapes_and_names_follow_pytorch() {
     assert_eq!((Stacked::STEPS, Stacked::STEP_INPUTS, Stacked::STEP_OUTPUTS), (4, 3, 3));

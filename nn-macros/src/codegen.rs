@@ -178,7 +178,7 @@ fn describe(l: &Layer) -> String {
         Kind::Pool { max } => format!("`{}Pool`", if *max { "Max" } else { "Avg" }),
         Kind::Flatten => "`Flatten`".to_string(),
         Kind::Residual { .. } => format!("`{}`: residual block", l.name),
-        Kind::Recurrent { cell, steps, input, hidden, last } => {
+        Kind::Recurrent { cell, steps, input, hidden, last, .. } => {
             let g = Sz::Lit(cell.gates()).mul(hidden).display();
             format!(
                 "Layer `{}`: {}, {} steps of {} inputs, {} hidden units, returns {} (`weight_ih_l0` is {g} x {}, \
@@ -267,8 +267,11 @@ pub fn expand(m: &Model, weights: Option<&Embedded>) -> TokenStream {
 
     let inits = params.iter().map(|l| {
         let f = &l.name;
-        match l.kind {
+        match &l.kind {
             Kind::BatchNorm => quote_spanned!(l.span=> self.#f.reset();),
+            Kind::Recurrent { forget_bias: Some(b), .. } => {
+                quote_spanned!(l.span=> self.#f.init_remembering(#b, rng);)
+            }
             Kind::Recurrent { .. } => quote_spanned!(l.span=> self.#f.init(rng);),
             _ => {
                 let k = init(l.init);

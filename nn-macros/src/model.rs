@@ -214,6 +214,8 @@ pub enum Kind {
         input: Sz,
         hidden: Sz,
         last: bool,
+        /// `forget_bias = B` of an LSTM: its forget gate's initial bias.
+        forget_bias: Option<TokenStream>,
     },
 }
 
@@ -1446,7 +1448,12 @@ impl Builder<'_> {
     ) -> Option<(Layer, Planes)> {
         let mut last = false;
         let mut activation = ActKind::Tanh;
-        let allowed: &[&str] = if head == "Rnn" { &["output", "activation"] } else { &["output"] };
+        let mut forget_bias = None;
+        let allowed: &[&str] = match head {
+            "Rnn" => &["output", "activation"],
+            "Lstm" => &["output", "forget_bias"],
+            _ => &["output"],
+        };
         let mut seen: Vec<String> = Vec::new();
         for (opt, value) in &call.options {
             let key = opt.to_string();
@@ -1472,6 +1479,9 @@ impl Builder<'_> {
                         ),
                     ),
                 },
+                "forget_bias" if head == "Lstm" => {
+                    forget_bias = number(value, self.errors, &format!("the forget-gate bias of `{name}`"));
+                }
                 "activation" if head == "Rnn" => match ACTIVATIONS.iter().find(|(n, _)| word.as_deref() == Some(*n)) {
                     Some((_, ActKind::Softmax)) => self
                         .errors
@@ -1502,6 +1512,9 @@ impl Builder<'_> {
                         hint if !hint.is_empty() => format!("`{head}` has no option `{key}`{hint}"),
                         _ if head == "Rnn" => {
                             format!("`Rnn` has no option `{key}`; its options are `output` and `activation`")
+                        }
+                        _ if head == "Lstm" => {
+                            format!("`Lstm` has no option `{key}`; its options are `output` and `forget_bias`")
                         }
                         _ if !did_you_mean(&key, &["activation"]).is_empty() => format!(
                             "`{head}` has no option `{key}`: its gates have fixed activations (only `Rnn` takes \
@@ -1588,7 +1601,7 @@ impl Builder<'_> {
         let layer = Layer {
             name,
             span,
-            kind: Kind::Recurrent { cell, steps: t, input: f, hidden: h, last },
+            kind: Kind::Recurrent { cell, steps: t, input: f, hidden: h, last, forget_bias },
             inputs,
             outputs,
             init: InitKind::Zeros,

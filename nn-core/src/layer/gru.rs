@@ -19,68 +19,18 @@
 //! hidden side [a_r, a_z, a_n r]:   dW_hh += . h_{t-1}^T,  db_hh += .,   dh_{t-1} += W_hh^T .
 //! ```
 
-use super::recurrent::{Recurrent, add_into, init_uniform};
+use super::recurrent::{GruCell, Recurrent, RecurrentLayer};
 use crate::activation::sigmoid;
 use crate::float::Float;
-use crate::kernel;
-use crate::network::{Parameters, Tensor, TensorMut};
-use nalgebra::{SMatrix, SVector};
-use rand::Rng;
+use nalgebra::SVector;
 
 /// A GRU layer: `I` inputs per step, `H` hidden units, `G = 3 H` gate rows (given explicitly because stable Rust
 /// cannot compute it in a type; any other `G` fails to compile).
 ///
 /// Weights and names are PyTorch's: `weight_ih_l0` is `[3H, I]` in the order r, z, n, `weight_hh_l0` `[3H, H]`.
-#[derive(Clone, Copy, Debug, PartialEq, bytemuck::Zeroable)]
-#[bytemuck(crate = "bytemuck")]
-pub struct Gru<T, const I: usize, const H: usize, const G: usize>
-where
-    T: Float,
-{
-    /// Input-to-gates weights, `3H x I` (r, z, n).
-    pub weight_ih: SMatrix<T, G, I>,
-    /// Hidden-to-gates weights, `3H x H`.
-    pub weight_hh: SMatrix<T, G, H>,
-    /// Input-side biases.
-    pub bias_ih: SVector<T, G>,
-    /// Hidden-side biases (`b_hn` is multiplied by the reset gate).
-    pub bias_hh: SVector<T, G>,
-}
-
-impl<T: Float, const I: usize, const H: usize, const G: usize> Gru<T, I, H, G> {
-    const GATES: () = assert!(G == 3 * H, "a GRU has 3 H gate rows");
-
-    /// A layer from its weights and biases.
-    pub const fn new(
-        weight_ih: SMatrix<T, G, I>,
-        weight_hh: SMatrix<T, G, H>,
-        bias_ih: SVector<T, G>,
-        bias_hh: SVector<T, G>,
-    ) -> Self {
-        Self { weight_ih, weight_hh, bias_ih, bias_hh }
-    }
-
-    /// Every weight and bias from `U(-1/sqrt(H), 1/sqrt(H))` (PyTorch's initialisation), then the update gate's
-    /// input-side bias set to 1: `z` is the GRU's counterpart of the LSTM's forget gate (`h' = (1 - z) n + z h`),
-    /// and starting it at about 0.73 rather than 0.5 lets the state, and its gradient, last across long gaps
-    /// from the first update (the LSTM's `unit_forget_bias`, applied to the GRU).
-    pub fn init<R: Rng + ?Sized>(&mut self, rng: &mut R) {
-        self.visit_mut(|t| init_uniform(t.data, H, rng));
-        self.bias_ih.as_mut_slice()[H..2 * H].fill(T::one());
-    }
-
-    /// The input side `W_ih x + b_ih` and the hidden side `W_hh h + b_hh` (just `b_hh` when `h` is zero).
-    #[inline]
-    fn sides(&self, x: &[T], h: Option<&[T]>) -> (SVector<T, G>, SVector<T, G>) {
-        let () = Self::GATES;
-        let (mut ai, mut ah) = (self.bias_ih, self.bias_hh);
-        kernel::gemv_acc(&self.weight_ih, x, ai.as_mut_slice());
-        if let Some(h) = h {
-            kernel::gemv_acc(&self.weight_hh, h, ah.as_mut_slice());
-        }
-        (ai, ah)
-    }
-}
+/// [`RecurrentLayer::init`] starts the update gate's input-side bias at 1: `z` is the GRU's counterpart of the
+/// LSTM's forget gate (`h' = (1 - z) n + z h`).
+pub type Gru<T, const I: usize, const H: usize, const G: usize> = RecurrentLayer<T, I, H, G, GruCell>;
 
 impl<T: Float, const I: usize, const H: usize, const G: usize> Recurrent<T> for Gru<T, I, H, G> {
     const INPUT: usize = I;
@@ -92,7 +42,7 @@ impl<T: Float, const I: usize, const H: usize, const G: usize> Recurrent<T> for 
 
     #[inline]
     fn step(&self, state: &mut Self::State, x: &[T]) {
-        let (ai, ah) = self.sides(x, Some(state.as_slice()));
+        let (ai, ah) = (self.input_side(x), self.hidden_side(Some(state.as_slice())));
         for j in 0..H {
             let r = sigmoid(ai[j] + ah[j]);
             let z = sigmoid(ai[H + j] + ah[H + j]);
@@ -103,7 +53,7 @@ impl<T: Float, const I: usize, const H: usize, const G: usize> Recurrent<T> for 
 
     #[inline]
     fn step_train(&self, prev: Option<&[T]>, x: &[T], keep: &mut [T]) {
-        let (ai, ah) = self.sides(x, prev);
+        let (ai, ah) = (self.input_side(x), self.hidden_side(prev));
         for j in 0..H {
             let r = sigmoid(ai[j] + ah[j]);
             let z = sigmoid(ai[H + j] + ah[H + j]);
@@ -128,44 +78,10 @@ impl<T: Float, const I: usize, const H: usize, const G: usize> Recurrent<T> for 
             let a_z = dh * (h_prev - n) * z * (one - z);
             (gi[j], gi[H + j], gi[2 * H + j]) = (a_r, a_z, a_n);
             (gh[j], gh[H + j], gh[2 * H + j]) = (a_r, a_z, a_n * r);
-            dstate[j] = dh * z;
-        }
-        kernel::ger_vec_acc(gi.as_slice(), x, &mut grads.weight_ih);
-        add_into(grads.bias_ih.as_mut_slice(), gi.as_slice());
-        add_into(grads.bias_hh.as_mut_slice(), gh.as_slice());
-        kernel::gemv_t_acc(&self.weight_ih, gi.as_slice(), dx);
-        match prev {
-            Some(p) => {
-                kernel::ger_vec_acc(gh.as_slice(), &p[..H], &mut grads.weight_hh);
-                kernel::gemv_t_acc(&self.weight_hh, gh.as_slice(), &mut dstate[..H]);
-            }
             // Before the first step there is no state to pass a gradient to.
-            None => dstate[..H].fill(T::zero()),
+            dstate[j] = if prev.is_some() { dh * z } else { T::zero() };
         }
-    }
-}
-
-impl<T: Float, const I: usize, const H: usize, const G: usize> Parameters<T> for Gru<T, I, H, G> {
-    const TENSORS: usize = 4;
-
-    fn tensor(&self, index: usize) -> Option<Tensor<'_, T>> {
-        match index {
-            0 => Some(Tensor::matrix("weight_ih_l0", &self.weight_ih)),
-            1 => Some(Tensor::matrix("weight_hh_l0", &self.weight_hh)),
-            2 => Some(Tensor::vector("bias_ih_l0", &self.bias_ih)),
-            3 => Some(Tensor::vector("bias_hh_l0", &self.bias_hh)),
-            _ => None,
-        }
-    }
-
-    fn tensor_mut(&mut self, index: usize) -> Option<TensorMut<'_, T>> {
-        match index {
-            0 => Some(TensorMut::matrix("weight_ih_l0", &mut self.weight_ih)),
-            1 => Some(TensorMut::matrix("weight_hh_l0", &mut self.weight_hh)),
-            2 => Some(TensorMut::vector("bias_ih_l0", &mut self.bias_ih)),
-            3 => Some(TensorMut::vector("bias_hh_l0", &mut self.bias_hh)),
-            _ => None,
-        }
+        self.backward_sides(gi.as_slice(), gh.as_slice(), x, prev, dx, &mut dstate[..H], grads);
     }
 }
 

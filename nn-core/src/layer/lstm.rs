@@ -20,69 +20,18 @@
 //! dx_t = W_ih^T da    dh_{t-1} = W_hh^T da
 //! ```
 
-use super::recurrent::{Recurrent, add_into, init_uniform};
+use super::recurrent::{LstmCell, Recurrent, RecurrentLayer};
 use crate::activation::sigmoid;
 use crate::float::Float;
-use crate::kernel;
-use crate::network::{Parameters, Tensor, TensorMut};
 use nalgebra::{SMatrix, SVector};
-use rand::Rng;
 
 /// An LSTM layer: `I` inputs per step, `H` hidden units, `G = 4 H` gate rows (given explicitly because stable
 /// Rust cannot compute it in a type; any other `G` fails to compile).
 ///
 /// Weights and names are PyTorch's: `weight_ih_l0` is `[4H, I]` with the gates in the order i, f, g, o,
-/// `weight_hh_l0` is `[4H, H]`, and both biases are kept.
-#[derive(Clone, Copy, Debug, PartialEq, bytemuck::Zeroable)]
-#[bytemuck(crate = "bytemuck")]
-pub struct Lstm<T, const I: usize, const H: usize, const G: usize>
-where
-    T: Float,
-{
-    /// Input-to-gates weights, `4H x I` (i, f, g, o).
-    pub weight_ih: SMatrix<T, G, I>,
-    /// Hidden-to-gates weights, `4H x H`.
-    pub weight_hh: SMatrix<T, G, H>,
-    /// Input-side gate biases.
-    pub bias_ih: SVector<T, G>,
-    /// Hidden-side gate biases.
-    pub bias_hh: SVector<T, G>,
-}
-
-impl<T: Float, const I: usize, const H: usize, const G: usize> Lstm<T, I, H, G> {
-    const GATES: () = assert!(G == 4 * H, "an LSTM has 4 H gate rows");
-
-    /// A layer from its weights and biases.
-    pub const fn new(
-        weight_ih: SMatrix<T, G, I>,
-        weight_hh: SMatrix<T, G, H>,
-        bias_ih: SVector<T, G>,
-        bias_hh: SVector<T, G>,
-    ) -> Self {
-        Self { weight_ih, weight_hh, bias_ih, bias_hh }
-    }
-
-    /// Every weight and bias from `U(-1/sqrt(H), 1/sqrt(H))` (PyTorch's initialisation), then the forget gate's
-    /// input-side bias set to 1 (Gers, Schmidhuber and Cummins 2000; Jozefowicz et al. 2015; Keras's
-    /// `unit_forget_bias`): the cell starts out remembering (`f` about 0.73 rather than 0.5), so gradients reach
-    /// across long gaps from the first update.
-    pub fn init<R: Rng + ?Sized>(&mut self, rng: &mut R) {
-        self.visit_mut(|t| init_uniform(t.data, H, rng));
-        self.bias_ih.as_mut_slice()[H..2 * H].fill(T::one());
-    }
-
-    /// The gates' pre-activations for input step `x` and previous hidden `h` (zero when `None`).
-    #[inline]
-    fn preactivation(&self, x: &[T], h: Option<&[T]>) -> SVector<T, G> {
-        let () = Self::GATES;
-        let mut a = self.bias_ih + self.bias_hh;
-        kernel::gemv_acc(&self.weight_ih, x, a.as_mut_slice());
-        if let Some(h) = h {
-            kernel::gemv_acc(&self.weight_hh, h, a.as_mut_slice());
-        }
-        a
-    }
-}
+/// `weight_hh_l0` is `[4H, H]`, and both biases are kept. [`RecurrentLayer::init`] starts the forget gate's bias
+/// at 1.
+pub type Lstm<T, const I: usize, const H: usize, const G: usize> = RecurrentLayer<T, I, H, G, LstmCell>;
 
 impl<T: Float, const I: usize, const H: usize, const G: usize> Recurrent<T> for Lstm<T, I, H, G> {
     const INPUT: usize = I;
@@ -135,39 +84,8 @@ impl<T: Float, const I: usize, const H: usize, const G: usize> Recurrent<T> for 
             da[3 * H + j] = d_o * o * (one - o);
             dc[j] = d_c * f;
         }
-        kernel::ger_vec_acc(da.as_slice(), x, &mut grads.weight_ih);
-        add_into(grads.bias_ih.as_mut_slice(), da.as_slice());
-        add_into(grads.bias_hh.as_mut_slice(), da.as_slice());
-        kernel::gemv_t_acc(&self.weight_ih, da.as_slice(), dx);
         dh.fill(T::zero());
-        if let Some(p) = prev {
-            kernel::ger_vec_acc(da.as_slice(), &p[..H], &mut grads.weight_hh);
-            kernel::gemv_t_acc(&self.weight_hh, da.as_slice(), dh);
-        }
-    }
-}
-
-impl<T: Float, const I: usize, const H: usize, const G: usize> Parameters<T> for Lstm<T, I, H, G> {
-    const TENSORS: usize = 4;
-
-    fn tensor(&self, index: usize) -> Option<Tensor<'_, T>> {
-        match index {
-            0 => Some(Tensor::matrix("weight_ih_l0", &self.weight_ih)),
-            1 => Some(Tensor::matrix("weight_hh_l0", &self.weight_hh)),
-            2 => Some(Tensor::vector("bias_ih_l0", &self.bias_ih)),
-            3 => Some(Tensor::vector("bias_hh_l0", &self.bias_hh)),
-            _ => None,
-        }
-    }
-
-    fn tensor_mut(&mut self, index: usize) -> Option<TensorMut<'_, T>> {
-        match index {
-            0 => Some(TensorMut::matrix("weight_ih_l0", &mut self.weight_ih)),
-            1 => Some(TensorMut::matrix("weight_hh_l0", &mut self.weight_hh)),
-            2 => Some(TensorMut::vector("bias_ih_l0", &mut self.bias_ih)),
-            3 => Some(TensorMut::vector("bias_hh_l0", &mut self.bias_hh)),
-            _ => None,
-        }
+        self.backward_sides(da.as_slice(), da.as_slice(), x, prev.map(|p| &p[..H]), dx, dh, grads);
     }
 }
 
@@ -208,6 +126,10 @@ mod tests {
         let mut cell: Lstm<f64, 3, 4, 16> = bytemuck::Zeroable::zeroed();
         let mut grads = cell;
         fill_params(&mut cell, 7, 0.8);
+        let mut fresh = cell;
+        fresh.init(&mut crate::seeded_rng(1));
+        assert!(fresh.bias_ih.rows(4, 4).iter().all(|&b| b == 1.0), "the forget gate's bias starts at 1");
+        assert!(fresh.weight_hh.iter().all(|&w| w.abs() <= 0.5) && fresh.bias_hh.rows(4, 4).amax() <= 0.5);
         // Every step's output, last step only, one step, and a batch of three.
         let e = check_bptt::<_, 5, 15, 20, 120, 1>(&mut cell, &mut grads, 1);
         assert!(e < 1e-6, "sequence: {e}");

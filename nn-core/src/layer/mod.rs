@@ -17,5 +17,5 @@ pub use dense::{Dense, DenseNoBias};
 pub use dropout::Dropout;
 pub use gru::Gru;
 pub use lstm::Lstm;
-pub use recurrent::{Recurrent, hidden};
+pub use recurrent::{Cell, GruCell, LstmCell, Recurrent, RecurrentLayer, RnnCell, hidden};
 pub use rnn::Rnn;

@@ -13,8 +13,183 @@
 //! ([`Recurrent::step`]) carries the state from call to call instead.
 
 use crate::float::Float;
-use crate::network::{Buffer, Parameters};
+use crate::kernel;
+use crate::network::{Buffer, Parameters, Tensor, TensorMut};
+use core::marker::PhantomData;
 use nalgebra::{SMatrix, SVector};
+use rand::Rng;
+
+/// What distinguishes the kinds of recurrent layer at the type level: their number of gate blocks and which
+/// gate's input-side bias starts at 1.
+pub trait Cell {
+    /// Gate blocks of `H` rows in the weights (1 for an RNN, 4 for an LSTM, 3 for a GRU).
+    const GATES: usize;
+    /// The gate block whose input-side bias starts at 1 rather than near 0, if any: the LSTM's forget gate and
+    /// the GRU's update gate, so that the state starts out remembering.
+    const REMEMBER: Option<usize>;
+}
+
+/// The LSTM cell ([`super::Lstm`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq, bytemuck::Zeroable)]
+#[bytemuck(crate = "bytemuck")]
+pub struct LstmCell;
+
+/// The GRU cell ([`super::Gru`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq, bytemuck::Zeroable)]
+#[bytemuck(crate = "bytemuck")]
+pub struct GruCell;
+
+/// The vanilla RNN cell with activation `A` ([`super::Rnn`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq, bytemuck::Zeroable)]
+#[bytemuck(crate = "bytemuck")]
+pub struct RnnCell<A>(PhantomData<A>);
+
+impl Cell for LstmCell {
+    const GATES: usize = 4;
+    const REMEMBER: Option<usize> = Some(1);
+}
+
+impl Cell for GruCell {
+    const GATES: usize = 3;
+    const REMEMBER: Option<usize> = Some(1);
+}
+
+impl<A> Cell for RnnCell<A> {
+    const GATES: usize = 1;
+    const REMEMBER: Option<usize> = None;
+}
+
+/// A recurrent layer's parameters, in PyTorch's layout and names, for a cell of kind `C`: `I` inputs per step,
+/// `H` hidden units and `G = GATES * H` gate rows (given explicitly because stable Rust cannot compute it in a
+/// type; any other `G` fails to compile). Used through the aliases [`super::Rnn`], [`super::Lstm`] and
+/// [`super::Gru`].
+#[derive(Clone, Copy, Debug, PartialEq, bytemuck::Zeroable)]
+#[bytemuck(crate = "bytemuck")]
+pub struct RecurrentLayer<T, const I: usize, const H: usize, const G: usize, C>
+where
+    T: Float,
+{
+    /// Input-to-gates weights, `G x I` (`weight_ih_l0`, PyTorch's `[G, I]`), gate blocks stacked.
+    pub weight_ih: SMatrix<T, G, I>,
+    /// Hidden-to-gates weights, `G x H` (`weight_hh_l0`).
+    pub weight_hh: SMatrix<T, G, H>,
+    /// Input-side biases (`bias_ih_l0`).
+    pub bias_ih: SVector<T, G>,
+    /// Hidden-side biases (`bias_hh_l0`).
+    pub bias_hh: SVector<T, G>,
+    /// The cell kind, a type only.
+    pub cell: PhantomData<C>,
+}
+
+impl<T: Float, const I: usize, const H: usize, const G: usize, C: Cell> RecurrentLayer<T, I, H, G, C> {
+    const SHAPE: () = assert!(G == C::GATES * H, "a recurrent layer has GATES * H gate rows");
+
+    /// A layer from its weights and biases.
+    pub const fn new(
+        weight_ih: SMatrix<T, G, I>,
+        weight_hh: SMatrix<T, G, H>,
+        bias_ih: SVector<T, G>,
+        bias_hh: SVector<T, G>,
+    ) -> Self {
+        Self { weight_ih, weight_hh, bias_ih, bias_hh, cell: PhantomData }
+    }
+
+    /// Every weight and bias from `U(-1/sqrt(H), 1/sqrt(H))` (PyTorch's initialisation), then the input-side
+    /// bias of the LSTM's forget gate or the GRU's update gate set to 1 (Gers, Schmidhuber and Cummins 2000;
+    /// Jozefowicz et al. 2015; Keras's `unit_forget_bias`): the cell starts out keeping about 0.73 of its state
+    /// per step rather than 0.5, so gradients reach further back from the first update.
+    pub fn init<R: Rng + ?Sized>(&mut self, rng: &mut R) {
+        self.init_remembering(T::one(), rng);
+    }
+
+    /// [`RecurrentLayer::init`] with the forget (LSTM) or update (GRU) gate's input-side bias at `bias` instead
+    /// of 1, as TensorFlow's `forget_bias`: about `ln T` suits dependencies `T` steps long (the "chrono"
+    /// initialisation of Tallec and Ollivier 2018). An RNN has no such gate and ignores `bias`.
+    pub fn init_remembering<R: Rng + ?Sized>(&mut self, bias: T, rng: &mut R) {
+        self.visit_mut(|t| init_uniform(t.data, H, rng));
+        if let Some(gate) = C::REMEMBER {
+            self.bias_ih.as_mut_slice()[gate * H..(gate + 1) * H].fill(bias);
+        }
+    }
+
+    /// The input side `W_ih x + b_ih` of the gates' pre-activations.
+    #[inline]
+    pub(crate) fn input_side(&self, x: &[T]) -> SVector<T, G> {
+        let () = Self::SHAPE;
+        let mut a = self.bias_ih;
+        kernel::gemv_acc(&self.weight_ih, x, a.as_mut_slice());
+        a
+    }
+
+    /// The hidden side `W_hh h + b_hh` (just `b_hh` when `h` is the zero state).
+    #[inline]
+    pub(crate) fn hidden_side(&self, h: Option<&[T]>) -> SVector<T, G> {
+        let mut a = self.bias_hh;
+        if let Some(h) = h {
+            kernel::gemv_acc(&self.weight_hh, h, a.as_mut_slice());
+        }
+        a
+    }
+
+    /// Both sides summed: every gate's pre-activation (RNN, LSTM).
+    #[inline]
+    pub(crate) fn preactivation(&self, x: &[T], h: Option<&[T]>) -> SVector<T, G> {
+        let mut a = self.input_side(x) + self.bias_hh;
+        if let Some(h) = h {
+            kernel::gemv_acc(&self.weight_hh, h, a.as_mut_slice());
+        }
+        a
+    }
+
+    /// The parameter gradients and input gradients of one step from the gradients of the pre-activations: `gi`
+    /// on the input side, `gh` on the hidden side (the same for RNN and LSTM). Adds `W_ih^T gi` into `dx` and
+    /// `W_hh^T gh` into `dh_prev`, and nothing to `dh_prev` for the zero state (`h_prev` is `None`).
+    #[inline]
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn backward_sides(
+        &self,
+        gi: &[T],
+        gh: &[T],
+        x: &[T],
+        h_prev: Option<&[T]>,
+        dx: &mut [T],
+        dh_prev: &mut [T],
+        grads: &mut Self,
+    ) {
+        kernel::ger_vec_acc(gi, x, &mut grads.weight_ih);
+        add_into(grads.bias_ih.as_mut_slice(), gi);
+        add_into(grads.bias_hh.as_mut_slice(), gh);
+        kernel::gemv_t_acc(&self.weight_ih, gi, dx);
+        if let Some(h) = h_prev {
+            kernel::ger_vec_acc(gh, h, &mut grads.weight_hh);
+            kernel::gemv_t_acc(&self.weight_hh, gh, dh_prev);
+        }
+    }
+}
+
+impl<T: Float, const I: usize, const H: usize, const G: usize, C> Parameters<T> for RecurrentLayer<T, I, H, G, C> {
+    const TENSORS: usize = 4;
+
+    fn tensor(&self, index: usize) -> Option<Tensor<'_, T>> {
+        match index {
+            0 => Some(Tensor::matrix("weight_ih_l0", &self.weight_ih)),
+            1 => Some(Tensor::matrix("weight_hh_l0", &self.weight_hh)),
+            2 => Some(Tensor::vector("bias_ih_l0", &self.bias_ih)),
+            3 => Some(Tensor::vector("bias_hh_l0", &self.bias_hh)),
+            _ => None,
+        }
+    }
+
+    fn tensor_mut(&mut self, index: usize) -> Option<TensorMut<'_, T>> {
+        match index {
+            0 => Some(TensorMut::matrix("weight_ih_l0", &mut self.weight_ih)),
+            1 => Some(TensorMut::matrix("weight_hh_l0", &mut self.weight_hh)),
+            2 => Some(TensorMut::vector("bias_ih_l0", &mut self.bias_ih)),
+            3 => Some(TensorMut::vector("bias_hh_l0", &mut self.bias_hh)),
+            _ => None,
+        }
+    }
+}
 
 /// A recurrent cell: one time step, forward and backward, from which the sequence forms are derived.
 ///
@@ -167,14 +342,14 @@ pub fn hidden<T: Float, const H: usize>(state: &[T]) -> SVector<T, H> {
 
 /// Adds `src` into `dst` elementwise (biases' gradients).
 #[inline]
-pub(crate) fn add_into<T: Float>(dst: &mut [T], src: &[T]) {
+fn add_into<T: Float>(dst: &mut [T], src: &[T]) {
     for (a, &b) in dst.iter_mut().zip(src) {
         *a += b;
     }
 }
 
 /// PyTorch's initialisation of recurrent layers: every weight and bias from `U(-1/sqrt(H), 1/sqrt(H))`.
-pub(crate) fn init_uniform<T: Float, R: rand::Rng + ?Sized>(data: &mut [T], hidden: usize, rng: &mut R) {
+fn init_uniform<T: Float, R: Rng + ?Sized>(data: &mut [T], hidden: usize, rng: &mut R) {
     use rand::distr::{Distribution, Uniform};
     let a = 1.0 / (hidden.max(1) as f64).sqrt();
     if let Ok(d) = Uniform::new_inclusive(-a, a) {

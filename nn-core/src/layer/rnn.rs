@@ -9,63 +9,16 @@
 //! `dx_t = W_ih^T da`, `dh_{t-1} = W_hh^T da`. Through a long sequence the gradient is multiplied by
 //! `W_hh^T diag(act')` once per step, the vanishing (or exploding) gradient the lecture describes.
 
-use super::recurrent::{Recurrent, add_into, init_uniform};
+use super::recurrent::{Recurrent, RecurrentLayer, RnnCell};
 use crate::activation::{Activation, Tanh};
 use crate::float::Float;
-use crate::kernel;
-use crate::network::{Parameters, Tensor, TensorMut};
-use core::marker::PhantomData;
-use nalgebra::{SMatrix, SVector};
-use rand::Rng;
+use nalgebra::SVector;
 
 /// A vanilla RNN layer: `I` inputs per step, `H` hidden units, activation `A` (its `Default` value: parameters
 /// such as a leaky ReLU's slope take their defaults).
 ///
 /// Weights and names are PyTorch's: `weight_ih_l0` `[H, I]`, `weight_hh_l0` `[H, H]`, `bias_ih_l0`, `bias_hh_l0`.
-#[derive(Clone, Copy, Debug, PartialEq, bytemuck::Zeroable)]
-#[bytemuck(crate = "bytemuck")]
-pub struct Rnn<T, const I: usize, const H: usize, A = Tanh>
-where
-    T: Float,
-{
-    /// Input-to-hidden weights, `H x I`.
-    pub weight_ih: SMatrix<T, H, I>,
-    /// Hidden-to-hidden weights, `H x H`.
-    pub weight_hh: SMatrix<T, H, H>,
-    /// Input-side bias.
-    pub bias_ih: SVector<T, H>,
-    /// Hidden-side bias.
-    pub bias_hh: SVector<T, H>,
-    /// The activation, a type only.
-    pub activation: PhantomData<A>,
-}
-
-impl<T: Float, const I: usize, const H: usize, A: Activation<T> + Default> Rnn<T, I, H, A> {
-    /// A layer from its weights and biases.
-    pub const fn new(
-        weight_ih: SMatrix<T, H, I>,
-        weight_hh: SMatrix<T, H, H>,
-        bias_ih: SVector<T, H>,
-        bias_hh: SVector<T, H>,
-    ) -> Self {
-        Self { weight_ih, weight_hh, bias_ih, bias_hh, activation: PhantomData }
-    }
-
-    /// PyTorch's initialisation: every weight and bias from `U(-1/sqrt(H), 1/sqrt(H))`.
-    pub fn init<R: Rng + ?Sized>(&mut self, rng: &mut R) {
-        self.visit_mut(|t| init_uniform(t.data, H, rng));
-    }
-
-    #[inline]
-    fn preactivation(&self, x: &[T], h: Option<&[T]>) -> SVector<T, H> {
-        let mut a = self.bias_ih + self.bias_hh;
-        kernel::gemv_acc(&self.weight_ih, x, a.as_mut_slice());
-        if let Some(h) = h {
-            kernel::gemv_acc(&self.weight_hh, h, a.as_mut_slice());
-        }
-        a
-    }
-}
+pub type Rnn<T, const I: usize, const H: usize, A = Tanh> = RecurrentLayer<T, I, H, H, RnnCell<A>>;
 
 impl<T: Float, const I: usize, const H: usize, A: Activation<T> + Default> Recurrent<T> for Rnn<T, I, H, A> {
     const INPUT: usize = I;
@@ -102,39 +55,8 @@ impl<T: Float, const I: usize, const H: usize, A: Activation<T> + Default> Recur
         for j in 0..H {
             da[j] = dstate[j] * act.df(keep[j], keep[H + j]);
         }
-        kernel::ger_vec_acc(da.as_slice(), x, &mut grads.weight_ih);
-        add_into(grads.bias_ih.as_mut_slice(), da.as_slice());
-        add_into(grads.bias_hh.as_mut_slice(), da.as_slice());
-        kernel::gemv_t_acc(&self.weight_ih, da.as_slice(), dx);
         dstate[..H].fill(T::zero());
-        if let Some(p) = prev {
-            kernel::ger_vec_acc(da.as_slice(), &p[..H], &mut grads.weight_hh);
-            kernel::gemv_t_acc(&self.weight_hh, da.as_slice(), &mut dstate[..H]);
-        }
-    }
-}
-
-impl<T: Float, const I: usize, const H: usize, A> Parameters<T> for Rnn<T, I, H, A> {
-    const TENSORS: usize = 4;
-
-    fn tensor(&self, index: usize) -> Option<Tensor<'_, T>> {
-        match index {
-            0 => Some(Tensor::matrix("weight_ih_l0", &self.weight_ih)),
-            1 => Some(Tensor::matrix("weight_hh_l0", &self.weight_hh)),
-            2 => Some(Tensor::vector("bias_ih_l0", &self.bias_ih)),
-            3 => Some(Tensor::vector("bias_hh_l0", &self.bias_hh)),
-            _ => None,
-        }
-    }
-
-    fn tensor_mut(&mut self, index: usize) -> Option<TensorMut<'_, T>> {
-        match index {
-            0 => Some(TensorMut::matrix("weight_ih_l0", &mut self.weight_ih)),
-            1 => Some(TensorMut::matrix("weight_hh_l0", &mut self.weight_hh)),
-            2 => Some(TensorMut::vector("bias_ih_l0", &mut self.bias_ih)),
-            3 => Some(TensorMut::vector("bias_hh_l0", &mut self.bias_hh)),
-            _ => None,
-        }
+        self.backward_sides(da.as_slice(), da.as_slice(), x, prev, dx, &mut dstate[..H], grads);
     }
 }
 

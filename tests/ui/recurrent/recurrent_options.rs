@@ -10,6 +10,8 @@ network! {
         e: Lstm(),
         f: Gru(8, 8, 8),
         g: Lstm(0),
+        h: Gru(8, forget_bias = 2.0),
+        i: Lstm(8, forget_bias = "high"),
     }
 }
 
