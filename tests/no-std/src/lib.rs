@@ -42,6 +42,35 @@ pub fn train_step(net: &mut Digits, grads: &mut Digits, pixels: &[f32; 64], labe
     loss
 }
 
+network! {
+    /// A streaming denoiser for audio or sensor samples: one value in, one out, per step.
+    pub struct Denoiser<f32> {
+        input: Seq(64, 1),
+        gru: Gru(16),
+        out: Dense(1),
+    }
+}
+
+/// A denoiser and its state, both static: the recurrent state lives between calls without a heap.
+static mut DENOISER: Option<(Denoiser, DenoiserState)> = None;
+
+/// Processes one sample through the streaming GRU (weights zero here: a real device would compile trained ones
+/// in with `#[weights]`); `reset` starts a new stream.
+///
+/// # Safety
+///
+/// Not reentrant: one caller at a time, as an audio interrupt handler is.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn nn_denoise(sample: f32, reset: bool) -> f32 {
+    // SAFETY: the caller guarantees exclusive access.
+    let slot = unsafe { &mut *core::ptr::addr_of_mut!(DENOISER) };
+    let (net, state) = slot.get_or_insert_with(|| (Denoiser::zeroed(), DenoiserState::new()));
+    if reset {
+        state.reset();
+    }
+    net.step(state, &Vector::from([sample]))[0]
+}
+
 #[panic_handler]
 fn panic(_: &core::panic::PanicInfo) -> ! {
     loop {}
