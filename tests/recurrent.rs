@@ -76,6 +76,11 @@ network! {
     struct TwoRnn<f64> { input: Seq(6, 1), Rnn(4), Dropout(0.25), Rnn(4, output = last), Dense(1) }
 }
 
+network! {
+    /// Stacks declared as PyTorch modules with `num_layers`: `lstm` holds `weight_ih_l0` and `weight_ih_l1`.
+    struct Modules<f64> { input: Seq(4, 3), lstm: Lstm(4, layers = 2), gru: Gru(3, layers = 3, output = last), Dense(2) }
+}
+
 #[test]
 fn backpropagation_through_time_matches_central_differences() {
     let results = [
@@ -85,6 +90,7 @@ fn backpropagation_through_time_matches_central_differences() {
         ("stacked", check::<Stacked, _>(4, PerStep::<_, 3>(MeanSquaredError))),
         ("two lstm", check::<TwoLstm, _>(5, SoftmaxCrossEntropy)),
         ("two rnn", check::<TwoRnn, _>(6, MeanSquaredError)),
+        ("modules", check::<Modules, _>(7, SoftmaxCrossEntropy)),
     ];
     for (name, e) in results {
         assert!(e < 1e-6, "{name}: relative error {e:e}");
@@ -104,6 +110,52 @@ fn the_forget_and_update_gates_start_remembering() {
     assert!(net.gru.bias_ih.rows(2, 2).iter().all(|&b| b == 1.0));
     let bound = 1.0 / 2f32.sqrt();
     assert!(net.lstm.bias_ih.rows(0, 4).iter().chain(net.gru.bias_ih.rows(4, 2).iter()).all(|&b| b.abs() <= bound));
+}
+
+#[test]
+fn stacks_with_layers_are_named_as_pytorch_num_layers() {
+    let net = Modules::zeroed();
+    let mut names = Vec::new();
+    net.visit(|t| names.push(format!("{} {:?}", t.name, t.layout.shape(t.rows, t.cols).dims())));
+    let expected = [
+        "lstm.weight_ih_l0 [16, 3]",
+        "lstm.weight_hh_l0 [16, 4]",
+        "lstm.bias_ih_l0 [16]",
+        "lstm.bias_hh_l0 [16]",
+        "lstm.weight_ih_l1 [16, 4]",
+        "lstm.weight_hh_l1 [16, 4]",
+        "lstm.bias_ih_l1 [16]",
+        "lstm.bias_hh_l1 [16]",
+        "gru.weight_ih_l0 [9, 4]",
+        "gru.weight_hh_l0 [9, 3]",
+        "gru.bias_ih_l0 [9]",
+        "gru.bias_hh_l0 [9]",
+        "gru.weight_ih_l1 [9, 3]",
+        "gru.weight_hh_l1 [9, 3]",
+        "gru.bias_ih_l1 [9]",
+        "gru.bias_hh_l1 [9]",
+        "gru.weight_ih_l2 [9, 3]",
+        "gru.weight_hh_l2 [9, 3]",
+        "gru.bias_ih_l2 [9]",
+        "gru.bias_hh_l2 [9]",
+        "fc1.weight [2, 3]",
+        "fc1.bias [2]",
+    ];
+    assert_eq!(names, expected);
+    // The layers after the first are fields of their own, and streaming runs through all of them.
+    let net = Modules::boxed_init(&mut seeded_rng(2));
+    assert_eq!(net.gru_l2.weight_ih.shape(), (9, 3));
+    let x = Vector::<f64, 12>::from_fn(|i, _| (i as f64).cos());
+    let mut state = ModulesState::new();
+    let mut y = Vector::<f64, 2>::zeros();
+    for t in 0..4 {
+        y = net.step(&mut state, &Vector::from([x[3 * t], x[3 * t + 1], x[3 * t + 2]]));
+    }
+    assert!((y - net.forward(&x)).abs().max() < 1e-12);
+    // Saved and loaded by those names.
+    let mut back = Modules::boxed_zeroed();
+    io::from_bytes(&mut *back, &io::to_bytes(&*net).expect("serialise"), io::Policy::Strict).expect("load");
+    assert_eq!(back.forward(&x), net.forward(&x));
 }
 
 #[test]

@@ -65,15 +65,16 @@ fn layer_type(t: &TokenStream, l: &Layer) -> Option<TokenStream> {
                 }
             })
         }
-        Kind::Recurrent { cell, input, hidden, .. } => {
+        Kind::Recurrent { cell, input, hidden, index, .. } => {
             let (i, h, g) = (input.tokens(), hidden.tokens(), Sz::Lit(cell.gates()).mul(hidden).tokens());
+            let l = proc_macro2::Literal::usize_unsuffixed(*index);
             Some(match cell {
                 CellKind::Rnn(a) => {
                     let a = activation_type(t, *a);
-                    quote!(::nn_core::__private::Rnn<#t, #i, #h, #a>)
+                    quote!(::nn_core::__private::Rnn<#t, #i, #h, #a, #l>)
                 }
-                CellKind::Lstm => quote!(::nn_core::__private::Lstm<#t, #i, #h, #g>),
-                CellKind::Gru => quote!(::nn_core::__private::Gru<#t, #i, #h, #g>),
+                CellKind::Lstm => quote!(::nn_core::__private::Lstm<#t, #i, #h, #g, #l>),
+                CellKind::Gru => quote!(::nn_core::__private::Gru<#t, #i, #h, #g, #l>),
             })
         }
         Kind::Activation { .. } | Kind::Dropout { .. } | Kind::Pool { .. } | Kind::Flatten | Kind::Residual { .. } => {
@@ -178,11 +179,12 @@ fn describe(l: &Layer) -> String {
         Kind::Pool { max } => format!("`{}Pool`", if *max { "Max" } else { "Avg" }),
         Kind::Flatten => "`Flatten`".to_string(),
         Kind::Residual { .. } => format!("`{}`: residual block", l.name),
-        Kind::Recurrent { cell, steps, input, hidden, last, .. } => {
+        Kind::Recurrent { cell, steps, input, hidden, last, index, module, .. } => {
             let g = Sz::Lit(cell.gates()).mul(hidden).display();
+            let prefix = module.as_ref().map_or_else(|| l.name.to_string(), |m| format!("{m}"));
             format!(
-                "Layer `{}`: {}, {} steps of {} inputs, {} hidden units, returns {} (`weight_ih_l0` is {g} x {}, \
-                 `weight_hh_l0` {g} x {}, biases `bias_ih_l0` and `bias_hh_l0`).",
+                "Layer `{}`: {}, {} steps of {} inputs, {} hidden units, returns {} (`{prefix}.weight_ih_l{index}` \
+                 is {g} x {}, `weight_hh_l{index}` {g} x {}, biases `bias_ih_l{index}` and `bias_hh_l{index}`).",
                 l.name,
                 match cell {
                     CellKind::Rnn(a) => format!("RNN ({})", a.name()),
@@ -247,7 +249,11 @@ pub fn expand(m: &Model, weights: Option<&Embedded>) -> TokenStream {
             .zip(counts)
             .map(|(l, count)| {
                 let f = &l.name;
-                let lit = f.to_string();
+                // Layers after the first of a recurrent stack appear under the stack's name (`lstm.weight_ih_l1`).
+                let lit = match &l.kind {
+                    Kind::Recurrent { module: Some(m), .. } => m.to_string(),
+                    _ => f.to_string(),
+                };
                 let this = if mutable { quote!(&mut self.#f) } else { quote!(&self.#f) };
                 quote! {
                     if index < #count {

@@ -52,14 +52,15 @@ fn expected(l: &Layer) -> Vec<Expected> {
             v
         }
         Kind::BatchNorm => vec![vector("weight"), vector("bias"), vector("running_mean"), vector("running_var")],
-        Kind::Recurrent { cell, input, hidden, .. } => {
+        Kind::Recurrent { cell, input, hidden, index, module, .. } => {
             let (i, h) = (input.lit().unwrap_or(0), hidden.lit().unwrap_or(0));
             let g = cell.gates() * h;
+            let key = |t: &str| format!("{}.{t}_l{index}", module.as_ref().unwrap_or(&l.name));
             vec![
-                Expected { name: name("weight_ih_l0"), shape: vec![g, i], matrix: true },
-                Expected { name: name("weight_hh_l0"), shape: vec![g, h], matrix: true },
-                Expected { name: name("bias_ih_l0"), shape: vec![g], matrix: false },
-                Expected { name: name("bias_hh_l0"), shape: vec![g], matrix: false },
+                Expected { name: key("weight_ih"), shape: vec![g, i], matrix: true },
+                Expected { name: key("weight_hh"), shape: vec![g, h], matrix: true },
+                Expected { name: key("bias_ih"), shape: vec![g], matrix: false },
+                Expected { name: key("bias_hh"), shape: vec![g], matrix: false },
             ]
         }
         Kind::Conv { transposed, two_d, in_channels, out } => {

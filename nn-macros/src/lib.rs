@@ -64,6 +64,8 @@ use proc_macro::TokenStream;
 ///        | Residual(LAYER, ..., project = LAYER)   the branch's output is added to its input (or its projection)
 ///        | Rnn(HIDDEN) | Lstm(HIDDEN) | Gru(HIDDEN)  or (INPUTS_PER_STEP, HIDDEN); on a sequence; option
 ///                                   `output = sequence` (every step, the default) or `output = last`;
+///                                   `layers = N` stacks N layers as PyTorch's `num_layers` (`lstm.weight_ih_l1`,
+///                                   fields `lstm`, `lstm_l1`, ...);
 ///                                   `Rnn` also `activation = Tanh|Relu|...` (default parameter),
 ///                                   `Lstm` also `forget_bias = B` (the forget gate's initial bias, default 1)
 ///        | Sigmoid | Tanh | Relu | LeakyRelu(SLOPE)? | Elu(ALPHA)? | Softplus | Swish | Gelu

@@ -216,6 +216,11 @@ pub enum Kind {
         last: bool,
         /// `forget_bias = B` of an LSTM: its forget gate's initial bias.
         forget_bias: Option<TokenStream>,
+        /// The layer's index in a stack declared with `layers = N` (PyTorch's `num_layers`): its tensors are
+        /// `weight_ih_l{index}`, ...
+        index: usize,
+        /// For layers after the first of such a stack: the name of the first, under which their tensors appear.
+        module: Option<Ident>,
     },
 }
 
@@ -1190,13 +1195,16 @@ impl Builder<'_> {
                 let name = entry_name.cloned().unwrap_or_else(|| Ident::new(&format!("{}{n}", h.to_lowercase()), span));
                 self.uses.push(NameUse { name: name.clone(), named: entry_name.is_some(), is_param: true, span });
                 let inputs = current.clone();
-                let Some((layer, out_planes)) = self.recurrent(&call, h, name, span, inputs, &planes, &layers) else {
+                let Some((stack, out_planes)) = self.recurrent(&call, h, name, span, inputs, &planes, &layers) else {
                     current = None;
                     continue;
                 };
-                current = Some(layer.outputs.clone());
+                for l in &stack[1..] {
+                    self.uses.push(NameUse { name: l.name.clone(), named: false, is_param: true, span });
+                }
+                current = stack.last().map(|l| l.outputs.clone());
                 planes = out_planes;
-                layers.push(layer);
+                layers.extend(stack);
                 continue;
             }
             if let Some(h) = SPATIAL.iter().find(|h| **h == head) {
@@ -1445,14 +1453,15 @@ impl Builder<'_> {
         inputs: Option<Dim>,
         planes: &Planes,
         layers: &[Layer],
-    ) -> Option<(Layer, Planes)> {
+    ) -> Option<(Vec<Layer>, Planes)> {
         let mut last = false;
         let mut activation = ActKind::Tanh;
         let mut forget_bias = None;
+        let mut count = 1;
         let allowed: &[&str] = match head {
-            "Rnn" => &["output", "activation"],
-            "Lstm" => &["output", "forget_bias"],
-            _ => &["output"],
+            "Rnn" => &["output", "layers", "activation"],
+            "Lstm" => &["output", "layers", "forget_bias"],
+            _ => &["output", "layers"],
         };
         let mut seen: Vec<String> = Vec::new();
         for (opt, value) in &call.options {
@@ -1476,6 +1485,19 @@ impl Builder<'_> {
                             "option `output` of `{name}` is `sequence` (every step, the default) or `last` (the \
                              last step only), found `{}`",
                             tokens(value)
+                        ),
+                    ),
+                },
+                "layers" => match ungroup(value) {
+                    Expr::Lit(ExprLit { lit: Lit::Int(i), .. }) if matches!(i.base10_parse::<usize>(), Ok(1..=8)) => {
+                        count = i.base10_parse::<usize>().unwrap_or(1);
+                    }
+                    other => self.errors.at(
+                        other,
+                        format!(
+                            "option `layers` of `{name}` is the number of stacked layers, 1 to 8 (PyTorch's \
+                             `num_layers`), found `{}`",
+                            tokens(other)
                         ),
                     ),
                 },
@@ -1511,16 +1533,18 @@ impl Builder<'_> {
                     let msg = match did_you_mean(&key, allowed) {
                         hint if !hint.is_empty() => format!("`{head}` has no option `{key}`{hint}"),
                         _ if head == "Rnn" => {
-                            format!("`Rnn` has no option `{key}`; its options are `output` and `activation`")
+                            format!("`Rnn` has no option `{key}`; its options are `output`, `layers` and `activation`")
                         }
                         _ if head == "Lstm" => {
-                            format!("`Lstm` has no option `{key}`; its options are `output` and `forget_bias`")
+                            format!(
+                                "`Lstm` has no option `{key}`; its options are `output`, `layers` and `forget_bias`"
+                            )
                         }
                         _ if !did_you_mean(&key, &["activation"]).is_empty() => format!(
                             "`{head}` has no option `{key}`: its gates have fixed activations (only `Rnn` takes \
-                             `activation`); its one option is `output`"
+                             `activation`); its options are `output` and `layers`"
                         ),
-                        _ => format!("`{head}` has no option `{key}`; its one option is `output`"),
+                        _ => format!("`{head}` has no option `{key}`; its options are `output` and `layers`"),
                     };
                     self.errors.at(opt, msg);
                 }
@@ -1592,23 +1616,37 @@ impl Builder<'_> {
             _ => CellKind::Rnn(activation),
         };
         let h = Sz::from_dim(&hidden);
-        let (outputs, out_planes) = if last {
-            (hidden.clone(), Planes::Flat)
-        } else {
-            (t.mul(&h).to_dim(), Planes::Seq { t: t.clone(), f: h.clone() })
-        };
-        let step = StepIo { steps: t.clone(), inputs: f.to_dim(), outputs: hidden };
-        let layer = Layer {
-            name,
-            span,
-            kind: Kind::Recurrent { cell, steps: t, input: f, hidden: h, last, forget_bias },
-            inputs,
-            outputs,
-            init: InitKind::Zeros,
-            geometry: None,
-            step: Some(step),
-        };
-        Some((layer, out_planes))
+        let every = t.mul(&h).to_dim();
+        // A stack of `count` layers (PyTorch's `num_layers`): the first reads the sequence, the others the
+        // hidden states of the one before; only the last may return just its last step.
+        let mut stack = Vec::new();
+        for index in 0..count {
+            let top = index + 1 == count;
+            let layer_name = if index == 0 { name.clone() } else { Ident::new(&format!("{name}_l{index}"), span) };
+            let (input, layer_inputs) =
+                if index == 0 { (f.clone(), inputs.clone()) } else { (h.clone(), every.clone()) };
+            stack.push(Layer {
+                name: layer_name,
+                span,
+                kind: Kind::Recurrent {
+                    cell,
+                    steps: t.clone(),
+                    input: input.clone(),
+                    hidden: h.clone(),
+                    last: last && top,
+                    forget_bias: forget_bias.clone(),
+                    index,
+                    module: (index > 0).then(|| name.clone()),
+                },
+                inputs: layer_inputs,
+                outputs: if last && top { hidden.clone() } else { every.clone() },
+                init: InitKind::Zeros,
+                geometry: None,
+                step: Some(StepIo { steps: t.clone(), inputs: input.to_dim(), outputs: hidden.clone() }),
+            });
+        }
+        let out_planes = if last { Planes::Flat } else { Planes::Seq { t, f: h } };
+        Some((stack, out_planes))
     }
 
     /// `Residual(layers..., project = layer)`: the branch's output must have the shape of its input, or of the

@@ -31,9 +31,10 @@ use nalgebra::{SMatrix, SVector};
 /// Weights and names are PyTorch's: `weight_ih_l0` is `[4H, I]` with the gates in the order i, f, g, o,
 /// `weight_hh_l0` is `[4H, H]`, and both biases are kept. [`RecurrentLayer::init`] starts the forget gate's bias
 /// at 1.
-pub type Lstm<T, const I: usize, const H: usize, const G: usize> = RecurrentLayer<T, I, H, G, LstmCell>;
+pub type Lstm<T, const I: usize, const H: usize, const G: usize, const L: usize = 0> =
+    RecurrentLayer<T, I, H, G, LstmCell, L>;
 
-impl<T: Float, const I: usize, const H: usize, const G: usize> Recurrent<T> for Lstm<T, I, H, G> {
+impl<T: Float, const I: usize, const H: usize, const G: usize, const L: usize> Recurrent<T> for Lstm<T, I, H, G, L> {
     const INPUT: usize = I;
     const HIDDEN: usize = H;
     /// The gates after their activations (4H), then the new `h` and `c`.

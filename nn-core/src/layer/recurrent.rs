@@ -61,11 +61,12 @@ impl<A> Cell for RnnCell<A> {
 
 /// A recurrent layer's parameters, in PyTorch's layout and names, for a cell of kind `C`: `I` inputs per step,
 /// `H` hidden units and `G = GATES * H` gate rows (given explicitly because stable Rust cannot compute it in a
-/// type; any other `G` fails to compile). Used through the aliases [`super::Rnn`], [`super::Lstm`] and
-/// [`super::Gru`].
+/// type; any other `G` fails to compile). `L` is the layer's index in a PyTorch module with `num_layers > 1`:
+/// its tensors are named `weight_ih_l{L}` and so on (0 to 7). Used through the aliases [`super::Rnn`],
+/// [`super::Lstm`] and [`super::Gru`].
 #[derive(Clone, Copy, Debug, PartialEq, bytemuck::Zeroable)]
 #[bytemuck(crate = "bytemuck")]
-pub struct RecurrentLayer<T, const I: usize, const H: usize, const G: usize, C>
+pub struct RecurrentLayer<T, const I: usize, const H: usize, const G: usize, C, const L: usize = 0>
 where
     T: Float,
 {
@@ -81,7 +82,9 @@ where
     pub cell: PhantomData<C>,
 }
 
-impl<T: Float, const I: usize, const H: usize, const G: usize, C: Cell> RecurrentLayer<T, I, H, G, C> {
+impl<T: Float, const I: usize, const H: usize, const G: usize, C: Cell, const L: usize>
+    RecurrentLayer<T, I, H, G, C, L>
+{
     const SHAPE: () = assert!(G == C::GATES * H, "a recurrent layer has GATES * H gate rows");
 
     /// A layer from its weights and biases.
@@ -167,25 +170,47 @@ impl<T: Float, const I: usize, const H: usize, const G: usize, C: Cell> Recurren
     }
 }
 
-impl<T: Float, const I: usize, const H: usize, const G: usize, C> Parameters<T> for RecurrentLayer<T, I, H, G, C> {
+/// PyTorch's tensor names of the layers `l0` to `l7` of a recurrent module.
+const NAMES: [[&str; 4]; 8] = [
+    ["weight_ih_l0", "weight_hh_l0", "bias_ih_l0", "bias_hh_l0"],
+    ["weight_ih_l1", "weight_hh_l1", "bias_ih_l1", "bias_hh_l1"],
+    ["weight_ih_l2", "weight_hh_l2", "bias_ih_l2", "bias_hh_l2"],
+    ["weight_ih_l3", "weight_hh_l3", "bias_ih_l3", "bias_hh_l3"],
+    ["weight_ih_l4", "weight_hh_l4", "bias_ih_l4", "bias_hh_l4"],
+    ["weight_ih_l5", "weight_hh_l5", "bias_ih_l5", "bias_hh_l5"],
+    ["weight_ih_l6", "weight_hh_l6", "bias_ih_l6", "bias_hh_l6"],
+    ["weight_ih_l7", "weight_hh_l7", "bias_ih_l7", "bias_hh_l7"],
+];
+
+/// The names of layer `L`, which must be below 8.
+const fn names<const L: usize>() -> [&'static str; 4] {
+    assert!(L < NAMES.len(), "a recurrent module has at most 8 layers");
+    NAMES[L]
+}
+
+impl<T: Float, const I: usize, const H: usize, const G: usize, C, const L: usize> Parameters<T>
+    for RecurrentLayer<T, I, H, G, C, L>
+{
     const TENSORS: usize = 4;
 
     fn tensor(&self, index: usize) -> Option<Tensor<'_, T>> {
+        let n = const { names::<L>() };
         match index {
-            0 => Some(Tensor::matrix("weight_ih_l0", &self.weight_ih)),
-            1 => Some(Tensor::matrix("weight_hh_l0", &self.weight_hh)),
-            2 => Some(Tensor::vector("bias_ih_l0", &self.bias_ih)),
-            3 => Some(Tensor::vector("bias_hh_l0", &self.bias_hh)),
+            0 => Some(Tensor::matrix(n[0], &self.weight_ih)),
+            1 => Some(Tensor::matrix(n[1], &self.weight_hh)),
+            2 => Some(Tensor::vector(n[2], &self.bias_ih)),
+            3 => Some(Tensor::vector(n[3], &self.bias_hh)),
             _ => None,
         }
     }
 
     fn tensor_mut(&mut self, index: usize) -> Option<TensorMut<'_, T>> {
+        let n = const { names::<L>() };
         match index {
-            0 => Some(TensorMut::matrix("weight_ih_l0", &mut self.weight_ih)),
-            1 => Some(TensorMut::matrix("weight_hh_l0", &mut self.weight_hh)),
-            2 => Some(TensorMut::vector("bias_ih_l0", &mut self.bias_ih)),
-            3 => Some(TensorMut::vector("bias_hh_l0", &mut self.bias_hh)),
+            0 => Some(TensorMut::matrix(n[0], &mut self.weight_ih)),
+            1 => Some(TensorMut::matrix(n[1], &mut self.weight_hh)),
+            2 => Some(TensorMut::vector(n[2], &mut self.bias_ih)),
+            3 => Some(TensorMut::vector(n[3], &mut self.bias_hh)),
             _ => None,
         }
     }

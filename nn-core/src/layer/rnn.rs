@@ -18,9 +18,12 @@ use nalgebra::SVector;
 /// such as a leaky ReLU's slope take their defaults).
 ///
 /// Weights and names are PyTorch's: `weight_ih_l0` `[H, I]`, `weight_hh_l0` `[H, H]`, `bias_ih_l0`, `bias_hh_l0`.
-pub type Rnn<T, const I: usize, const H: usize, A = Tanh> = RecurrentLayer<T, I, H, H, RnnCell<A>>;
+pub type Rnn<T, const I: usize, const H: usize, A = Tanh, const L: usize = 0> =
+    RecurrentLayer<T, I, H, H, RnnCell<A>, L>;
 
-impl<T: Float, const I: usize, const H: usize, A: Activation<T> + Default> Recurrent<T> for Rnn<T, I, H, A> {
+impl<T: Float, const I: usize, const H: usize, A: Activation<T> + Default, const L: usize> Recurrent<T>
+    for Rnn<T, I, H, A, L>
+{
     const INPUT: usize = I;
     const HIDDEN: usize = H;
     /// The pre-activation, then the new `h`.

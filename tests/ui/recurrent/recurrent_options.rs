@@ -12,6 +12,7 @@ network! {
         g: Lstm(0),
         h: Gru(8, forget_bias = 2.0),
         i: Lstm(8, forget_bias = "high"),
+        j: Gru(8, layers = 9),
     }
 }
 
