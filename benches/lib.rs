@@ -60,8 +60,8 @@ impl Act {
     pub fn forward<R: Dim, C: Dim, S: RawStorageMut<f32, R, C>>(self, v: &mut Matrix<f32, R, C, S>) {
         match self {
             Act::Identity => {}
-            Act::Tanh => v.apply(|e| *e = Tanh.f(*e)),
-            Act::Sigmoid => v.apply(|e| *e = Sigmoid.f(*e)),
+            Act::Tanh => v.apply(|e| *e = e.tanh()),
+            Act::Sigmoid => v.apply(|e| *e = std_sigmoid(*e)),
             Act::Relu => v.apply(|e| *e = Relu.f(*e)),
         }
     }
@@ -547,6 +547,13 @@ network! {
     pub struct Gru32<f32> { input: Seq(1, 1), gru: Gru(32) }
 }
 
+/// The logistic sigmoid as typical code writes it, with the standard library's `exp` (the baselines use the
+/// standard library's elementary functions throughout; the generated networks use `nn_core::fast`).
+#[inline]
+pub fn std_sigmoid(x: f32) -> f32 {
+    1.0 / (1.0 + (-x).exp())
+}
+
 /// The weights and biases of a recurrent cell in PyTorch's layout, on dynamically sized matrices: `G x I` input
 /// weights, `G x H` hidden weights and two biases of `G` (the gate rows stacked).
 #[derive(Clone, Debug, PartialEq)]
@@ -630,9 +637,10 @@ impl DynLstm {
         a.gemv(1.0, &w.weight_hh, &state.h, 1.0);
         let n = state.h.len();
         for j in 0..n {
-            let (i, f, g, o) = (Sigmoid.f(a[j]), Sigmoid.f(a[n + j]), Tanh.f(a[2 * n + j]), Sigmoid.f(a[3 * n + j]));
+            let (i, f, g, o) =
+                (std_sigmoid(a[j]), std_sigmoid(a[n + j]), a[2 * n + j].tanh(), std_sigmoid(a[3 * n + j]));
             state.c[j] = f * state.c[j] + i * g;
-            state.h[j] = o * Tanh.f(state.c[j]);
+            state.h[j] = o * state.c[j].tanh();
         }
         &state.h
     }
@@ -677,9 +685,9 @@ impl DynGru {
         ah.gemv(1.0, &w.weight_hh, &*h, 1.0);
         let n = h.len();
         for j in 0..n {
-            let r = Sigmoid.f(ai[j] + ah[j]);
-            let z = Sigmoid.f(ai[n + j] + ah[n + j]);
-            let c = Tanh.f(ai[2 * n + j] + r * ah[2 * n + j]);
+            let r = std_sigmoid(ai[j] + ah[j]);
+            let z = std_sigmoid(ai[n + j] + ah[n + j]);
+            let c = (ai[2 * n + j] + r * ah[2 * n + j]).tanh();
             h[j] = (1.0 - z) * c + z * h[j];
         }
     }

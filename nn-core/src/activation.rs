@@ -82,7 +82,7 @@ pub fn sigmoid<T: Float>(x: T) -> T {
 impl<T: Float> Activation<T> for Sigmoid {
     #[inline]
     fn f(&self, x: T) -> T {
-        sigmoid(x)
+        x.fast_sigmoid()
     }
     #[inline]
     fn df(&self, _x: T, y: T) -> T {
@@ -98,7 +98,7 @@ pub struct Tanh;
 impl<T: Float> Activation<T> for Tanh {
     #[inline]
     fn f(&self, x: T) -> T {
-        x.tanh()
+        x.fast_tanh()
     }
     #[inline]
     fn df(&self, _x: T, y: T) -> T {

@@ -52,6 +52,15 @@ pub trait Float:
     fn min(self, other: Self) -> Self;
     /// `true` when neither infinite nor `NaN`.
     fn is_finite(self) -> bool;
+
+    /// Hyperbolic tangent as the activations compute it: for `f32` the vectorisable [`crate::fast::tanh_f32`]
+    /// (within [`crate::fast::MAX_ERROR`]), for `f64` (and for `f32` with the feature `exact-math`) the exact
+    /// function.
+    fn fast_tanh(self) -> Self;
+
+    /// The logistic sigmoid as the activations and gates compute it: [`crate::fast::sigmoid_f32`] for `f32`, the
+    /// exact [`crate::activation::sigmoid`] for `f64` (and for `f32` with `exact-math`).
+    fn fast_sigmoid(self) -> Self;
 }
 
 macro_rules! impl_float {
@@ -127,12 +136,60 @@ macro_rules! impl_float {
             fn is_finite(self) -> bool {
                 <$t>::is_finite(self)
             }
+            #[inline(always)]
+            fn fast_tanh(self) -> Self {
+                FastFunctions::fast_tanh_impl(self)
+            }
+            #[inline(always)]
+            fn fast_sigmoid(self) -> Self {
+                FastFunctions::fast_sigmoid_impl(self)
+            }
         }
     };
 }
 
 impl_float!(f32, expf, expm1f, logf, log1pf, tanhf, erff, sqrtf);
 impl_float!(f64, exp, expm1, log, log1p, tanh, erf, sqrt);
+
+/// The fast functions of one width: vectorisable approximations (`fast`) or the exact ones.
+macro_rules! impl_fast {
+    ($t:ty, fast) => {
+        impl FastFunctions for $t {
+            #[inline(always)]
+            fn fast_tanh_impl(self) -> Self {
+                crate::fast::tanh_f32(self)
+            }
+            #[inline(always)]
+            fn fast_sigmoid_impl(self) -> Self {
+                crate::fast::sigmoid_f32(self)
+            }
+        }
+    };
+    ($t:ty, exact) => {
+        impl FastFunctions for $t {
+            #[inline(always)]
+            fn fast_tanh_impl(self) -> Self {
+                Float::tanh(self)
+            }
+            #[inline(always)]
+            fn fast_sigmoid_impl(self) -> Self {
+                crate::activation::sigmoid(self)
+            }
+        }
+    };
+}
+
+/// Where [`Float::fast_tanh`] and [`Float::fast_sigmoid`] come from, per width.
+trait FastFunctions {
+    fn fast_tanh_impl(self) -> Self;
+    fn fast_sigmoid_impl(self) -> Self;
+}
+
+#[cfg(not(feature = "exact-math"))]
+impl_fast!(f32, fast);
+#[cfg(feature = "exact-math")]
+impl_fast!(f32, exact);
+impl_fast!(f64, exact);
 
 /// `T::from_f64(v)`, shorter at call sites.
 #[inline]

@@ -63,6 +63,7 @@ extern crate self as nn_core;
 pub mod activation;
 #[cfg(feature = "std")]
 pub mod data;
+pub mod fast;
 mod float;
 pub mod gradcheck;
 pub mod init;

@@ -20,7 +20,6 @@
 //! ```
 
 use super::recurrent::{GruCell, Recurrent, RecurrentLayer};
-use crate::activation::sigmoid;
 use crate::float::Float;
 use nalgebra::SVector;
 
@@ -45,9 +44,9 @@ impl<T: Float, const I: usize, const H: usize, const G: usize, const L: usize> R
     fn step(&self, state: &mut Self::State, x: &[T]) {
         let (ai, ah) = (self.input_side(x), self.hidden_side(Some(state.as_slice())));
         for j in 0..H {
-            let r = sigmoid(ai[j] + ah[j]);
-            let z = sigmoid(ai[H + j] + ah[H + j]);
-            let n = (ai[2 * H + j] + r * ah[2 * H + j]).tanh();
+            let r = Float::fast_sigmoid(ai[j] + ah[j]);
+            let z = Float::fast_sigmoid(ai[H + j] + ah[H + j]);
+            let n = (ai[2 * H + j] + r * ah[2 * H + j]).fast_tanh();
             state[j] = (T::one() - z) * n + z * state[j];
         }
     }
@@ -56,10 +55,10 @@ impl<T: Float, const I: usize, const H: usize, const G: usize, const L: usize> R
     fn step_train(&self, prev: Option<&[T]>, x: &[T], keep: &mut [T]) {
         let (ai, ah) = (self.input_side(x), self.hidden_side(prev));
         for j in 0..H {
-            let r = sigmoid(ai[j] + ah[j]);
-            let z = sigmoid(ai[H + j] + ah[H + j]);
+            let r = Float::fast_sigmoid(ai[j] + ah[j]);
+            let z = Float::fast_sigmoid(ai[H + j] + ah[H + j]);
             let hn = ah[2 * H + j];
-            let n = (ai[2 * H + j] + r * hn).tanh();
+            let n = (ai[2 * H + j] + r * hn).fast_tanh();
             let h_prev = prev.map_or(T::zero(), |p| p[j]);
             (keep[j], keep[H + j], keep[2 * H + j], keep[3 * H + j]) = (r, z, n, hn);
             keep[4 * H + j] = (T::one() - z) * n + z * h_prev;

@@ -21,7 +21,6 @@
 //! ```
 
 use super::recurrent::{LstmCell, Recurrent, RecurrentLayer};
-use crate::activation::sigmoid;
 use crate::float::Float;
 use nalgebra::{SMatrix, SVector};
 
@@ -47,9 +46,14 @@ impl<T: Float, const I: usize, const H: usize, const G: usize, const L: usize> R
         let a = self.preactivation(x, Some(&state.as_slice()[..H]));
         let (h, c) = state.as_mut_slice().split_at_mut(H);
         for j in 0..H {
-            let (i, f, g, o) = (sigmoid(a[j]), sigmoid(a[H + j]), a[2 * H + j].tanh(), sigmoid(a[3 * H + j]));
+            let (i, f, g, o) = (
+                Float::fast_sigmoid(a[j]),
+                Float::fast_sigmoid(a[H + j]),
+                a[2 * H + j].fast_tanh(),
+                Float::fast_sigmoid(a[3 * H + j]),
+            );
             c[j] = f * c[j] + i * g;
-            h[j] = o * c[j].tanh();
+            h[j] = o * c[j].fast_tanh();
         }
     }
 
@@ -59,10 +63,15 @@ impl<T: Float, const I: usize, const H: usize, const G: usize, const L: usize> R
         let (gates, state) = keep[..6 * H].split_at_mut(4 * H);
         let (h, c) = state.split_at_mut(H);
         for j in 0..H {
-            let (i, f, g, o) = (sigmoid(a[j]), sigmoid(a[H + j]), a[2 * H + j].tanh(), sigmoid(a[3 * H + j]));
+            let (i, f, g, o) = (
+                Float::fast_sigmoid(a[j]),
+                Float::fast_sigmoid(a[H + j]),
+                a[2 * H + j].fast_tanh(),
+                Float::fast_sigmoid(a[3 * H + j]),
+            );
             let c_prev = prev.map_or(T::zero(), |p| p[H + j]);
             c[j] = f * c_prev + i * g;
-            h[j] = o * c[j].tanh();
+            h[j] = o * c[j].fast_tanh();
             (gates[j], gates[H + j], gates[2 * H + j], gates[3 * H + j]) = (i, f, g, o);
         }
     }
@@ -75,7 +84,7 @@ impl<T: Float, const I: usize, const H: usize, const G: usize, const L: usize> R
         let (dh, dc) = dstate[..2 * H].split_at_mut(H);
         for j in 0..H {
             let (i, f, g, o) = (gates[j], gates[H + j], gates[2 * H + j], gates[3 * H + j]);
-            let tc = c[j].tanh();
+            let tc = c[j].fast_tanh();
             let d_o = dh[j] * tc;
             let d_c = dc[j] + dh[j] * o * (one - tc * tc);
             let c_prev = prev.map_or(T::zero(), |p| p[H + j]);
