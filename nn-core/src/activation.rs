@@ -158,7 +158,7 @@ impl<T: Float> Default for Elu<T> {
 impl<T: Float> Activation<T> for Elu<T> {
     #[inline]
     fn f(&self, x: T) -> T {
-        if x > T::zero() { x } else { self.0 * x.exp_m1() }
+        if x > T::zero() { x } else { self.0 * x.fast_exp_m1() }
     }
     #[inline]
     fn df(&self, x: T, y: T) -> T {
@@ -190,13 +190,13 @@ pub struct Swish;
 impl<T: Float> Activation<T> for Swish {
     #[inline]
     fn f(&self, x: T) -> T {
-        x * sigmoid(x)
+        x * x.fast_sigmoid()
     }
     #[inline]
     fn df(&self, x: T, y: T) -> T {
         // s + x s (1 - s), written as s + y (1 - s): the form `y + s (1 - y)` cancels to 0 once `1 - y == -y`
         // (x beyond 2^24 in f32, 2^53 in f64), where the derivative is 1.
-        let s = sigmoid(x);
+        let s = x.fast_sigmoid();
         s + y * (T::one() - s)
     }
 }
@@ -356,7 +356,7 @@ pub fn softmax_in_place<T: Float>(v: &mut [T]) {
     };
     let mut sum = T::zero();
     for e in v.iter_mut() {
-        *e = (*e - max).exp();
+        *e = (*e - max).fast_exp();
         sum += *e;
     }
     for e in v.iter_mut() {

@@ -13,7 +13,8 @@
 //! Maximum errors against the exact `f64` functions, measured by the tests over two million points in
 //! `[-20, 20]` and the values around every branch point: [`MAX_ULP`] unit in the last place for `exp_f32`
 //! and [`MAX_ERROR`] (relative below 1, absolute above) for `tanh_f32` and `sigmoid_f32`. The
-//! activations use them through [`crate::Float::fast_tanh`] and [`crate::Float::fast_sigmoid`] for `f32`;
+//! activations use them through [`crate::Float::fast_tanh`], [`crate::Float::fast_sigmoid`],
+//! [`crate::Float::fast_exp`] (softmax) and [`crate::Float::fast_exp_m1`] (ELU) for `f32`;
 //! `f64` (and so every gradient check) always uses the exact functions, and the crate feature `exact-math`
 //! makes `f32` exact too.
 
@@ -119,6 +120,15 @@ mod tests {
         assert_eq!((tanh_f32(0.0), tanh_f32(30.0), tanh_f32(-30.0)), (0.0, 1.0, -1.0));
         assert_eq!(tanh_f32(-0.0).to_bits(), (-0.0f32).to_bits());
         assert!(sigmoid_f32(-200.0) >= 0.0 && sigmoid_f32(200.0) == 1.0 && sigmoid_f32(0.0) == 0.5);
+    }
+
+    #[test]
+    fn exp_minus_one_is_within_2e7_absolute_below_zero() {
+        let worst = points()
+            .filter(|&x| x <= 0.0)
+            .map(|x| (f64::from(exp_f32(x) - 1.0) - f64::from(x).exp_m1()).abs())
+            .fold(0.0, f64::max);
+        assert!(worst <= 2e-7, "exp - 1: {worst:e}");
     }
 
     #[test]

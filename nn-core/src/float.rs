@@ -53,6 +53,14 @@ pub trait Float:
     /// `true` when neither infinite nor `NaN`.
     fn is_finite(self) -> bool;
 
+    /// `e^x` as softmax computes it: [`crate::fast::exp_f32`] for `f32` (within [`crate::fast::MAX_ULP`]), exact
+    /// for `f64` (and for `f32` with `exact-math`).
+    fn fast_exp(self) -> Self;
+
+    /// `e^x - 1` as ELU computes it: `exp_f32(x) - 1` for `f32` (absolute error below 2e-7), the exact `exp_m1`
+    /// for `f64` (and for `f32` with `exact-math`).
+    fn fast_exp_m1(self) -> Self;
+
     /// Hyperbolic tangent as the activations compute it: for `f32` the vectorisable [`crate::fast::tanh_f32`]
     /// (within [`crate::fast::MAX_ERROR`]), for `f64` (and for `f32` with the feature `exact-math`) the exact
     /// function.
@@ -137,6 +145,14 @@ macro_rules! impl_float {
                 <$t>::is_finite(self)
             }
             #[inline(always)]
+            fn fast_exp(self) -> Self {
+                FastFunctions::fast_exp_impl(self)
+            }
+            #[inline(always)]
+            fn fast_exp_m1(self) -> Self {
+                FastFunctions::fast_exp_m1_impl(self)
+            }
+            #[inline(always)]
             fn fast_tanh(self) -> Self {
                 FastFunctions::fast_tanh_impl(self)
             }
@@ -156,6 +172,14 @@ macro_rules! impl_fast {
     ($t:ty, fast) => {
         impl FastFunctions for $t {
             #[inline(always)]
+            fn fast_exp_impl(self) -> Self {
+                crate::fast::exp_f32(self)
+            }
+            #[inline(always)]
+            fn fast_exp_m1_impl(self) -> Self {
+                crate::fast::exp_f32(self) - 1.0
+            }
+            #[inline(always)]
             fn fast_tanh_impl(self) -> Self {
                 crate::fast::tanh_f32(self)
             }
@@ -167,6 +191,14 @@ macro_rules! impl_fast {
     };
     ($t:ty, exact) => {
         impl FastFunctions for $t {
+            #[inline(always)]
+            fn fast_exp_impl(self) -> Self {
+                Float::exp(self)
+            }
+            #[inline(always)]
+            fn fast_exp_m1_impl(self) -> Self {
+                Float::exp_m1(self)
+            }
             #[inline(always)]
             fn fast_tanh_impl(self) -> Self {
                 Float::tanh(self)
@@ -181,6 +213,8 @@ macro_rules! impl_fast {
 
 /// Where [`Float::fast_tanh`] and [`Float::fast_sigmoid`] come from, per width.
 trait FastFunctions {
+    fn fast_exp_impl(self) -> Self;
+    fn fast_exp_m1_impl(self) -> Self;
     fn fast_tanh_impl(self) -> Self;
     fn fast_sigmoid_impl(self) -> Self;
 }
