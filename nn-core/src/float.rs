@@ -53,6 +53,10 @@ pub trait Float:
     /// `true` when neither infinite nor `NaN`.
     fn is_finite(self) -> bool;
 
+    /// `self * a + b` with one rounding, where the standard library provides it (the FMA instruction on targets
+    /// that have it: only kernels dispatched to such targets call it); without `std`, a multiply and an add.
+    fn mul_add(self, a: Self, b: Self) -> Self;
+
     /// `e^x` as softmax computes it: [`crate::fast::exp_f32`] for `f32` (within [`crate::fast::MAX_ULP`]), exact
     /// for `f64` (and for `f32` with `exact-math`).
     fn fast_exp(self) -> Self;
@@ -143,6 +147,13 @@ macro_rules! impl_float {
             #[inline]
             fn is_finite(self) -> bool {
                 <$t>::is_finite(self)
+            }
+            #[inline(always)]
+            fn mul_add(self, a: Self, b: Self) -> Self {
+                #[cfg(feature = "std")]
+                return <$t>::mul_add(self, a, b);
+                #[cfg(not(feature = "std"))]
+                return self * a + b;
             }
             #[inline(always)]
             fn fast_exp(self) -> Self {

@@ -25,6 +25,14 @@ pub fn gemm_acc_columns<T: Float, const O: usize, const I: usize>(w: &SMatrix<T,
         return;
     }
     let n = (x.len() / I).min(y.len() / O);
+    if n < 4 && O * I >= DISPATCH_WORK {
+        // One sample at a time (inference, per-sample training): a matrix-vector product, register-blocked and
+        // dispatched to the widest FMA units the machine has.
+        for b in 0..n {
+            gemv_wide::<T, O, I>(w.as_slice(), &x[b * I..(b + 1) * I], &mut y[b * O..(b + 1) * O]);
+        }
+        return;
+    }
     let w = w.as_slice();
     let mut b = 0;
     while b + 4 <= n {
@@ -53,6 +61,48 @@ pub fn gemm_acc_columns<T: Float, const O: usize, const I: usize>(w: &SMatrix<T,
         }
         b += 1;
     }
+}
+
+/// Matrix-vector products of at least this many multiply-adds go through runtime CPU-feature dispatch (with
+/// `std`): on a build for the default x86-64 target, a machine with AVX2 and FMA, or AVX-512, still gets them.
+/// Smaller ones stay inline, where the dispatch would cost more than it saves.
+pub const DISPATCH_WORK: usize = 4096;
+
+/// Rows of `y` kept in registers across all the inputs of a matrix-vector product.
+const ROWS: usize = 32;
+
+/// `y += w x` for one sample (`w` column-major `O x I`), `ROWS` rows at a time so that every accumulator stays in
+/// a register while the columns stream past: the latency of the fused multiply-adds is hidden by the
+/// independent rows.
+#[inline(always)]
+fn gemv_body<T: Float, const O: usize, const I: usize, const FMA: bool>(w: &[T], x: &[T], y: &mut [T]) {
+    let mut r0 = 0;
+    while r0 < O {
+        let rows = (O - r0).min(ROWS);
+        let mut acc = [T::zero(); ROWS];
+        acc[..rows].copy_from_slice(&y[r0..r0 + rows]);
+        for (i, &xi) in x[..I].iter().enumerate() {
+            for (a, &wk) in acc[..rows].iter_mut().zip(&w[i * O + r0..i * O + r0 + rows]) {
+                *a = if FMA { wk.mul_add(xi, *a) } else { wk * xi + *a };
+            }
+        }
+        y[r0..r0 + rows].copy_from_slice(&acc[..rows]);
+        r0 += rows;
+    }
+}
+
+#[cfg(feature = "std")]
+#[multiversion::multiversion(targets("x86_64+avx512f+avx512vl+avx2+fma", "x86_64+avx2+fma"))]
+fn gemv_wide<T: Float, const O: usize, const I: usize>(w: &[T], x: &[T], y: &mut [T]) {
+    // Decided at compile time for each clone.
+    const FMA: bool = multiversion::target::selected_target!().supports_feature_str("fma");
+    gemv_body::<T, O, I, FMA>(w, x, y);
+}
+
+#[cfg(not(feature = "std"))]
+#[inline(always)]
+fn gemv_wide<T: Float, const O: usize, const I: usize>(w: &[T], x: &[T], y: &mut [T]) {
+    gemv_body::<T, O, I, false>(w, x, y);
 }
 
 /// `g = g + dy x^T` for `dy: O x B`, `x: I x B`, `g: O x I` (the weight gradient summed over the batch).
@@ -223,5 +273,8 @@ mod tests {
         agree::<19, 9, 7>();
         agree::<16, 32, 32>();
         agree::<10, 33, 13>();
+        // Large enough for the dispatched matrix-vector product (tail rows, one to three samples).
+        agree::<64, 70, 1>();
+        agree::<75, 64, 3>();
     }
 }
