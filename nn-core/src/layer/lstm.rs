@@ -33,6 +33,12 @@ use nalgebra::{SMatrix, SVector};
 pub type Lstm<T, const I: usize, const H: usize, const G: usize, const L: usize = 0> =
     RecurrentLayer<T, I, H, G, LstmCell, L>;
 
+/// Unit `j`'s gates `(i, f, g, o)` from the pre-activations `a`.
+#[inline(always)]
+fn activate_gates<T: Float, const H: usize, const G: usize>(a: &SVector<T, G>, j: usize) -> (T, T, T, T) {
+    (a[j].fast_sigmoid(), a[H + j].fast_sigmoid(), a[2 * H + j].fast_tanh(), a[3 * H + j].fast_sigmoid())
+}
+
 impl<T: Float, const I: usize, const H: usize, const G: usize, const L: usize> Recurrent<T> for Lstm<T, I, H, G, L> {
     const INPUT: usize = I;
     const HIDDEN: usize = H;
@@ -46,12 +52,7 @@ impl<T: Float, const I: usize, const H: usize, const G: usize, const L: usize> R
         let a = self.preactivation(x, Some(&state.as_slice()[..H]));
         let (h, c) = state.as_mut_slice().split_at_mut(H);
         for j in 0..H {
-            let (i, f, g, o) = (
-                Float::fast_sigmoid(a[j]),
-                Float::fast_sigmoid(a[H + j]),
-                a[2 * H + j].fast_tanh(),
-                Float::fast_sigmoid(a[3 * H + j]),
-            );
+            let (i, f, g, o) = activate_gates::<T, H, G>(&a, j);
             c[j] = f * c[j] + i * g;
             h[j] = o * c[j].fast_tanh();
         }
@@ -63,12 +64,7 @@ impl<T: Float, const I: usize, const H: usize, const G: usize, const L: usize> R
         let (gates, state) = keep[..6 * H].split_at_mut(4 * H);
         let (h, c) = state.split_at_mut(H);
         for j in 0..H {
-            let (i, f, g, o) = (
-                Float::fast_sigmoid(a[j]),
-                Float::fast_sigmoid(a[H + j]),
-                a[2 * H + j].fast_tanh(),
-                Float::fast_sigmoid(a[3 * H + j]),
-            );
+            let (i, f, g, o) = activate_gates::<T, H, G>(&a, j);
             let c_prev = prev.map_or(T::zero(), |p| p[H + j]);
             c[j] = f * c_prev + i * g;
             h[j] = o * c[j].fast_tanh();
