@@ -12,7 +12,7 @@
 //!    learns to predict the next character, then writes a few lines one character at a time through the
 //!    generated streaming `step`.
 //!
-//! Run with `cargo run --release --example sequence` (about three minutes; `-- gap` or `-- text` runs one part).
+//! Run with `cargo run --release --example sequence` (under two minutes; `-- gap` or `-- text` runs one part).
 
 use nn_core::data::{Text, load_text};
 use nn_core::loss::PerStep;
