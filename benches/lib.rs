@@ -6,12 +6,17 @@
 //! [`Spec`]s and takes its weights from a generated network ([`DynMlp::from_network`]), so both compute the
 //! same numbers and the benchmark compares only how they compute them.
 //!
+//! [`NaiveDense`] and [`Naive2`]/[`Naive3`] are the same networks again as a user would write them with
+//! fixed-size nalgebra types: `&w * x + b` on `SMatrix`/`SVector`, then the standard library's activation on
+//! every element (the "naive `SMatrix`" baseline). [`fma_peak`] measures what one core's fused multiply-add
+//! units can do, the ceiling the GFLOP/s figures are quoted against.
+//!
 //! The recurrent benchmark streams single-sample LSTMs ([`Lstm8`], [`Lstm16`], [`Lstm32`]) and GRUs ([`Gru8`],
 //! [`Gru16`], [`Gru32`]) one step at a time, beside [`DynLstm`] and [`DynGru`]: the same cells on [`DMatrix`] and
 //! [`DVector`], with the weights copied from the generated layer.
 #![deny(missing_docs)]
 
-use nalgebra::{DMatrix, DVector, Dim, Matrix, RawStorage, RawStorageMut};
+use nalgebra::{DMatrix, DVector, Dim, Matrix, RawStorage, RawStorageMut, SMatrix, SVector};
 use nn_core::layer::{Gru, Lstm};
 use nn_core::prelude::*;
 
@@ -30,6 +35,16 @@ network! {
     pub struct Net64x128x10<f32> { input: 64, Dense(128), Relu, Dense(10) }
 }
 
+network! {
+    /// 784-128-10 with a `Relu` hidden layer and a linear output (the MNIST MLP).
+    pub struct Net784x128x10<f32> { input: 784, Dense(128), Relu, Dense(10) }
+}
+
+network! {
+    /// 256-256-256 with a `Relu` hidden layer and a linear output.
+    pub struct Net256x256x256<f32> { input: 256, Dense(256), Relu, Dense(256) }
+}
+
 /// The layers of [`Net2x4x1`].
 pub const SPEC_2_4_1: [Spec; 2] = [Spec::new(2, 4, Act::Tanh), Spec::new(4, 1, Act::Sigmoid)];
 
@@ -39,6 +54,12 @@ pub const SPEC_16_32_32_4: [Spec; 3] =
 
 /// The layers of [`Net64x128x10`].
 pub const SPEC_64_128_10: [Spec; 2] = [Spec::new(64, 128, Act::Relu), Spec::new(128, 10, Act::Identity)];
+
+/// The layers of [`Net784x128x10`].
+pub const SPEC_784_128_10: [Spec; 2] = [Spec::new(784, 128, Act::Relu), Spec::new(128, 10, Act::Identity)];
+
+/// The layers of [`Net256x256x256`].
+pub const SPEC_256_256_256: [Spec; 2] = [Spec::new(256, 256, Act::Relu), Spec::new(256, 256, Act::Identity)];
 
 /// The activation after a [`DynMlp`] layer, applied elementwise.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -196,6 +217,18 @@ impl DynMlp {
         v
     }
 
+    /// Inference on a batch whose columns are samples: nalgebra's dynamic `gemm` (`matrixmultiply`) per layer.
+    pub fn forward_batch(&self, x: &DMatrix<f32>) -> DMatrix<f32> {
+        let mut v = x.clone();
+        for l in &self.layers {
+            let mut y = DMatrix::<f32>::from_fn(l.bias.len(), v.ncols(), |r, _| l.bias[r]);
+            y.gemm(1.0, &l.weight, &v, 1.0);
+            l.act.forward(&mut y);
+            v = y;
+        }
+        v
+    }
+
     /// Training forward: keeps the input and every layer's output for [`DynMlp::backward`].
     pub fn forward_train(&self, x: &DVector<f32>) -> DynCache {
         let mut acts = Vec::with_capacity(self.layers.len() + 1);
@@ -265,6 +298,197 @@ impl DynLayer {
         y.gemv(1.0, &self.weight, x, 1.0);
         self.act.forward(&mut y);
         y
+    }
+}
+
+/// A dense layer written the plain fixed-size nalgebra way: `act(&w * x + b)` with `SMatrix`/`SVector`
+/// (borrowing the weights: `SMatrix` is `Copy`, and `w * x` would copy them) and the standard library's
+/// activation applied element by element.
+#[derive(Clone, Debug, PartialEq)]
+pub struct NaiveDense<const I: usize, const O: usize> {
+    /// Weights, `O x I`.
+    pub weight: SMatrix<f32, O, I>,
+    /// Biases.
+    pub bias: SVector<f32, O>,
+    /// The activation after the product.
+    pub act: Act,
+}
+
+// `&self.weight * x` on purpose: `SMatrix` is `Copy`, and `self.weight * x` would copy the whole matrix.
+#[allow(clippy::op_ref)]
+impl<const I: usize, const O: usize> NaiveDense<I, O> {
+    /// The layer with the parameters of tensors `index` (weight) and `index + 1` (bias) of `net`.
+    ///
+    /// # Panics
+    ///
+    /// If those tensors do not have the shapes `O x I` and `O`.
+    pub fn from_network<N: Parameters<f32>>(net: &N, index: usize, act: Act) -> Self {
+        let (w, b) = (net.tensor(index).expect("weight"), net.tensor(index + 1).expect("bias"));
+        assert_eq!((w.rows, w.cols, b.rows), (O, I, O), "tensor shapes");
+        Self { weight: SMatrix::from_column_slice(w.data), bias: SVector::from_column_slice(b.data), act }
+    }
+
+    /// One sample: `act(&w * x + b)`.
+    #[inline]
+    pub fn forward(&self, x: &SVector<f32, I>) -> SVector<f32, O> {
+        let mut y = &self.weight * x + &self.bias;
+        self.act.forward(&mut y);
+        y
+    }
+
+    /// A batch whose columns are samples: nalgebra's fixed-size matrix product, the bias added to every column.
+    #[inline]
+    pub fn forward_batch<const B: usize>(&self, x: &SMatrix<f32, I, B>) -> SMatrix<f32, O, B> {
+        let mut y = &self.weight * x;
+        for mut col in y.column_iter_mut() {
+            col += &self.bias;
+        }
+        self.act.forward(&mut y);
+        y
+    }
+}
+
+/// Two [`NaiveDense`] layers, `I -> H -> O`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Naive2<const I: usize, const H: usize, const O: usize>(pub NaiveDense<I, H>, pub NaiveDense<H, O>);
+
+impl<const I: usize, const H: usize, const O: usize> Naive2<I, H, O> {
+    /// The network with the parameters of a generated two-layer network `net` and the activations of `spec`.
+    pub fn from_network<N: Parameters<f32>>(net: &N, spec: &[Spec; 2]) -> Self {
+        Self(NaiveDense::from_network(net, 0, spec[0].act), NaiveDense::from_network(net, 2, spec[1].act))
+    }
+
+    /// One sample.
+    #[inline]
+    pub fn forward(&self, x: &SVector<f32, I>) -> SVector<f32, O> {
+        self.1.forward(&self.0.forward(x))
+    }
+
+    /// A batch whose columns are samples.
+    #[inline]
+    pub fn forward_batch<const B: usize>(&self, x: &SMatrix<f32, I, B>) -> SMatrix<f32, O, B> {
+        self.1.forward_batch(&self.0.forward_batch(x))
+    }
+}
+
+/// Three [`NaiveDense`] layers, `I -> H1 -> H2 -> O`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Naive3<const I: usize, const H1: usize, const H2: usize, const O: usize>(
+    pub NaiveDense<I, H1>,
+    pub NaiveDense<H1, H2>,
+    pub NaiveDense<H2, O>,
+);
+
+impl<const I: usize, const H1: usize, const H2: usize, const O: usize> Naive3<I, H1, H2, O> {
+    /// The network with the parameters of a generated three-layer network `net` and the activations of `spec`.
+    pub fn from_network<N: Parameters<f32>>(net: &N, spec: &[Spec; 3]) -> Self {
+        Self(
+            NaiveDense::from_network(net, 0, spec[0].act),
+            NaiveDense::from_network(net, 2, spec[1].act),
+            NaiveDense::from_network(net, 4, spec[2].act),
+        )
+    }
+
+    /// One sample.
+    #[inline]
+    pub fn forward(&self, x: &SVector<f32, I>) -> SVector<f32, O> {
+        self.2.forward(&self.1.forward(&self.0.forward(x)))
+    }
+}
+
+/// Independent accumulators in [`fma_peak`]: enough to cover the latency of the fused multiply-add units.
+const PEAK_CHAINS: usize = 16;
+
+/// Floating-point operations (two per fused multiply-add) that one call of [`fma_peak`] with `rounds` performs,
+/// at the vector width it uses: the ceiling that GFLOP/s figures are quoted against.
+pub fn fma_peak_flops(rounds: usize) -> u64 {
+    (rounds * PEAK_CHAINS * 2 * fma_peak_lanes()) as u64
+}
+
+/// The `f32` lanes of the widest FMA unit this machine has: 16 with AVX-512, 8 with AVX2 and FMA, 4 (SSE2,
+/// separate multiply and add) otherwise.
+pub fn fma_peak_lanes() -> usize {
+    #[cfg(target_arch = "x86_64")]
+    {
+        if std::arch::is_x86_feature_detected!("avx512f") {
+            return 16;
+        }
+        if std::arch::is_x86_feature_detected!("fma") && std::arch::is_x86_feature_detected!("avx2") {
+            return 8;
+        }
+    }
+    4
+}
+
+/// Runs `rounds` rounds of [`PEAK_CHAINS`] independent fused multiply-adds on the widest vectors this machine has
+/// (detected at run time, so the figure is the machine's, whatever the build's target), and returns a value
+/// that depends on all of them.
+pub fn fma_peak(rounds: usize) -> f32 {
+    #[cfg(target_arch = "x86_64")]
+    {
+        if std::arch::is_x86_feature_detected!("avx512f") {
+            // SAFETY: the CPU has AVX-512F, checked just above.
+            #[allow(unsafe_code)]
+            return unsafe { peak::avx512(rounds) };
+        }
+        if std::arch::is_x86_feature_detected!("fma") && std::arch::is_x86_feature_detected!("avx2") {
+            // SAFETY: the CPU has AVX2 and FMA, checked just above.
+            #[allow(unsafe_code)]
+            return unsafe { peak::avx2(rounds) };
+        }
+    }
+    peak::portable(rounds)
+}
+
+/// The loops of [`fma_peak`], one per instruction set.
+mod peak {
+    use super::PEAK_CHAINS;
+
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx512f")]
+    pub(super) fn avx512(rounds: usize) -> f32 {
+        use std::arch::x86_64::*;
+        let (a, b) = (_mm512_set1_ps(0.999_9), _mm512_set1_ps(1e-4));
+        let mut acc = [_mm512_set1_ps(0.0); PEAK_CHAINS];
+        for _ in 0..rounds {
+            for v in &mut acc {
+                *v = _mm512_fmadd_ps(*v, a, b);
+            }
+        }
+        acc.iter().map(|v| _mm512_reduce_add_ps(*v)).sum()
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2,fma")]
+    pub(super) fn avx2(rounds: usize) -> f32 {
+        use std::arch::x86_64::*;
+        let (a, b) = (_mm256_set1_ps(0.999_9), _mm256_set1_ps(1e-4));
+        let mut acc = [_mm256_set1_ps(0.0); PEAK_CHAINS];
+        for _ in 0..rounds {
+            for v in &mut acc {
+                *v = _mm256_fmadd_ps(*v, a, b);
+            }
+        }
+        let mut sum = _mm256_set1_ps(0.0);
+        for v in acc {
+            sum = _mm256_add_ps(sum, v);
+        }
+        let half = _mm_add_ps(_mm256_castps256_ps128(sum), _mm256_extractf128_ps(sum, 1));
+        let pairs = _mm_hadd_ps(half, half);
+        _mm_cvtss_f32(_mm_hadd_ps(pairs, pairs))
+    }
+
+    /// Four lanes of separate multiplies and adds, which any target vectorises.
+    pub(super) fn portable(rounds: usize) -> f32 {
+        let mut acc = [[0.0f32; 4]; PEAK_CHAINS];
+        for _ in 0..rounds {
+            for chain in &mut acc {
+                for v in chain.iter_mut() {
+                    *v = *v * 0.999_9 + 1e-4;
+                }
+            }
+        }
+        acc.iter().flatten().sum()
     }
 }
 

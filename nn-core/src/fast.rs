@@ -43,11 +43,15 @@ pub fn exp_f32(x: f32) -> f32 {
     const ROUND: f32 = 12_582_912.0;
     const C: [f32; 7] = [1.0, 1.0, 0.5, 0.16666415, 0.04166635, 0.008375126, 0.0013941108];
     let x = x.clamp(-87.3, 88.3);
-    let k = (x * LOG2_E + ROUND) - ROUND;
+    let shifted = x * LOG2_E + ROUND;
+    let k = shifted - ROUND;
     let r = (x - k * LN2_HI) - k * LN2_LO;
     let p = C[0] + r * (C[1] + r * (C[2] + r * (C[3] + r * (C[4] + r * (C[5] + r * C[6])))));
-    // 2^k for k in [-126, 127]: the biased exponent in bits 23..31.
-    let two_k = f32::from_bits(((k as i32 + 127) as u32) << 23);
+    // 2^k for k in [-126, 127]: the biased exponent in bits 23..31. The integer k sits in the low mantissa bits
+    // of `shifted` (whose exponent is that of ROUND), so no float-to-integer conversion is needed: Rust's
+    // saturating `as i32` does not vectorise and would leave a scalar conversion per lane.
+    let k_bits = shifted.to_bits().wrapping_sub(ROUND.to_bits());
+    let two_k = f32::from_bits(k_bits.wrapping_add(127) << 23);
     p * two_k
 }
 
