@@ -22,6 +22,11 @@ pub trait Activation<T: Float>: Copy {
 pub trait ActivationLayer<T: Float>: Copy {
     /// Forward: `y = f(x)`.
     fn forward<const R: usize, const C: usize>(&self, x: &SMatrix<T, R, C>) -> SMatrix<T, R, C>;
+    /// Forward in place, `x = f(x)`: what a layer fused with its activation calls on its own output buffer.
+    #[inline]
+    fn forward_in_place<const R: usize, const C: usize>(&self, x: &mut SMatrix<T, R, C>) {
+        *x = self.forward(x);
+    }
     /// Backward: dL/dx from the forward's input `x`, output `y` and dL/dy.
     fn backward<const R: usize, const C: usize>(
         &self,
@@ -38,10 +43,15 @@ macro_rules! elementwise_layer {
             #[inline]
             fn forward<const R: usize, const C: usize>(&self, x: &SMatrix<T, R, C>) -> SMatrix<T, R, C> {
                 let mut y = *x;
-                for v in y.as_mut_slice() {
+                self.forward_in_place(&mut y);
+                y
+            }
+
+            #[inline]
+            fn forward_in_place<const R: usize, const C: usize>(&self, x: &mut SMatrix<T, R, C>) {
+                for v in x.as_mut_slice() {
                     *v = self.f(*v);
                 }
-                y
             }
 
             #[inline]
@@ -282,12 +292,17 @@ impl<T: Float> ActivationLayer<T> for Softmax {
     #[inline]
     fn forward<const R: usize, const C: usize>(&self, x: &SMatrix<T, R, C>) -> SMatrix<T, R, C> {
         let mut y = *x;
+        self.forward_in_place(&mut y);
+        y
+    }
+
+    #[inline]
+    fn forward_in_place<const R: usize, const C: usize>(&self, x: &mut SMatrix<T, R, C>) {
         if R > 0 {
-            for col in y.as_mut_slice().chunks_exact_mut(R) {
+            for col in x.as_mut_slice().chunks_exact_mut(R) {
                 softmax_in_place(col);
             }
         }
-        y
     }
 
     #[inline]
@@ -317,10 +332,15 @@ impl<T: Float, const F: usize> ActivationLayer<T> for SoftmaxSteps<F> {
     #[inline]
     fn forward<const R: usize, const C: usize>(&self, x: &SMatrix<T, R, C>) -> SMatrix<T, R, C> {
         let mut y = *x;
-        if F > 0 {
-            y.as_mut_slice().chunks_exact_mut(F).for_each(softmax_in_place);
-        }
+        self.forward_in_place(&mut y);
         y
+    }
+
+    #[inline]
+    fn forward_in_place<const R: usize, const C: usize>(&self, x: &mut SMatrix<T, R, C>) {
+        if F > 0 {
+            x.as_mut_slice().chunks_exact_mut(F).for_each(softmax_in_place);
+        }
     }
 
     #[inline]

@@ -619,17 +619,38 @@ fn gen_forward(
     seq: &mut Seq,
 ) -> Ident {
     let mut inp = input.clone();
+    // Inference fuses a dense layer with the activation after it: the activation runs in place on the
+    // layer's output buffer (`Dense::forward_activated`) and its own statement only renames the value.
+    let mut fused = false;
     for (i, l) in layers.iter().enumerate() {
         let out = format_ident!("{}x{}", prefix, i + 1);
         let c = format_ident!("{}c{}", prefix, i);
         let f = &l.name;
         let (it, ot) = (l.inputs.tokens(), l.outputs.tokens());
         let same = |s: TokenStream| (s.clone(), s);
+        let was_fused = core::mem::take(&mut fused);
         let (fwd, train) = match &l.kind {
             Kind::Dense { .. } if l.step.is_some() => {
                 same(quote_spanned!(l.span=> let #out = self.#f.forward_steps::<#it, #ot, B>(&#inp);))
             }
-            Kind::Dense { .. } => same(quote_spanned!(l.span=> let #out = self.#f.forward(&#inp);)),
+            Kind::Dense { .. } => {
+                let train = quote_spanned!(l.span=> let #out = self.#f.forward(&#inp););
+                match layers.get(i + 1) {
+                    Some(next @ Layer { kind: Kind::Activation { kind, param }, .. }) => {
+                        fused = true;
+                        let a = layer_activation(t, next, *kind, param.as_ref());
+                        (quote_spanned!(l.span=> let #out = self.#f.forward_activated(&#inp, &#a);), train)
+                    }
+                    _ => (train.clone(), train),
+                }
+            }
+            Kind::Activation { kind, param } if was_fused => {
+                let a = layer_activation(t, l, *kind, param.as_ref());
+                (
+                    quote_spanned!(l.span=> let #out = #inp;),
+                    quote_spanned!(l.span=> let #out = ::nn_core::__private::ActivationLayer::forward(&#a, &#inp);),
+                )
+            }
             Kind::Recurrent { cell, steps, hidden, .. } => {
                 let s = steps.tokens();
                 let k = steps.mul(&Sz::Lit(cell.keep())).mul(hidden).tokens();

@@ -3,6 +3,7 @@
 //! Layout: `W` is an nalgebra `SMatrix<T, O, I>` (outputs x inputs, column-major storage). PyTorch's
 //! `Linear.weight` has the same logical shape `[out, in]` but row-major storage; convert at the file boundary.
 
+use crate::activation::ActivationLayer;
 use crate::float::Float;
 use crate::init::Init;
 use crate::kernel;
@@ -45,6 +46,19 @@ impl<T: Float, const I: usize, const O: usize> Dense<T, I, O> {
     pub fn forward<const B: usize>(&self, x: &SMatrix<T, I, B>) -> SMatrix<T, O, B> {
         let mut y = SMatrix::<T, O, B>::from_fn(|r, _| self.bias[r]);
         kernel::gemm_acc(&self.weight, x, &mut y);
+        y
+    }
+
+    /// The layer fused with the activation after it (inference): `act(W X + b 1^T)`, the activation applied in
+    /// place to the product's output buffer while it is still in cache, no intermediate kept.
+    #[inline]
+    pub fn forward_activated<A: ActivationLayer<T>, const B: usize>(
+        &self,
+        x: &SMatrix<T, I, B>,
+        act: &A,
+    ) -> SMatrix<T, O, B> {
+        let mut y = self.forward(x);
+        act.forward_in_place(&mut y);
         y
     }
 
@@ -121,6 +135,18 @@ impl<T: Float, const I: usize, const O: usize> DenseNoBias<T, I, O> {
     pub fn forward<const B: usize>(&self, x: &SMatrix<T, I, B>) -> SMatrix<T, O, B> {
         let mut y = SMatrix::<T, O, B>::zeros();
         kernel::gemm_acc(&self.weight, x, &mut y);
+        y
+    }
+
+    /// The layer fused with the activation after it (inference): `act(W X)`, in place on the product's output.
+    #[inline]
+    pub fn forward_activated<A: ActivationLayer<T>, const B: usize>(
+        &self,
+        x: &SMatrix<T, I, B>,
+        act: &A,
+    ) -> SMatrix<T, O, B> {
+        let mut y = self.forward(x);
+        act.forward_in_place(&mut y);
         y
     }
 
