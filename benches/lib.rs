@@ -917,6 +917,72 @@ impl DynGru {
     }
 }
 
+/// An LSTM cell written the plain fixed-size nalgebra way (the "naive `SMatrix`" baseline): the gate
+/// pre-activations as `&w_ih * x + &w_hh * h + b`, then the standard library's `tanh` and a sigmoid on every gate
+/// value, one `map` per gate.
+#[derive(Clone, Debug, PartialEq)]
+pub struct NaiveLstm<const I: usize, const H: usize, const G: usize> {
+    /// Input-to-gates weights.
+    pub weight_ih: SMatrix<f32, G, I>,
+    /// Hidden-to-gates weights.
+    pub weight_hh: SMatrix<f32, G, H>,
+    /// The two biases, summed.
+    pub bias: SVector<f32, G>,
+}
+
+// `&w * x` on purpose: `SMatrix` is `Copy`, and `w * x` would copy the whole matrix.
+#[allow(clippy::op_ref)]
+impl<const I: usize, const H: usize, const G: usize> NaiveLstm<I, H, G> {
+    /// A cell with the weights of `layer`.
+    pub fn from_layer(layer: &Lstm<f32, I, H, G>) -> Self {
+        Self { weight_ih: layer.weight_ih, weight_hh: layer.weight_hh, bias: layer.bias_ih + layer.bias_hh }
+    }
+
+    /// One step on input `x`, updating the hidden state `h` and the cell state `c`.
+    #[inline]
+    pub fn step(&self, h: &mut SVector<f32, H>, c: &mut SVector<f32, H>, x: &SVector<f32, I>) {
+        let a = &self.weight_ih * x + &self.weight_hh * &*h + &self.bias;
+        let i = a.fixed_rows::<H>(0).map(std_sigmoid);
+        let f = a.fixed_rows::<H>(H).map(std_sigmoid);
+        let g = a.fixed_rows::<H>(2 * H).map(f32::tanh);
+        let o = a.fixed_rows::<H>(3 * H).map(std_sigmoid);
+        *c = f.component_mul(c) + i.component_mul(&g);
+        *h = o.component_mul(&c.map(f32::tanh));
+    }
+}
+
+/// A GRU cell written the plain fixed-size nalgebra way, as [`NaiveLstm`].
+#[derive(Clone, Debug, PartialEq)]
+pub struct NaiveGru<const I: usize, const H: usize, const G: usize> {
+    /// Input-to-gates weights.
+    pub weight_ih: SMatrix<f32, G, I>,
+    /// Hidden-to-gates weights.
+    pub weight_hh: SMatrix<f32, G, H>,
+    /// Input-side biases.
+    pub bias_ih: SVector<f32, G>,
+    /// Hidden-side biases.
+    pub bias_hh: SVector<f32, G>,
+}
+
+#[allow(clippy::op_ref)]
+impl<const I: usize, const H: usize, const G: usize> NaiveGru<I, H, G> {
+    /// A cell with the weights of `layer`.
+    pub fn from_layer(layer: &Gru<f32, I, H, G>) -> Self {
+        Self { weight_ih: layer.weight_ih, weight_hh: layer.weight_hh, bias_ih: layer.bias_ih, bias_hh: layer.bias_hh }
+    }
+
+    /// One step on input `x`, updating the hidden state `h`.
+    #[inline]
+    pub fn step(&self, h: &mut SVector<f32, H>, x: &SVector<f32, I>) {
+        let ai = &self.weight_ih * x + &self.bias_ih;
+        let ah = &self.weight_hh * &*h + &self.bias_hh;
+        let r = (ai.fixed_rows::<H>(0) + ah.fixed_rows::<H>(0)).map(std_sigmoid);
+        let z = (ai.fixed_rows::<H>(H) + ah.fixed_rows::<H>(H)).map(std_sigmoid);
+        let n = (ai.fixed_rows::<H>(2 * H) + r.component_mul(&ah.fixed_rows::<H>(2 * H))).map(f32::tanh);
+        *h = z.map(|z| 1.0 - z).component_mul(&n) + z.component_mul(h);
+    }
+}
+
 #[cfg(test)]
 mod recurrent_tests {
     use super::*;

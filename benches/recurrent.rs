@@ -1,11 +1,13 @@
 //! One streaming step of an LSTM and a GRU with one input and 8, 16 or 32 hidden units (the real-time audio
 //! sizes): the generated `step` against the same cell on nalgebra `DMatrix`/`DVector` ([`DynLstm`], [`DynGru`])
-//! with the weights copied from the generated layer. Both carry their state from one step to the next and are
+//! and the same cells written plainly with `SMatrix` ([`NaiveLstm`], [`NaiveGru`]), all with the weights
+//! copied from the generated layer. Each carries its state from one step to the next and is
 //! fed a sine, one sample per step; before timing, a few steps from the zero state check that they agree.
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use nalgebra::DVector;
-use nn_benches::{DynGru, DynLstm, Gru8, Gru16, Gru32, Lstm8, Lstm16, Lstm32};
+use nalgebra::SVector;
+use nn_benches::{DynGru, DynLstm, Gru8, Gru16, Gru32, Lstm8, Lstm16, Lstm32, NaiveGru, NaiveLstm};
 use nn_benches::{Gru8State, Gru16State, Gru32State, Lstm8State, Lstm16State, Lstm32State};
 use nn_core::prelude::*;
 use std::hint::black_box;
@@ -35,26 +37,21 @@ fn assert_agree(what: &str, step: usize, generated: &[f32], dmatrix: &[f32]) {
     }
 }
 
-/// Group `{name}`: `generated` and `dmatrix`, each one call of its step function per iteration, on successive
-/// samples of `signal` (wrapping around), the state carried across iterations.
-fn stream(c: &mut Criterion, name: &str, signal: &[f32], mut generated: impl FnMut(f32), mut dmatrix: impl FnMut(f32)) {
+/// Group `{name}`: one benchmark per `(name, step function)`, each one call per iteration on successive samples
+/// of `signal` (wrapping around), the state carried across iterations.
+fn stream(c: &mut Criterion, name: &str, signal: &[f32], steps: &mut [(&str, &mut dyn FnMut(f32))]) {
     let mask = signal.len() - 1;
     assert!(signal.len().is_power_of_two());
     let mut g = c.benchmark_group(name);
-    let mut t = 0;
-    g.bench_function("generated", |b| {
-        b.iter(|| {
-            generated(black_box(signal[t & mask]));
-            t += 1;
-        })
-    });
-    let mut t = 0;
-    g.bench_function("dmatrix", |b| {
-        b.iter(|| {
-            dmatrix(black_box(signal[t & mask]));
-            t += 1;
-        })
-    });
+    for (label, step) in steps.iter_mut() {
+        let mut t = 0;
+        g.bench_function(*label, |b| {
+            b.iter(|| {
+                step(black_box(signal[t & mask]));
+                t += 1;
+            })
+        });
+    }
     g.finish();
 }
 
@@ -64,12 +61,16 @@ macro_rules! lstm_step {
         let mut rng = seeded_rng(1);
         let net = $net::boxed_init(&mut rng);
         let mut cell = DynLstm::from_layer(&net.lstm);
+        let naive = NaiveLstm::from_layer(&net.lstm);
         let (mut state, mut dyn_state, mut x) = ($state::new(), cell.state(), DVector::zeros(1));
+        let (mut h, mut c) = (SVector::<f32, $h>::zeros(), SVector::<f32, $h>::zeros());
         for (t, &v) in $signal.iter().take(CHECK_STEPS).enumerate() {
             let y = net.step(&mut state, &Vector::from([v]));
             x[0] = v;
             cell.step(&mut dyn_state, &x);
+            naive.step(&mut h, &mut c, &Vector::from([v]));
             assert_agree(stringify!($net), t, y.as_slice(), dyn_state.h.as_slice());
+            assert_agree(stringify!($net), t, y.as_slice(), h.as_slice());
             let both: Vec<f32> = dyn_state.h.iter().chain(&dyn_state.c).copied().collect();
             assert_agree(stringify!($net), t, state.lstm.as_slice(), &both);
         }
@@ -79,13 +80,19 @@ macro_rules! lstm_step {
             $c,
             concat!("lstm_step/h", $h),
             $signal,
-            |v| {
-                black_box(net.step(&mut state, &Vector::from([v])));
-            },
-            |v| {
-                x[0] = v;
-                black_box(cell.step(&mut dyn_state, &x));
-            },
+            &mut [
+                ("generated", &mut |v| {
+                    black_box(net.step(&mut state, &Vector::from([v])));
+                }),
+                ("naive_smatrix", &mut |v| {
+                    naive.step(&mut h, &mut c, &Vector::from([v]));
+                    black_box(&h);
+                }),
+                ("dmatrix", &mut |v| {
+                    x[0] = v;
+                    black_box(cell.step(&mut dyn_state, &x));
+                }),
+            ],
         );
     }};
 }
@@ -96,12 +103,16 @@ macro_rules! gru_step {
         let mut rng = seeded_rng(1);
         let net = $net::boxed_init(&mut rng);
         let mut cell = DynGru::from_layer(&net.gru);
+        let naive = NaiveGru::from_layer(&net.gru);
         let (mut state, mut h, mut x) = ($state::new(), cell.state(), DVector::zeros(1));
+        let mut hn = SVector::<f32, $h>::zeros();
         for (t, &v) in $signal.iter().take(CHECK_STEPS).enumerate() {
             let y = net.step(&mut state, &Vector::from([v]));
             x[0] = v;
             cell.step(&mut h, &x);
+            naive.step(&mut hn, &Vector::from([v]));
             assert_agree(stringify!($net), t, y.as_slice(), h.as_slice());
+            assert_agree(stringify!($net), t, y.as_slice(), hn.as_slice());
             assert_agree(stringify!($net), t, state.gru.as_slice(), h.as_slice());
         }
         state.reset();
@@ -110,14 +121,20 @@ macro_rules! gru_step {
             $c,
             concat!("gru_step/h", $h),
             $signal,
-            |v| {
-                black_box(net.step(&mut state, &Vector::from([v])));
-            },
-            |v| {
-                x[0] = v;
-                cell.step(&mut h, &x);
-                black_box(&h);
-            },
+            &mut [
+                ("generated", &mut |v| {
+                    black_box(net.step(&mut state, &Vector::from([v])));
+                }),
+                ("naive_smatrix", &mut |v| {
+                    naive.step(&mut hn, &Vector::from([v]));
+                    black_box(&hn);
+                }),
+                ("dmatrix", &mut |v| {
+                    x[0] = v;
+                    cell.step(&mut h, &x);
+                    black_box(&h);
+                }),
+            ],
         );
     }};
 }
