@@ -96,3 +96,58 @@ fn a_batch_gives_the_gradients_of_its_samples() {
         }
     }
 }
+
+network! {
+    struct NoBiasFirst<f64> { input: 4, Dense(5, bias = false), Tanh, Dense(2) }
+}
+
+network! {
+    struct OneLayer<f64> { input: 3, Dense(2) }
+}
+
+/// `backward_params_batch` (what training calls: no input gradient for a first dense layer) adds exactly the
+/// parameter gradients `backward_batch` adds, and `backprop` those of `backward`.
+fn params_only_backward_matches<N: BatchNetwork<Scalar = f64> + Initialize + Boxed>(
+    x: &N::InputBatch<3>,
+    t: &N::OutputBatch<3>,
+) where
+    N::OutputBatch<3>: Buffer<f64>,
+{
+    let mut rng = seeded_rng(11);
+    let net = N::boxed_init(&mut rng);
+    let (y, cache) = net.forward_train_batch::<3, _>(x, &mut seeded_rng(5));
+    let dy = MeanSquaredError.gradient(&y, t);
+    let (mut full, mut params) = (N::boxed_zeroed(), N::boxed_zeroed());
+    let dx = net.backward_batch::<3>(&cache, &dy, &mut full);
+    assert!(dx.as_slice().iter().any(|v| *v != 0.0), "the full backward still returns dL/dx");
+    net.backward_params_batch::<3>(&cache, &dy, &mut params);
+    let mut compared = 0;
+    params.visit(|p| {
+        let f = full.tensor_named(&p.name.to_string()).expect("same tensors");
+        assert_eq!(p.data, f.data, "{}", p.name);
+        assert!(p.data.iter().any(|v| *v != 0.0), "{} has a gradient", p.name);
+        compared += 1;
+    });
+    assert_eq!(compared, N::TENSORS);
+}
+
+#[test]
+fn training_backward_skips_only_the_input_gradient() {
+    let mut rng = seeded_rng(12);
+    params_only_backward_matches::<Plain>(&random(&mut rng, 1.0), &random(&mut rng, 1.0));
+    params_only_backward_matches::<NoBiasFirst>(&random(&mut rng, 1.0), &random(&mut rng, 1.0));
+    params_only_backward_matches::<OneLayer>(&random(&mut rng, 1.0), &random(&mut rng, 1.0));
+    params_only_backward_matches::<Normed>(&random(&mut rng, 1.0), &random(&mut rng, 1.0));
+
+    // Per sample: backprop (forward_train, loss, backward_params) against forward_train + backward.
+    let net = Plain::boxed_init(&mut rng);
+    let (x, t) = (random::<7, 1>(&mut rng, 1.0), random::<4, 1>(&mut rng, 1.0));
+    let (mut a, mut b) = (Plain::boxed_zeroed(), Plain::boxed_zeroed());
+    let loss = net.backprop(&x, &t, &MeanSquaredError, &mut a, &mut seeded_rng(1));
+    let (y, cache) = net.forward_train(&x, &mut seeded_rng(1));
+    let (value, dy) = MeanSquaredError.value_and_gradient(&y, &t);
+    net.backward(&cache, &dy, &mut b);
+    assert_eq!(loss, value);
+    assert_eq!(a.fc1.weight, b.fc1.weight);
+    assert_eq!(a.fc3.bias, b.fc3.bias);
+}

@@ -374,6 +374,13 @@ pub trait Network: Parameters<Self::Scalar> + Sized {
     /// large gradients are updated in place and never copied through the stack.
     fn backward(&self, cache: &Self::Cache, dy: &Self::Output, grads: &mut Self) -> Self::Input;
 
+    /// [`Network::backward`] for training: adds the same parameter gradients into `grads` but may skip dL/dx,
+    /// which a training step discards (generated networks skip the first dense layer's input gradient).
+    #[inline]
+    fn backward_params(&self, cache: &Self::Cache, dy: &Self::Output, grads: &mut Self) {
+        self.backward(cache, dy, grads);
+    }
+
     /// One sample of backpropagation: training forward, loss, backward. Adds the sample's parameter gradients
     /// into `grads` and returns the loss.
     fn backprop<L: Loss<Self::Scalar>, R: rand::Rng + ?Sized>(
@@ -386,7 +393,7 @@ pub trait Network: Parameters<Self::Scalar> + Sized {
     ) -> Self::Scalar {
         let (y, cache) = self.forward_train(x, rng);
         let (value, dy) = loss.value_and_gradient(&y, target);
-        self.backward(&cache, &dy, grads);
+        self.backward_params(&cache, &dy, grads);
         value
     }
 }
@@ -421,6 +428,18 @@ pub trait BatchNetwork: Network {
         dy: &Self::OutputBatch<B>,
         grads: &mut Self,
     ) -> Self::InputBatch<B>;
+
+    /// [`BatchNetwork::backward_batch`] for training: the same parameter gradients, without dL/dX where that
+    /// saves work (generated networks skip the first dense layer's input gradient).
+    #[inline]
+    fn backward_params_batch<const B: usize>(
+        &self,
+        cache: &Self::BatchCache<B>,
+        dy: &Self::OutputBatch<B>,
+        grads: &mut Self,
+    ) {
+        self.backward_batch::<B>(cache, dy, grads);
+    }
 
     /// Folds a training batch's statistics into the running statistics used at inference (batch norm); does
     /// nothing for networks without such state.

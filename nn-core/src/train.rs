@@ -254,7 +254,7 @@ where
             return (loss, 0.0);
         }
         grads.fill(N::Scalar::from_f64(0.0));
-        self.net.backward_batch::<B>(&cache, &dy, grads);
+        self.net.backward_params_batch::<B>(&cache, &dy, grads);
         self.net.update_statistics::<B>(&cache);
         if let Some(max) = self.clip {
             crate::optim::clip_grad_norm(grads, N::Scalar::from_f64(max));

@@ -230,6 +230,16 @@ pub fn expand(m: &Model, weights: Option<&Embedded>) -> TokenStream {
     let d_last = format_ident!("d_out");
     let d_first = gen_backward(&t, &m.layers, &x0, "", &d_last, &mut seq);
     let Seq { fwd: steps, train: train_steps, back, stats, fields: cache_fields, names: cache_names } = seq;
+    // Training's backward: the same statements, but a first dense layer computes only its parameter gradients
+    // (its input gradient is the last statement and nothing reads it).
+    let mut back_params = back.clone();
+    if let Some(first @ Layer { kind: Kind::Dense { .. }, step: None, .. }) = m.layers.first() {
+        let (f, span) = (&first.name, first.span);
+        let d = if m.layers.len() > 1 { format_ident!("d1") } else { d_last.clone() };
+        if let Some(stmt) = back_params.last_mut() {
+            *stmt = quote_spanned!(span=> self.#f.backward_params(&cache.#x0, &#d, &mut grads.#f););
+        }
+    }
 
     // Parameters and state: each layer's tensors in order, under the layer's name.
     let params: Vec<&Layer> = m.param_layers().collect();
@@ -415,6 +425,18 @@ pub fn expand(m: &Model, weights: Option<&Embedded>) -> TokenStream {
                 #d_first
             }
 
+            #[inline]
+            fn backward_params_batch<const B: usize>(
+                &self,
+                cache: &Self::BatchCache<B>,
+                dy: &Self::OutputBatch<B>,
+                grads: &mut Self,
+            ) {
+                let _ = &grads;
+                let #d_last = *dy;
+                #(#back_params)*
+            }
+
             fn update_statistics<const B: usize>(&mut self, cache: &Self::BatchCache<B>) {
                 let _ = cache;
                 #(#stats)*
@@ -444,6 +466,11 @@ pub fn expand(m: &Model, weights: Option<&Embedded>) -> TokenStream {
             #[inline]
             fn backward(&self, cache: &Self::Cache, dy: &Self::Output, grads: &mut Self) -> Self::Input {
                 ::nn_core::__private::BatchNetwork::backward_batch::<1>(self, cache, dy, grads)
+            }
+
+            #[inline]
+            fn backward_params(&self, cache: &Self::Cache, dy: &Self::Output, grads: &mut Self) {
+                ::nn_core::__private::BatchNetwork::backward_params_batch::<1>(self, cache, dy, grads)
             }
         }
     }

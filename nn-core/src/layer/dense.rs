@@ -71,13 +71,20 @@ impl<T: Float, const I: usize, const O: usize> Dense<T, I, O> {
         dy: &SMatrix<T, O, B>,
         grads: &mut Self,
     ) -> SMatrix<T, I, B> {
+        self.backward_params(x, dy, grads);
+        kernel::gemm_tn(&self.weight, dy)
+    }
+
+    /// [`Dense::backward`] without dL/dx: only the parameter gradients, for a first layer in training, whose
+    /// input gradient nothing reads (it costs as much as the weight gradient).
+    #[inline]
+    pub fn backward_params<const B: usize>(&self, x: &SMatrix<T, I, B>, dy: &SMatrix<T, O, B>, grads: &mut Self) {
         kernel::ger_acc(dy, x, &mut grads.weight);
         for col in dy.as_slice().chunks_exact(O.max(1)) {
             for (g, &d) in grads.bias.iter_mut().zip(col) {
                 *g += d;
             }
         }
-        kernel::gemm_tn(&self.weight, dy)
     }
 
     /// Forward on a batch of sequences, the same layer applied to every step: each column holds `IN / I` steps
@@ -159,8 +166,14 @@ impl<T: Float, const I: usize, const O: usize> DenseNoBias<T, I, O> {
         dy: &SMatrix<T, O, B>,
         grads: &mut Self,
     ) -> SMatrix<T, I, B> {
-        kernel::ger_acc(dy, x, &mut grads.weight);
+        self.backward_params(x, dy, grads);
         kernel::gemm_tn(&self.weight, dy)
+    }
+
+    /// [`DenseNoBias::backward`] without dL/dx: only the weight gradient.
+    #[inline]
+    pub fn backward_params<const B: usize>(&self, x: &SMatrix<T, I, B>, dy: &SMatrix<T, O, B>, grads: &mut Self) {
+        kernel::ger_acc(dy, x, &mut grads.weight);
     }
 
     /// Forward on a batch of sequences, every step alike (see [`Dense::forward_steps`]).
