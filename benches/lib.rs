@@ -276,9 +276,28 @@ impl DynMlp {
             l.act.backward(&acts[i + 1], &mut d);
             g.weight.gemm(1.0, &d, &acts[i].transpose(), 1.0);
             g.bias += d.column_sum();
-            d = l.weight.tr_mul(&d);
+            // The input gradient of the first layer is not needed for training.
+            if i > 0 {
+                d = l.weight.tr_mul(&d);
+            }
         }
         loss
+    }
+
+    /// One training step's gradients for one sample with the mean-squared-error loss: the forward, then
+    /// [`DynMlp::backward`] without the first layer's input gradient (which training discards), as
+    /// [`Network::backprop`] does. Adds the gradients into `grads`.
+    pub fn backprop(&self, x: &DVector<f32>, t: &DVector<f32>, grads: &mut DynMlp) {
+        let cache = self.forward_train(x);
+        let mut d = mse_gradient(cache.output(), t);
+        for (i, (l, g)) in self.layers.iter().zip(&mut grads.layers).enumerate().rev() {
+            l.act.backward(&cache.acts[i + 1], &mut d);
+            g.weight.ger(1.0, &d, &cache.acts[i], 1.0);
+            g.bias += &d;
+            if i > 0 {
+                d = l.weight.tr_mul(&d);
+            }
+        }
     }
 
     /// Plain SGD on every parameter: `w -= lr * g`.
@@ -580,6 +599,25 @@ mod tests {
     #[should_panic(expected = "weight")]
     fn from_network_refuses_a_mismatched_spec() {
         DynMlp::from_network(&[Spec::new(2, 4, Act::Tanh), Spec::new(4, 2, Act::Sigmoid)], &Net2x4x1::zeroed());
+    }
+
+    #[test]
+    fn per_sample_training_baseline_matches_backprop() {
+        let mut rng = ChaCha8Rng::seed_from_u64(4);
+        let net = Net64x128x10::boxed_init(&mut rng);
+        let mlp = DynMlp::from_network(&SPEC_64_128_10, &*net);
+        let x = nalgebra::SVector::<f32, 64>::from_fn(|_, _| rng.random_range(-1.0..1.0));
+        let t = nalgebra::SVector::<f32, 10>::from_fn(|_, _| rng.random_range(0.0..1.0));
+        let mut grads = Net64x128x10::boxed_zeroed();
+        net.backprop(&x, &t, &MeanSquaredError, &mut grads, &mut rng);
+        let mut dyn_grads = mlp.zeros_like();
+        mlp.backprop(
+            &DVector::from_column_slice(x.as_slice()),
+            &DVector::from_column_slice(t.as_slice()),
+            &mut dyn_grads,
+        );
+        close("fc1.weight", dyn_grads.layers[0].weight.as_slice(), grads.fc1.weight.as_slice());
+        close("fc2.bias", dyn_grads.layers[1].bias.as_slice(), grads.fc2.bias.as_slice());
     }
 
     #[test]

@@ -48,7 +48,7 @@ fn train(c: &mut Criterion) {
             grads.fill(0.0);
             let (y, cache) = net.forward_train_batch::<B, _>(black_box(&x), &mut rng);
             let dy = MeanSquaredError.gradient(&y, &t);
-            net.backward_batch::<B>(&cache, &dy, &mut grads);
+            net.backward_params_batch::<B>(&cache, &dy, &mut grads);
             sgd.step(&mut *net, &grads);
         })
     });
@@ -59,9 +59,7 @@ fn train(c: &mut Criterion) {
                     l.weight.fill(0.0);
                     l.bias.fill(0.0);
                 });
-                let cache = mlp.forward_train(black_box(x));
-                let dy = nn_benches::mse_gradient(cache.output(), t);
-                mlp.backward(&cache, &dy, &mut dyn_grads);
+                mlp.backprop(black_box(x), t, &mut dyn_grads);
                 mlp.sgd_step(&dyn_grads, LR);
             }
         })

@@ -250,7 +250,7 @@ fn train(c: &mut Criterion) {
             grads.fill(0.0);
             let (y, cache) = net.forward_train_batch::<B, _>(black_box(&x), &mut rng);
             let dy = MeanSquaredError.gradient(&y, &t);
-            net.backward_batch::<B>(&cache, &dy, &mut grads);
+            net.backward_params_batch::<B>(&cache, &dy, &mut grads);
             sgd.step(&mut *net, &grads);
         })
     });

@@ -575,7 +575,7 @@ mod tests {
         grads.fill(0.0);
         let (y, cache) = net.forward_train_batch::<B, _>(&x, &mut rng);
         let dy = MeanSquaredError.gradient(&y, &t);
-        net.backward_batch::<B>(&cache, &dy, &mut grads);
+        net.backward_params_batch::<B>(&cache, &dy, &mut grads);
         sgd.step(&mut *net, &grads);
         dfdx.step_batch::<B>(&dfdx_batch(&dev, x.as_slice()), &dfdx_batch(&dev, t.as_slice()));
         let (xc, tc) = (
