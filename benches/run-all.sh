@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Runs every benchmark of the suite for one target and prints one line per measurement: `group/function median`.
+#
+#   benches/run-all.sh default   # the default x86-64 target (no flags)
+#   benches/run-all.sh native    # RUSTFLAGS="-C target-cpu=native", in target/native
+#
+# In-repo benches (nn-benches: dense, train, recurrent, conv) first, then the peer package (benches/peers: dfdx
+# and candle), whose first build downloads and compiles both libraries (about five minutes on two cores).
+# Criterion's full reports land in target/criterion (target/native/criterion) and benches/peers/target/...
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+case "${1:-default}" in
+    default) flags=""; dir="target"; peer_dir="benches/peers/target" ;;
+    native) flags="-C target-cpu=native"; dir="target/native"; peer_dir="benches/peers/target/native" ;;
+    *) echo "usage: $0 default|native" >&2; exit 2 ;;
+esac
+
+# The first `time:` line of each benchmark holds its estimate [low median high].
+medians() {
+    awk '/^[^ \t]+$/ { name = $1; seen = 0 }
+         /^[^ \t]+ +time:/ { name = $1; seen = 0 }
+         /time:/ && !seen { for (i = 1; i <= NF; i++) if ($i == "time:") { print name, $(i + 3), $(i + 4); seen = 1; break } }'
+}
+
+for bench in dense train recurrent conv; do
+    RUSTFLAGS="$flags" cargo bench -p nn-benches --bench "$bench" --target-dir "$dir" -- --noplot 2>&1 | medians
+done
+(
+    cd benches/peers
+    RAYON_NUM_THREADS=1 RUSTFLAGS="$flags" cargo bench --bench peers --target-dir "../../$peer_dir" -- --noplot 2>&1 | medians
+)
