@@ -1,7 +1,7 @@
 //! Generated networks side by side with the same models in [dfdx] and [candle](candle_core), holding the same
 //! weights, so one criterion run times all three on identical work.
 //!
-//! The generated networks are declared here with `network!`: the multilayer perceptrons [`Net2x4x1`],
+//! The generated networks are the in-repo suite's (`nn_benches`), re-exported: the multilayer perceptrons [`Net2x4x1`],
 //! [`Net16x32x32x4`], [`Net64x128x10`], [`Net784x128x10`] and [`Net256x256x256`], and the single-sample
 //! recurrent cells [`Lstm8`], [`Lstm16`], [`Lstm32`], [`Gru8`], [`Gru16`] and [`Gru32`]. Each peer model is
 //! built from a generated network's parameters:
@@ -24,64 +24,12 @@ use dfdx::optim::{Optimizer as _, Sgd as DfdxSgd};
 use dfdx::shapes::{Const, Rank0, Rank1, Rank2};
 use dfdx::tensor::{Cpu, Gradients, OwnedTape, Tensor as DfdxTensor, TensorFromVec, Trace};
 use dfdx::tensor_ops::{Backward, SgdConfig};
-use nn_core::prelude::*;
 use nn_core::{Layout, Parameters};
 use std::collections::HashMap;
 
-network! {
-    /// 2-4-1 with `Tanh` then `Sigmoid` (the XOR network).
-    pub struct Net2x4x1<f32> { input: 2, Dense(4), Tanh, Dense(1), Sigmoid }
-}
-
-network! {
-    /// 16-32-32-4 with `Relu` hidden layers and a linear output.
-    pub struct Net16x32x32x4<f32> { input: 16, Dense(32), Relu, Dense(32), Relu, Dense(4) }
-}
-
-network! {
-    /// 64-128-10 with a `Relu` hidden layer and a linear output.
-    pub struct Net64x128x10<f32> { input: 64, Dense(128), Relu, Dense(10) }
-}
-
-network! {
-    /// 784-128-10 (MNIST-sized) with a `Relu` hidden layer and a linear output.
-    pub struct Net784x128x10<f32> { input: 784, Dense(128), Relu, Dense(10) }
-}
-
-network! {
-    /// 256-256-256 with a `Relu` hidden layer and a linear output.
-    pub struct Net256x256x256<f32> { input: 256, Dense(256), Relu, Dense(256) }
-}
-
-network! {
-    /// One LSTM layer of 8 units on a single-sample stream.
-    pub struct Lstm8<f32> { input: Seq(1, 1), lstm: Lstm(8) }
-}
-
-network! {
-    /// One LSTM layer of 16 units on a single-sample stream.
-    pub struct Lstm16<f32> { input: Seq(1, 1), lstm: Lstm(16) }
-}
-
-network! {
-    /// One LSTM layer of 32 units on a single-sample stream.
-    pub struct Lstm32<f32> { input: Seq(1, 1), lstm: Lstm(32) }
-}
-
-network! {
-    /// One GRU layer of 8 units on a single-sample stream.
-    pub struct Gru8<f32> { input: Seq(1, 1), gru: Gru(8) }
-}
-
-network! {
-    /// One GRU layer of 16 units on a single-sample stream.
-    pub struct Gru16<f32> { input: Seq(1, 1), gru: Gru(16) }
-}
-
-network! {
-    /// One GRU layer of 32 units on a single-sample stream.
-    pub struct Gru32<f32> { input: Seq(1, 1), gru: Gru(32) }
-}
+pub use nn_benches::{Gru8, Gru16, Gru32, Lstm8, Lstm16, Lstm32};
+pub use nn_benches::{Gru8State, Gru16State, Gru32State, Lstm8State, Lstm16State, Lstm32State};
+pub use nn_benches::{Net2x4x1, Net16x32x32x4, Net64x128x10, Net256x256x256, Net784x128x10};
 
 /// The activations after the layers of [`Net2x4x1`].
 pub const ACTS_2_4_1: [Act; 2] = [Act::Tanh, Act::Sigmoid];
@@ -421,6 +369,7 @@ mod tests {
     use candle_nn::RNN;
     use dfdx::nn::Module as _;
     use nalgebra::{SMatrix, SVector};
+    use nn_core::prelude::*;
     use nn_core::rand::RngExt;
 
     /// A generated network with random weights and non-zero biases (so copying them is checked too).
