@@ -439,7 +439,7 @@ pub fn fma_peak_lanes() -> usize {
     4
 }
 
-/// Runs `rounds` rounds of [`PEAK_CHAINS`] independent fused multiply-adds on the widest vectors this machine has
+/// Runs `rounds` rounds of sixteen independent fused multiply-adds on the widest vectors this machine has
 /// (detected at run time, so the figure is the machine's, whatever the build's target), and returns a value
 /// that depends on all of them.
 pub fn fma_peak(rounds: usize) -> f32 {
