@@ -550,6 +550,8 @@ mod tests {
         agree::<64, 70, 1>();
         agree::<75, 64, 3>();
         agree::<32, 130, 2>();
+        // Few outputs over a batch: one dispatched matrix-vector product per sample.
+        agree::<10, 128, 20>();
         // Large enough for the blocked GEMM (odd sizes, and the smallest batch that takes it).
         agree::<40, 30, 20>();
         agree::<33, 31, 16>();
