@@ -73,6 +73,12 @@ pub trait Float:
     /// The logistic sigmoid as the activations and gates compute it: [`crate::fast::sigmoid_f32`] for `f32`, the
     /// exact [`crate::activation::sigmoid`] for `f64` (and for `f32` with `exact-math`).
     fn fast_sigmoid(self) -> Self;
+
+    /// `true` when the `fast_*` functions are the branch-free approximations (`f32` without `exact-math`):
+    /// elementwise loops then pad short runs to a full vector ([`crate::activation::map_in_place`]), which is
+    /// cheaper than evaluating them one lane at a time. `false` for the exact functions, library calls that
+    /// padding would only multiply.
+    const VECTORISED: bool;
 }
 
 macro_rules! impl_float {
@@ -171,6 +177,7 @@ macro_rules! impl_float {
             fn fast_sigmoid(self) -> Self {
                 FastFunctions::fast_sigmoid_impl(self)
             }
+            const VECTORISED: bool = <$t as FastFunctions>::VECTORISED;
         }
     };
 }
@@ -182,6 +189,7 @@ impl_float!(f64, exp, expm1, log, log1p, tanh, erf, sqrt);
 macro_rules! impl_fast {
     ($t:ty, fast) => {
         impl FastFunctions for $t {
+            const VECTORISED: bool = true;
             #[inline(always)]
             fn fast_exp_impl(self) -> Self {
                 crate::fast::exp_f32(self)
@@ -202,6 +210,7 @@ macro_rules! impl_fast {
     };
     ($t:ty, exact) => {
         impl FastFunctions for $t {
+            const VECTORISED: bool = false;
             #[inline(always)]
             fn fast_exp_impl(self) -> Self {
                 Float::exp(self)
@@ -224,6 +233,7 @@ macro_rules! impl_fast {
 
 /// Where [`Float::fast_tanh`] and [`Float::fast_sigmoid`] come from, per width.
 trait FastFunctions {
+    const VECTORISED: bool;
     fn fast_exp_impl(self) -> Self;
     fn fast_exp_m1_impl(self) -> Self;
     fn fast_tanh_impl(self) -> Self;
