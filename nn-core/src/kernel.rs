@@ -210,9 +210,10 @@ const ROWS: usize = 32;
 
 /// Outputs up to which a matrix-vector product runs in row strips held in registers ([`gemv_strips`]); taller
 /// matrices stream their columns instead ([`gemv_columns`]), because a strip reads every column at a stride of
-/// `4 O` bytes. Measured in a generated network's forward at the default target (AVX-512 clone): 256-256-256
-/// 31.8 us in strips, 7.1 us streamed; 784-128-10 6.1 us in strips, 7.5 us streamed.
-const STRIP_ROWS_MAX: usize = 128;
+/// `4 O` bytes. Measured with `f32`, both kernels with compile-time slice lengths, at the default target
+/// (AVX-512 clone) and at `target-cpu=native`: 32x256 0.21 us in one strip, 0.26-0.31 us streamed; 64x256
+/// 0.61 us streamed, 0.90 in strips; 128x784 3.9 us streamed, 5.8-6.4 in strips.
+const STRIP_ROWS_MAX: usize = ROWS;
 
 /// Below this many rows, the outer-product and transposed kernels built for AVX-512 hide the row count from the
 /// optimiser (see [`ger_acc_columns`]); measured no slower for 128 rows, and 6x faster for 32.
@@ -247,36 +248,53 @@ fn madd<T: Float, const FMA: bool>(a: T, b: T, c: T) -> T {
 /// past; two or four interleaved sets of them hide the latency of the multiply-adds.
 #[inline(always)]
 fn gemv_strips<T: Float, const O: usize, const I: usize, const FMA: bool>(w: &[T], x: &[T], y: &mut [T]) {
+    let (w, x, y) = (&w[..O * I], &x[..I], &mut y[..O]);
+    // Whole strips, then the rest: each call sees its row count as a constant. A count computed in the loop
+    // (`min(O - r0, ROWS)`) left the compiler runtime-length loops with scalar epilogues, and 784-128-10's
+    // first layer took 6-14 us or 4 us depending on what the caller had inlined.
+    let mut r0 = 0;
+    while r0 + ROWS <= O {
+        gemv_strip::<T, O, I, FMA>(w, x, &mut y[r0..r0 + ROWS], r0, ROWS);
+        r0 += ROWS;
+    }
+    if !O.is_multiple_of(ROWS) {
+        gemv_strip::<T, O, I, FMA>(w, x, &mut y[r0..], r0, O % ROWS);
+    }
+}
+
+/// Rows `r0..r0 + rows` of [`gemv_strips`] (`rows <= ROWS`, a constant at every call).
+#[inline(always)]
+fn gemv_strip<T: Float, const O: usize, const I: usize, const FMA: bool>(
+    w: &[T],
+    x: &[T],
+    y: &mut [T],
+    r0: usize,
+    rows: usize,
+) {
     // Independent partial sums over interleaved columns: with few rows, one accumulator per row would be a
     // single chain of `I` dependent multiply-adds (10x128 took 110 ns that way, latency-bound).
     let chains = if O <= ROWS / 2 { 4 } else { 2 };
-    let (w, x) = (&w[..O * I], &x[..I]);
     let full = I / chains * chains;
-    let mut r0 = 0;
-    while r0 < O {
-        let rows = (O - r0).min(ROWS);
-        let mut acc = [[T::zero(); ROWS]; 4];
-        let mut i = 0;
-        while i < full {
-            for (k, a) in acc.iter_mut().enumerate().take(chains) {
-                let xi = x[i + k];
-                let wc = &w[(i + k) * O + r0..(i + k) * O + r0 + rows];
-                for (a, &wr) in a[..rows].iter_mut().zip(wc) {
-                    *a = madd::<T, FMA>(wr, xi, *a);
-                }
-            }
-            i += chains;
-        }
-        for i in full..I {
-            let (xi, wc) = (x[i], &w[i * O + r0..i * O + r0 + rows]);
-            for (a, &wr) in acc[0][..rows].iter_mut().zip(wc) {
+    let mut acc = [[T::zero(); ROWS]; 4];
+    let mut i = 0;
+    while i < full {
+        for (k, a) in acc.iter_mut().enumerate().take(chains) {
+            let xi = x[i + k];
+            let wc = &w[(i + k) * O + r0..][..rows];
+            for (a, &wr) in a[..rows].iter_mut().zip(wc) {
                 *a = madd::<T, FMA>(wr, xi, *a);
             }
         }
-        for (r, yr) in y[r0..r0 + rows].iter_mut().enumerate() {
-            *yr += (acc[0][r] + acc[1][r]) + (acc[2][r] + acc[3][r]);
+        i += chains;
+    }
+    for i in full..I {
+        let (xi, wc) = (x[i], &w[i * O + r0..][..rows]);
+        for (a, &wr) in acc[0][..rows].iter_mut().zip(wc) {
+            *a = madd::<T, FMA>(wr, xi, *a);
         }
-        r0 += rows;
+    }
+    for (r, yr) in y[..rows].iter_mut().enumerate() {
+        *yr += (acc[0][r] + acc[1][r]) + (acc[2][r] + acc[3][r]);
     }
 }
 
@@ -284,26 +302,24 @@ fn gemv_strips<T: Float, const O: usize, const I: usize, const FMA: bool>(w: &[T
 /// cache), each column read contiguously.
 #[inline(always)]
 fn gemv_columns<T: Float, const O: usize, const I: usize, const FMA: bool>(w: &[T], x: &[T], y: &mut [T]) {
-    let y = &mut y[..O];
-    let mut i = 0;
-    while i + COLUMNS <= I {
-        let xs: [T; COLUMNS] = core::array::from_fn(|k| x[i + k]);
-        let cols: [&[T]; COLUMNS] = core::array::from_fn(|k| &w[(i + k) * O..(i + k + 1) * O]);
+    // Every slice below has a length the compiler can see (`O`, `COLUMNS * O`): with lengths it had to carry at
+    // run time, it kept a scalar epilogue of 16 rows on every pass (half the time of 784-128-10's first layer).
+    let (y, x) = (&mut y[..O], &x[..I]);
+    let blocks = w[..O * I].chunks_exact(COLUMNS * O);
+    let rest = blocks.remainder();
+    for (block, xs) in blocks.zip(x.chunks_exact(COLUMNS)) {
         for r in 0..O {
             let mut a = y[r];
             for k in 0..COLUMNS {
-                a = madd::<T, FMA>(cols[k][r], xs[k], a);
+                a = madd::<T, FMA>(block[k * O + r], xs[k], a);
             }
             y[r] = a;
         }
-        i += COLUMNS;
     }
-    while i < I {
-        let xi = x[i];
-        for (yr, &wr) in y.iter_mut().zip(&w[i * O..(i + 1) * O]) {
+    for (wc, &xi) in rest.chunks_exact(O).zip(&x[I / COLUMNS * COLUMNS..]) {
+        for (yr, &wr) in y.iter_mut().zip(wc) {
             *yr = madd::<T, FMA>(wr, xi, *yr);
         }
-        i += 1;
     }
 }
 
@@ -550,6 +566,8 @@ mod tests {
         agree::<64, 70, 1>();
         agree::<75, 64, 3>();
         agree::<32, 130, 2>();
+        agree::<20, 300, 1>();
+        agree::<33, 129, 1>();
         // Few outputs over a batch: one dispatched matrix-vector product per sample.
         agree::<10, 128, 20>();
         // Large enough for the blocked GEMM (odd sizes, and the smallest batch that takes it).
