@@ -69,7 +69,22 @@ macro_rules! elementwise_layer {
     )*};
 }
 
-elementwise_layer!(Sigmoid, Tanh, Relu, LeakyRelu<T>, Elu<T>, Softplus, Swish, Gelu, HardSigmoid, HardTanh, Identity);
+elementwise_layer!(
+    Sigmoid,
+    Tanh,
+    Relu,
+    LeakyRelu<T>,
+    Elu<T>,
+    Softplus,
+    Swish,
+    Gelu,
+    HardSigmoid,
+    HardTanh,
+    Identity,
+    Step,
+    Sign,
+    PiecewiseLinear,
+);
 
 /// Values per vector that [`map_in_place`] pads a short run to: eight `f32` fill a 256-bit register.
 const LANES: usize = 8;
@@ -287,6 +302,72 @@ impl<T: Float> Activation<T> for HardTanh {
     }
 }
 
+/// The unit step (Heaviside) of Rosenblatt's perceptron, as the course writes it: `0` below zero, `1/2` at
+/// zero, `1` above.
+///
+/// Its derivative is zero wherever it exists (and taken as zero at the jump), so gradient descent cannot train
+/// through it: a step unit learns by [`crate::classic::Perceptron`]'s rule instead.
+#[derive(Clone, Copy, Debug, Default, PartialEq, bytemuck::Zeroable)]
+#[bytemuck(crate = "bytemuck")]
+pub struct Step;
+
+impl<T: Float> Activation<T> for Step {
+    #[inline]
+    fn f(&self, x: T) -> T {
+        if x > T::zero() {
+            T::one()
+        } else if x < T::zero() {
+            T::zero()
+        } else {
+            lit(0.5)
+        }
+    }
+    #[inline]
+    fn df(&self, _x: T, _y: T) -> T {
+        T::zero()
+    }
+}
+
+/// The sign unit of the bipolar perceptron: `-1` below zero, `0` at zero, `1` above. Derivative zero, as for
+/// [`Step`].
+#[derive(Clone, Copy, Debug, Default, PartialEq, bytemuck::Zeroable)]
+#[bytemuck(crate = "bytemuck")]
+pub struct Sign;
+
+impl<T: Float> Activation<T> for Sign {
+    #[inline]
+    fn f(&self, x: T) -> T {
+        if x > T::zero() {
+            T::one()
+        } else if x < T::zero() {
+            -T::one()
+        } else {
+            T::zero()
+        }
+    }
+    #[inline]
+    fn df(&self, _x: T, _y: T) -> T {
+        T::zero()
+    }
+}
+
+/// The course's piecewise-linear unit: `0` up to `-1/2`, `x + 1/2` between, `1` from `1/2` on (a ramp from the
+/// step's `0` to its `1`, with slope 1 where it is not flat).
+#[derive(Clone, Copy, Debug, Default, PartialEq, bytemuck::Zeroable)]
+#[bytemuck(crate = "bytemuck")]
+pub struct PiecewiseLinear;
+
+impl<T: Float> Activation<T> for PiecewiseLinear {
+    #[inline]
+    fn f(&self, x: T) -> T {
+        (x + lit(0.5)).min(T::one()).max(T::zero())
+    }
+    #[inline]
+    fn df(&self, x: T, _y: T) -> T {
+        if x > lit(-0.5) && x < lit(0.5) { T::one() } else { T::zero() }
+    }
+}
+
 /// The identity (a linear unit).
 #[derive(Clone, Copy, Debug, Default, PartialEq, bytemuck::Zeroable)]
 #[bytemuck(crate = "bytemuck")]
@@ -471,6 +552,9 @@ mod tests {
         assert_gradient_on_points("hard_sigmoid", &HardSigmoid);
         assert_gradient_on_points("hard_tanh", &HardTanh);
         assert_gradient_on_points("identity", &Identity);
+        assert_gradient_on_points("step", &Step);
+        assert_gradient_on_points("sign", &Sign);
+        assert_gradient_on_points("piecewise_linear", &PiecewiseLinear);
     }
 
     #[test]
@@ -548,6 +632,17 @@ mod tests {
         assert_eq!(eval(LeakyRelu(0.2), 2.5), (2.5, 1.0));
         assert_eq!(eval(LeakyRelu::<f64>::default(), -3.0), (-0.03, 0.01));
         assert_eq!(eval(Identity, -7.25), (-7.25, 1.0));
+        for (x, step, sign) in
+            [(-2.0, 0.0, -1.0), (-1e-300, 0.0, -1.0), (0.0, 0.5, 0.0), (1e-300, 1.0, 1.0), (3.0, 1.0, 1.0)]
+        {
+            assert_eq!(eval(Step, x), (step, 0.0), "step({x})");
+            assert_eq!(eval(Sign, x), (sign, 0.0), "sign({x})");
+        }
+        for (x, y, d) in
+            [(-2.0, 0.0, 0.0), (-0.5, 0.0, 0.0), (-0.25, 0.25, 1.0), (0.0, 0.5, 1.0), (0.5, 1.0, 0.0), (4.0, 1.0, 0.0)]
+        {
+            assert_eq!(eval(PiecewiseLinear, x), (y, d), "piecewise_linear({x})");
+        }
         assert_eq!(Elu::<f64>::default(), Elu(1.0));
     }
 
@@ -573,6 +668,9 @@ mod tests {
             finite_at("hard_sigmoid", HardSigmoid, x);
             finite_at("hard_tanh", HardTanh, x);
             finite_at("identity", Identity, x);
+            finite_at("step", Step, x);
+            finite_at("sign", Sign, x);
+            finite_at("piecewise_linear", PiecewiseLinear, x);
         }};
     }
 

@@ -61,6 +61,7 @@ extern crate std;
 extern crate self as nn_core;
 
 pub mod activation;
+pub mod classic;
 #[cfg(feature = "std")]
 pub mod data;
 pub mod fast;
@@ -161,8 +162,8 @@ pub mod prelude {
     #[cfg(feature = "alloc")]
     pub use crate::Boxed;
     pub use crate::activation::{
-        Activation, ActivationLayer, Elu, Gelu, HardSigmoid, HardTanh, Identity, LeakyRelu, Relu, Sigmoid, Softmax,
-        Softplus, Swish, Tanh,
+        Activation, ActivationLayer, Elu, Gelu, HardSigmoid, HardTanh, Identity, LeakyRelu, PiecewiseLinear, Relu,
+        Sigmoid, Sign, Softmax, Softplus, Step, Swish, Tanh,
     };
     pub use crate::loss::{
         BinaryCrossEntropyWithLogits, HalfSquaredError, Loss, MeanSquaredError, PerStep, SoftmaxCrossEntropy,
@@ -191,8 +192,8 @@ pub mod __private {
     }
 
     pub use crate::activation::{
-        ActivationLayer, Elu, Gelu, HardSigmoid, HardTanh, Identity, LeakyRelu, Relu, Sigmoid, Softmax, SoftmaxSteps,
-        Softplus, Swish, Tanh,
+        ActivationLayer, Elu, Gelu, HardSigmoid, HardTanh, Identity, LeakyRelu, PiecewiseLinear, Relu, Sigmoid, Sign,
+        Softmax, SoftmaxSteps, Softplus, Step, Swish, Tanh,
     };
     pub use crate::layer::{
         BatchNorm, BatchNormCache, Conv1d, Conv2d, ConvTranspose1d, ConvTranspose2d, Dense, DenseNoBias, Dropout,

@@ -70,6 +70,7 @@ use proc_macro::TokenStream;
 ///                                   `Lstm` also `forget_bias = B` (the forget gate's initial bias, default 1)
 ///        | Sigmoid | Tanh | Relu | LeakyRelu(SLOPE)? | Elu(ALPHA)? | Softplus | Swish | Gelu
 ///        | HardSigmoid | HardTanh | Identity | Softmax
+///        | Step | Sign | PiecewiseLinear    the perceptron's units (derivative zero almost everywhere)
 /// ```
 ///
 /// Multi-dimensional activations are channel-major columns (PyTorch's `NCHW` order for one sample), so `Flatten`

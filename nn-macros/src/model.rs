@@ -74,6 +74,9 @@ pub enum ActKind {
     HardTanh,
     Identity,
     Softmax,
+    Step,
+    Sign,
+    PiecewiseLinear,
 }
 
 const ACTIVATIONS: &[(&str, ActKind)] = &[
@@ -89,6 +92,9 @@ const ACTIVATIONS: &[(&str, ActKind)] = &[
     ("HardTanh", ActKind::HardTanh),
     ("Identity", ActKind::Identity),
     ("Softmax", ActKind::Softmax),
+    ("Step", ActKind::Step),
+    ("Sign", ActKind::Sign),
+    ("PiecewiseLinear", ActKind::PiecewiseLinear),
 ];
 
 impl ActKind {
