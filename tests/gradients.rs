@@ -64,6 +64,20 @@ network! {
 }
 
 network! {
+    /// Maxout units (three affine pieces each, then two) and the piecewise-linear ramp.
+    struct Pieces<f64> { input: 4, Dense(6), Maxout(3), Dense(8), Maxout(2), Dense(3), PiecewiseLinear, Dense(2) }
+}
+
+network! {
+    /// Noisy ReLU units: the check holds their draws fixed through the seeded generator.
+    struct Noisy<f64> { input: 4, Dense(6), NoisyRelu, Dense(5), NoisyRelu, Dense(2) }
+}
+
+network! {
+    struct ConstMaxout<f64> { input: IN, Dense(HIDDEN * 2), Maxout(2), Dense(2) }
+}
+
+network! {
     struct Classifier<f64> { input: 6, Dense(8), Tanh, Dense(4) }
 }
 
@@ -94,6 +108,34 @@ fn ten_layers_with_every_elementwise_activation() {
         let r = check::<Deep, _>(10 + seed, MeanSquaredError, 1.0);
         assert!(matches!(r.worst, Some(Location::Param(..) | Location::Input(_))));
     }
+}
+
+#[test]
+fn maxout_and_piecewise_linear() {
+    for seed in 0..3 {
+        check::<Pieces, _>(20 + seed, MeanSquaredError, 1.0);
+    }
+    assert_eq!((ConstMaxout::INPUTS, ConstMaxout::OUTPUTS), (3, 2));
+    check::<ConstMaxout, _>(23, HalfSquaredError, 1.0);
+}
+
+#[test]
+fn noisy_relu_with_its_draws_fixed() {
+    for seed in 0..3 {
+        check::<Noisy, _>(30 + seed, MeanSquaredError, 1.0);
+    }
+    // Inference is the plain ReLU network: no noise, the same output every time.
+    let mut rng = ChaCha8Rng::seed_from_u64(33);
+    let net = Noisy::boxed_init(&mut rng);
+    let x = random::<Vector<f64, 4>>(&mut rng, 1.0);
+    let relu = |v: Vector<f64, 6>| v.map(|e| e.max(0.0));
+    let h = relu(net.fc1.forward(&x));
+    let h2 = net.fc2.forward(&h).map(|e| e.max(0.0));
+    assert_eq!(net.forward(&x), net.fc3.forward(&h2));
+    // Training draws noise: two draws differ.
+    let (a, _) = net.forward_train(&x, &mut rng);
+    let (b, _) = net.forward_train(&x, &mut rng);
+    assert_ne!(a, b);
 }
 
 #[test]

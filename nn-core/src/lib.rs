@@ -197,7 +197,7 @@ pub mod __private {
     };
     pub use crate::layer::{
         BatchNorm, BatchNormCache, Conv1d, Conv2d, ConvTranspose1d, ConvTranspose2d, Dense, DenseNoBias, Dropout,
-        Geometry, Gru, Lstm, Pool, Recurrent, Rnn, conv_out, conv_transpose_out, hidden,
+        Geometry, Gru, Lstm, Maxout, NoisyRelu, Pool, Recurrent, Rnn, conv_out, conv_transpose_out, hidden,
     };
     pub use crate::{BatchNetwork, Buffer, Float, Init, Initialize, Network, Parameters, Tensor, TensorMut};
     pub use bytemuck;

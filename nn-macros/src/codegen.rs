@@ -77,9 +77,13 @@ fn layer_type(t: &TokenStream, l: &Layer) -> Option<TokenStream> {
                 CellKind::Gru => quote!(::nn_core::__private::Gru<#t, #i, #h, #g, #l>),
             })
         }
-        Kind::Activation { .. } | Kind::Dropout { .. } | Kind::Pool { .. } | Kind::Flatten | Kind::Residual { .. } => {
-            None
-        }
+        Kind::Activation { .. }
+        | Kind::Dropout { .. }
+        | Kind::Pool { .. }
+        | Kind::Flatten
+        | Kind::Maxout { .. }
+        | Kind::NoisyRelu
+        | Kind::Residual { .. } => None,
     }
 }
 
@@ -178,6 +182,8 @@ fn describe(l: &Layer) -> String {
         }
         Kind::Pool { max } => format!("`{}Pool`", if *max { "Max" } else { "Avg" }),
         Kind::Flatten => "`Flatten`".to_string(),
+        Kind::Maxout { pieces } => format!("`Maxout({})`", pieces.display()),
+        Kind::NoisyRelu => "`NoisyRelu`".to_string(),
         Kind::Residual { .. } => format!("`{}`: residual block", l.name),
         Kind::Recurrent { cell, steps, input, hidden, last, index, module, .. } => {
             let g = Sz::Lit(cell.gates()).mul(hidden).display();
@@ -560,6 +566,7 @@ fn streaming(m: &Model, t: &TokenStream) -> Option<TokenStream> {
                 quote_spanned!(l.span=> let #out = ::nn_core::__private::ActivationLayer::forward(&#a, &#inp);)
             }
             Kind::Dropout { .. } => quote!(let #out = #inp;),
+            Kind::NoisyRelu => quote_spanned!(l.span=> let #out = ::nn_core::__private::NoisyRelu.forward(&#inp);),
             Kind::BatchNorm if l.step.is_none() && l.geometry.is_none() => {
                 quote_spanned!(l.span=> let #out = self.#f.forward(&#inp);)
             }
@@ -705,6 +712,10 @@ fn gen_forward(
                 let a = layer_activation(t, l, *kind, param.as_ref());
                 same(quote_spanned!(l.span=> let #out = ::nn_core::__private::ActivationLayer::forward(&#a, &#inp);))
             }
+            Kind::NoisyRelu => (
+                quote_spanned!(l.span=> let #out = ::nn_core::__private::NoisyRelu.forward(&#inp);),
+                quote_spanned!(l.span=> let (#out, #c) = ::nn_core::__private::NoisyRelu.forward_train(&#inp, rng);),
+            ),
             Kind::Conv { .. } => {
                 let g = geometry(l);
                 same(quote_spanned!(l.span=> let #out = self.#f.forward::<#it, #ot, B>(#g, &#inp);))
@@ -714,6 +725,12 @@ fn gen_forward(
                 same(quote_spanned!(l.span=> let #out = #p.forward::<#t, #it, #ot, B>(#g, &#inp);))
             }
             Kind::Flatten => same(quote_spanned!(l.span=> let #out = #inp;)),
+            Kind::Maxout { pieces } => {
+                let k = pieces.tokens();
+                same(
+                    quote_spanned!(l.span=> let #out = ::nn_core::__private::Maxout::<#k>.forward::<#t, #it, #ot, B>(&#inp);),
+                )
+            }
             Kind::Residual { branch, projection } => {
                 let (mut inner, branch_prefix) = (Seq::default(), format!("{prefix}r{i}_"));
                 let b = gen_forward(t, vis, branch, &inp, &branch_prefix, &mut inner);
@@ -751,6 +768,10 @@ fn gen_forward(
             }
             Kind::Dropout { .. } => {
                 seq.fields.push(quote!(#[doc = "The scaled dropout mask of this layer."] #vis #c: ::nn_core::__private::SMatrix<#t, #ot, B>,));
+                seq.names.push(c);
+            }
+            Kind::NoisyRelu => {
+                seq.fields.push(quote!(#[doc = "The standard normal draws of this noisy ReLU."] #vis #c: ::nn_core::__private::SMatrix<#t, #ot, B>,));
                 seq.names.push(c);
             }
             Kind::BatchNorm => {
@@ -812,6 +833,13 @@ fn gen_backward(t: &TokenStream, layers: &[Layer], input: &Ident, prefix: &str, 
                 quote_spanned!(l.span=> let #din = #p.backward::<#t, #it, #ot, B>(#g, &cache.#xin, &#d);)
             }
             Kind::Flatten => quote_spanned!(l.span=> let #din = #d;),
+            Kind::Maxout { pieces } => {
+                let k = pieces.tokens();
+                quote_spanned!(l.span=> let #din = ::nn_core::__private::Maxout::<#k>.backward::<#t, #it, #ot, B>(&cache.#xin, &#d);)
+            }
+            Kind::NoisyRelu => {
+                quote_spanned!(l.span=> let #din = ::nn_core::__private::NoisyRelu.backward(&cache.#xin, &cache.#c, &#d);)
+            }
             Kind::Residual { branch, projection } => {
                 let mut inner = Seq::default();
                 let db = gen_backward(t, branch, &xin, &format!("{prefix}r{i}_"), &d, &mut inner);
@@ -853,6 +881,8 @@ fn describe_short(l: &Layer) -> String {
         }
         Kind::Pool { max } => format!("{}Pool ({})", if *max { "Max" } else { "Avg" }, l.outputs.display()),
         Kind::Flatten => "Flatten".to_string(),
+        Kind::Maxout { pieces } => format!("Maxout({}) ({})", pieces.display(), l.outputs.display()),
+        Kind::NoisyRelu => "NoisyRelu".to_string(),
         Kind::Recurrent { cell, hidden, last, .. } => format!(
             "{} {} {}{}",
             l.name,

@@ -73,9 +73,13 @@ fn expected(l: &Layer) -> Vec<Expected> {
                 Expected { name: name("bias"), shape: vec![co], matrix: false },
             ]
         }
-        Kind::Activation { .. } | Kind::Dropout { .. } | Kind::Pool { .. } | Kind::Flatten | Kind::Residual { .. } => {
-            Vec::new()
-        }
+        Kind::Activation { .. }
+        | Kind::Dropout { .. }
+        | Kind::Pool { .. }
+        | Kind::Flatten
+        | Kind::Maxout { .. }
+        | Kind::NoisyRelu
+        | Kind::Residual { .. } => Vec::new(),
     }
 }
 

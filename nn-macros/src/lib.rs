@@ -71,6 +71,8 @@ use proc_macro::TokenStream;
 ///        | Sigmoid | Tanh | Relu | LeakyRelu(SLOPE)? | Elu(ALPHA)? | Softplus | Swish | Gelu
 ///        | HardSigmoid | HardTanh | Identity | Softmax
 ///        | Step | Sign | PiecewiseLinear    the perceptron's units (derivative zero almost everywhere)
+///        | NoisyRelu                        ReLU with noise of variance `sigmoid(x)` in training (seeded `rng`)
+///        | Maxout(K)                        the largest of every K inputs (a multiple of K), one output each
 /// ```
 ///
 /// Multi-dimensional activations are channel-major columns (PyTorch's `NCHW` order for one sample), so `Flatten`

@@ -134,6 +134,8 @@ fn layer_names() -> Vec<&'static str> {
         "Flatten",
         "Reshape",
         "Residual",
+        "Maxout",
+        "NoisyRelu",
         "Rnn",
         "Lstm",
         "Gru",
@@ -203,6 +205,12 @@ pub enum Kind {
     },
     /// Planes to a vector: moves no data.
     Flatten,
+    /// ReLU with Gaussian noise of variance `sigmoid(x)` in training (Nair and Hinton).
+    NoisyRelu,
+    /// The largest of every `pieces` consecutive features.
+    Maxout {
+        pieces: Sz,
+    },
     /// A branch of layers whose output is added to its input (or to the input's projection).
     Residual {
         branch: Vec<Layer>,
@@ -596,7 +604,11 @@ impl Model {
                     .find(|n| {
                         !matches!(n.kind, Kind::BatchNorm | Kind::Dropout { .. } | Kind::Pool { .. } | Kind::Flatten)
                     })
-                    .is_some_and(|n| matches!(n.kind, Kind::Activation { kind, .. } if kind.relu_like()));
+                    .is_some_and(|n| match n.kind {
+                        Kind::Activation { kind, .. } => kind.relu_like(),
+                        Kind::NoisyRelu => true,
+                        _ => false,
+                    });
                 layers[i].init = init.unwrap_or(if next_relu { InitKind::HeNormal } else { InitKind::XavierUniform });
             }
         }
@@ -1397,6 +1409,94 @@ impl Builder<'_> {
                     kind: Kind::Dropout { p },
                     inputs: dim.clone(),
                     outputs: dim,
+                    init: InitKind::Zeros,
+                    geometry: None,
+                    step: None,
+                });
+            } else if call.head == "NoisyRelu" {
+                let name =
+                    entry_name.cloned().unwrap_or_else(|| Ident::new(&format!("noisyrelu{}", layers.len()), span));
+                self.uses.push(NameUse { name: name.clone(), named: entry_name.is_some(), is_param: false, span });
+                for (opt, _) in &call.options {
+                    self.errors.at(opt, format!("`NoisyRelu` has no option `{opt}`"));
+                }
+                if let Some(extra) = call.positional.first() {
+                    self.errors.at(extra, "`NoisyRelu` takes no argument: its noise has variance `sigmoid(x)`");
+                }
+                let Some(dim) = current.clone() else { continue };
+                layers.push(Layer {
+                    name,
+                    span,
+                    kind: Kind::NoisyRelu,
+                    inputs: dim.clone(),
+                    outputs: dim,
+                    init: InitKind::Zeros,
+                    geometry: None,
+                    step: None,
+                });
+            } else if call.head == "Maxout" {
+                let name = entry_name.cloned().unwrap_or_else(|| Ident::new(&format!("maxout{}", layers.len()), span));
+                self.uses.push(NameUse { name: name.clone(), named: entry_name.is_some(), is_param: false, span });
+                for (opt, _) in &call.options {
+                    self.errors.at(opt, format!("`Maxout` has no option `{opt}`"));
+                }
+                let pieces = match call.positional.as_slice() {
+                    [k] => size(k, "the number of pieces of `Maxout`", self.errors).map(|d| (Sz::from_dim(&d), *k)),
+                    [] => {
+                        self.errors.at(call.head, "`Maxout` needs its number of pieces per unit: `Maxout(2)`");
+                        None
+                    }
+                    [_, extra, ..] => {
+                        self.errors.at(extra, "`Maxout` takes one argument, the number of pieces per unit");
+                        None
+                    }
+                };
+                let (Some((k, k_tokens)), Some(dim)) = (pieces, current.clone()) else {
+                    current = None;
+                    continue;
+                };
+                if !matches!(planes, Planes::Flat) {
+                    self.errors.at(
+                        call.head,
+                        format!("`Maxout` over {} is not supported; `Flatten` first", planes.describe()),
+                    );
+                    current = None;
+                    continue;
+                }
+                let n = Sz::from_dim(&dim);
+                let msg = format!(
+                    "`{name}`: `Maxout({})` groups its inputs {} at a time, but {} has {} outputs, not a multiple of {}",
+                    k.display(),
+                    k.display(),
+                    prev_name,
+                    n.display(),
+                    k.display()
+                );
+                let outputs = match (n.lit(), k.lit()) {
+                    (Some(a), Some(b)) if a % b != 0 => {
+                        self.errors.at(k_tokens, msg);
+                        current = None;
+                        continue;
+                    }
+                    (Some(a), Some(b)) => Sz::Lit(a / b),
+                    _ => {
+                        let (a, b) = (n.operand(), k.operand());
+                        self.checks.push(ConstCheck {
+                            condition: quote!(#a % #b == 0),
+                            message: msg,
+                            span: k_tokens.span(),
+                        });
+                        Sz::Expr(quote!(#a / #b), format!("{} / {}", n.display(), k.display()))
+                    }
+                };
+                let outputs = outputs.to_dim();
+                current = Some(outputs.clone());
+                layers.push(Layer {
+                    name,
+                    span,
+                    kind: Kind::Maxout { pieces: k },
+                    inputs: dim,
+                    outputs,
                     init: InitKind::Zeros,
                     geometry: None,
                     step: None,

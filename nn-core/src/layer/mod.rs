@@ -6,6 +6,8 @@ mod dense;
 mod dropout;
 mod gru;
 mod lstm;
+mod maxout;
+mod noisy_relu;
 mod recurrent;
 mod rnn;
 
@@ -17,5 +19,7 @@ pub use dense::{Dense, DenseNoBias};
 pub use dropout::Dropout;
 pub use gru::Gru;
 pub use lstm::Lstm;
+pub use maxout::Maxout;
+pub use noisy_relu::NoisyRelu;
 pub use recurrent::{Cell, GruCell, LstmCell, Recurrent, RecurrentLayer, RnnCell, hidden};
 pub use rnn::Rnn;
