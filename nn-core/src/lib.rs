@@ -80,7 +80,9 @@ pub mod train;
 
 pub use float::{Float, lit};
 pub use init::Init;
-pub use network::{BatchNetwork, Buffer, Chain, Layout, Network, Parameters, Shape, Tensor, TensorMut, TensorName};
+pub use network::{
+    BatchNetwork, Buffer, Chain, Layout, MAX_SCOPES, Network, Parameters, Shape, Tensor, TensorMut, TensorName,
+};
 pub use nn_macros::network;
 
 /// The linear-algebra crate the parameters are stored in.
@@ -199,7 +201,9 @@ pub mod __private {
         BatchNorm, BatchNormCache, Conv1d, Conv2d, ConvTranspose1d, ConvTranspose2d, Dense, DenseNoBias, Dropout,
         Geometry, Gru, Lstm, Maxout, NoisyRelu, Pool, Recurrent, Rnn, conv_out, conv_transpose_out, hidden,
     };
-    pub use crate::{BatchNetwork, Buffer, Float, Init, Initialize, Network, Parameters, Tensor, TensorMut};
+    pub use crate::{
+        BatchNetwork, Buffer, Float, Init, Initialize, MAX_SCOPES, Network, Parameters, Tensor, TensorMut,
+    };
     pub use bytemuck;
     pub use core::option::Option::{self, None, Some};
     pub use nalgebra::{ArrayStorage, SMatrix, SVector};

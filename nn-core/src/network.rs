@@ -41,13 +41,19 @@ impl<T: Float, const R: usize, const C: usize> Buffer<T> for SMatrix<T, R, C> {
     }
 }
 
-/// The name of one parameter tensor: `layer.tensor`, with an optional leading scope for composed networks.
+/// How many composition levels a tensor name records ([`TensorName::scopes`]): networks nest inside networks at
+/// most this deep (the generated code checks it at compile time).
+pub const MAX_SCOPES: usize = 4;
+
+/// The name of one parameter tensor: `layer.tensor`, with leading scopes for composed networks
+/// (`encoder.fc1.weight`, `gan.generator.fc1.weight`).
 ///
 /// Names follow PyTorch `state_dict` keys (`fc1.weight`, `fc1.bias`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct TensorName {
-    /// The enclosing network's position in a composition (`"0"`, `"1"`), or `""` at the top level.
-    pub scope: &'static str,
+    /// The enclosing networks, outermost first (a field of a composed network, `"encoder"`, or a position in a
+    /// [`Chain`], `"0"`); unused entries are `""`.
+    pub scopes: [&'static str; MAX_SCOPES],
     /// The layer's name (`"fc1"`), or `""` for a bare layer.
     pub layer: &'static str,
     /// The tensor within the layer (`"weight"`, `"bias"`).
@@ -57,7 +63,7 @@ pub struct TensorName {
 impl TensorName {
     /// A tensor of a bare layer (no layer name yet).
     pub const fn new(tensor: &'static str) -> Self {
-        Self { scope: "", layer: "", tensor }
+        Self { scopes: [""; MAX_SCOPES], layer: "", tensor }
     }
 
     /// The same tensor, inside the layer called `layer`.
@@ -66,19 +72,29 @@ impl TensorName {
         Self { layer, ..self }
     }
 
-    /// The same tensor, inside a composition slot called `scope`.
+    /// The same tensor, one composition level further in: `scope` becomes the outermost scope. The innermost
+    /// is dropped past [`MAX_SCOPES`] levels, which composed networks rule out at compile time.
     #[must_use]
     pub const fn in_scope(self, scope: &'static str) -> Self {
-        Self { scope, ..self }
+        let mut scopes = [""; MAX_SCOPES];
+        scopes[0] = scope;
+        let mut i = 1;
+        while i < MAX_SCOPES {
+            scopes[i] = self.scopes[i - 1];
+            i += 1;
+        }
+        Self { scopes, ..self }
+    }
+
+    /// The scopes and the layer, outermost first, skipping empty ones.
+    fn parts(&self) -> impl Iterator<Item = &'static str> {
+        self.scopes.into_iter().chain([self.layer]).filter(|p| !p.is_empty())
     }
 
     /// `true` when the dotted form of this name equals `dotted`; allocates nothing.
     pub fn matches(&self, dotted: &str) -> bool {
         let mut rest = dotted;
-        for part in [self.scope, self.layer] {
-            if part.is_empty() {
-                continue;
-            }
+        for part in self.parts() {
             match rest.strip_prefix(part).and_then(|r| r.strip_prefix('.')) {
                 Some(r) => rest = r,
                 None => return false,
@@ -90,10 +106,8 @@ impl TensorName {
 
 impl fmt::Display for TensorName {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for part in [self.scope, self.layer] {
-            if !part.is_empty() {
-                write!(f, "{part}.")?;
-            }
+        for part in self.parts() {
+            write!(f, "{part}.")?;
         }
         f.write_str(self.tensor)
     }
@@ -268,6 +282,10 @@ impl<'a, T> TensorMut<'a, T> {
 pub trait Parameters<T: Float> {
     /// How many tensors there are.
     const TENSORS: usize;
+
+    /// How many composition levels the tensor names already carry: 0 for a network of layers, one more than its
+    /// deepest part for a composed one. Composition checks at compile time that it stays below [`MAX_SCOPES`].
+    const DEPTH: usize = 0;
 
     /// Tensor `index`, or `None` past the end.
     fn tensor(&self, index: usize) -> Option<Tensor<'_, T>>;
@@ -473,6 +491,11 @@ where
 
 impl<T: Float, A: Parameters<T>, B: Parameters<T>> Parameters<T> for Chain<A, B> {
     const TENSORS: usize = A::TENSORS + B::TENSORS;
+    const DEPTH: usize = {
+        let deepest = if A::DEPTH > B::DEPTH { A::DEPTH } else { B::DEPTH };
+        assert!(deepest < MAX_SCOPES, "networks nest at most MAX_SCOPES deep");
+        deepest + 1
+    };
 
     fn tensor(&self, index: usize) -> Option<Tensor<'_, T>> {
         if index < A::TENSORS {
@@ -561,5 +584,10 @@ mod tests {
         assert!(s.matches("0.fc1.weight"));
         assert!(!s.matches("fc1.weight"));
         assert_eq!(alloc::format!("{}", TensorName::new("bias")), "bias");
+        // Each composition level goes in front.
+        let deep = n.in_scope("generator").in_scope("gan");
+        assert_eq!(alloc::format!("{deep}"), "gan.generator.fc1.weight");
+        assert!(deep.matches("gan.generator.fc1.weight"));
+        assert!(!deep.matches("generator.gan.fc1.weight") && !deep.matches("gan.fc1.weight"));
     }
 }

@@ -77,6 +77,7 @@ fn layer_type(t: &TokenStream, l: &Layer) -> Option<TokenStream> {
                 CellKind::Gru => quote!(::nn_core::__private::Gru<#t, #i, #h, #g, #l>),
             })
         }
+        Kind::Nested { ty } => Some(quote!(#ty)),
         Kind::Activation { .. }
         | Kind::Dropout { .. }
         | Kind::Pool { .. }
@@ -184,6 +185,17 @@ fn describe(l: &Layer) -> String {
         Kind::Flatten => "`Flatten`".to_string(),
         Kind::Maxout { pieces } => format!("`Maxout({})`", pieces.display()),
         Kind::NoisyRelu => "`NoisyRelu`".to_string(),
+        Kind::Nested { ty } => {
+            let ty = quote::ToTokens::to_token_stream(ty).to_string().replace(' ', "");
+            format!(
+                "Network `{}`: a [`{ty}`] used as a layer ({} inputs to {} outputs); its parameters are named \
+                 `{}.<layer>.<tensor>`.",
+                l.name,
+                l.inputs.display(),
+                l.outputs.display(),
+                l.name
+            )
+        }
         Kind::Residual { .. } => format!("`{}`: residual block", l.name),
         Kind::Recurrent { cell, steps, input, hidden, last, index, module, .. } => {
             let g = Sz::Lit(cell.gates()).mul(hidden).display();
@@ -271,9 +283,11 @@ pub fn expand(m: &Model, weights: Option<&Embedded>) -> TokenStream {
                     _ => f.to_string(),
                 };
                 let this = if mutable { quote!(&mut self.#f) } else { quote!(&self.#f) };
+                // A nested network's tensors already name their layers: its field name is one scope further out.
+                let rename = if matches!(l.kind, Kind::Nested { .. }) { quote!(in_scope) } else { quote!(in_layer) };
                 quote! {
                     if index < #count {
-                        return ::nn_core::__private::Parameters::#method(#this, index).map(|t| t.in_layer(#lit));
+                        return ::nn_core::__private::Parameters::#method(#this, index).map(|t| t.#rename(#lit));
                     }
                     let index = index - #count;
                 }
@@ -286,6 +300,28 @@ pub fn expand(m: &Model, weights: Option<&Embedded>) -> TokenStream {
     let buf_mut = lookups(quote!(buffer_mut), &buffer_counts, true);
     let sum = |c: &[TokenStream]| if c.is_empty() { quote!(0) } else { quote!(#(#c)+*) };
     let (tensor_count, buffer_count) = (sum(&tensor_counts), sum(&buffer_counts));
+    // One composition level deeper than the deepest nested network, if there is one.
+    let nested: Vec<TokenStream> = params
+        .iter()
+        .filter(|l| matches!(l.kind, Kind::Nested { .. }))
+        .map(|l| {
+            let ty = layer_type(&t, l);
+            quote!(<#ty as ::nn_core::__private::Parameters<#t>>::DEPTH)
+        })
+        .collect();
+    let depth = (!nested.is_empty()).then(|| {
+        quote! {
+            const DEPTH: usize = {
+                let mut deepest = 0;
+                #(if #nested > deepest { deepest = #nested; })*
+                ::core::assert!(
+                    deepest < ::nn_core::__private::MAX_SCOPES,
+                    "networks nest at most `nn_core::MAX_SCOPES` deep (the levels a parameter name records)"
+                );
+                deepest + 1
+            };
+        }
+    });
 
     let inits = params.iter().map(|l| {
         let f = &l.name;
@@ -295,6 +331,7 @@ pub fn expand(m: &Model, weights: Option<&Embedded>) -> TokenStream {
                 quote_spanned!(l.span=> self.#f.init_remembering(#b, rng);)
             }
             Kind::Recurrent { .. } => quote_spanned!(l.span=> self.#f.init(rng);),
+            Kind::Nested { .. } => quote_spanned!(l.span=> ::nn_core::__private::Initialize::init(&mut self.#f, rng);),
             _ => {
                 let k = init(l.init);
                 quote_spanned!(l.span=> self.#f.init(::nn_core::__private::Init::#k, rng);)
@@ -368,6 +405,7 @@ pub fn expand(m: &Model, weights: Option<&Embedded>) -> TokenStream {
         impl ::nn_core::__private::Parameters<#t> for #name {
             const TENSORS: usize = #tensor_count;
             const BUFFERS: usize = #buffer_count;
+            #depth
 
             fn tensor(&self, index: usize) -> #tensor {
                 #(#get)*
@@ -712,6 +750,12 @@ fn gen_forward(
                 let a = layer_activation(t, l, *kind, param.as_ref());
                 same(quote_spanned!(l.span=> let #out = ::nn_core::__private::ActivationLayer::forward(&#a, &#inp);))
             }
+            Kind::Nested { .. } => (
+                quote_spanned!(l.span=> let #out = ::nn_core::__private::BatchNetwork::forward_batch::<B>(&self.#f, &#inp);),
+                quote_spanned!(l.span=>
+                    let (#out, #c) = ::nn_core::__private::BatchNetwork::forward_train_batch::<B, _>(&self.#f, &#inp, rng);
+                ),
+            ),
             Kind::NoisyRelu => (
                 quote_spanned!(l.span=> let #out = ::nn_core::__private::NoisyRelu.forward(&#inp);),
                 quote_spanned!(l.span=> let (#out, #c) = ::nn_core::__private::NoisyRelu.forward_train(&#inp, rng);),
@@ -768,6 +812,11 @@ fn gen_forward(
             }
             Kind::Dropout { .. } => {
                 seq.fields.push(quote!(#[doc = "The scaled dropout mask of this layer."] #vis #c: ::nn_core::__private::SMatrix<#t, #ot, B>,));
+                seq.names.push(c);
+            }
+            Kind::Nested { ty } => {
+                seq.fields.push(quote!(#[doc = "What this nested network's training forward keeps."] #vis #c: <#ty as ::nn_core::__private::BatchNetwork>::BatchCache<B>,));
+                seq.stats.push(quote_spanned!(l.span=> ::nn_core::__private::BatchNetwork::update_statistics::<B>(&mut self.#f, &cache.#c);));
                 seq.names.push(c);
             }
             Kind::NoisyRelu => {
@@ -840,6 +889,9 @@ fn gen_backward(t: &TokenStream, layers: &[Layer], input: &Ident, prefix: &str, 
             Kind::NoisyRelu => {
                 quote_spanned!(l.span=> let #din = ::nn_core::__private::NoisyRelu.backward(&cache.#xin, &cache.#c, &#d);)
             }
+            Kind::Nested { .. } => quote_spanned!(l.span=>
+                let #din = ::nn_core::__private::BatchNetwork::backward_batch::<B>(&self.#f, &cache.#c, &#d, &mut grads.#f);
+            ),
             Kind::Residual { branch, projection } => {
                 let mut inner = Seq::default();
                 let db = gen_backward(t, branch, &xin, &format!("{prefix}r{i}_"), &d, &mut inner);
@@ -883,6 +935,9 @@ fn describe_short(l: &Layer) -> String {
         Kind::Flatten => "Flatten".to_string(),
         Kind::Maxout { pieces } => format!("Maxout({}) ({})", pieces.display(), l.outputs.display()),
         Kind::NoisyRelu => "NoisyRelu".to_string(),
+        Kind::Nested { ty } => {
+            format!("{} {}", l.name, quote::ToTokens::to_token_stream(ty).to_string().replace(' ', ""))
+        }
         Kind::Recurrent { cell, hidden, last, .. } => format!(
             "{} {} {}{}",
             l.name,

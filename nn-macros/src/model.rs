@@ -136,6 +136,7 @@ fn layer_names() -> Vec<&'static str> {
         "Residual",
         "Maxout",
         "NoisyRelu",
+        "Network",
         "Rnn",
         "Lstm",
         "Gru",
@@ -207,6 +208,11 @@ pub enum Kind {
     Flatten,
     /// ReLU with Gaussian noise of variance `sigmoid(x)` in training (Nair and Hinton).
     NoisyRelu,
+    /// Another network declared with `network!`, used as a layer: its parameters are this field's, named under
+    /// it (`encoder.fc1.weight`).
+    Nested {
+        ty: syn::Path,
+    },
     /// The largest of every `pieces` consecutive features.
     Maxout {
         pieces: Sz,
@@ -652,7 +658,11 @@ impl Model {
         fn walk<'a>(layers: &'a [Layer], out: &mut Vec<&'a Layer>) {
             for l in layers {
                 match &l.kind {
-                    Kind::Dense { .. } | Kind::BatchNorm | Kind::Conv { .. } | Kind::Recurrent { .. } => out.push(l),
+                    Kind::Dense { .. }
+                    | Kind::BatchNorm
+                    | Kind::Conv { .. }
+                    | Kind::Recurrent { .. }
+                    | Kind::Nested { .. } => out.push(l),
                     Kind::Residual { branch, projection } => {
                         walk(branch, out);
                         if let Some(p) = projection {
@@ -1409,6 +1419,78 @@ impl Builder<'_> {
                     kind: Kind::Dropout { p },
                     inputs: dim.clone(),
                     outputs: dim,
+                    init: InitKind::Zeros,
+                    geometry: None,
+                    step: None,
+                });
+            } else if call.head == "Network" {
+                let Some(name) = entry_name.cloned() else {
+                    self.errors.at(
+                        call.head,
+                        "a nested network needs a field name, which prefixes its parameters: `encoder: Network(Encoder)`",
+                    );
+                    current = None;
+                    continue;
+                };
+                self.uses.push(NameUse { name: name.clone(), named: true, is_param: true, span });
+                for (opt, _) in &call.options {
+                    self.errors.at(opt, format!("`Network` has no option `{opt}`"));
+                }
+                let ty = match call.positional.as_slice() {
+                    [Expr::Path(p)] if p.qself.is_none() => Some(p.path.clone()),
+                    [other] => {
+                        self.errors.at(
+                            other,
+                            format!(
+                                "expected the type of a network declared with `network!`, found `{}`",
+                                tokens(other)
+                            ),
+                        );
+                        None
+                    }
+                    [] => {
+                        self.errors.at(call.head, "`Network` needs the nested network's type: `Network(Encoder)`");
+                        None
+                    }
+                    [_, extra, ..] => {
+                        self.errors.at(extra, "`Network` takes one argument, the nested network's type");
+                        None
+                    }
+                };
+                let (Some(ty), Some(dim)) = (ty, current.clone()) else {
+                    current = None;
+                    continue;
+                };
+                if !matches!(planes, Planes::Flat) {
+                    self.errors.at(
+                        call.head,
+                        format!(
+                            "`{name}`: a nested network takes a vector, found {}; `Flatten` first",
+                            planes.describe()
+                        ),
+                    );
+                    current = None;
+                    continue;
+                }
+                let shown = tokens(&ty);
+                let n = Sz::from_dim(&dim);
+                let inputs = n.operand();
+                self.checks.push(ConstCheck {
+                    condition: quote!(<#ty>::INPUTS == #inputs),
+                    message: format!(
+                        "`{name}`: the input size of `{shown}` (`{shown}::INPUTS`) differs from the {} outputs of `{prev_name}`",
+                        n.display()
+                    ),
+                    span: ty.span(),
+                });
+                let outputs = Sz::Expr(quote!(<#ty>::OUTPUTS), format!("{shown}::OUTPUTS")).to_dim();
+                current = Some(outputs.clone());
+                layers.push(Layer {
+                    name,
+                    span,
+                    kind: Kind::Nested { ty },
+                    inputs: dim,
+                    outputs,
                     init: InitKind::Zeros,
                     geometry: None,
                     step: None,
