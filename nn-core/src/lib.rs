@@ -199,7 +199,8 @@ pub mod __private {
     };
     pub use crate::layer::{
         BatchNorm, BatchNormCache, Conv1d, Conv2d, ConvTranspose1d, ConvTranspose2d, Dense, DenseNoBias, Dropout,
-        Geometry, Gru, Lstm, Maxout, NoisyRelu, Pool, Recurrent, Rnn, conv_out, conv_transpose_out, hidden,
+        Geometry, Gru, Lstm, Maxout, NoisyRelu, Pool, Recurrent, Rnn, concat, conv_out, conv_transpose_out, hidden,
+        split,
     };
     pub use crate::{
         BatchNetwork, Buffer, Float, Init, Initialize, MAX_SCOPES, Network, Parameters, Tensor, TensorMut,

@@ -84,6 +84,7 @@ fn layer_type(t: &TokenStream, l: &Layer) -> Option<TokenStream> {
         | Kind::Flatten
         | Kind::Maxout { .. }
         | Kind::NoisyRelu
+        | Kind::Merge { .. }
         | Kind::Residual { .. } => None,
     }
 }
@@ -185,6 +186,9 @@ fn describe(l: &Layer) -> String {
         Kind::Flatten => "`Flatten`".to_string(),
         Kind::Maxout { pieces } => format!("`Maxout({})`", pieces.display()),
         Kind::NoisyRelu => "`NoisyRelu`".to_string(),
+        Kind::Merge { branches, sum, .. } => {
+            format!("`{}`: {} of {} branches", l.name, if *sum { "sum" } else { "concatenation" }, branches.len())
+        }
         Kind::Nested { ty } => {
             let ty = quote::ToTokens::to_token_stream(ty).to_string().replace(' ', "");
             format!(
@@ -775,6 +779,20 @@ fn gen_forward(
                     quote_spanned!(l.span=> let #out = ::nn_core::__private::Maxout::<#k>.forward::<#t, #it, #ot, B>(&#inp);),
                 )
             }
+            Kind::Merge { branches, sum, sizes } => {
+                let mut inner = Seq::default();
+                let outs: Vec<Ident> = branches
+                    .iter()
+                    .enumerate()
+                    .map(|(j, b)| gen_forward(t, vis, b, &inp, &format!("{prefix}m{i}b{j}_"), &mut inner))
+                    .collect();
+                let merge = merge_forward(t, *sum, &outs, sizes, &out, &format!("{prefix}m{i}_"));
+                let (fwd, train) = (inner.fwd, inner.train);
+                seq.fields.extend(inner.fields);
+                seq.names.extend(inner.names);
+                seq.stats.extend(inner.stats);
+                (quote_spanned!(l.span=> #(#fwd)* #(#merge)*), quote_spanned!(l.span=> #(#train)* #(#merge)*))
+            }
             Kind::Residual { branch, projection } => {
                 let (mut inner, branch_prefix) = (Seq::default(), format!("{prefix}r{i}_"));
                 let b = gen_forward(t, vis, branch, &inp, &branch_prefix, &mut inner);
@@ -892,6 +910,20 @@ fn gen_backward(t: &TokenStream, layers: &[Layer], input: &Ident, prefix: &str, 
             Kind::Nested { .. } => quote_spanned!(l.span=>
                 let #din = ::nn_core::__private::BatchNetwork::backward_batch::<B>(&self.#f, &cache.#c, &#d, &mut grads.#f);
             ),
+            Kind::Merge { branches, sum, sizes } => {
+                let mut inner = Seq::default();
+                let (mut code, grads) = merge_backward(t, *sum, &d, sizes, &format!("{prefix}m{i}_"));
+                let dins: Vec<Ident> = branches
+                    .iter()
+                    .zip(&grads)
+                    .enumerate()
+                    .map(|(j, (b, g))| gen_backward(t, b, &xin, &format!("{prefix}m{i}b{j}_"), g, &mut inner))
+                    .collect();
+                let back = inner.back;
+                code.extend(back);
+                code.extend(sum_into(&dins, &din, &format!("{prefix}m{i}_dx")));
+                quote_spanned!(l.span=> #(#code)*)
+            }
             Kind::Residual { branch, projection } => {
                 let mut inner = Seq::default();
                 let db = gen_backward(t, branch, &xin, &format!("{prefix}r{i}_"), &d, &mut inner);
@@ -916,6 +948,72 @@ fn gen_backward(t: &TokenStream, layers: &[Layer], input: &Ident, prefix: &str, 
     d
 }
 
+/// The statements that merge branch outputs `outs` into the local `out`: pairwise concatenations (sizes
+/// `sizes`), or sums.
+fn merge_forward(
+    t: &TokenStream,
+    sum: bool,
+    outs: &[Ident],
+    sizes: &[Sz],
+    out: &Ident,
+    prefix: &str,
+) -> Vec<TokenStream> {
+    if sum {
+        return sum_into(outs, out, &format!("{prefix}sum"));
+    }
+    let mut stmts = Vec::new();
+    let (mut acc, mut acc_size) = (outs[0].clone(), sizes[0].clone());
+    for j in 1..outs.len() {
+        let next = if j + 1 == outs.len() { out.clone() } else { format_ident!("{}cat{}", prefix, j) };
+        let total = acc_size.add(&sizes[j]);
+        let (ra, rb, r, o) = (acc_size.tokens(), sizes[j].tokens(), total.tokens(), &outs[j]);
+        stmts.push(quote!(let #next = ::nn_core::__private::concat::<#t, #ra, #rb, #r, B>(&#acc, &#o);));
+        (acc, acc_size) = (next, total);
+    }
+    stmts
+}
+
+/// `let out = a + b + ...` over `terms` (one term is a copy), through intermediates named from `prefix`.
+fn sum_into(terms: &[Ident], out: &Ident, prefix: &str) -> Vec<TokenStream> {
+    let Some((first, rest)) = terms.split_first() else { return Vec::new() };
+    if rest.is_empty() {
+        return vec![quote!(let #out = #first;)];
+    }
+    let mut stmts = Vec::new();
+    let mut acc = first.clone();
+    for (j, term) in rest.iter().enumerate() {
+        let next = if j + 1 == rest.len() { out.clone() } else { format_ident!("{}{}", prefix, j) };
+        stmts.push(quote!(let #next = ::nn_core::__private::residual_add(&#acc, &#term);));
+        acc = next;
+    }
+    stmts
+}
+
+/// The gradient of each branch of a merge from the merged output's gradient `d`: the same `d` for a sum, the
+/// matching rows for a concatenation (split off from the end, pairwise).
+fn merge_backward(t: &TokenStream, sum: bool, d: &Ident, sizes: &[Sz], prefix: &str) -> (Vec<TokenStream>, Vec<Ident>) {
+    if sum {
+        return (Vec::new(), vec![d.clone(); sizes.len()]);
+    }
+    let mut prefix_sizes = vec![sizes[0].clone()];
+    for s in &sizes[1..] {
+        let last = prefix_sizes.last().cloned().unwrap_or(Sz::Lit(0));
+        prefix_sizes.push(last.add(s));
+    }
+    let mut stmts = Vec::new();
+    let mut grads = vec![d.clone(); sizes.len()];
+    let mut acc = d.clone();
+    for j in (1..sizes.len()).rev() {
+        let (head, tail) = (format_ident!("{}dhead{}", prefix, j), format_ident!("{}d{}", prefix, j));
+        let (ra, rb, r) = (prefix_sizes[j - 1].tokens(), sizes[j].tokens(), prefix_sizes[j].tokens());
+        stmts.push(quote!(let (#head, #tail) = ::nn_core::__private::split::<#t, #ra, #rb, #r, B>(&#acc);));
+        grads[j] = tail;
+        acc = head;
+    }
+    grads[0] = acc;
+    (stmts, grads)
+}
+
 fn describe_short(l: &Layer) -> String {
     match &l.kind {
         Kind::Dense { .. } => format!("{} Dense {}", l.name, l.outputs.display()),
@@ -935,6 +1033,16 @@ fn describe_short(l: &Layer) -> String {
         Kind::Flatten => "Flatten".to_string(),
         Kind::Maxout { pieces } => format!("Maxout({}) ({})", pieces.display(), l.outputs.display()),
         Kind::NoisyRelu => "NoisyRelu".to_string(),
+        Kind::Merge { branches, sum, .. } => format!(
+            "{} {}({})",
+            l.name,
+            if *sum { "Sum" } else { "Concat" },
+            branches
+                .iter()
+                .map(|b| format!("[{}]", b.iter().map(describe_short).collect::<Vec<_>>().join(" -> ")))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
         Kind::Nested { ty } => {
             format!("{} {}", l.name, quote::ToTokens::to_token_stream(ty).to_string().replace(' ', ""))
         }

@@ -80,6 +80,7 @@ fn expected(l: &Layer) -> Vec<Expected> {
         | Kind::Maxout { .. }
         | Kind::NoisyRelu
         | Kind::Nested { .. }
+        | Kind::Merge { .. }
         | Kind::Residual { .. } => Vec::new(),
     }
 }

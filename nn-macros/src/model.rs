@@ -134,6 +134,8 @@ fn layer_names() -> Vec<&'static str> {
         "Flatten",
         "Reshape",
         "Residual",
+        "Concat",
+        "Sum",
         "Maxout",
         "NoisyRelu",
         "Network",
@@ -208,6 +210,13 @@ pub enum Kind {
     Flatten,
     /// ReLU with Gaussian noise of variance `sigmoid(x)` in training (Nair and Hinton).
     NoisyRelu,
+    /// Parallel branches over the same input, merged by concatenation (features, or channels of planes) or by
+    /// sum; `sizes` are the branches' output sizes.
+    Merge {
+        branches: Vec<Vec<Layer>>,
+        sum: bool,
+        sizes: Vec<Sz>,
+    },
     /// Another network declared with `network!`, used as a layer: its parameters are this field's, named under
     /// it (`encoder.fc1.weight`).
     Nested {
@@ -324,6 +333,16 @@ impl Sz {
         match self {
             Sz::Lit(n) => Dim::Lit(*n),
             Sz::Expr(t, _) => Dim::Const(syn::parse2(quote!((#t))).expect("a parenthesised expression parses")),
+        }
+    }
+
+    pub fn add(&self, other: &Sz) -> Sz {
+        match (self, other) {
+            (Sz::Lit(a), Sz::Lit(b)) => Sz::Lit(a + b),
+            _ => {
+                let (a, b) = (self.operand(), other.operand());
+                Sz::Expr(quote!(#a + #b), format!("{} + {}", self.display(), other.display()))
+            }
         }
     }
 
@@ -589,6 +608,7 @@ impl Model {
             bn_count: 0,
             conv_count: 0,
             residual_count: 0,
+            merge_count: 0,
             recurrent_counts: Vec::new(),
         };
         let entries: Vec<(Option<&Ident>, &Expr, Span)> = layer_entries
@@ -669,6 +689,7 @@ impl Model {
                             walk(core::slice::from_ref(p.as_ref()), out);
                         }
                     }
+                    Kind::Merge { branches, .. } => branches.iter().for_each(|b| walk(b, out)),
                     _ => {}
                 }
             }
@@ -1126,6 +1147,7 @@ struct Builder<'e> {
     bn_count: usize,
     conv_count: usize,
     residual_count: usize,
+    merge_count: usize,
     /// Recurrent layers declared so far, per kind, for default names (`lstm1`, `gru1`).
     recurrent_counts: Vec<(String, usize)>,
 }
@@ -1152,6 +1174,21 @@ impl Builder<'_> {
                 continue;
             }
             let Some(call) = as_call(value, self.errors) else { continue };
+            if call.head == "Concat" || call.head == "Sum" {
+                let Some(start) = current.clone() else { continue };
+                self.merge_count += 1;
+                let name = entry_name.cloned().unwrap_or_else(|| {
+                    Ident::new(&format!("{}{}", call.head.to_string().to_lowercase(), self.merge_count), span)
+                });
+                let Some((layer, out_planes)) = self.merge(&call, name, span, start, planes.clone()) else {
+                    current = None;
+                    continue;
+                };
+                current = Some(layer.outputs.clone());
+                planes = out_planes;
+                layers.push(layer);
+                continue;
+            }
             if call.head == "Residual" {
                 let Some(start) = current.clone() else { continue };
                 self.residual_count += 1;
@@ -1921,6 +1958,135 @@ impl Builder<'_> {
             kind: Kind::Residual { branch, projection },
             inputs: start,
             outputs: out,
+            init: InitKind::Zeros,
+            geometry: None,
+            step: None,
+        };
+        Some((layer, out_planes))
+    }
+
+    /// `Concat([layers...], [layers...], ...)` or `Sum([...], [...], ...)`: two or more branches over the same
+    /// input (an empty branch `[]` passes the input through, a skip connection). `Concat` joins vectors, or planes
+    /// of the same size along channels; `Sum` adds outputs of the same shape.
+    fn merge(&mut self, call: &Call, name: Ident, span: Span, start: Dim, planes: Planes) -> Option<(Layer, Planes)> {
+        let head = call.head.to_string();
+        let sum = head == "Sum";
+        for (opt, _) in &call.options {
+            self.errors.at(opt, format!("`{head}` has no option `{opt}`"));
+        }
+        if call.positional.len() < 2 {
+            self.errors.at(
+                call.head,
+                format!("`{head}` merges two or more branches, each a list of layers: `{head}([Dense(8), Relu], [Dense(4)])`"),
+            );
+            return None;
+        }
+        let mut branches = Vec::new();
+        let mut outs: Vec<(Dim, Planes)> = Vec::new();
+        let mut ok = true;
+        for e in &call.positional {
+            let syn::Expr::Array(list) = ungroup(e) else {
+                self.errors.at(
+                    e,
+                    format!("each branch of `{head}` is a list of layers in brackets, such as `[Dense(8), Relu]`"),
+                );
+                ok = false;
+                continue;
+            };
+            let entries: Vec<(Option<&Ident>, &Expr, Span)> = list.elems.iter().map(|e| (None, e, e.span())).collect();
+            let (layers, out, out_planes) = self.sequence(&entries, Some(start.clone()), planes.clone());
+            match out {
+                Some(out) => {
+                    branches.push(layers);
+                    outs.push((out, out_planes));
+                }
+                None => ok = false,
+            }
+        }
+        if !ok {
+            return None;
+        }
+        let shape = |d: &Dim, p: &Planes| match p {
+            Planes::Flat => d.display(),
+            p => p.describe(),
+        };
+        let (first, first_planes) = &outs[0];
+        let mut sizes: Vec<Sz> = outs.iter().map(|(d, _)| Sz::from_dim(d)).collect();
+        // What must agree between branches: every size for a sum; for a concatenation the plane's length (and
+        // height), the channels being what is joined.
+        let agreeing = |p: &Planes, d: &Dim| -> Option<Vec<Sz>> {
+            match (p, sum) {
+                (Planes::Flat, true) => Some(vec![Sz::from_dim(d)]),
+                (Planes::Flat, false) => Some(vec![]),
+                (Planes::Spatial { c, h, w, .. }, true) => Some(vec![c.clone(), h.clone(), w.clone()]),
+                (Planes::Spatial { h, w, .. }, false) => Some(vec![h.clone(), w.clone()]),
+                (Planes::Seq { .. }, _) => None,
+            }
+        };
+        for (j, (d, p)) in outs.iter().enumerate().skip(1) {
+            let same_kind = match (first_planes, p) {
+                (Planes::Flat, Planes::Flat) => true,
+                (Planes::Spatial { two_d: a, .. }, Planes::Spatial { two_d: b, .. }) => a == b,
+                _ => false,
+            };
+            let msg = format!(
+                "`{name}`: branch 1 outputs {} but branch {} outputs {}: {}",
+                shape(first, first_planes),
+                j + 1,
+                shape(d, p),
+                if sum {
+                    "`Sum` adds outputs of the same shape"
+                } else {
+                    "`Concat` joins vectors, or planes of the same size along their channels"
+                }
+            );
+            let (Some(a), Some(b), true) = (agreeing(first_planes, first), agreeing(p, d), same_kind) else {
+                self.errors.at(call.head, msg);
+                return None;
+            };
+            if a.iter().all(|s| s.lit().is_some()) && b.iter().all(|s| s.lit().is_some()) {
+                if a != b {
+                    self.errors.at(call.head, msg);
+                    return None;
+                }
+            } else {
+                let (x, y) = (a.iter().map(Sz::tokens), b.iter().map(Sz::tokens));
+                self.checks.push(ConstCheck {
+                    condition: quote!(true #(&& #x == #y)*),
+                    message: msg,
+                    span: call.head.span(),
+                });
+            }
+        }
+        let (outputs, out_planes) = if sum {
+            sizes.truncate(outs.len());
+            (first.clone(), first_planes.clone())
+        } else {
+            let total = sizes.iter().skip(1).fold(sizes[0].clone(), |acc, s| acc.add(s));
+            let out_planes = match first_planes {
+                Planes::Spatial { h, w, two_d, .. } => {
+                    let channels = outs.iter().skip(1).fold(
+                        match first_planes {
+                            Planes::Spatial { c, .. } => c.clone(),
+                            _ => Sz::Lit(0),
+                        },
+                        |acc, (_, p)| match p {
+                            Planes::Spatial { c, .. } => acc.add(c),
+                            _ => acc,
+                        },
+                    );
+                    Planes::Spatial { c: channels, h: h.clone(), w: w.clone(), two_d: *two_d }
+                }
+                _ => Planes::Flat,
+            };
+            (total.to_dim(), out_planes)
+        };
+        let layer = Layer {
+            name,
+            span,
+            kind: Kind::Merge { branches, sum, sizes },
+            inputs: start,
+            outputs,
             init: InitKind::Zeros,
             geometry: None,
             step: None,
