@@ -4,6 +4,7 @@ mod batchnorm;
 mod conv;
 mod dense;
 mod dropout;
+mod embedding;
 mod gru;
 mod lstm;
 mod maxout;
@@ -18,6 +19,7 @@ pub use conv::{
 };
 pub use dense::{Dense, DenseNoBias};
 pub use dropout::Dropout;
+pub use embedding::{Embedding, TokenError, Tokens};
 pub use gru::Gru;
 pub use lstm::Lstm;
 pub use maxout::Maxout;
