@@ -66,6 +66,8 @@ pub mod classic;
 pub mod data;
 pub mod fast;
 mod float;
+#[cfg(feature = "alloc")]
+pub mod gan;
 pub mod gradcheck;
 pub mod init;
 #[cfg(feature = "alloc")]

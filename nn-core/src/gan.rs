@@ -1,0 +1,169 @@
+//! Generative adversarial training, as the course writes it: a generator `G` maps noise `z` to samples, a
+//! discriminator `D` outputs one logit, `D(x)` being the probability `sigmoid(logit)` that `x` is real.
+//!
+//! ```text
+//! min_G max_D  V(D, G) = E_x[log D(x)] + E_z[log(1 - D(G(z)))]
+//! L_D = -E_x[log D(x)] - E_z[log(1 - D(G(z)))]                         (discriminator_gradients)
+//! L_G = -E_z[log D(G(z))]          the non-saturating form            (GeneratorLoss::NonSaturating)
+//! L_G =  E_z[log(1 - D(G(z)))]     the minimax form, which saturates   (GeneratorLoss::Minimax)
+//! ```
+//!
+//! Both networks are ordinary `network!` networks (`G`'s output batch is `D`'s input batch, checked by the
+//! compiler); these functions compute one batch's gradients and leave the optimizer steps to the caller, so
+//! any optimizer, learning rate or number of discriminator steps per generator step can be used. A conditional
+//! GAN passes the condition in the inputs: `G` gets `[z; label]`, `D` gets `[x; label]` ([`crate::layer::concat`]).
+//!
+//! All losses are on logits ([`BinaryCrossEntropyWithLogits`]), so no `log` of a saturated sigmoid is taken.
+
+use crate::float::Float;
+use crate::loss::{BinaryCrossEntropyWithLogits, Loss};
+use crate::network::{BatchNetwork, Buffer, Network};
+
+/// Which generator loss to minimise.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum GeneratorLoss {
+    /// `-E[log D(G(z))]`: strong gradients while the discriminator still rejects the samples (the usual choice).
+    #[default]
+    NonSaturating,
+    /// `E[log(1 - D(G(z)))]`, the game's own value: its gradient vanishes when `D(G(z))` is near 0, early in
+    /// training.
+    Minimax,
+}
+
+/// A batch buffer with every entry `v`.
+fn filled<T: Float, B: Buffer<T>>(v: T) -> B {
+    let mut b = B::zeros();
+    b.as_mut_slice().fill(v);
+    b
+}
+
+/// Adds the gradient of `L_D` on a batch of `real` samples and a batch of generated ones (`fake`) into
+/// `grads`, and returns `L_D` (each half the mean over its batch).
+pub fn discriminator_gradients<D, R, const B: usize>(
+    d: &D,
+    real: &D::InputBatch<B>,
+    fake: &D::InputBatch<B>,
+    grads: &mut D,
+    rng: &mut R,
+) -> D::Scalar
+where
+    D: BatchNetwork,
+    R: rand::Rng + ?Sized,
+{
+    let bce = BinaryCrossEntropyWithLogits;
+    let (y, cache) = d.forward_train_batch::<B, R>(real, rng);
+    let (real_loss, dy) =
+        bce.value_and_gradient(&y, &filled::<D::Scalar, D::OutputBatch<B>>(<D::Scalar as num_traits::One>::one()));
+    d.backward_params_batch::<B>(&cache, &dy, grads);
+    let (y, cache) = d.forward_train_batch::<B, R>(fake, rng);
+    let (fake_loss, dy) = bce.value_and_gradient(&y, &D::OutputBatch::<B>::zeros());
+    d.backward_params_batch::<B>(&cache, &dy, grads);
+    real_loss + fake_loss
+}
+
+/// Generates a batch from the noise `z` and adds the gradient of `L_G` (in the chosen `form`) with respect to
+/// the generator's parameters into `g_grads`; returns `L_G`. The gradient reaches `G` through `D`'s input
+/// gradient; `D`'s own parameter gradients are written to `d_scratch` and mean nothing (zero it before using
+/// it for anything else).
+#[allow(clippy::too_many_arguments)]
+pub fn generator_gradients<G, D, R, const B: usize>(
+    g: &G,
+    d: &D,
+    z: &G::InputBatch<B>,
+    form: GeneratorLoss,
+    g_grads: &mut G,
+    d_scratch: &mut D,
+    rng: &mut R,
+) -> G::Scalar
+where
+    G: BatchNetwork,
+    D: BatchNetwork<Scalar = G::Scalar, InputBatch<B> = G::OutputBatch<B>>,
+    R: rand::Rng + ?Sized,
+{
+    let bce = BinaryCrossEntropyWithLogits;
+    let (x, g_cache) = g.forward_train_batch::<B, R>(z, rng);
+    let (y, d_cache) = d.forward_train_batch::<B, R>(&x, rng);
+    let (loss, dy) = match form {
+        GeneratorLoss::NonSaturating => {
+            bce.value_and_gradient(&y, &filled::<G::Scalar, D::OutputBatch<B>>(<G::Scalar as num_traits::One>::one()))
+        }
+        GeneratorLoss::Minimax => {
+            // log(1 - D) = -BCE(logit, target 0).
+            let (l, mut dy) = bce.value_and_gradient(&y, &D::OutputBatch::<B>::zeros());
+            dy.as_mut_slice().iter_mut().for_each(|v| *v = -*v);
+            (-l, dy)
+        }
+    };
+    let dx = d.backward_batch::<B>(&d_cache, &dy, d_scratch);
+    g.backward_params_batch::<B>(&g_cache, &dx, g_grads);
+    loss
+}
+
+/// `D(x)` for one sample: the discriminator's probability that `x` is real.
+pub fn probability_real<D: Network>(d: &D, x: &D::Input) -> D::Scalar
+where
+    D::Output: Buffer<D::Scalar>,
+{
+    let logit = d.forward(x).as_slice()[0];
+    crate::activation::sigmoid(logit)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::network::Parameters;
+    use nalgebra::{SMatrix, matrix, vector};
+    use rand::SeedableRng;
+    use rand::rngs::ChaCha8Rng;
+
+    crate::network! {
+        struct Line<f64> { input: 1, fc: Dense(1) }
+    }
+
+    fn line(w: f64, b: f64) -> Line {
+        let mut l = Line::zeroed();
+        l.fc.weight = matrix![w];
+        l.fc.bias = vector![b];
+        l
+    }
+
+    /// `G(z) = 2 z + 0.5` on one number, `D(x) = sigmoid(1.5 x - 0.25)`: both losses and a gradient of each by
+    /// hand.
+    #[test]
+    fn one_dimensional_losses_and_gradients_match_the_formulas() {
+        let (g, d) = (line(2.0, 0.5), line(1.5, -0.25));
+        let s = |v: f64| 1.0 / (1.0 + (-v).exp());
+        let logit = |x: f64| 1.5 * x - 0.25;
+        let mut rng = ChaCha8Rng::seed_from_u64(0);
+        let (real, z) = (SMatrix::<f64, 1, 2>::new(1.0, -2.0), SMatrix::<f64, 1, 2>::new(0.3, -0.7));
+        let fake = SMatrix::<f64, 1, 2>::from_fn(|_, c| 2.0 * z[c] + 0.5);
+
+        let mut dg = Line::zeroed();
+        let l_d = discriminator_gradients::<_, _, 2>(&d, &real, &fake, &mut dg, &mut rng);
+        let want = -(0..2).map(|c| s(logit(real[c])).ln() + (1.0 - s(logit(fake[c]))).ln()).sum::<f64>() / 2.0;
+        assert!((l_d - want).abs() < 1e-12, "{l_d} vs {want}");
+        // dL_D/da = mean((D(x) - 1) x) + mean(D(G(z)) G(z)).
+        let da = (0..2).map(|c| (s(logit(real[c])) - 1.0) * real[c] + s(logit(fake[c])) * fake[c]).sum::<f64>() / 2.0;
+        assert!((dg.fc.weight[0] - da).abs() < 1e-12);
+
+        for form in [GeneratorLoss::NonSaturating, GeneratorLoss::Minimax] {
+            let (mut gg, mut scratch) = (Line::zeroed(), Line::zeroed());
+            let l_g = generator_gradients::<_, _, _, 2>(&g, &d, &z, form, &mut gg, &mut scratch, &mut rng);
+            // d/dw of the loss: the chain through D's logit (slope 1.5) and G (slope z).
+            let (want_l, want_dw) = match form {
+                GeneratorLoss::NonSaturating => (
+                    -(0..2).map(|c| s(logit(fake[c])).ln()).sum::<f64>() / 2.0,
+                    (0..2).map(|c| (s(logit(fake[c])) - 1.0) * 1.5 * z[c]).sum::<f64>() / 2.0,
+                ),
+                GeneratorLoss::Minimax => (
+                    (0..2).map(|c| (1.0 - s(logit(fake[c]))).ln()).sum::<f64>() / 2.0,
+                    -(0..2).map(|c| s(logit(fake[c])) * 1.5 * z[c]).sum::<f64>() / 2.0,
+                ),
+            };
+            assert!((l_g - want_l).abs() < 1e-12, "{form:?}: {l_g} vs {want_l}");
+            assert!((gg.fc.weight[0] - want_dw).abs() < 1e-12, "{form:?}");
+            assert_eq!(gg.param_count(), 2);
+        }
+        assert!((probability_real(&d, &vector![1.0]) - s(1.25)).abs() < 1e-15);
+    }
+}
