@@ -6,17 +6,24 @@
 //! - `mnist_cnn`: a LeNet-style CNN on the same split.
 //! - `autoencoder`: a convolutional autoencoder on MNIST, with a PNG of reconstructions.
 //! - `embedded`: a model whose weights are compiled into the binary as a `static`.
+//! - `gan2d`: a GAN learns a ring of eight Gaussians; PNG scatter plots of its samples over training.
 //!
 //! The library also holds what the examples share: [`plot_history`] draws a training run's loss and accuracy per
-//! epoch into a PNG, and [`save_image_grid`] draws rows of greyscale images. Its text uses DejaVu Sans (`examples/assets/DejaVuSans.ttf`, from the DejaVu fonts 2.37 as
+//! epoch into a PNG, [`save_image_grid`] draws rows of greyscale images and [`save_scatter`] panels of points. Its text uses DejaVu Sans (`examples/assets/DejaVuSans.ttf`, from the DejaVu fonts 2.37 as
 //! packaged by Debian in `fonts-dejavu-core`), compiled into the library so that no system font is needed; the font's
 //! licence (the Bitstream Vera licence, DejaVu changes in the public domain) is in
 //! `examples/assets/DejaVuSans-LICENSE.txt`.
 
+mod gan2d_run;
 mod grid;
 mod mnist_run;
 mod plot;
+mod scatter;
 
+pub use gan2d_run::{
+    Discriminator, GanRun, Generator, MODES, mode, mode_counts, modes_covered, real_batch, sample, train_gan2d,
+};
 pub use grid::save_image_grid;
 pub use mnist_run::{MnistRun, train_mnist};
 pub use plot::{PLOT_SIZE, plot_history};
+pub use scatter::{PALETTE, PANEL_SIZE, ScatterPanel, save_scatter};

@@ -17,13 +17,13 @@ pub const PLOT_SIZE: (u32, u32) = (1000, 450);
 
 /// DejaVu Sans (Bitstream Vera licence, see `assets/DejaVuSans-LICENSE.txt`).
 const FONT: &[u8] = include_bytes!("assets/DejaVuSans.ttf");
-const FAMILY: &str = "sans-serif";
+pub(crate) const FAMILY: &str = "sans-serif";
 
 const TRAIN_COLOUR: RGBColor = RGBColor(31, 119, 180);
 const VALID_COLOUR: RGBColor = RGBColor(230, 110, 20);
 
 /// Registers the bundled font as `sans-serif` the first time it is called.
-fn ensure_font() -> Result<(), Box<dyn Error>> {
+pub(crate) fn ensure_font() -> Result<(), Box<dyn Error>> {
     static REGISTERED: OnceLock<bool> = OnceLock::new();
     if *REGISTERED.get_or_init(|| register_font(FAMILY, FontStyle::Normal, FONT).is_ok()) {
         Ok(())

@@ -91,6 +91,8 @@ pub use nn_macros::network;
 pub use nalgebra;
 /// The random-number crate the initialisers draw from (seed with `rand::SeedableRng`).
 pub use rand;
+/// The distributions the initialisers, noisy units and generative examples draw from.
+pub use rand_distr;
 
 #[cfg(feature = "alloc")]
 pub use network::boxed_zeroed;
