@@ -85,7 +85,10 @@ impl<const S: usize, const VOCAB: usize> Tokens<S, VOCAB> {
 /// `Embedding.weight`, `[num_embeddings, embedding_dim]`).
 #[derive(Clone, Copy, Debug, PartialEq, bytemuck::Zeroable)]
 #[bytemuck(crate = "bytemuck")]
-pub struct Embedding<T: Float, const VOCAB: usize, const DIM: usize> {
+pub struct Embedding<T, const VOCAB: usize, const DIM: usize>
+where
+    T: Float,
+{
     /// The table, one row per token.
     pub weight: SMatrix<T, VOCAB, DIM>,
 }
