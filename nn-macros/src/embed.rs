@@ -88,16 +88,6 @@ fn expected(l: &Layer) -> Vec<Expected> {
 /// Reads and checks the file of `#[weights]`, resolved against `base` (the directory of the declaring file).
 pub fn read(m: &Model, base: &Path) -> Result<Option<Embedded>, syn::Error> {
     let Some(lit_path) = &m.weights else { return Ok(None) };
-    if let Some(l) = m.param_layers().find(|l| matches!(l.kind, Kind::Nested { .. })) {
-        return Err(syn::Error::new(
-            lit_path.span(),
-            format!(
-                "`#[weights]` cannot compile in a network with a nested network (`{}`) yet: give the nested \
-                 network its own `#[weights]` file, or load this one at run time with `nn_core::io::load`",
-                l.name
-            ),
-        ));
-    }
     let shown = lit_path.value();
     let path = base.join(&shown);
     let bytes = std::fs::read(&path)

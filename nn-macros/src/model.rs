@@ -641,7 +641,17 @@ impl Model {
 
         check_duplicates(&uses, &mut errors);
         let (attrs, weights) = weights_attribute(&def.attrs, &mut errors);
-        if let Some(path) = &weights {
+        let nested = layers.iter().find(|l| matches!(l.kind, Kind::Nested { .. }));
+        if let (Some(path), Some(l)) = (&weights, nested) {
+            errors.at(
+                path,
+                format!(
+                    "`#[weights]` cannot compile in a network with a nested network (`{}`) yet: give the nested \
+                     network its own `#[weights]` file, or load this one at run time with `nn_core::io::load`",
+                    l.name
+                ),
+            );
+        } else if let Some(path) = &weights {
             let mut consts: Vec<String> = Vec::new();
             for d in std::iter::once(input.as_ref()).flatten().chain(layers.iter().map(|l| &l.outputs)) {
                 let shown = format!("`{}`", d.display());
@@ -1512,12 +1522,16 @@ impl Builder<'_> {
                 let shown = tokens(&ty);
                 let n = Sz::from_dim(&dim);
                 let inputs = n.operand();
+                let from = match layers.last() {
+                    Some(Layer { kind: Kind::Nested { ty: before }, name: b, .. }) => {
+                        format!("the `{}::OUTPUTS` outputs of `{b}`", tokens(before))
+                    }
+                    Some(l) => format!("the {} outputs of `{}`", n.display(), l.name),
+                    None => format!("the {} inputs of the network", n.display()),
+                };
                 self.checks.push(ConstCheck {
                     condition: quote!(<#ty>::INPUTS == #inputs),
-                    message: format!(
-                        "`{name}`: the input size of `{shown}` (`{shown}::INPUTS`) differs from the {} outputs of `{prev_name}`",
-                        n.display()
-                    ),
+                    message: format!("`{name}`: `{shown}::INPUTS` differs from {from}"),
                     span: ty.span(),
                 });
                 let outputs = Sz::Expr(quote!(<#ty>::OUTPUTS), format!("{shown}::OUTPUTS")).to_dim();
@@ -1583,11 +1597,11 @@ impl Builder<'_> {
                     continue;
                 }
                 let n = Sz::from_dim(&dim);
+                let from = layers.last().map_or_else(|| "the input".to_string(), |l| format!("`{}`", l.name));
                 let msg = format!(
-                    "`{name}`: `Maxout({})` groups its inputs {} at a time, but {} has {} outputs, not a multiple of {}",
+                    "`Maxout({})` takes its inputs {} at a time, but {from} has {} outputs, not a multiple of {}",
                     k.display(),
                     k.display(),
-                    prev_name,
                     n.display(),
                     k.display()
                 );
