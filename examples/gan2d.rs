@@ -31,11 +31,21 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .snapshots
         .iter()
         .zip(&points)
-        .map(|((step, _), p)| ScatterPanel { caption: format!("step {step}"), points: p, classes: None, marks: &marks })
+        .map(|((step, _), p)| ScatterPanel {
+            caption: format!("step {step}"),
+            points: p,
+            classes: None,
+            marks: &marks,
+            ranges: None,
+        })
         .collect();
     save_scatter(PLOT, "GAN samples over training (red: the eight modes)", &panels, 3, -3.0..3.0, -3.0..3.0)?;
     println!("wrote {PLOT}");
     let last = &run.snapshots.last().ok_or("no snapshot")?.1;
-    println!("final: {} of {MODES} modes covered by at least 2% of {SAMPLES} samples", modes_covered(last, 0.02));
+    let covered = modes_covered(last, 0.02);
+    println!("final: {covered} of {MODES} modes covered by at least 2% of {SAMPLES} samples");
+    if covered < MODES - 1 {
+        return Err(format!("only {covered} of {MODES} modes covered").into());
+    }
     Ok(())
 }

@@ -10,7 +10,7 @@ use plotters::prelude::*;
 use crate::plot::{FAMILY, ensure_font};
 
 /// Side in pixels of one panel of [`save_scatter`].
-pub const PANEL_SIZE: u32 = 360;
+pub const PANEL_SIZE: u32 = 480;
 
 /// Ten distinguishable colours (the classes of a digit dataset), from the Tableau 10 palette.
 pub const PALETTE: [RGBColor; 10] = [
@@ -37,9 +37,12 @@ pub struct ScatterPanel<'a> {
     pub classes: Option<&'a [usize]>,
     /// Marked positions, drawn as red crosses.
     pub marks: &'a [(f32, f32)],
+    /// This panel's own axis ranges, instead of the shared ones.
+    pub ranges: Option<(Range<f32>, Range<f32>)>,
 }
 
-/// Writes `panels` side by side, `columns` to a row, each over the ranges `x` and `y`, under `title`.
+/// Writes `panels` side by side, `columns` to a row, each over the ranges `x` and `y` (or its own), under
+/// `title`. When a panel has classes, a legend of the class colours (`0` to `9`) runs under the title.
 ///
 /// # Errors
 ///
@@ -71,13 +74,31 @@ pub fn save_scatter(
     let root = BitMapBackend::new(path, size).into_drawing_area();
     root.fill(&WHITE)?;
     let body = root.titled(title, (FAMILY, 24))?;
+    let classes = panels.iter().filter_map(|p| p.classes).flatten().max().map(|m| m + 1);
+    let body = match classes {
+        Some(n) => {
+            let (strip, rest) = body.split_vertically(28);
+            let style = TextStyle::from((FAMILY, 15)).color(&BLACK);
+            let width = strip.dim_in_pixel().0 as i32;
+            let step = 44;
+            let start = (width - step * n.min(PALETTE.len()) as i32) / 2;
+            for k in 0..n.min(PALETTE.len()) {
+                let x = start + step * k as i32;
+                strip.draw(&Circle::new((x, 14), 5, PALETTE[k].filled()))?;
+                strip.draw_text(&k.to_string(), &style, (x + 9, 6))?;
+            }
+            rest
+        }
+        None => body,
+    };
     for (area, panel) in body.split_evenly((rows, columns)).iter().zip(panels) {
+        let (px, py) = panel.ranges.clone().unwrap_or((x.clone(), y.clone()));
         let mut chart = ChartBuilder::on(area)
             .caption(&panel.caption, (FAMILY, 16))
             .margin(8)
             .x_label_area_size(24)
             .y_label_area_size(32)
-            .build_cartesian_2d(x.clone(), y.clone())?;
+            .build_cartesian_2d(px, py)?;
         chart.configure_mesh().label_style((FAMILY, 11)).light_line_style(WHITE.mix(0.0)).draw()?;
         chart.draw_series(panel.points.iter().enumerate().map(|(i, &p)| {
             let colour = panel.classes.map_or(PALETTE[0], |c| PALETTE[c[i] % PALETTE.len()]);
