@@ -1,5 +1,6 @@
-//! The learning rules the course starts from, before backpropagation: Rosenblatt's perceptron rule and Hebb's
-//! rule. Both train one dense layer of threshold units ([`Step`](crate::activation::Step) or
+//! The learning rules the course starts from, before backpropagation: Rosenblatt's perceptron rule, Hebb's rule,
+//! and the restricted Boltzmann machine whose greedy layer-wise training pre-trained the first deep networks
+//! ([`Rbm`]). The first two train one dense layer of threshold units ([`Step`](crate::activation::Step) or
 //! [`Sign`](crate::activation::Sign)) directly from each sample, without gradients: a step unit's derivative is
 //! zero wherever it exists, so gradient descent could not move it.
 //!
@@ -22,10 +23,14 @@
 //! assert!(and.iter().all(|(x, t)| Perceptron::<f64>::output(&unit, Step, x) == *t));
 //! ```
 
-use crate::activation::Activation;
+use crate::activation::{Activation, sigmoid};
 use crate::float::Float;
+use crate::kernel;
 use crate::layer::Dense;
-use nalgebra::SVector;
+use crate::network::{Parameters, Tensor, TensorMut};
+use nalgebra::{SMatrix, SVector};
+use rand::{Rng, RngExt};
+use rand_distr::{Distribution, Normal};
 
 /// Rosenblatt's perceptron learning rule: for each sample `(x, t)`, with the unit's output
 /// `y = f(W x + b)`, `W <- W + lr (t - y) x^T` and `b <- b + lr (t - y)`.
@@ -165,6 +170,134 @@ impl<T: Float> Hebb<T> {
     }
 }
 
+/// A restricted Boltzmann machine with `V` binary visible units and `H` binary hidden units: the energy
+/// `E(v, h) = -b^T v - c^T h - h^T W v` and `p(v, h) = e^(-E(v, h)) / Z`, so that, units of one layer being
+/// independent given the other, `p(h_j = 1 | v) = sigmoid(c_j + W_j v)` and `p(v_i = 1 | h) = sigmoid(b_i + W^T_i h)`.
+///
+/// Trained by contrastive divergence ([`Rbm::contrastive_divergence`], CD-k): the weights move by the
+/// correlations of the data minus those of the model after `k` Gibbs steps. `W` is `H x V`, the layout of a
+/// `Dense` layer from `V` inputs to `H` outputs, so a trained machine initialises a network's layer directly
+/// ([`Rbm::to_dense`]); stacking machines, each trained on the hidden probabilities of the one below, is the
+/// greedy pre-training of a deep belief net.
+#[derive(Clone, Copy, Debug, PartialEq, bytemuck::Zeroable)]
+#[bytemuck(crate = "bytemuck")]
+pub struct Rbm<T, const V: usize, const H: usize>
+where
+    T: Float,
+{
+    /// `W`, `H x V`.
+    pub weight: SMatrix<T, H, V>,
+    /// `b`, the visible units' biases.
+    pub visible_bias: SVector<T, V>,
+    /// `c`, the hidden units' biases.
+    pub hidden_bias: SVector<T, H>,
+}
+
+impl<T: Float, const V: usize, const H: usize> Rbm<T, V, H> {
+    /// Weights from `N(0, 0.01^2)`, biases zero (Hinton's practical guide).
+    pub fn init<R: Rng + ?Sized>(&mut self, rng: &mut R) {
+        let normal = Normal::new(0.0, 0.01).expect("a valid standard deviation");
+        for w in self.weight.as_mut_slice() {
+            *w = T::from_f64(normal.sample(rng));
+        }
+        self.visible_bias.fill(T::zero());
+        self.hidden_bias.fill(T::zero());
+    }
+
+    /// `p(h = 1 | v)` for a batch of visible vectors (columns).
+    pub fn hidden_probabilities<const B: usize>(&self, v: &SMatrix<T, V, B>) -> SMatrix<T, H, B> {
+        let mut h = SMatrix::<T, H, B>::from_fn(|r, _| self.hidden_bias[r]);
+        kernel::gemm_acc(&self.weight, v, &mut h);
+        h.map(sigmoid)
+    }
+
+    /// `p(v = 1 | h)` for a batch of hidden vectors (columns).
+    pub fn visible_probabilities<const B: usize>(&self, h: &SMatrix<T, H, B>) -> SMatrix<T, V, B> {
+        let mut v = kernel::gemm_tn(&self.weight, h);
+        for col in v.column_iter_mut() {
+            for (x, &b) in col.into_iter().zip(self.visible_bias.iter()) {
+                *x = sigmoid(*x + b);
+            }
+        }
+        v
+    }
+
+    /// The energy `E(v, h)` of one joint state.
+    pub fn energy(&self, v: &SVector<T, V>, h: &SVector<T, H>) -> T {
+        -(self.visible_bias.dot(v) + self.hidden_bias.dot(h) + h.dot(&(self.weight * v)))
+    }
+
+    /// One step of CD-k on a batch of visible vectors `v0` (columns, values in `[0, 1]`), with learning rate `lr`:
+    /// `h0 ~ p(h | v0)`, then `k` Gibbs steps (`v_t = p(v | h_(t-1))` as probabilities, hidden states sampled
+    /// except at the last step), and
+    ///
+    /// `W += lr / B (p(h | v0) v0^T - p(h | v_k) v_k^T)`, `b += lr / B sum(v0 - v_k)`,
+    /// `c += lr / B sum(p(h | v0) - p(h | v_k))`.
+    ///
+    /// Returns the reconstruction error, the mean squared difference between `v0` and `p(v | h0)` per visible
+    /// unit (the quantity that falls as the machine learns the data).
+    pub fn contrastive_divergence<R: Rng + ?Sized, const B: usize>(
+        &mut self,
+        v0: &SMatrix<T, V, B>,
+        k: usize,
+        lr: T,
+        rng: &mut R,
+    ) -> T {
+        let h0 = self.hidden_probabilities(v0);
+        let sample = |p: &SMatrix<T, H, B>, rng: &mut R| {
+            p.map(|q| if rng.random::<f64>() < q.to_f64() { T::one() } else { T::zero() })
+        };
+        let mut h = sample(&h0, rng);
+        let mut vk = self.visible_probabilities(&h);
+        let error = (vk - v0).map(|d| d * d).sum() / T::from_f64((V * B).max(1) as f64);
+        let mut hk = self.hidden_probabilities(&vk);
+        for _ in 1..k.max(1) {
+            h = sample(&hk, rng);
+            vk = self.visible_probabilities(&h);
+            hk = self.hidden_probabilities(&vk);
+        }
+        let scale = lr / T::from_f64(B.max(1) as f64);
+        let minus_hk = hk.map(|x| -x);
+        kernel::ger_acc(&h0.map(|x| x * scale), v0, &mut self.weight);
+        kernel::ger_acc(&minus_hk.map(|x| x * scale), &vk, &mut self.weight);
+        for (b, row) in self.visible_bias.iter_mut().zip((v0 - vk).row_iter()) {
+            *b += scale * row.sum();
+        }
+        for (c, row) in self.hidden_bias.iter_mut().zip((h0 - hk).row_iter()) {
+            *c += scale * row.sum();
+        }
+        error
+    }
+
+    /// The layer `V -> H` with the machine's weights and hidden biases, to initialise a network (followed by
+    /// `Sigmoid`, it computes `p(h = 1 | v)`).
+    pub fn to_dense(&self) -> Dense<T, V, H> {
+        Dense::new(self.weight, self.hidden_bias)
+    }
+}
+
+impl<T: Float, const V: usize, const H: usize> Parameters<T> for Rbm<T, V, H> {
+    const TENSORS: usize = 3;
+
+    fn tensor(&self, index: usize) -> Option<Tensor<'_, T>> {
+        match index {
+            0 => Some(Tensor::matrix("weight", &self.weight)),
+            1 => Some(Tensor::vector("visible_bias", &self.visible_bias)),
+            2 => Some(Tensor::vector("hidden_bias", &self.hidden_bias)),
+            _ => None,
+        }
+    }
+
+    fn tensor_mut(&mut self, index: usize) -> Option<TensorMut<'_, T>> {
+        match index {
+            0 => Some(TensorMut::matrix("weight", &mut self.weight)),
+            1 => Some(TensorMut::vector("visible_bias", &mut self.visible_bias)),
+            2 => Some(TensorMut::vector("hidden_bias", &mut self.hidden_bias)),
+            _ => None,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -252,5 +385,64 @@ mod tests {
         let a = Hebb::new(0.1).unsupervised(&mut unit, Sign, &vector![1.0, 1.0]);
         assert_eq!(a, vector![1.0]);
         assert_eq!((unit.weight[0], unit.weight[1], unit.bias[0]), (0.6, -0.15, 0.1));
+    }
+
+    /// Every state of a 3-visible, 2-hidden machine, by brute force from the energy.
+    #[test]
+    fn rbm_conditionals_follow_from_the_energy() {
+        let rbm = Rbm::<f64, 3, 2> {
+            weight: SMatrix::from_row_slice(&[0.5, -1.0, 0.25, 1.5, 0.75, -0.5]),
+            visible_bias: vector![0.1, -0.2, 0.3],
+            hidden_bias: vector![-0.4, 0.6],
+        };
+        let bits = |n: usize, len: usize| (0..len).map(move |i| f64::from(((n >> i) & 1) as u8));
+        for vn in 0..8 {
+            let v = SVector::<f64, 3>::from_iterator(bits(vn, 3));
+            // p(h_j = 1 | v) = sum over h with h_j = 1 of e^-E, over the sum over all h.
+            let weights: std::vec::Vec<(SVector<f64, 2>, f64)> = (0..4)
+                .map(|hn| {
+                    let h = SVector::<f64, 2>::from_iterator(bits(hn, 2));
+                    (h, (-rbm.energy(&v, &h)).exp())
+                })
+                .collect();
+            let z: f64 = weights.iter().map(|(_, w)| w).sum();
+            let p = rbm.hidden_probabilities::<1>(&v);
+            for j in 0..2 {
+                let exact = weights.iter().filter(|(h, _)| h[j] == 1.0).map(|(_, w)| w).sum::<f64>() / z;
+                assert!((p[j] - exact).abs() < 1e-12, "p(h{j} | v = {vn}) = {} vs {exact}", p[j]);
+            }
+        }
+        let h = vector![1.0, 0.0];
+        let pv = rbm.visible_probabilities::<1>(&h);
+        assert!((pv[1] - sigmoid(-0.2 - 1.0)).abs() < 1e-15);
+    }
+
+    #[test]
+    fn contrastive_divergence_learns_bars_and_stripes() {
+        // 3x3 images that are all vertical bars or all horizontal stripes: 14 patterns (both blank and full
+        // count once in each family).
+        let mut patterns: std::vec::Vec<SVector<f64, 9>> = std::vec::Vec::new();
+        for n in 0..8usize {
+            let on = |i: usize| (n >> i) & 1 == 1;
+            patterns.push(SVector::from_fn(|p, _| f64::from(u8::from(on(p % 3)))));
+            patterns.push(SVector::from_fn(|p, _| f64::from(u8::from(on(p / 3)))));
+        }
+        patterns.dedup();
+        let batch = SMatrix::<f64, 9, 16>::from_fn(|r, c| patterns[c % patterns.len()][r]);
+        let mut rng = <rand::rngs::ChaCha8Rng as rand::SeedableRng>::seed_from_u64(3);
+        let mut rbm: Rbm<f64, 9, 12> = bytemuck::Zeroable::zeroed();
+        rbm.init(&mut rng);
+        let errors: std::vec::Vec<f64> =
+            (0..3000).map(|_| rbm.contrastive_divergence(&batch, 1, 0.1, &mut rng)).collect();
+        let mean = |s: &[f64]| s.iter().sum::<f64>() / s.len() as f64;
+        let (first, last) = (mean(&errors[..100]), mean(&errors[2900..]));
+        assert!(first > 0.2 && last < 0.25 * first, "reconstruction error {first} -> {last}");
+        // Deterministic reconstructions through the hidden probabilities come back to the pattern.
+        let recon = rbm.visible_probabilities(&rbm.hidden_probabilities(&batch));
+        let wrong = recon.iter().zip(batch.iter()).filter(|(r, v)| (*r - *v).abs() > 0.5).count();
+        assert!(wrong <= 4, "{wrong} of {} pixels reconstructed on the wrong side of 1/2", 9 * 16);
+        assert_eq!(rbm.to_dense().weight, rbm.weight);
+        let names: std::vec::Vec<_> = (0..3).filter_map(|i| rbm.tensor(i)).map(|t| t.name.tensor).collect();
+        assert_eq!(names, ["weight", "visible_bias", "hidden_bias"]);
     }
 }
