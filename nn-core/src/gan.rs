@@ -17,7 +17,9 @@
 
 use crate::float::Float;
 use crate::loss::{BinaryCrossEntropyWithLogits, Loss};
+use crate::layer::{concat, split};
 use crate::network::{BatchNetwork, Buffer, Network};
+use nalgebra::SMatrix;
 
 /// Which generator loss to minimise.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -80,23 +82,57 @@ where
     D: BatchNetwork<Scalar = G::Scalar, InputBatch<B> = G::OutputBatch<B>>,
     R: rand::Rng + ?Sized,
 {
-    let bce = BinaryCrossEntropyWithLogits;
     let (x, g_cache) = g.forward_train_batch::<B, R>(z, rng);
     let (y, d_cache) = d.forward_train_batch::<B, R>(&x, rng);
-    let (loss, dy) = match form {
-        GeneratorLoss::NonSaturating => {
-            bce.value_and_gradient(&y, &filled::<G::Scalar, D::OutputBatch<B>>(<G::Scalar as num_traits::One>::one()))
-        }
-        GeneratorLoss::Minimax => {
-            // log(1 - D) = -BCE(logit, target 0).
-            let (l, mut dy) = bce.value_and_gradient(&y, &D::OutputBatch::<B>::zeros());
-            dy.as_mut_slice().iter_mut().for_each(|v| *v = -*v);
-            (-l, dy)
-        }
-    };
+    let (loss, dy) = generator_loss::<G::Scalar, D::OutputBatch<B>>(&y, form);
     let dx = d.backward_batch::<B>(&d_cache, &dy, d_scratch);
     g.backward_params_batch::<B>(&g_cache, &dx, g_grads);
     loss
+}
+
+/// [`generator_gradients`] for a conditional GAN: `G` reads its noise and the condition together (`z` already
+/// holds both, as `G`'s input), and `D` reads the generated sample with the same `condition` appended
+/// (`[G(z); condition]`, the layout of [`crate::layer::concat`]). The gradient reaching `G` is the part of
+/// `D`'s input gradient that belongs to the sample.
+#[allow(clippy::too_many_arguments)]
+pub fn conditional_generator_gradients<T, G, D, R, const X: usize, const C: usize, const XC: usize, const B: usize>(
+    g: &G,
+    d: &D,
+    z: &G::InputBatch<B>,
+    condition: &SMatrix<T, C, B>,
+    form: GeneratorLoss,
+    g_grads: &mut G,
+    d_scratch: &mut D,
+    rng: &mut R,
+) -> T
+where
+    T: Float,
+    G: BatchNetwork<Scalar = T, OutputBatch<B> = SMatrix<T, X, B>>,
+    D: BatchNetwork<Scalar = T, InputBatch<B> = SMatrix<T, XC, B>>,
+    R: rand::Rng + ?Sized,
+{
+    let (x, g_cache) = g.forward_train_batch::<B, R>(z, rng);
+    let joined: SMatrix<T, XC, B> = concat(&x, condition);
+    let (y, d_cache) = d.forward_train_batch::<B, R>(&joined, rng);
+    let (loss, dy) = generator_loss::<T, D::OutputBatch<B>>(&y, form);
+    let d_joined = d.backward_batch::<B>(&d_cache, &dy, d_scratch);
+    let (dx, _) = split::<T, X, C, XC, B>(&d_joined);
+    g.backward_params_batch::<B>(&g_cache, &dx, g_grads);
+    loss
+}
+
+/// The generator's loss on the discriminator's logits `y` and its gradient.
+fn generator_loss<T: Float, Y: Buffer<T>>(y: &Y, form: GeneratorLoss) -> (T, Y) {
+    let bce = BinaryCrossEntropyWithLogits;
+    match form {
+        GeneratorLoss::NonSaturating => bce.value_and_gradient(y, &filled::<T, Y>(T::one())),
+        GeneratorLoss::Minimax => {
+            // log(1 - D) = -BCE(logit, target 0).
+            let (l, mut dy) = bce.value_and_gradient(y, &Y::zeros());
+            dy.as_mut_slice().iter_mut().for_each(|v| *v = -*v);
+            (-l, dy)
+        }
+    }
 }
 
 /// `D(x)` for one sample: the discriminator's probability that `x` is real.
@@ -165,5 +201,63 @@ mod tests {
             assert_eq!(gg.param_count(), 2);
         }
         assert!((probability_real(&d, &vector![1.0]) - s(1.25)).abs() < 1e-15);
+    }
+
+    crate::network! {
+        #[derive(Clone)]
+        struct Gen<f64> { input: 3, fc: Dense(2), Tanh }
+    }
+
+    crate::network! {
+        struct Disc<f64> { input: 4, fc: Dense(3), Tanh, out: Dense(1) }
+    }
+
+    /// The conditional generator's gradient against central differences of its loss, `D` reading `[G(z); c]`.
+    #[test]
+    fn conditional_generator_gradient_matches_central_differences() {
+        use crate::Initialize;
+        use crate::gradcheck::{STEP, relative_error};
+        let mut rng = ChaCha8Rng::seed_from_u64(4);
+        let (mut g, mut d) = (Gen::zeroed(), Disc::zeroed());
+        g.init(&mut rng);
+        d.init(&mut rng);
+        let z = SMatrix::<f64, 3, 4>::from_fn(|r, c| ((r * 4 + c) as f64 * 0.9).sin());
+        let cond = SMatrix::<f64, 2, 4>::from_fn(|r, c| if (c + r) % 2 == 0 { 1.0 } else { 0.0 });
+        for form in [GeneratorLoss::NonSaturating, GeneratorLoss::Minimax] {
+            let (mut gg, mut scratch) = (Gen::zeroed(), Disc::zeroed());
+            let loss = conditional_generator_gradients::<f64, _, _, _, 2, 2, 4, 4>(
+                &g, &d, &z, &cond, form, &mut gg, &mut scratch, &mut rng,
+            );
+            let value = |g: &Gen| {
+                let joined: SMatrix<f64, 4, 4> = concat(&g.forward_batch::<4>(&z), &cond);
+                generator_loss::<f64, SMatrix<f64, 1, 4>>(&d.forward_batch::<4>(&joined), form).0
+            };
+            assert!((loss - value(&g)).abs() < 1e-12);
+            let mut worst: f64 = 0.0;
+            for i in 0..Parameters::<f64>::param_count(&g) {
+                let nudge = |h: f64| {
+                    let mut p = g.clone();
+                    let mut k = i;
+                    p.visit_mut(|t| {
+                        if k < t.data.len() {
+                            t.data[k] += h;
+                        }
+                        k = k.wrapping_sub(t.data.len());
+                    });
+                    value(&p)
+                };
+                let numeric = (nudge(STEP) - nudge(-STEP)) / (2.0 * STEP);
+                let mut analytic = 0.0;
+                let mut k = i;
+                gg.visit(|t| {
+                    if k < t.data.len() {
+                        analytic = t.data[k];
+                    }
+                    k = k.wrapping_sub(t.data.len());
+                });
+                worst = worst.max(relative_error(analytic, numeric));
+            }
+            assert!(worst < 1e-6, "{form:?}: max relative error {worst:e}");
+        }
     }
 }
