@@ -9,6 +9,7 @@
 //! - `gan2d`: a GAN learns a ring of eight Gaussians; PNG scatter plots of its samples over training.
 //! - `autoencoder_pca`: a dense autoencoder with a 2-D code against PCA on MNIST, both embeddings drawn.
 //! - `dbn`: RBM pre-training of a deep belief net, fine-tuned, against the same MLP from a random start.
+//! - `cgan_mnist`: a conditional GAN (auxiliary classifier) draws the digit it is asked for; a grid PNG per label.
 //!
 //! The library also holds what the examples share: [`plot_history`] draws a training run's loss and accuracy per
 //! epoch into a PNG, [`save_image_grid`] draws rows of greyscale images and [`save_scatter`] panels of points. Its text uses DejaVu Sans (`examples/assets/DejaVuSans.ttf`, from the DejaVu fonts 2.37 as

@@ -16,8 +16,8 @@
 //! All losses are on logits ([`BinaryCrossEntropyWithLogits`]), so no `log` of a saturated sigmoid is taken.
 
 use crate::float::Float;
-use crate::loss::{BinaryCrossEntropyWithLogits, Loss};
 use crate::layer::{concat, split};
+use crate::loss::{BinaryCrossEntropyWithLogits, Loss};
 use crate::network::{BatchNetwork, Buffer, Network};
 use nalgebra::SMatrix;
 
@@ -135,6 +135,112 @@ fn generator_loss<T: Float, Y: Buffer<T>>(y: &Y, form: GeneratorLoss) -> (T, Y) 
     }
 }
 
+/// A class label at or beyond the number of classes an auxiliary-classifier discriminator has.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LabelError {
+    /// The sample (column) with the bad label.
+    pub sample: usize,
+    /// The label.
+    pub label: usize,
+    /// How many classes there are.
+    pub classes: usize,
+}
+
+impl core::fmt::Display for LabelError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(f, "sample {}: label {} is not one of the {} classes", self.sample, self.label, self.classes)
+    }
+}
+
+impl core::error::Error for LabelError {}
+
+/// The two losses of an auxiliary-classifier GAN on one batch, and the gradient with respect to the
+/// discriminator's outputs: row 0 is the source logit ("real"), rows `1..O` the class logits.
+fn auxiliary_loss<T: Float, const O: usize, const B: usize>(
+    y: &SMatrix<T, O, B>,
+    real: bool,
+    labels: &[usize; B],
+) -> Result<(T, T, SMatrix<T, O, B>), LabelError> {
+    let classes = O.saturating_sub(1);
+    if let Some((sample, &label)) = labels.iter().enumerate().find(|(_, l)| **l >= classes) {
+        return Err(LabelError { sample, label, classes });
+    }
+    let bce = BinaryCrossEntropyWithLogits;
+    let scale = T::one() / T::from_f64(B.max(1) as f64);
+    let source_target = [if real { T::one() } else { T::zero() }];
+    let (mut source, mut class) = (T::zero(), T::zero());
+    let mut dy = SMatrix::<T, O, B>::zeros();
+    for ((yc, mut dc), &label) in y.column_iter().zip(dy.column_iter_mut()).zip(labels) {
+        let (yc, d) = (yc.as_slice(), dc.as_mut_slice());
+        source += bce.sample_value(&yc[..1], &source_target);
+        bce.sample_gradient(&yc[..1], &source_target, &mut d[..1]);
+        // Softmax cross-entropy of the class logits against the label, through the log-sum-exp.
+        let logits = &yc[1..];
+        let max = logits.iter().copied().fold(logits[0], |m, z| if z > m { z } else { m });
+        let log_z = max + logits.iter().fold(T::zero(), |a, &z| a + (z - max).exp()).ln();
+        class += log_z - logits[label];
+        for (k, (g, &z)) in d[1..].iter_mut().zip(logits).enumerate() {
+            *g = (z - log_z).exp() - if k == label { T::one() } else { T::zero() };
+        }
+    }
+    dy.as_mut_slice().iter_mut().for_each(|v| *v *= scale);
+    Ok((source * scale, class * scale, dy))
+}
+
+/// The discriminator's gradients in an auxiliary-classifier GAN (AC-GAN, the course's simple conditional GAN):
+/// `D` outputs a source logit and `O - 1` class logits; it learns to tell real from generated and to classify
+/// both, minimising `BCE(source, real) + BCE(source, fake) + CE(class of real) + CE(class of fake)`. Adds the
+/// gradients into `grads` and returns the source and class losses, or the first label that is not a class.
+pub fn auxiliary_discriminator_gradients<T, D, R, const O: usize, const B: usize>(
+    d: &D,
+    real: &D::InputBatch<B>,
+    real_labels: &[usize; B],
+    fake: &D::InputBatch<B>,
+    fake_labels: &[usize; B],
+    grads: &mut D,
+    rng: &mut R,
+) -> Result<(T, T), LabelError>
+where
+    T: Float,
+    D: BatchNetwork<Scalar = T, OutputBatch<B> = SMatrix<T, O, B>>,
+    R: rand::Rng + ?Sized,
+{
+    let (y_real, cache_real) = d.forward_train_batch::<B, R>(real, rng);
+    let (s_real, c_real, dy_real) = auxiliary_loss(&y_real, true, real_labels)?;
+    let (y_fake, cache_fake) = d.forward_train_batch::<B, R>(fake, rng);
+    let (s_fake, c_fake, dy_fake) = auxiliary_loss(&y_fake, false, fake_labels)?;
+    d.backward_params_batch::<B>(&cache_real, &dy_real, grads);
+    d.backward_params_batch::<B>(&cache_fake, &dy_fake, grads);
+    Ok((s_real + s_fake, c_real + c_fake))
+}
+
+/// The generator's gradients in an auxiliary-classifier GAN: `G(z)` (with the labels already in `z`) should
+/// pass as real and be classified as `labels`: `BCE(source, real) + CE(class)` (the non-saturating form).
+/// `D`'s parameter gradients go to `d_scratch`. Returns the source and class losses.
+#[allow(clippy::too_many_arguments)]
+pub fn auxiliary_generator_gradients<T, G, D, R, const O: usize, const B: usize>(
+    g: &G,
+    d: &D,
+    z: &G::InputBatch<B>,
+    labels: &[usize; B],
+    g_grads: &mut G,
+    d_scratch: &mut D,
+    rng: &mut R,
+) -> Result<(T, T), LabelError>
+where
+    T: Float,
+    G: BatchNetwork<Scalar = T>,
+    D: BatchNetwork<Scalar = T, InputBatch<B> = G::OutputBatch<B>, OutputBatch<B> = SMatrix<T, O, B>>,
+    R: rand::Rng + ?Sized,
+{
+    let (x, g_cache) = g.forward_train_batch::<B, R>(z, rng);
+    let (y, d_cache) = d.forward_train_batch::<B, R>(&x, rng);
+    let (source, class, dy) = auxiliary_loss(&y, true, labels)?;
+    let dx = d.backward_batch::<B>(&d_cache, &dy, d_scratch);
+    g.backward_params_batch::<B>(&g_cache, &dx, g_grads);
+    Ok((source, class))
+}
+
 /// `D(x)` for one sample: the discriminator's probability that `x` is real.
 pub fn probability_real<D: Network>(d: &D, x: &D::Input) -> D::Scalar
 where
@@ -226,7 +332,14 @@ mod tests {
         for form in [GeneratorLoss::NonSaturating, GeneratorLoss::Minimax] {
             let (mut gg, mut scratch) = (Gen::zeroed(), Disc::zeroed());
             let loss = conditional_generator_gradients::<f64, _, _, _, 2, 2, 4, 4>(
-                &g, &d, &z, &cond, form, &mut gg, &mut scratch, &mut rng,
+                &g,
+                &d,
+                &z,
+                &cond,
+                form,
+                &mut gg,
+                &mut scratch,
+                &mut rng,
             );
             let value = |g: &Gen| {
                 let joined: SMatrix<f64, 4, 4> = concat(&g.forward_batch::<4>(&z), &cond);
@@ -259,5 +372,104 @@ mod tests {
             }
             assert!(worst < 1e-6, "{form:?}: max relative error {worst:e}");
         }
+    }
+
+    /// The largest relative error between `grads` and central differences of `f` around `net`.
+    fn worst_error<N: Parameters<f64> + Clone>(net: &N, grads: &N, f: impl Fn(&N) -> f64) -> f64 {
+        use crate::gradcheck::{STEP, relative_error};
+        let at = |n: &N, i: usize| {
+            let mut k = i;
+            let mut v = 0.0;
+            n.visit(|t| {
+                if k < t.data.len() {
+                    v = t.data[k];
+                }
+                k = k.wrapping_sub(t.data.len());
+            });
+            v
+        };
+        let nudged = |i: usize, h: f64| {
+            let mut p = net.clone();
+            let mut k = i;
+            p.visit_mut(|t| {
+                if k < t.data.len() {
+                    t.data[k] += h;
+                }
+                k = k.wrapping_sub(t.data.len());
+            });
+            f(&p)
+        };
+        (0..net.param_count())
+            .map(|i| relative_error(at(grads, i), (nudged(i, STEP) - nudged(i, -STEP)) / (2.0 * STEP)))
+            .fold(0.0, f64::max)
+    }
+
+    crate::network! {
+        #[derive(Clone)]
+        struct AcDisc<f64> { input: 2, fc: Dense(4), Tanh, out: Dense(4) }
+    }
+
+    /// AC-GAN: both networks' gradients against central differences of the losses they minimise.
+    #[test]
+    fn auxiliary_classifier_gradients_match_central_differences() {
+        use crate::Initialize;
+        let mut rng = ChaCha8Rng::seed_from_u64(6);
+        let (mut g, mut d) = (Gen::zeroed(), AcDisc::zeroed());
+        g.init(&mut rng);
+        d.init(&mut rng);
+        let real = SMatrix::<f64, 2, 3>::from_fn(|r, c| ((r + 3 * c) as f64 * 0.7).cos());
+        let z = SMatrix::<f64, 3, 3>::from_fn(|r, c| ((r * 3 + c) as f64 * 1.3).sin());
+        let (real_labels, fake_labels) = ([0, 2, 1], [1, 1, 0]);
+        let fake = g.forward_batch::<3>(&z);
+        let total = |s: f64, c: f64| s + c;
+        let d_loss = |d: &AcDisc| {
+            let (a, b, _) = auxiliary_loss(&d.forward_batch::<3>(&real), true, &real_labels).expect("labels");
+            let (e, f, _) = auxiliary_loss(&d.forward_batch::<3>(&fake), false, &fake_labels).expect("labels");
+            a + b + e + f
+        };
+        let mut dg = AcDisc::zeroed();
+        let (s, c) = auxiliary_discriminator_gradients::<f64, _, _, 4, 3>(
+            &d,
+            &real,
+            &real_labels,
+            &fake,
+            &fake_labels,
+            &mut dg,
+            &mut rng,
+        )
+        .expect("labels below 3");
+        assert!((total(s, c) - d_loss(&d)).abs() < 1e-12);
+        assert!(worst_error(&d, &dg, d_loss) < 1e-6);
+
+        let g_loss = |g: &Gen| {
+            let (a, b, _) =
+                auxiliary_loss(&d.forward_batch::<3>(&g.forward_batch::<3>(&z)), true, &fake_labels).expect("labels");
+            a + b
+        };
+        let (mut gg, mut scratch) = (Gen::zeroed(), AcDisc::zeroed());
+        let (s, c) = auxiliary_generator_gradients::<f64, _, _, _, 4, 3>(
+            &g,
+            &d,
+            &z,
+            &fake_labels,
+            &mut gg,
+            &mut scratch,
+            &mut rng,
+        )
+        .expect("labels below 3");
+        assert!((total(s, c) - g_loss(&g)).abs() < 1e-12);
+        assert!(worst_error(&g, &gg, g_loss) < 1e-6);
+
+        // A label that is not a class is an error, not a panic.
+        let bad = auxiliary_generator_gradients::<f64, _, _, _, 4, 3>(
+            &g,
+            &d,
+            &z,
+            &[0, 3, 1],
+            &mut gg,
+            &mut scratch,
+            &mut rng,
+        );
+        assert_eq!(bad, Err(LabelError { sample: 1, label: 3, classes: 3 }));
     }
 }
