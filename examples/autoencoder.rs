@@ -7,10 +7,10 @@
 //! cargo run --release --example autoencoder
 //! ```
 
-use indicatif::{ProgressBar, ProgressStyle};
 use nn_core::data::load_mnist;
 use nn_core::prelude::*;
 use nn_core::train::Sample;
+use nn_examples::EpochBar;
 
 network! {
     /// [1, 28, 28] -> [8, 14, 14] -> [4, 7, 7] (the code) -> [8, 14, 14] -> [1, 28, 28].
@@ -44,24 +44,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     let mut net = AutoEncoder::boxed_init(&mut seeded_rng(5));
     let mut adam = Adam::new(2e-3);
-    let bar = ProgressBar::new((EPOCHS * (fit.len() / BATCH)) as u64);
-    bar.set_style(ProgressStyle::with_template("{bar:40} {pos}/{len} batches  {msg}")?);
+    let bar = EpochBar::new(EPOCHS * (fit.len() / BATCH), "mse")?;
     Trainer::new(&mut *net, &mut adam, MeanSquaredError)
         .epochs(EPOCHS)
         .seed(5)
         .early_stopping(3)
-        .on_progress(|p| match p {
-            Progress::Batch { epoch, loss, .. } => {
-                bar.set_message(format!("epoch {epoch}  mse {loss:.5}"));
-                bar.inc(1);
-            }
-            Progress::Epoch(s) => bar.suspend(|| {
-                let v = s.valid.map_or(f64::NAN, |v| v.loss);
-                println!("epoch {:>2}  train mse {:.5}  valid mse {v:.5}", s.epoch, s.train.loss);
-            }),
-        })
+        .on_progress(|p| bar.update(p))
         .fit::<BATCH>(fit, valid)?;
-    bar.finish_and_clear();
+    bar.finish();
 
     let m = evaluate::<_, _, BATCH>(&*net, &test, &MeanSquaredError);
     let baseline: f64 = {

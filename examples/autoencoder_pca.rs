@@ -9,12 +9,11 @@
 //! cargo run --release --example autoencoder_pca
 //! ```
 
-use indicatif::{ProgressBar, ProgressStyle};
 use nn_core::data::load_mnist;
 use nn_core::nalgebra::{DMatrix, DVector, SymmetricEigen};
 use nn_core::prelude::*;
 use nn_core::train::Sample;
-use nn_examples::{ScatterPanel, save_scatter};
+use nn_examples::{EpochBar, ScatterPanel, save_scatter};
 
 network! {
     /// An image to its two-dimensional code.
@@ -93,24 +92,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("{}", AutoEncoder::SUMMARY);
     let mut net = AutoEncoder::boxed_init(&mut seeded_rng(3));
     let mut adam = Adam::new(1e-3);
-    let bar = ProgressBar::new((EPOCHS * (fit.len() / BATCH)) as u64);
-    bar.set_style(ProgressStyle::with_template("{bar:40} {pos}/{len} batches  {msg}")?);
+    let bar = EpochBar::new(EPOCHS * (fit.len() / BATCH), "mse")?;
     Trainer::new(&mut *net, &mut adam, MeanSquaredError)
         .epochs(EPOCHS)
         .seed(3)
         .early_stopping(5)
-        .on_progress(|p| match p {
-            Progress::Batch { epoch, loss, .. } => {
-                bar.set_message(format!("epoch {epoch}  mse {loss:.5}"));
-                bar.inc(1);
-            }
-            Progress::Epoch(s) => bar.suspend(|| {
-                let v = s.valid.map_or(f64::NAN, |v| v.loss);
-                println!("epoch {:>2}  train mse {:.5}  valid mse {v:.5}", s.epoch, s.train.loss);
-            }),
-        })
+        .on_progress(|p| bar.update(p))
         .fit::<BATCH>(fit, valid)?;
-    bar.finish_and_clear();
+    bar.finish();
     let ae_error = evaluate::<_, _, BATCH>(&*net, &test, &MeanSquaredError).loss;
     println!("autoencoder, 2-D code: test reconstruction MSE {ae_error:.5}");
     println!(

@@ -21,6 +21,7 @@ mod gan2d_run;
 mod grid;
 mod mnist_run;
 mod plot;
+mod progress;
 mod scatter;
 
 pub use gan2d_run::{
@@ -29,4 +30,5 @@ pub use gan2d_run::{
 pub use grid::save_image_grid;
 pub use mnist_run::{MnistRun, train_mnist};
 pub use plot::{PLOT_SIZE, plot_history};
+pub use progress::EpochBar;
 pub use scatter::{PALETTE, PANEL_SIZE, ScatterPanel, save_scatter};

@@ -2,11 +2,11 @@
 //! planes) or by sum, and skip connections that concatenate the input of a block to its output (U-Net style,
 //! the empty branch `[]`). Every gradient is checked against central differences.
 
-use nn_core::gradcheck::check_network;
 use nn_core::nalgebra::SMatrix;
 use nn_core::prelude::*;
+use nn_core::rand::SeedableRng;
 use nn_core::rand::rngs::ChaCha8Rng;
-use nn_core::rand::{RngExt, SeedableRng};
+use nn_tests::{check_gradients as check, random};
 
 network! {
     /// An Inception-style block on vectors: three branches, one of them the input itself.
@@ -39,26 +39,6 @@ const B2: usize = 2;
 network! {
     /// Branch sizes given by `const` items.
     struct ConstBranches<f64> { input: 4, Concat([Dense(A), Tanh], [Dense(B2)]), Dense(1) }
-}
-
-fn random<Buf: Buffer<f64>>(rng: &mut ChaCha8Rng) -> Buf {
-    let mut b = Buf::zeros();
-    b.as_mut_slice().iter_mut().for_each(|v| *v = rng.random_range(-1.0..1.0));
-    b
-}
-
-fn check<N: Network<Scalar = f64> + Initialize + Boxed>(seed: u64) {
-    let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    let mut net = N::boxed_init(&mut rng);
-    net.visit_mut(|t| {
-        if t.name.tensor == "bias" {
-            t.data.iter_mut().for_each(|b| *b = rng.random_range(-0.5..0.5));
-        }
-    });
-    let (x, t): (N::Input, N::Output) = (random(&mut rng), random(&mut rng));
-    let report = check_network(&mut *net, &x, &t, &MeanSquaredError, &mut N::boxed_zeroed(), seed);
-    assert!(report.max_relative_error < 1e-6, "{report:?}");
-    assert_eq!(report.checked, net.param_count() + x.as_slice().len());
 }
 
 #[test]

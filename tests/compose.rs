@@ -2,11 +2,11 @@
 //! `name: Network(Type)`, its parameters named under the field (`encoder.fc1.weight`), its gradients checked,
 //! its weights saved and loaded under the nested names.
 
-use nn_core::gradcheck::check_network;
 use nn_core::io::{Policy, from_bytes, to_bytes};
 use nn_core::prelude::*;
+use nn_core::rand::SeedableRng;
 use nn_core::rand::rngs::ChaCha8Rng;
-use nn_core::rand::{RngExt, SeedableRng};
+use nn_tests::{check_gradients as check, random};
 
 network! {
     /// Six features down to a two-dimensional code.
@@ -45,12 +45,6 @@ fn names<N: Parameters<f64>>(net: &N) -> Vec<String> {
     v
 }
 
-fn random<B: Buffer<f64>>(rng: &mut ChaCha8Rng) -> B {
-    let mut b = B::zeros();
-    b.as_mut_slice().iter_mut().for_each(|v| *v = rng.random_range(-1.0..1.0));
-    b
-}
-
 #[test]
 fn nested_parameters_keep_their_names() {
     let net = AutoEncoder::zeroed();
@@ -85,19 +79,6 @@ fn the_composition_computes_its_parts_in_turn() {
 
 #[test]
 fn gradients_through_nested_networks_match_central_differences() {
-    fn check<N: Network<Scalar = f64> + Initialize + Boxed>(seed: u64) {
-        let mut rng = ChaCha8Rng::seed_from_u64(seed);
-        let mut net = N::boxed_init(&mut rng);
-        net.visit_mut(|t| {
-            if t.name.tensor == "bias" {
-                t.data.iter_mut().for_each(|b| *b = rng.random_range(-0.5..0.5));
-            }
-        });
-        let (x, t): (N::Input, N::Output) = (random(&mut rng), random(&mut rng));
-        let report = check_network(&mut *net, &x, &t, &MeanSquaredError, &mut N::boxed_zeroed(), seed);
-        assert!(report.max_relative_error < 1e-6, "{report:?}");
-        assert_eq!(report.checked, net.param_count() + x.as_slice().len());
-    }
     check::<AutoEncoder>(2);
     check::<Mixed>(3);
     check::<Deeper>(4);

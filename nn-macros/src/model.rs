@@ -270,6 +270,13 @@ pub struct Layer {
     pub step: Option<StepIo>,
 }
 
+impl Layer {
+    /// A layer without parameters whose output has the shape of its input.
+    fn same_shape(name: Ident, span: Span, kind: Kind, dim: Dim) -> Self {
+        Self { name, span, kind, inputs: dim.clone(), outputs: dim, init: InitKind::Zeros, geometry: None, step: None }
+    }
+}
+
 /// A layer applied to a sequence, seen one step at a time.
 #[derive(Clone)]
 pub struct StepIo {
@@ -1018,11 +1025,16 @@ fn spatial(
     Some((kind, Some(g), out_planes))
 }
 
+/// Reports every option of a layer that takes none.
+fn no_options(call: &Call, errors: &mut Errors) {
+    for (opt, _) in &call.options {
+        errors.at(opt, format!("`{}` has no option `{opt}`", call.head));
+    }
+}
+
 fn activation_param(kind: ActKind, call: &Call, errors: &mut Errors) -> Option<TokenStream> {
     let name = kind.name();
-    for (opt, _) in &call.options {
-        errors.at(opt, format!("`{name}` has no option `{opt}`"));
-    }
+    no_options(call, errors);
     match (kind.parameter(), call.positional.as_slice()) {
         (_, []) => None,
         (None, [first, ..]) => {
@@ -1184,28 +1196,20 @@ impl Builder<'_> {
                 continue;
             }
             let Some(call) = as_call(value, self.errors) else { continue };
-            if call.head == "Concat" || call.head == "Sum" {
+            if call.head == "Concat" || call.head == "Sum" || call.head == "Residual" {
+                // Blocks of layers: a residual block, or branches merged.
                 let Some(start) = current.clone() else { continue };
-                self.merge_count += 1;
-                let name = entry_name.cloned().unwrap_or_else(|| {
-                    Ident::new(&format!("{}{}", call.head.to_string().to_lowercase(), self.merge_count), span)
-                });
-                let Some((layer, out_planes)) = self.merge(&call, name, span, start, planes.clone()) else {
-                    current = None;
-                    continue;
+                let residual = call.head == "Residual";
+                let count = if residual { &mut self.residual_count } else { &mut self.merge_count };
+                *count += 1;
+                let default = format!("{}{}", call.head.to_string().to_lowercase(), count);
+                let name = entry_name.cloned().unwrap_or_else(|| Ident::new(&default, span));
+                let built = if residual {
+                    self.residual(&call, name, span, start, planes.clone())
+                } else {
+                    self.merge(&call, name, span, start, planes.clone())
                 };
-                current = Some(layer.outputs.clone());
-                planes = out_planes;
-                layers.push(layer);
-                continue;
-            }
-            if call.head == "Residual" {
-                let Some(start) = current.clone() else { continue };
-                self.residual_count += 1;
-                let name = entry_name
-                    .cloned()
-                    .unwrap_or_else(|| Ident::new(&format!("residual{}", self.residual_count), span));
-                let Some((layer, out_planes)) = self.residual(&call, name, span, start, planes.clone()) else {
+                let Some((layer, out_planes)) = built else {
                     current = None;
                     continue;
                 };
@@ -1365,9 +1369,7 @@ impl Builder<'_> {
                 self.bn_count += 1;
                 let name = entry_name.cloned().unwrap_or_else(|| Ident::new(&format!("bn{}", self.bn_count), span));
                 self.uses.push(NameUse { name: name.clone(), named: entry_name.is_some(), is_param: true, span });
-                for (opt, _) in &call.options {
-                    self.errors.at(opt, format!("`BatchNorm` has no option `{opt}`"));
-                }
+                no_options(&call, self.errors);
                 let declared = match call.positional.as_slice() {
                     [] => None,
                     [n] => size(n, &format!("the size of `{name}`"), self.errors).map(|d| (d, *n)),
@@ -1445,9 +1447,7 @@ impl Builder<'_> {
             } else if call.head == "Dropout" {
                 let name = entry_name.cloned().unwrap_or_else(|| Ident::new(&format!("dropout{}", layers.len()), span));
                 self.uses.push(NameUse { name: name.clone(), named: entry_name.is_some(), is_param: false, span });
-                for (opt, _) in &call.options {
-                    self.errors.at(opt, format!("`Dropout` has no option `{opt}`"));
-                }
+                no_options(&call, self.errors);
                 let p = match call.positional.as_slice() {
                     [p] => dropout_probability(p, &name, self.errors, &mut self.checks),
                     [] => {
@@ -1460,16 +1460,7 @@ impl Builder<'_> {
                     }
                 };
                 let (Some(p), Some(dim)) = (p, current.clone()) else { continue };
-                layers.push(Layer {
-                    name,
-                    span,
-                    kind: Kind::Dropout { p },
-                    inputs: dim.clone(),
-                    outputs: dim,
-                    init: InitKind::Zeros,
-                    geometry: None,
-                    step: None,
-                });
+                layers.push(Layer::same_shape(name, span, Kind::Dropout { p }, dim));
             } else if call.head == "Network" {
                 let Some(name) = entry_name.cloned() else {
                     self.errors.at(
@@ -1480,9 +1471,7 @@ impl Builder<'_> {
                     continue;
                 };
                 self.uses.push(NameUse { name: name.clone(), named: true, is_param: true, span });
-                for (opt, _) in &call.options {
-                    self.errors.at(opt, format!("`Network` has no option `{opt}`"));
-                }
+                no_options(&call, self.errors);
                 let ty = match call.positional.as_slice() {
                     [Expr::Path(p)] if p.qself.is_none() => Some(p.path.clone()),
                     [other] => {
@@ -1550,29 +1539,16 @@ impl Builder<'_> {
                 let name =
                     entry_name.cloned().unwrap_or_else(|| Ident::new(&format!("noisyrelu{}", layers.len()), span));
                 self.uses.push(NameUse { name: name.clone(), named: entry_name.is_some(), is_param: false, span });
-                for (opt, _) in &call.options {
-                    self.errors.at(opt, format!("`NoisyRelu` has no option `{opt}`"));
-                }
+                no_options(&call, self.errors);
                 if let Some(extra) = call.positional.first() {
                     self.errors.at(extra, "`NoisyRelu` takes no argument: its noise has variance `sigmoid(x)`");
                 }
                 let Some(dim) = current.clone() else { continue };
-                layers.push(Layer {
-                    name,
-                    span,
-                    kind: Kind::NoisyRelu,
-                    inputs: dim.clone(),
-                    outputs: dim,
-                    init: InitKind::Zeros,
-                    geometry: None,
-                    step: None,
-                });
+                layers.push(Layer::same_shape(name, span, Kind::NoisyRelu, dim));
             } else if call.head == "Maxout" {
                 let name = entry_name.cloned().unwrap_or_else(|| Ident::new(&format!("maxout{}", layers.len()), span));
                 self.uses.push(NameUse { name: name.clone(), named: entry_name.is_some(), is_param: false, span });
-                for (opt, _) in &call.options {
-                    self.errors.at(opt, format!("`Maxout` has no option `{opt}`"));
-                }
+                no_options(&call, self.errors);
                 let pieces = match call.positional.as_slice() {
                     [k] => size(k, "the number of pieces of `Maxout`", self.errors).map(|d| (Sz::from_dim(&d), *k)),
                     [] => {
@@ -1641,16 +1617,7 @@ impl Builder<'_> {
                     .unwrap_or_else(|| Ident::new(&format!("{}{}", kind.name().to_lowercase(), layers.len()), span));
                 self.uses.push(NameUse { name: name.clone(), named: entry_name.is_some(), is_param: false, span });
                 let Some(dim) = current.clone() else { continue };
-                layers.push(Layer {
-                    name,
-                    span,
-                    kind: Kind::Activation { kind: *kind, param },
-                    inputs: dim.clone(),
-                    outputs: dim,
-                    init: InitKind::Zeros,
-                    geometry: None,
-                    step: None,
-                });
+                layers.push(Layer::same_shape(name, span, Kind::Activation { kind: *kind, param }, dim));
             } else {
                 let head = call.head.to_string();
                 let hint = match head.to_lowercase().as_str() {
@@ -1985,9 +1952,7 @@ impl Builder<'_> {
     fn merge(&mut self, call: &Call, name: Ident, span: Span, start: Dim, planes: Planes) -> Option<(Layer, Planes)> {
         let head = call.head.to_string();
         let sum = head == "Sum";
-        for (opt, _) in &call.options {
-            self.errors.at(opt, format!("`{head}` has no option `{opt}`"));
-        }
+        no_options(call, self.errors);
         if call.positional.len() < 2 {
             self.errors.at(
                 call.head,
@@ -2129,9 +2094,7 @@ fn reshape(call: &Call, inputs: &Dim, planes: &Planes, errors: &mut Errors) -> O
         errors.at(call.head, "`Reshape` takes one shape: `Reshape(64)`, `Reshape([4, 16])` or `Reshape([1, 8, 8])`");
         return None;
     };
-    for (opt, _) in &call.options {
-        errors.at(opt, format!("`Reshape` has no option `{opt}`"));
-    }
+    no_options(call, errors);
     let elems: Vec<&Expr> = match target {
         Expr::Array(a) => a.elems.iter().collect(),
         other => vec![other],
