@@ -25,7 +25,8 @@ mod progress;
 mod scatter;
 
 pub use gan2d_run::{
-    Discriminator, GanRun, Generator, MODES, mode, mode_counts, modes_covered, real_batch, sample, train_gan2d,
+    Discriminator, GanRun, Generator, MODES, RADIUS, SPREAD, mode, mode_counts, modes_covered, real_batch, sample,
+    train_gan2d,
 };
 pub use grid::save_image_grid;
 pub use mnist_run::{MnistRun, train_mnist};

@@ -90,8 +90,8 @@ elementwise_layer!(
 const LANES: usize = 8;
 
 /// `v = f(v)` for every element, written so that the branch-free `f32` functions run as vectors at any
-/// length: whole groups of [`LANES`] go through a plain loop (which the compiler vectorises), and a remainder is
-/// copied into a zero-padded group of [`LANES`], mapped whole and copied back. A 4-unit `tanh` layer is then one
+/// length: whole groups of eight (`LANES`) go through a plain loop (which the compiler vectorises), and a remainder is
+/// copied into a zero-padded group of eight, mapped whole and copied back. A 4-unit `tanh` layer is then one
 /// vector evaluation instead of four scalar ones, each with a branch on its input. With the exact functions
 /// (`f64`, or the `exact-math` feature) it is the plain loop: padding would only add library calls.
 #[inline(always)]

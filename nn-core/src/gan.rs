@@ -11,7 +11,7 @@
 //! Both networks are ordinary `network!` networks (`G`'s output batch is `D`'s input batch, checked by the
 //! compiler); these functions compute one batch's gradients and leave the optimizer steps to the caller, so
 //! any optimizer, learning rate or number of discriminator steps per generator step can be used. A conditional
-//! GAN passes the condition in the inputs: `G` gets `[z; label]`, `D` gets `[x; label]` ([`crate::layer::concat`]).
+//! GAN passes the condition in the inputs: `G` gets `[z; label]`, `D` gets `[x; label]` ([`crate::layer::concat()`]).
 //!
 //! All losses are on logits ([`BinaryCrossEntropyWithLogits`]), so no `log` of a saturated sigmoid is taken.
 
@@ -92,7 +92,7 @@ where
 
 /// [`generator_gradients`] for a conditional GAN: `G` reads its noise and the condition together (`z` already
 /// holds both, as `G`'s input), and `D` reads the generated sample with the same `condition` appended
-/// (`[G(z); condition]`, the layout of [`crate::layer::concat`]). The gradient reaching `G` is the part of
+/// (`[G(z); condition]`, the layout of [`crate::layer::concat()`]). The gradient reaching `G` is the part of
 /// `D`'s input gradient that belongs to the sample.
 #[allow(clippy::too_many_arguments)]
 pub fn conditional_generator_gradients<T, G, D, R, const X: usize, const C: usize, const XC: usize, const B: usize>(

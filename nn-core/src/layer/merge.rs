@@ -27,7 +27,7 @@ pub fn concat<T: Float, const RA: usize, const RB: usize, const R: usize, const 
     y
 }
 
-/// The inverse of [`concat`]: each column's first `RA` values, and the other `RB`.
+/// The inverse of [`concat()`]: each column's first `RA` values, and the other `RB`.
 #[inline]
 pub fn split<T: Float, const RA: usize, const RB: usize, const R: usize, const B: usize>(
     y: &SMatrix<T, R, B>,
