@@ -1,5 +1,6 @@
-//! Training throughput (samples per second) of a 64-128-10 network: one SGD step per sample (batch 1) and per
-//! batch of 32, generated code beside the `DMatrix` baseline in the same run.
+//! Training throughput (samples per second) of a 64-128-10 network: one SGD step per sample (batch 1: through a
+//! gradient buffer and `Sgd::step`, and fused into the backward pass with `Network::sgd_step`) and per batch of
+//! 32, generated code beside the `DMatrix` baseline in the same run.
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use nalgebra::{DMatrix, DVector, SMatrix};
@@ -40,6 +41,13 @@ fn train(c: &mut Criterion) {
                 grads.fill(0.0);
                 net.backprop(black_box(x), t, &MeanSquaredError, &mut grads, &mut rng);
                 sgd.step(&mut *net, &grads);
+            }
+        })
+    });
+    g.bench_function("generated/batch1_fused", |b| {
+        b.iter(|| {
+            for (x, t) in &samples {
+                black_box(net.sgd_step(black_box(x), t, &MeanSquaredError, LR, &mut rng));
             }
         })
     });

@@ -206,6 +206,7 @@ pub mod __private {
         Geometry, Gru, Lstm, Maxout, NoisyRelu, Pool, Recurrent, Rnn, concat, conv_out, conv_transpose_out, hidden,
         split,
     };
+    pub use crate::network::sgd_through_gradients;
     pub use crate::{
         BatchNetwork, Buffer, Float, Init, Initialize, MAX_SCOPES, Network, Parameters, Tensor, TensorMut,
     };

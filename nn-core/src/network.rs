@@ -399,6 +399,35 @@ pub trait Network: Parameters<Self::Scalar> + Sized {
         self.backward(cache, dy, grads);
     }
 
+    /// Plain gradient descent applied during the backward pass, with no gradient buffer: each layer, last first,
+    /// computes dL/dx with its current weights and then moves its parameters by `-lr` times their gradient.
+    /// Returns dL/dx. The same update as [`Network::backward`] into zeroed gradients followed by
+    /// [`crate::optim::Sgd`]'s step, in one pass over the weights instead of three (zero, accumulate, update),
+    /// and with no second copy of the parameters: what per-sample training on a small device needs.
+    fn backward_sgd(&mut self, cache: &Self::Cache, dy: &Self::Output, lr: Self::Scalar) -> Self::Input;
+
+    /// [`Network::backward_sgd`] without dL/dx (generated networks skip the first dense layer's input gradient).
+    #[inline]
+    fn update_sgd(&mut self, cache: &Self::Cache, dy: &Self::Output, lr: Self::Scalar) {
+        self.backward_sgd(cache, dy, lr);
+    }
+
+    /// One step of per-sample stochastic gradient descent: training forward, loss, and the fused update of
+    /// [`Network::update_sgd`]. Returns the loss before the step.
+    fn sgd_step<L: Loss<Self::Scalar>, R: rand::Rng + ?Sized>(
+        &mut self,
+        x: &Self::Input,
+        target: &Self::Output,
+        loss: &L,
+        lr: Self::Scalar,
+        rng: &mut R,
+    ) -> Self::Scalar {
+        let (y, cache) = self.forward_train(x, rng);
+        let (value, dy) = loss.value_and_gradient(&y, target);
+        self.update_sgd(&cache, &dy, lr);
+        value
+    }
+
     /// One sample of backpropagation: training forward, loss, backward. Adds the sample's parameter gradients
     /// into `grads` and returns the loss.
     fn backprop<L: Loss<Self::Scalar>, R: rand::Rng + ?Sized>(
@@ -457,6 +486,26 @@ pub trait BatchNetwork: Network {
         grads: &mut Self,
     ) {
         self.backward_batch::<B>(cache, dy, grads);
+    }
+
+    /// [`Network::backward_sgd`] on a batch: the parameters move by `-lr` times the batch's gradient (the mean
+    /// over its samples when `dy` comes from [`Loss::gradient`]). Returns dL/dX.
+    fn backward_sgd_batch<const B: usize>(
+        &mut self,
+        cache: &Self::BatchCache<B>,
+        dy: &Self::OutputBatch<B>,
+        lr: Self::Scalar,
+    ) -> Self::InputBatch<B>;
+
+    /// [`BatchNetwork::backward_sgd_batch`] without dL/dX.
+    #[inline]
+    fn update_sgd_batch<const B: usize>(
+        &mut self,
+        cache: &Self::BatchCache<B>,
+        dy: &Self::OutputBatch<B>,
+        lr: Self::Scalar,
+    ) {
+        self.backward_sgd_batch::<B>(cache, dy, lr);
     }
 
     /// Folds a training batch's statistics into the running statistics used at inference (batch norm); does
@@ -559,6 +608,41 @@ where
         let dh = self.second.backward(&cache.1, dy, &mut grads.second);
         self.first.backward(&cache.0, &dh, &mut grads.first)
     }
+
+    #[inline]
+    fn backward_sgd(&mut self, cache: &Self::Cache, dy: &Self::Output, lr: Self::Scalar) -> Self::Input {
+        let dh = self.second.backward_sgd(&cache.1, dy, lr);
+        self.first.backward_sgd(&cache.0, &dh, lr)
+    }
+
+    #[inline]
+    fn update_sgd(&mut self, cache: &Self::Cache, dy: &Self::Output, lr: Self::Scalar) {
+        let dh = self.second.backward_sgd(&cache.1, dy, lr);
+        self.first.update_sgd(&cache.0, &dh, lr);
+    }
+}
+
+/// Runs `backward` (a layer's own backward pass, writing its parameter gradients into a zeroed value of its
+/// type) and then moves `layer`'s parameters by `-lr` times those gradients: [`Network::backward_sgd`] for
+/// layers without a fused update of their own. The gradients live on the heap with `alloc`, on the stack
+/// without.
+#[doc(hidden)]
+pub fn sgd_through_gradients<T, L, D>(layer: &mut L, lr: T, backward: impl FnOnce(&L, &mut L) -> D) -> D
+where
+    T: Float,
+    L: Parameters<T> + bytemuck::Zeroable,
+{
+    #[cfg(feature = "alloc")]
+    let mut grads = boxed_zeroed::<L>();
+    #[cfg(not(feature = "alloc"))]
+    let mut grads = L::zeroed();
+    let d = backward(layer, &mut grads);
+    layer.zip_mut(&grads, |_, w, g| {
+        for (w, &g) in w.iter_mut().zip(g) {
+            *w -= lr * g;
+        }
+    });
+    d
 }
 
 /// A zero-initialised value built directly on the heap, never on the stack: how large networks, their

@@ -250,7 +250,12 @@ pub fn expand(m: &Model, weights: Option<&Embedded>) -> TokenStream {
     seq.names.push(x0.clone());
     let last = gen_forward(&t, vis, &m.layers, &x0, "", &mut seq);
     let d_last = format_ident!("d_out");
-    let d_first = gen_backward(&t, &m.layers, &x0, "", &d_last, &mut seq);
+    let d_first = gen_backward(&t, &m.layers, &x0, "", &d_last, &mut seq, false);
+    // Plain SGD fused into the backward pass: the same statements with each layer's update in place.
+    let mut sgd_seq = Seq::default();
+    let d_first_sgd = gen_backward(&t, &m.layers, &x0, "", &d_last, &mut sgd_seq, true);
+    let back_sgd = sgd_seq.back;
+    let mut update_sgd = back_sgd.clone();
     let Seq { fwd: steps, train: train_steps, back, stats, fields: cache_fields, names: cache_names } = seq;
     // Training's backward: the same statements, but a first dense layer computes only its parameter gradients
     // (its input gradient is the last statement and nothing reads it).
@@ -260,6 +265,9 @@ pub fn expand(m: &Model, weights: Option<&Embedded>) -> TokenStream {
         let d = if m.layers.len() > 1 { format_ident!("d1") } else { d_last.clone() };
         if let Some(stmt) = back_params.last_mut() {
             *stmt = quote_spanned!(span=> self.#f.backward_params(&cache.#x0, &#d, &mut grads.#f););
+        }
+        if let Some(stmt) = update_sgd.last_mut() {
+            *stmt = quote_spanned!(span=> self.#f.update_sgd(&cache.#x0, &#d, lr););
         }
     }
 
@@ -485,6 +493,31 @@ pub fn expand(m: &Model, weights: Option<&Embedded>) -> TokenStream {
                 #(#back_params)*
             }
 
+            #[inline]
+            fn backward_sgd_batch<const B: usize>(
+                &mut self,
+                cache: &Self::BatchCache<B>,
+                dy: &Self::OutputBatch<B>,
+                lr: #t,
+            ) -> Self::InputBatch<B> {
+                let _ = &lr;
+                let #d_last = *dy;
+                #(#back_sgd)*
+                #d_first_sgd
+            }
+
+            #[inline]
+            fn update_sgd_batch<const B: usize>(
+                &mut self,
+                cache: &Self::BatchCache<B>,
+                dy: &Self::OutputBatch<B>,
+                lr: #t,
+            ) {
+                let _ = &lr;
+                let #d_last = *dy;
+                #(#update_sgd)*
+            }
+
             fn update_statistics<const B: usize>(&mut self, cache: &Self::BatchCache<B>) {
                 let _ = cache;
                 #(#stats)*
@@ -519,6 +552,16 @@ pub fn expand(m: &Model, weights: Option<&Embedded>) -> TokenStream {
             #[inline]
             fn backward_params(&self, cache: &Self::Cache, dy: &Self::Output, grads: &mut Self) {
                 ::nn_core::__private::BatchNetwork::backward_params_batch::<1>(self, cache, dy, grads)
+            }
+
+            #[inline]
+            fn backward_sgd(&mut self, cache: &Self::Cache, dy: &Self::Output, lr: #t) -> Self::Input {
+                ::nn_core::__private::BatchNetwork::backward_sgd_batch::<1>(self, cache, dy, lr)
+            }
+
+            #[inline]
+            fn update_sgd(&mut self, cache: &Self::Cache, dy: &Self::Output, lr: #t) {
+                ::nn_core::__private::BatchNetwork::update_sgd_batch::<1>(self, cache, dy, lr)
             }
         }
     }
@@ -856,7 +899,16 @@ fn gen_forward(
 
 /// Backward code for `layers` (whose input is the local `input`), from the local `dout` holding dL/d(output);
 /// returns the local holding dL/d(input).
-fn gen_backward(t: &TokenStream, layers: &[Layer], input: &Ident, prefix: &str, dout: &Ident, seq: &mut Seq) -> Ident {
+#[allow(clippy::too_many_arguments)]
+fn gen_backward(
+    t: &TokenStream,
+    layers: &[Layer],
+    input: &Ident,
+    prefix: &str,
+    dout: &Ident,
+    seq: &mut Seq,
+    sgd: bool,
+) -> Ident {
     let mut d = dout.clone();
     for (i, l) in layers.iter().enumerate().rev() {
         let din = format_ident!("{}d{}", prefix, i);
@@ -866,21 +918,42 @@ fn gen_backward(t: &TokenStream, layers: &[Layer], input: &Ident, prefix: &str, 
         let f = &l.name;
         let (it, ot) = (l.inputs.tokens(), l.outputs.tokens());
         let code = match &l.kind {
+            Kind::Dense { .. } if l.step.is_some() && sgd => quote_spanned!(l.span=>
+                let #din = ::nn_core::__private::sgd_through_gradients(&mut self.#f, lr, |l, g| {
+                    l.backward_steps::<#it, #ot, B>(&cache.#xin, &#d, g)
+                });
+            ),
             Kind::Dense { .. } if l.step.is_some() => quote_spanned!(l.span=>
                 let #din = self.#f.backward_steps::<#it, #ot, B>(&cache.#xin, &#d, &mut grads.#f);
             ),
             Kind::Recurrent { cell, steps, hidden, .. } => {
                 let s = steps.tokens();
                 let k = steps.mul(&Sz::Lit(cell.keep())).mul(hidden).tokens();
-                quote_spanned!(l.span=>
-                    let #din = ::nn_core::__private::Recurrent::backward_sequence::<#s, #it, #ot, #k, B>(
-                        &self.#f, &cache.#xin, &cache.#c, &#d, &mut grads.#f,
-                    );
-                )
+                if sgd {
+                    quote_spanned!(l.span=>
+                        let #din = ::nn_core::__private::sgd_through_gradients(&mut self.#f, lr, |l, g| {
+                            ::nn_core::__private::Recurrent::backward_sequence::<#s, #it, #ot, #k, B>(
+                                l, &cache.#xin, &cache.#c, &#d, g,
+                            )
+                        });
+                    )
+                } else {
+                    quote_spanned!(l.span=>
+                        let #din = ::nn_core::__private::Recurrent::backward_sequence::<#s, #it, #ot, #k, B>(
+                            &self.#f, &cache.#xin, &cache.#c, &#d, &mut grads.#f,
+                        );
+                    )
+                }
+            }
+            Kind::Dense { .. } if sgd => {
+                quote_spanned!(l.span=> let #din = self.#f.backward_sgd(&cache.#xin, &#d, lr);)
             }
             Kind::Dense { .. } => {
                 quote_spanned!(l.span=> let #din = self.#f.backward(&cache.#xin, &#d, &mut grads.#f);)
             }
+            Kind::BatchNorm if sgd => quote_spanned!(l.span=>
+                let #din = ::nn_core::__private::sgd_through_gradients(&mut self.#f, lr, |l, g| l.backward(&cache.#c, &#d, g));
+            ),
             Kind::BatchNorm => quote_spanned!(l.span=> let #din = self.#f.backward(&cache.#c, &#d, &mut grads.#f);),
             Kind::Dropout { p } => {
                 quote_spanned!(l.span=> let #din = ::nn_core::__private::Dropout::<#t>(#p).backward(&cache.#c, &#d);)
@@ -889,6 +962,14 @@ fn gen_backward(t: &TokenStream, layers: &[Layer], input: &Ident, prefix: &str, 
                 let a = layer_activation(t, l, *kind, param.as_ref());
                 quote_spanned!(l.span=>
                     let #din = ::nn_core::__private::ActivationLayer::backward(&#a, &cache.#xin, &cache.#xout, &#d);
+                )
+            }
+            Kind::Conv { .. } if sgd => {
+                let geo = geometry(l);
+                quote_spanned!(l.span=>
+                    let #din = ::nn_core::__private::sgd_through_gradients(&mut self.#f, lr, |l, g| {
+                        l.backward::<#it, #ot, B>(#geo, &cache.#xin, &#d, g)
+                    });
                 )
             }
             Kind::Conv { .. } => {
@@ -907,6 +988,9 @@ fn gen_backward(t: &TokenStream, layers: &[Layer], input: &Ident, prefix: &str, 
             Kind::NoisyRelu => {
                 quote_spanned!(l.span=> let #din = ::nn_core::__private::NoisyRelu.backward(&cache.#xin, &cache.#c, &#d);)
             }
+            Kind::Nested { .. } if sgd => quote_spanned!(l.span=>
+                let #din = ::nn_core::__private::BatchNetwork::backward_sgd_batch::<B>(&mut self.#f, &cache.#c, &#d, lr);
+            ),
             Kind::Nested { .. } => quote_spanned!(l.span=>
                 let #din = ::nn_core::__private::BatchNetwork::backward_batch::<B>(&self.#f, &cache.#c, &#d, &mut grads.#f);
             ),
@@ -917,7 +1001,7 @@ fn gen_backward(t: &TokenStream, layers: &[Layer], input: &Ident, prefix: &str, 
                     .iter()
                     .zip(&grads)
                     .enumerate()
-                    .map(|(j, (b, g))| gen_backward(t, b, &xin, &format!("{prefix}m{i}b{j}_"), g, &mut inner))
+                    .map(|(j, (b, g))| gen_backward(t, b, &xin, &format!("{prefix}m{i}b{j}_"), g, &mut inner, sgd))
                     .collect();
                 let back = inner.back;
                 code.extend(back);
@@ -926,7 +1010,7 @@ fn gen_backward(t: &TokenStream, layers: &[Layer], input: &Ident, prefix: &str, 
             }
             Kind::Residual { branch, projection } => {
                 let mut inner = Seq::default();
-                let db = gen_backward(t, branch, &xin, &format!("{prefix}r{i}_"), &d, &mut inner);
+                let db = gen_backward(t, branch, &xin, &format!("{prefix}r{i}_"), &d, &mut inner, sgd);
                 let ds = match projection {
                     Some(p) => gen_backward(
                         t,
@@ -935,6 +1019,7 @@ fn gen_backward(t: &TokenStream, layers: &[Layer], input: &Ident, prefix: &str, 
                         &format!("{prefix}r{i}p_"),
                         &d,
                         &mut inner,
+                        sgd,
                     ),
                     None => d.clone(),
                 };

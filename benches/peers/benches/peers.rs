@@ -3,7 +3,8 @@
 //!
 //! - `forward/{shape}/batch1`: inference on one sample, for every MLP shape.
 //! - `forward/{shape}/batch{32,256}`: inference on a batch (throughput in samples), for the larger shapes.
-//! - `train/64-128-10/batch1`: 32 SGD steps of one sample each (MSE loss, learning rate 1e-3);
+//! - `train/64-128-10/batch1`: 32 SGD steps of one sample each (MSE loss, learning rate 1e-3); the generated
+//!   network both through a gradient buffer (`generated`) and fused into its backward pass (`generated_fused`);
 //!   `train/64-128-10/batch32`: one SGD step on a batch of 32. Both count 32 samples of throughput.
 //! - `lstm_step/h{8,16,32}` and `gru_step/h{8,16,32}`: one streaming step of a recurrent cell (one input,
 //!   batch 1), generated against candle (dfdx has no recurrent layer).
@@ -224,6 +225,13 @@ fn train(c: &mut Criterion) {
                 grads.fill(0.0);
                 net.backprop(black_box(x), t, &MeanSquaredError, &mut grads, &mut rng);
                 sgd.step(&mut *net, &grads);
+            }
+        })
+    });
+    g.bench_function("generated_fused", |b| {
+        b.iter(|| {
+            for (x, t) in &samples {
+                black_box(net.sgd_step(black_box(x), t, &MeanSquaredError, LR, &mut rng));
             }
         })
     });

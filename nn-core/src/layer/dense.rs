@@ -87,6 +87,32 @@ impl<T: Float, const I: usize, const O: usize> Dense<T, I, O> {
         }
     }
 
+    /// [`Dense::backward`] fused with a plain gradient-descent step, no gradient buffer: returns dL/dx (with
+    /// the weights before the step), then `W -= lr dy x^T` and `b -= lr sum(dy)`.
+    #[inline]
+    pub fn backward_sgd<const B: usize>(
+        &mut self,
+        x: &SMatrix<T, I, B>,
+        dy: &SMatrix<T, O, B>,
+        lr: T,
+    ) -> SMatrix<T, I, B> {
+        let dx = kernel::gemm_tn(&self.weight, dy);
+        self.update_sgd(x, dy, lr);
+        dx
+    }
+
+    /// [`Dense::backward_sgd`] without dL/dx (a first layer).
+    #[inline]
+    pub fn update_sgd<const B: usize>(&mut self, x: &SMatrix<T, I, B>, dy: &SMatrix<T, O, B>, lr: T) {
+        let step = dy * -lr;
+        kernel::ger_acc(&step, x, &mut self.weight);
+        for col in step.as_slice().chunks_exact(O.max(1)) {
+            for (b, &d) in self.bias.iter_mut().zip(col) {
+                *b += d;
+            }
+        }
+    }
+
     /// Forward on a batch of sequences, the same layer applied to every step: each column holds `IN / I` steps
     /// of `I` values (time-major) and gets `OUT / O` steps of `O` back. Sizes that do not match fail to compile.
     #[inline]
@@ -174,6 +200,25 @@ impl<T: Float, const I: usize, const O: usize> DenseNoBias<T, I, O> {
     #[inline]
     pub fn backward_params<const B: usize>(&self, x: &SMatrix<T, I, B>, dy: &SMatrix<T, O, B>, grads: &mut Self) {
         kernel::ger_acc(dy, x, &mut grads.weight);
+    }
+
+    /// [`DenseNoBias::backward`] fused with a plain gradient-descent step: returns dL/dx, then `W -= lr dy x^T`.
+    #[inline]
+    pub fn backward_sgd<const B: usize>(
+        &mut self,
+        x: &SMatrix<T, I, B>,
+        dy: &SMatrix<T, O, B>,
+        lr: T,
+    ) -> SMatrix<T, I, B> {
+        let dx = kernel::gemm_tn(&self.weight, dy);
+        self.update_sgd(x, dy, lr);
+        dx
+    }
+
+    /// [`DenseNoBias::backward_sgd`] without dL/dx (a first layer).
+    #[inline]
+    pub fn update_sgd<const B: usize>(&mut self, x: &SMatrix<T, I, B>, dy: &SMatrix<T, O, B>, lr: T) {
+        kernel::ger_acc(&(dy * -lr), x, &mut self.weight);
     }
 
     /// Forward on a batch of sequences, every step alike (see [`Dense::forward_steps`]).
