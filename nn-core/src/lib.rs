@@ -188,6 +188,20 @@ pub mod prelude {
 /// Paths used by the code `network!` generates. Not part of the public API.
 #[doc(hidden)]
 pub mod __private {
+    /// A nested network's input or input gradient, seen as the type the network declares. The sizes on the two
+    /// sides are equal (a `const` assertion at the seam refuses to compile otherwise), so this is a no-op; it
+    /// keeps a mismatch down to that assertion's one message instead of a type error at every call.
+    #[inline(always)]
+    pub fn seam<A: bytemuck::Pod, X: bytemuck::Pod>(a: &A) -> &X {
+        bytemuck::cast_ref(a)
+    }
+
+    /// [`seam`] by value.
+    #[inline(always)]
+    pub fn seam_owned<A: bytemuck::Pod, X: bytemuck::Pod>(a: A) -> X {
+        bytemuck::cast(a)
+    }
+
     /// The sum at the end of a residual block (a plain function, so a shape mismatch is one clear type error).
     #[inline]
     pub fn residual_add<T: crate::Float, const R: usize, const C: usize>(

@@ -355,6 +355,16 @@ pub fn expand(m: &Model, weights: Option<&Embedded>) -> TokenStream {
         let (cond, msg) = (&c.condition, &c.message);
         quote_spanned!(c.span=> const _: () = ::core::assert!(#cond, #msg);)
     });
+    // A nested network computes in this network's scalar (the seam reinterprets its buffers).
+    let scalar_checks = m.param_layers().filter_map(|l| match &l.kind {
+        Kind::Nested { ty } => Some(quote_spanned!(syn::spanned::Spanned::span(ty)=>
+            const _: fn() = || {
+                fn computes_in<N: ::nn_core::__private::Network<Scalar = #t>>() {}
+                computes_in::<#ty>();
+            };
+        )),
+        _ => None,
+    });
 
     let cache_doc = format!(
         "What [`{name}`]'s training forward keeps for its backward pass, for a batch of `B` samples (columns): \
@@ -372,6 +382,7 @@ pub fn expand(m: &Model, weights: Option<&Embedded>) -> TokenStream {
 
     quote! {
         #(#checks)*
+        #(#scalar_checks)*
 
         #(#attrs)*
         #[derive(::nn_core::__private::bytemuck::Zeroable)]
@@ -798,9 +809,15 @@ fn gen_forward(
                 same(quote_spanned!(l.span=> let #out = ::nn_core::__private::ActivationLayer::forward(&#a, &#inp);))
             }
             Kind::Nested { .. } => (
-                quote_spanned!(l.span=> let #out = ::nn_core::__private::BatchNetwork::forward_batch::<B>(&self.#f, &#inp);),
                 quote_spanned!(l.span=>
-                    let (#out, #c) = ::nn_core::__private::BatchNetwork::forward_train_batch::<B, _>(&self.#f, &#inp, rng);
+                    let #out = ::nn_core::__private::BatchNetwork::forward_batch::<B>(
+                        &self.#f, ::nn_core::__private::seam(&#inp),
+                    );
+                ),
+                quote_spanned!(l.span=>
+                    let (#out, #c) = ::nn_core::__private::BatchNetwork::forward_train_batch::<B, _>(
+                        &self.#f, ::nn_core::__private::seam(&#inp), rng,
+                    );
                 ),
             ),
             Kind::NoisyRelu => (
@@ -989,10 +1006,14 @@ fn gen_backward(
                 quote_spanned!(l.span=> let #din = ::nn_core::__private::NoisyRelu.backward(&cache.#xin, &cache.#c, &#d);)
             }
             Kind::Nested { .. } if sgd => quote_spanned!(l.span=>
-                let #din = ::nn_core::__private::BatchNetwork::backward_sgd_batch::<B>(&mut self.#f, &cache.#c, &#d, lr);
+                let #din: ::nn_core::__private::SMatrix<#t, #it, B> = ::nn_core::__private::seam_owned(
+                    ::nn_core::__private::BatchNetwork::backward_sgd_batch::<B>(&mut self.#f, &cache.#c, &#d, lr),
+                );
             ),
             Kind::Nested { .. } => quote_spanned!(l.span=>
-                let #din = ::nn_core::__private::BatchNetwork::backward_batch::<B>(&self.#f, &cache.#c, &#d, &mut grads.#f);
+                let #din: ::nn_core::__private::SMatrix<#t, #it, B> = ::nn_core::__private::seam_owned(
+                    ::nn_core::__private::BatchNetwork::backward_batch::<B>(&self.#f, &cache.#c, &#d, &mut grads.#f),
+                );
             ),
             Kind::Merge { branches, sum, sizes } => {
                 let mut inner = Seq::default();
