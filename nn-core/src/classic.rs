@@ -234,8 +234,9 @@ impl<T: Float, const V: usize, const H: usize> Rbm<T, V, H> {
     /// `W += lr / B (p(h | v0) v0^T - p(h | v_k) v_k^T)`, `b += lr / B sum(v0 - v_k)`,
     /// `c += lr / B sum(p(h | v0) - p(h | v_k))`.
     ///
-    /// Returns the reconstruction error, the mean squared difference between `v0` and `p(v | h0)` per visible
-    /// unit (the quantity that falls as the machine learns the data).
+    /// Returns the reconstruction error, the mean squared difference per visible unit between `v0` and the first
+    /// reconstruction `p(v | h0)`, `h0` the sampled hidden states (the quantity that falls as the machine learns
+    /// the data).
     pub fn contrastive_divergence<R: Rng + ?Sized, const B: usize>(
         &mut self,
         v0: &SMatrix<T, V, B>,
@@ -257,9 +258,8 @@ impl<T: Float, const V: usize, const H: usize> Rbm<T, V, H> {
             hk = self.hidden_probabilities(&vk);
         }
         let scale = lr / T::from_f64(B.max(1) as f64);
-        let minus_hk = hk.map(|x| -x);
-        kernel::ger_acc(&h0.map(|x| x * scale), v0, &mut self.weight);
-        kernel::ger_acc(&minus_hk.map(|x| x * scale), &vk, &mut self.weight);
+        kernel::ger_acc(&(h0 * scale), v0, &mut self.weight);
+        kernel::ger_acc(&(hk * -scale), &vk, &mut self.weight);
         for (b, row) in self.visible_bias.iter_mut().zip((v0 - vk).row_iter()) {
             *b += scale * row.sum();
         }

@@ -174,10 +174,9 @@ fn auxiliary_loss<T: Float, const O: usize, const B: usize>(
         let (yc, d) = (yc.as_slice(), dc.as_mut_slice());
         source += bce.sample_value(&yc[..1], &source_target);
         bce.sample_gradient(&yc[..1], &source_target, &mut d[..1]);
-        // Softmax cross-entropy of the class logits against the label, through the log-sum-exp.
+        // Softmax cross-entropy of the class logits against the label.
         let logits = &yc[1..];
-        let max = logits.iter().copied().fold(logits[0], |m, z| if z > m { z } else { m });
-        let log_z = max + logits.iter().fold(T::zero(), |a, &z| a + (z - max).exp()).ln();
+        let log_z = crate::loss::log_sum_exp(logits);
         class += log_z - logits[label];
         for (k, (g, &z)) in d[1..].iter_mut().zip(logits).enumerate() {
             *g = (z - log_z).exp() - if k == label { T::one() } else { T::zero() };

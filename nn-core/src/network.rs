@@ -622,10 +622,14 @@ where
     }
 }
 
+/// Gradients of at most this many bytes live on the stack in [`sgd_through_gradients`]; larger ones on the heap
+/// (with `alloc`), so that a big layer neither overflows a thread's stack nor costs an allocation per step when
+/// it is small.
+const STACK_GRADIENTS: usize = 16 * 1024;
+
 /// Runs `backward` (a layer's own backward pass, writing its parameter gradients into a zeroed value of its
 /// type) and then moves `layer`'s parameters by `-lr` times those gradients: [`Network::backward_sgd`] for
-/// layers without a fused update of their own. The gradients live on the heap with `alloc`, on the stack
-/// without.
+/// layers without a fused update of their own.
 #[doc(hidden)]
 pub fn sgd_through_gradients<T, L, D>(layer: &mut L, lr: T, backward: impl FnOnce(&L, &mut L) -> D) -> D
 where
@@ -633,16 +637,42 @@ where
     L: Parameters<T> + bytemuck::Zeroable,
 {
     #[cfg(feature = "alloc")]
-    let mut grads = boxed_zeroed::<L>();
-    #[cfg(not(feature = "alloc"))]
+    if core::mem::size_of::<L>() > STACK_GRADIENTS {
+        return gradients_on_heap(layer, lr, backward);
+    }
+    gradients_on_stack(layer, lr, backward)
+}
+
+/// [`sgd_through_gradients`] with the gradients in this function's own frame.
+#[inline(never)]
+fn gradients_on_stack<T, L, D>(layer: &mut L, lr: T, backward: impl FnOnce(&L, &mut L) -> D) -> D
+where
+    T: Float,
+    L: Parameters<T> + bytemuck::Zeroable,
+{
     let mut grads = L::zeroed();
     let d = backward(layer, &mut grads);
-    layer.zip_mut(&grads, |_, w, g| {
-        for (w, &g) in w.iter_mut().zip(g) {
-            *w -= lr * g;
-        }
-    });
+    descend(layer, &grads, lr);
     d
+}
+
+/// [`sgd_through_gradients`] with the gradients on the heap.
+#[cfg(feature = "alloc")]
+#[inline(never)]
+fn gradients_on_heap<T, L, D>(layer: &mut L, lr: T, backward: impl FnOnce(&L, &mut L) -> D) -> D
+where
+    T: Float,
+    L: Parameters<T> + bytemuck::Zeroable,
+{
+    let mut grads = boxed_zeroed::<L>();
+    let d = backward(layer, &mut grads);
+    descend(layer, &grads, lr);
+    d
+}
+
+/// `params -= lr grads`: plain SGD's step.
+fn descend<T: Float, L: Parameters<T>>(params: &mut L, grads: &L, lr: T) {
+    crate::optim::Optimizer::step(&mut crate::optim::Sgd::new(lr), params, grads);
 }
 
 /// A zero-initialised value built directly on the heap, never on the stack: how large networks, their

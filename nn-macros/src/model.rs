@@ -1990,7 +1990,7 @@ impl Builder<'_> {
             p => p.describe(),
         };
         let (first, first_planes) = &outs[0];
-        let mut sizes: Vec<Sz> = outs.iter().map(|(d, _)| Sz::from_dim(d)).collect();
+        let sizes: Vec<Sz> = outs.iter().map(|(d, _)| Sz::from_dim(d)).collect();
         // What must agree between branches: every size for a sum; for a concatenation the plane's length (and
         // height), the channels being what is joined.
         let agreeing = |p: &Planes, d: &Dim| -> Option<Vec<Sz>> {
@@ -2038,23 +2038,20 @@ impl Builder<'_> {
             }
         }
         let (outputs, out_planes) = if sum {
-            sizes.truncate(outs.len());
             (first.clone(), first_planes.clone())
         } else {
             let total = sizes.iter().skip(1).fold(sizes[0].clone(), |acc, s| acc.add(s));
-            let out_planes = match first_planes {
-                Planes::Spatial { h, w, two_d, .. } => {
-                    let channels = outs.iter().skip(1).fold(
-                        match first_planes {
-                            Planes::Spatial { c, .. } => c.clone(),
-                            _ => Sz::Lit(0),
-                        },
-                        |acc, (_, p)| match p {
-                            Planes::Spatial { c, .. } => acc.add(c),
-                            _ => acc,
-                        },
-                    );
-                    Planes::Spatial { c: channels, h: h.clone(), w: w.clone(), two_d: *two_d }
+            // Planes of one size (checked above) joined along their channels.
+            let channels = outs
+                .iter()
+                .filter_map(|(_, p)| match p {
+                    Planes::Spatial { c, .. } => Some(c.clone()),
+                    _ => None,
+                })
+                .reduce(|a, b| a.add(&b));
+            let out_planes = match (first_planes, channels) {
+                (Planes::Spatial { h, w, two_d, .. }, Some(c)) => {
+                    Planes::Spatial { c, h: h.clone(), w: w.clone(), two_d: *two_d }
                 }
                 _ => Planes::Flat,
             };
