@@ -625,6 +625,7 @@ where
 /// Gradients of at most this many bytes live on the stack in [`sgd_through_gradients`]; larger ones on the heap
 /// (with `alloc`), so that a big layer neither overflows a thread's stack nor costs an allocation per step when
 /// it is small.
+#[cfg(feature = "alloc")]
 const STACK_GRADIENTS: usize = 16 * 1024;
 
 /// Runs `backward` (a layer's own backward pass, writing its parameter gradients into a zeroed value of its
