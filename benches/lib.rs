@@ -878,7 +878,9 @@ pub struct DynLstmState {
 
 impl DynLstm {
     /// A cell with the weights of `layer`.
-    pub fn from_layer<const I: usize, const H: usize, const G: usize>(layer: &Lstm<f32, I, H, G>) -> Self {
+    pub fn from_layer<const I: usize, const H: usize, const G: usize, const S: usize, const K: usize>(
+        layer: &Lstm<f32, I, H, G, 0, S, K>,
+    ) -> Self {
         let weights = DynCellWeights::copy(&layer.weight_ih, &layer.weight_hh, &layer.bias_ih, &layer.bias_hh);
         Self { weights, gates: DVector::zeros(G) }
     }
@@ -927,7 +929,9 @@ pub struct DynGru {
 
 impl DynGru {
     /// A cell with the weights of `layer`.
-    pub fn from_layer<const I: usize, const H: usize, const G: usize>(layer: &Gru<f32, I, H, G>) -> Self {
+    pub fn from_layer<const I: usize, const H: usize, const G: usize, const S: usize, const K: usize>(
+        layer: &Gru<f32, I, H, G, 0, S, K>,
+    ) -> Self {
         let weights = DynCellWeights::copy(&layer.weight_ih, &layer.weight_hh, &layer.bias_ih, &layer.bias_hh);
         Self { weights, input_side: DVector::zeros(G), hidden_side: DVector::zeros(G) }
     }
@@ -972,7 +976,7 @@ pub struct NaiveLstm<const I: usize, const H: usize, const G: usize> {
 #[allow(clippy::op_ref)]
 impl<const I: usize, const H: usize, const G: usize> NaiveLstm<I, H, G> {
     /// A cell with the weights of `layer`.
-    pub fn from_layer(layer: &Lstm<f32, I, H, G>) -> Self {
+    pub fn from_layer<const S: usize, const K: usize>(layer: &Lstm<f32, I, H, G, 0, S, K>) -> Self {
         Self { weight_ih: layer.weight_ih, weight_hh: layer.weight_hh, bias: layer.bias_ih + layer.bias_hh }
     }
 
@@ -1005,7 +1009,7 @@ pub struct NaiveGru<const I: usize, const H: usize, const G: usize> {
 #[allow(clippy::op_ref)]
 impl<const I: usize, const H: usize, const G: usize> NaiveGru<I, H, G> {
     /// A cell with the weights of `layer`.
-    pub fn from_layer(layer: &Gru<f32, I, H, G>) -> Self {
+    pub fn from_layer<const S: usize, const K: usize>(layer: &Gru<f32, I, H, G, 0, S, K>) -> Self {
         Self { weight_ih: layer.weight_ih, weight_hh: layer.weight_hh, bias_ih: layer.bias_ih, bias_hh: layer.bias_hh }
     }
 

@@ -79,11 +79,16 @@ pub trait Float:
     /// cheaper than evaluating them one lane at a time. `false` for the exact functions, library calls that
     /// padding would only multiply.
     const VECTORISED: bool;
+
+    /// Zero, as a constant (for `const fn` constructors of compiled-in weights).
+    const ZERO: Self;
 }
 
 macro_rules! impl_float {
     ($t:ty, $exp:ident, $expm1:ident, $ln:ident, $ln1p:ident, $tanh:ident, $erf:ident, $sqrt:ident) => {
         impl Float for $t {
+            const ZERO: Self = 0.0;
+
             #[inline]
             fn from_f64(v: f64) -> Self {
                 v as $t

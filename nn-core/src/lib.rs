@@ -61,6 +61,7 @@ extern crate std;
 extern crate self as nn_core;
 
 pub mod activation;
+mod buffer;
 pub mod classic;
 #[cfg(feature = "std")]
 pub mod data;
@@ -83,7 +84,8 @@ pub mod train;
 pub use float::{Float, lit};
 pub use init::Init;
 pub use network::{
-    BatchNetwork, Buffer, Chain, Layout, MAX_SCOPES, Network, Parameters, Shape, Tensor, TensorMut, TensorName,
+    BatchNetwork, Buffer, Chain, ChainCache, Layout, MAX_SCOPES, Network, Parameters, Shape, Tensor, TensorMut,
+    TensorName, Workspace, with_scratch,
 };
 pub use nn_macros::network;
 
@@ -188,41 +190,17 @@ pub mod prelude {
 /// Paths used by the code `network!` generates. Not part of the public API.
 #[doc(hidden)]
 pub mod __private {
-    /// A nested network's input or input gradient, seen as the type the network declares. The sizes on the two
-    /// sides are equal (a `const` assertion at the seam refuses to compile otherwise), so this is a no-op; it
-    /// keeps a mismatch down to that assertion's one message instead of a type error at every call.
-    #[inline(always)]
-    pub fn seam<A: bytemuck::Pod, X: bytemuck::Pod>(a: &A) -> &X {
-        bytemuck::cast_ref(a)
-    }
-
-    /// [`seam`] by value.
-    #[inline(always)]
-    pub fn seam_owned<A: bytemuck::Pod, X: bytemuck::Pod>(a: A) -> X {
-        bytemuck::cast(a)
-    }
-
-    /// The sum at the end of a residual block (a plain function, so a shape mismatch is one clear type error).
-    #[inline]
-    pub fn residual_add<T: crate::Float, const R: usize, const C: usize>(
-        a: &nalgebra::SMatrix<T, R, C>,
-        b: &nalgebra::SMatrix<T, R, C>,
-    ) -> nalgebra::SMatrix<T, R, C> {
-        a + b
-    }
-
     pub use crate::activation::{
         ActivationLayer, Elu, Gelu, HardSigmoid, HardTanh, Identity, LeakyRelu, PiecewiseLinear, Relu, Sigmoid, Sign,
         Softmax, SoftmaxSteps, Softplus, Step, Swish, Tanh,
     };
     pub use crate::layer::{
-        BatchNorm, BatchNormCache, Conv1d, Conv2d, ConvTranspose1d, ConvTranspose2d, Dense, DenseNoBias, Dropout,
-        Geometry, Gru, Lstm, Maxout, NoisyRelu, Pool, Recurrent, Rnn, concat, conv_out, conv_transpose_out, hidden,
-        split,
+        Accumulate, BatchNorm, Conv1d, Conv2d, ConvTranspose1d, ConvTranspose2d, Dense, DenseNoBias, Descend, Dropout,
+        Frozen, Geometry, Gru, Layer, Lstm, Maxout, Nested, NoisyRelu, Pool, Pooling, Reshape, Rnn, Sink, Stream,
+        add_assign, concat, conv_out, conv_transpose_out, split,
     };
-    pub use crate::network::sgd_through_gradients;
     pub use crate::{
-        BatchNetwork, Buffer, Float, Init, Initialize, MAX_SCOPES, Network, Parameters, Tensor, TensorMut,
+        BatchNetwork, Buffer, Float, Init, Initialize, MAX_SCOPES, Network, Parameters, Tensor, TensorMut, Workspace,
     };
     pub use bytemuck;
     pub use core::option::Option::{self, None, Some};

@@ -3,6 +3,7 @@
 
 pub use crate::argmax;
 use crate::float::Float;
+use crate::layer::Accumulate;
 use crate::loss::Loss;
 use crate::network::{BatchNetwork, Buffer, Network};
 use crate::optim::Optimizer;
@@ -180,6 +181,8 @@ where
         let mut rng = seeded_rng(self.seed);
         let mut order: Vec<usize> = (0..train.len()).collect();
         let mut grads = N::boxed_zeroed();
+        // Caches and batch gradients are allocated once, on the heap, and reused by every step.
+        let mut cache = crate::boxed_zeroed::<N::BatchCache<B>>();
         let patience = self.patience.filter(|_| !valid.is_empty());
         let mut best: Option<(f64, usize, Box<N>)> = None;
         let mut report = Report { epochs: Vec::new(), best_epoch: None, stopped_early: false };
@@ -190,7 +193,7 @@ where
             let (mut loss_sum, mut correct) = (0.0, 0.0);
             for (b, chunk) in order.chunks_exact(B).enumerate() {
                 let (x, t) = gather::<N, B>(train, chunk);
-                let (loss, hits) = self.step::<B>(&x, &t, &mut grads, &mut rng);
+                let (loss, hits) = self.step::<B>(&x, &t, &mut grads, &mut cache, &mut rng);
                 if !loss.is_finite() {
                     return Err(TrainError::Diverged { epoch, batch: b + 1, loss });
                 }
@@ -245,17 +248,18 @@ where
         x: &N::InputBatch<B>,
         t: &N::OutputBatch<B>,
         grads: &mut N,
+        cache: &mut N::BatchCache<B>,
         rng: &mut SeededRng,
     ) -> (f64, f64) {
-        let (y, cache) = self.net.forward_train_batch::<B, _>(x, rng);
+        let y = self.net.forward_train_batch_in::<B, _>(x, cache, rng);
         let (loss, dy) = self.loss.value_and_gradient(&y, t);
         let loss = loss.to_f64();
         if !loss.is_finite() {
             return (loss, 0.0);
         }
         grads.fill(N::Scalar::from_f64(0.0));
-        self.net.backward_params_batch::<B>(&cache, &dy, grads);
-        self.net.update_statistics::<B>(&cache);
+        N::backward_batch_in::<B, _>(Accumulate { layer: &*self.net, grads: &mut *grads }, cache, &dy, None);
+        self.net.update_statistics::<B>(cache);
         if let Some(max) = self.clip {
             crate::optim::clip_grad_norm(grads, N::Scalar::from_f64(max));
         }

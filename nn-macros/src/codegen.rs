@@ -25,7 +25,9 @@ fn scalar(s: Scalar) -> TokenStream {
     }
 }
 
+/// The type of a layer's field in the network struct (layers with parameters only).
 fn layer_type(t: &TokenStream, l: &Layer) -> Option<TokenStream> {
+    let lit = proc_macro2::Literal::usize_unsuffixed;
     // A dense layer on a sequence is sized by one step.
     let (i, o) = match (&l.kind, &l.step) {
         (Kind::Dense { .. }, Some(s)) => (s.inputs.tokens(), s.outputs.tokens()),
@@ -43,38 +45,40 @@ fn layer_type(t: &TokenStream, l: &Layer) -> Option<TokenStream> {
         }),
         Kind::Conv { transposed, two_d, in_channels, out } => {
             let g = l.geometry.as_ref()?;
-            let lit = proc_macro2::Literal::usize_unsuffixed;
             let (ci, co, kh, kw) = (in_channels.tokens(), out.tokens(), lit(g.kh), lit(g.kw));
+            let (h, w) = (g.h.tokens(), g.w.tokens());
+            let [sh, sw, ph, pw, dh, dw] = [g.sh, g.sw, g.ph, g.pw, g.dh, g.dw].map(lit);
             let per = Sz::Lit(g.kh * g.kw);
             Some(match (*transposed, *two_d) {
                 (false, true) => {
                     let k = in_channels.mul(&per).tokens();
-                    quote!(::nn_core::__private::Conv2d<#t, #co, #k, #kh, #kw>)
+                    quote!(::nn_core::__private::Conv2d<#t, #co, #k, #kh, #kw, #h, #w, #sh, #sw, #ph, #pw, #dh, #dw>)
                 }
                 (false, false) => {
                     let k = in_channels.mul(&per).tokens();
-                    quote!(::nn_core::__private::Conv1d<#t, #co, #k, #kw>)
+                    quote!(::nn_core::__private::Conv1d<#t, #co, #k, #kw, #w, #sw, #pw, #dw>)
                 }
                 (true, true) => {
                     let k = out.mul(&per).tokens();
-                    quote!(::nn_core::__private::ConvTranspose2d<#t, #ci, #k, #co, #kh, #kw>)
+                    quote!(::nn_core::__private::ConvTranspose2d<#t, #ci, #k, #co, #kh, #kw, #h, #w, #sh, #sw, #ph, #pw, #dh, #dw>)
                 }
                 (true, false) => {
                     let k = out.mul(&per).tokens();
-                    quote!(::nn_core::__private::ConvTranspose1d<#t, #ci, #k, #co, #kw>)
+                    quote!(::nn_core::__private::ConvTranspose1d<#t, #ci, #k, #co, #kw, #w, #sw, #pw, #dw>)
                 }
             })
         }
-        Kind::Recurrent { cell, input, hidden, index, .. } => {
+        Kind::Recurrent { cell, steps, input, hidden, index, .. } => {
             let (i, h, g) = (input.tokens(), hidden.tokens(), Sz::Lit(cell.gates()).mul(hidden).tokens());
-            let l = proc_macro2::Literal::usize_unsuffixed(*index);
+            let (s, k) = (steps.tokens(), steps.mul(&Sz::Lit(cell.keep())).mul(hidden).tokens());
+            let l = lit(*index);
             Some(match cell {
                 CellKind::Rnn(a) => {
                     let a = activation_type(t, *a);
-                    quote!(::nn_core::__private::Rnn<#t, #i, #h, #a, #l>)
+                    quote!(::nn_core::__private::Rnn<#t, #i, #h, #a, #l, #s, #k>)
                 }
-                CellKind::Lstm => quote!(::nn_core::__private::Lstm<#t, #i, #h, #g, #l>),
-                CellKind::Gru => quote!(::nn_core::__private::Gru<#t, #i, #h, #g, #l>),
+                CellKind::Lstm => quote!(::nn_core::__private::Lstm<#t, #i, #h, #g, #l, #s, #k>),
+                CellKind::Gru => quote!(::nn_core::__private::Gru<#t, #i, #h, #g, #l, #s, #k>),
             })
         }
         Kind::Nested { ty } => Some(quote!(#ty)),
@@ -86,6 +90,57 @@ fn layer_type(t: &TokenStream, l: &Layer) -> Option<TokenStream> {
         | Kind::NoisyRelu
         | Kind::Merge { .. }
         | Kind::Residual { .. } => None,
+    }
+}
+
+/// A layer as the layer contract sees it: its type (`nn_core::layer::Layer` implementor), the expression that
+/// borrows it in `&self` methods, and the gradient sink of the network's `sink` for it.
+struct Contract {
+    ty: TokenStream,
+    value: TokenStream,
+    sink: TokenStream,
+}
+
+fn contract(t: &TokenStream, l: &Layer) -> Contract {
+    let f = &l.name;
+    if let Kind::Nested { ty } = &l.kind {
+        let wrap =
+            quote!(<::nn_core::__private::Nested<#ty> as ::nn_core::__private::bytemuck::TransparentWrapper<#ty>>);
+        return Contract {
+            ty: quote!(::nn_core::__private::Nested<#ty>),
+            value: quote_spanned!(l.span=> #wrap::wrap_ref(&self.#f)),
+            sink: quote_spanned!(l.span=> ::nn_core::__private::Sink::part(&mut sink, |n| #wrap::wrap_ref(&n.#f), |n| #wrap::wrap_mut(&mut n.#f))),
+        };
+    }
+    if let Some(ty) = layer_type(t, l) {
+        return Contract {
+            ty,
+            value: quote_spanned!(l.span=> &self.#f),
+            sink: quote_spanned!(l.span=> ::nn_core::__private::Sink::part(&mut sink, |n| &n.#f, |n| &mut n.#f)),
+        };
+    }
+    let (ty, value) = match &l.kind {
+        Kind::Activation { kind, param } => {
+            (layer_activation_type(t, l, *kind), layer_activation(t, l, *kind, param.as_ref()))
+        }
+        Kind::Dropout { p } => {
+            (quote!(::nn_core::__private::Dropout<#t>), quote!(::nn_core::__private::Dropout::<#t>(#p)))
+        }
+        Kind::NoisyRelu => (quote!(::nn_core::__private::NoisyRelu), quote!(::nn_core::__private::NoisyRelu)),
+        Kind::Maxout { pieces } => {
+            let k = pieces.tokens();
+            (quote!(::nn_core::__private::Maxout<#k>), quote!(::nn_core::__private::Maxout::<#k>))
+        }
+        Kind::Pool { max } => {
+            let (p, g) = (pool(*max), geometry(l));
+            (quote!(::nn_core::__private::Pooling), quote!(::nn_core::__private::Pooling { pool: #p, geometry: #g }))
+        }
+        _ => (quote!(::nn_core::__private::Reshape), quote!(::nn_core::__private::Reshape)),
+    };
+    Contract {
+        ty,
+        value: quote_spanned!(l.span=> &#value),
+        sink: quote_spanned!(l.span=> ::nn_core::__private::Frozen(&#value)),
     }
 }
 
@@ -109,13 +164,24 @@ fn layer_activation(t: &TokenStream, l: &Layer, kind: ActKind, param: Option<&To
     }
 }
 
+/// The type of a layer's activation (see [`layer_activation`]).
+fn layer_activation_type(t: &TokenStream, l: &Layer, kind: ActKind) -> TokenStream {
+    match (kind, &l.step) {
+        (ActKind::Softmax, Some(s)) => {
+            let f = s.inputs.tokens();
+            quote!(::nn_core::__private::SoftmaxSteps<#f>)
+        }
+        _ => activation_type(t, kind),
+    }
+}
+
 /// `&Geometry { .. }` of a convolution or pooling layer, as a constant.
 fn geometry(l: &Layer) -> TokenStream {
-    let Some(g) = &l.geometry else { return quote!(&::nn_core::__private::Geometry::new1d(0, 0, 0, 0, 0, 0)) };
+    let Some(g) = &l.geometry else { return quote!(::nn_core::__private::Geometry::new1d(0, 0, 0, 0, 0, 0)) };
     let (channels, h, w) = (g.channels.tokens(), g.h.tokens(), g.w.tokens());
     let [kh, kw, sh, sw, ph, pw, dh, dw] =
         [g.kh, g.kw, g.sh, g.sw, g.ph, g.pw, g.dh, g.dw].map(proc_macro2::Literal::usize_unsuffixed);
-    quote!(&::nn_core::__private::Geometry { channels: #channels, h: #h, w: #w, kh: #kh, kw: #kw, sh: #sh, sw: #sw, ph: #ph, pw: #pw, dh: #dh, dw: #dw })
+    quote!(::nn_core::__private::Geometry { channels: #channels, h: #h, w: #w, kh: #kh, kw: #kw, sh: #sh, sw: #sw, ph: #ph, pw: #pw, dh: #dh, dw: #dw })
 }
 
 /// `Pool::Max` or `Pool::Avg`.
@@ -242,34 +308,15 @@ pub fn expand(m: &Model, weights: Option<&Embedded>) -> TokenStream {
         quote_spanned!(l.span=> #[doc = #doc] #vis #f: #ty,)
     });
 
-    // Forward, training forward, backward and the cache, generated for the layer sequence (residual branches
-    // recursively): every value is a named local, and the training cache keeps them all.
-    let mut seq = Seq::default();
+    // Forward, training forward, backward and the cache, wired for the layer sequence (blocks recursively):
+    // every layer is called through the layer contract.
+    let mut w = Wiring::default();
     let x0 = format_ident!("x0");
-    seq.fields.push(quote!(#[doc = "The network's input."] #vis #x0: #input_batch,));
-    seq.names.push(x0.clone());
-    let last = gen_forward(&t, vis, &m.layers, &x0, "", &mut seq);
-    let d_last = format_ident!("d_out");
-    let d_first = gen_backward(&t, &m.layers, &x0, "", &d_last, &mut seq, false);
-    // Plain SGD fused into the backward pass: the same statements with each layer's update in place.
-    let mut sgd_seq = Seq::default();
-    let d_first_sgd = gen_backward(&t, &m.layers, &x0, "", &d_last, &mut sgd_seq, true);
-    let back_sgd = sgd_seq.back;
-    let mut update_sgd = back_sgd.clone();
-    let Seq { fwd: steps, train: train_steps, back, stats, fields: cache_fields, names: cache_names } = seq;
-    // Training's backward: the same statements, but a first dense layer computes only its parameter gradients
-    // (its input gradient is the last statement and nothing reads it).
-    let mut back_params = back.clone();
-    if let Some(first @ Layer { kind: Kind::Dense { .. }, step: None, .. }) = m.layers.first() {
-        let (f, span) = (&first.name, first.span);
-        let d = if m.layers.len() > 1 { format_ident!("d1") } else { d_last.clone() };
-        if let Some(stmt) = back_params.last_mut() {
-            *stmt = quote_spanned!(span=> self.#f.backward_params(&cache.#x0, &#d, &mut grads.#f););
-        }
-        if let Some(stmt) = update_sgd.last_mut() {
-            *stmt = quote_spanned!(span=> self.#f.update_sgd(&cache.#x0, &#d, lr););
-        }
-    }
+    w.matrix(&t, &x0, d_in.clone());
+    let last = wire(&t, &m.layers, &x0, "", &mut w);
+    wire_back(&t, &m.layers, &x0, "", quote!(dy), quote!(dx), &mut w.back);
+    let Wiring { fwd: steps, train: train_steps, back, stats, fields: cache_fields, deltas: delta_fields } = w;
+    let deltas = format_ident!("{}Deltas", name);
 
     // Parameters and state: each layer's tensors in order, under the layer's name.
     let params: Vec<&Layer> = m.param_layers().collect();
@@ -367,8 +414,13 @@ pub fn expand(m: &Model, weights: Option<&Embedded>) -> TokenStream {
     });
 
     let cache_doc = format!(
-        "What [`{name}`]'s training forward keeps for its backward pass, for a batch of `B` samples (columns): \
-         every layer's output, plus dropout masks and batch statistics."
+        "What [`{name}`]'s training forward keeps for its backward pass, for a batch of `B` samples (columns), and \
+         room for the gradients backward passes between layers: `xN` is the output of the `N`th layer (`x0` the \
+         input), `cN` what layer `N` keeps (a dropout mask, batch statistics)."
+    );
+    let deltas_doc = format!(
+        "The gradients [`{name}`]'s backward pass hands from layer to layer, for a batch of `B` samples: `dN` is \
+         dL/d`xN` of [`{cache}`]."
     );
     let summary = std::iter::once(format!("input {}", m.input.display()))
         .chain(m.layers.iter().map(describe_short))
@@ -392,10 +444,19 @@ pub fn expand(m: &Model, weights: Option<&Embedded>) -> TokenStream {
         }
 
         #[doc = #cache_doc]
-        #[derive(Clone, Debug)]
-        #[allow(dead_code)]
+        #[derive(Clone, Debug, ::nn_core::__private::bytemuck::Zeroable)]
+        #[bytemuck(crate = "::nn_core::__private::bytemuck")]
+        #[allow(dead_code, missing_docs)]
         #vis struct #cache<const B: usize> {
             #(#cache_fields)*
+        }
+
+        #[doc = #deltas_doc]
+        #[derive(Clone, Debug, ::nn_core::__private::bytemuck::Zeroable)]
+        #[bytemuck(crate = "::nn_core::__private::bytemuck")]
+        #[allow(dead_code, missing_docs)]
+        #vis struct #deltas<const B: usize> {
+            #(#delta_fields)*
         }
 
         #[allow(dead_code)]
@@ -458,7 +519,7 @@ pub fn expand(m: &Model, weights: Option<&Embedded>) -> TokenStream {
         impl ::nn_core::__private::BatchNetwork for #name {
             type InputBatch<const B: usize> = #input_batch;
             type OutputBatch<const B: usize> = #output_batch;
-            type BatchCache<const B: usize> = #cache<B>;
+            type BatchCache<const B: usize> = ::nn_core::__private::Workspace<#cache<B>, #deltas<B>>;
 
             #[inline]
             fn forward_batch<const B: usize>(&self, x: &Self::InputBatch<B>) -> Self::OutputBatch<B> {
@@ -468,68 +529,32 @@ pub fn expand(m: &Model, weights: Option<&Embedded>) -> TokenStream {
             }
 
             #[inline]
-            fn forward_train_batch<const B: usize, R: ::nn_core::__private::Rng + ?Sized>(
+            fn forward_train_batch_in<const B: usize, R: ::nn_core::__private::Rng + ?Sized>(
                 &self,
                 x: &Self::InputBatch<B>,
+                cache: &mut ::nn_core::__private::Workspace<#cache<B>, #deltas<B>>,
                 rng: &mut R,
-            ) -> (Self::OutputBatch<B>, Self::BatchCache<B>) {
-                let _ = &rng;
-                let x0 = *x;
+            ) -> Self::OutputBatch<B> {
+                let cache = &mut cache.cache;
+                cache.x0.copy_from(x);
                 #(#train_steps)*
-                (#last, #cache { #(#cache_names),* })
+                cache.#last
             }
 
             #[inline]
-            fn backward_batch<const B: usize>(
-                &self,
-                cache: &Self::BatchCache<B>,
+            fn backward_batch_in<const B: usize, S: ::nn_core::__private::Sink<#t, Self>>(
+                mut sink: S,
+                cache: &mut ::nn_core::__private::Workspace<#cache<B>, #deltas<B>>,
                 dy: &Self::OutputBatch<B>,
-                grads: &mut Self,
-            ) -> Self::InputBatch<B> {
-                let _ = &grads;
-                let #d_last = *dy;
+                dx: ::core::option::Option<&mut Self::InputBatch<B>>,
+            ) {
+                let _ = &mut sink;
+                let ::nn_core::__private::Workspace { cache, deltas } = cache;
+                let _ = (&cache, &deltas);
                 #(#back)*
-                #d_first
             }
 
-            #[inline]
-            fn backward_params_batch<const B: usize>(
-                &self,
-                cache: &Self::BatchCache<B>,
-                dy: &Self::OutputBatch<B>,
-                grads: &mut Self,
-            ) {
-                let _ = &grads;
-                let #d_last = *dy;
-                #(#back_params)*
-            }
-
-            #[inline]
-            fn backward_sgd_batch<const B: usize>(
-                &mut self,
-                cache: &Self::BatchCache<B>,
-                dy: &Self::OutputBatch<B>,
-                lr: #t,
-            ) -> Self::InputBatch<B> {
-                let _ = &lr;
-                let #d_last = *dy;
-                #(#back_sgd)*
-                #d_first_sgd
-            }
-
-            #[inline]
-            fn update_sgd_batch<const B: usize>(
-                &mut self,
-                cache: &Self::BatchCache<B>,
-                dy: &Self::OutputBatch<B>,
-                lr: #t,
-            ) {
-                let _ = &lr;
-                let #d_last = *dy;
-                #(#update_sgd)*
-            }
-
-            fn update_statistics<const B: usize>(&mut self, cache: &Self::BatchCache<B>) {
+            fn update_statistics<const B: usize>(&mut self, cache: &::nn_core::__private::Workspace<#cache<B>, #deltas<B>>) {
                 let _ = cache;
                 #(#stats)*
             }
@@ -539,7 +564,7 @@ pub fn expand(m: &Model, weights: Option<&Embedded>) -> TokenStream {
             type Scalar = #t;
             type Input = ::nn_core::__private::SVector<#t, #d_in>;
             type Output = ::nn_core::__private::SVector<#t, #d_out>;
-            type Cache = #cache<1>;
+            type Cache = ::nn_core::__private::Workspace<#cache<1>, #deltas<1>>;
 
             #[inline]
             fn forward(&self, x: &Self::Input) -> Self::Output {
@@ -547,32 +572,23 @@ pub fn expand(m: &Model, weights: Option<&Embedded>) -> TokenStream {
             }
 
             #[inline]
-            fn forward_train<R: ::nn_core::__private::Rng + ?Sized>(
+            fn forward_train_in<R: ::nn_core::__private::Rng + ?Sized>(
                 &self,
                 x: &Self::Input,
+                cache: &mut ::nn_core::__private::Workspace<#cache<1>, #deltas<1>>,
                 rng: &mut R,
-            ) -> (Self::Output, Self::Cache) {
-                ::nn_core::__private::BatchNetwork::forward_train_batch::<1, R>(self, x, rng)
+            ) -> Self::Output {
+                ::nn_core::__private::BatchNetwork::forward_train_batch_in::<1, R>(self, x, cache, rng)
             }
 
             #[inline]
-            fn backward(&self, cache: &Self::Cache, dy: &Self::Output, grads: &mut Self) -> Self::Input {
-                ::nn_core::__private::BatchNetwork::backward_batch::<1>(self, cache, dy, grads)
-            }
-
-            #[inline]
-            fn backward_params(&self, cache: &Self::Cache, dy: &Self::Output, grads: &mut Self) {
-                ::nn_core::__private::BatchNetwork::backward_params_batch::<1>(self, cache, dy, grads)
-            }
-
-            #[inline]
-            fn backward_sgd(&mut self, cache: &Self::Cache, dy: &Self::Output, lr: #t) -> Self::Input {
-                ::nn_core::__private::BatchNetwork::backward_sgd_batch::<1>(self, cache, dy, lr)
-            }
-
-            #[inline]
-            fn update_sgd(&mut self, cache: &Self::Cache, dy: &Self::Output, lr: #t) {
-                ::nn_core::__private::BatchNetwork::update_sgd_batch::<1>(self, cache, dy, lr)
+            fn backward_in<S: ::nn_core::__private::Sink<#t, Self>>(
+                sink: S,
+                cache: &mut ::nn_core::__private::Workspace<#cache<1>, #deltas<1>>,
+                dy: &Self::Output,
+                dx: ::core::option::Option<&mut Self::Input>,
+            ) {
+                <Self as ::nn_core::__private::BatchNetwork>::backward_batch_in::<1, S>(sink, cache, dy, dx)
             }
         }
     }
@@ -598,7 +614,10 @@ fn trained(m: &Model, t: &TokenStream, w: &Embedded) -> TokenStream {
         let f = &l.name;
         let parts = tensors.iter().map(|(v, rows)| storage(v, *rows));
         let ty = layer_type(t, l);
-        quote!(#f: <#ty>::new(#(#parts),*),)
+        match l.kind {
+            Kind::Dense { bias: false, .. } => quote!(#f: <#ty>::without_bias(#(#parts),*),),
+            _ => quote!(#f: <#ty>::new(#(#parts),*),),
+        }
     });
     let path = w.path.display().to_string();
     let doc = format!("`{}` with the weights of `{}`, compiled in as constant data.", name, w.path.display());
@@ -637,38 +656,34 @@ fn streaming(m: &Model, t: &TokenStream) -> Option<TokenStream> {
     for (n, l) in m.layers.iter().enumerate() {
         let out = format_ident!("s{}", n + 1);
         let f = &l.name;
-        code.push(match &l.kind {
-            Kind::Recurrent { .. } => {
-                let ty = layer_type(t, l)?;
-                let h = l.step.as_ref()?.outputs.tokens();
-                let doc = format!(
-                    "The state of `{f}` (its hidden vector{}).",
-                    if matches!(l.kind, Kind::Recurrent { cell: CellKind::Lstm, .. }) {
-                        " and cell vector, as two columns"
-                    } else {
-                        ""
-                    }
-                );
-                fields.push(quote!(#[doc = #doc] #vis #f: <#ty as ::nn_core::__private::Recurrent<#t>>::State,));
-                zeros.push(quote!(#f: ::nn_core::__private::Buffer::zeros(),));
-                quote_spanned!(l.span=>
-                    ::nn_core::__private::Recurrent::step(&self.#f, &mut state.#f, #inp.as_slice());
-                    let #out = ::nn_core::__private::hidden::<#t, #h>(state.#f.as_slice());
-                )
-            }
-            Kind::Dense { .. } => quote_spanned!(l.span=> let #out = self.#f.forward(&#inp);),
-            Kind::Activation { kind, param } => {
-                let a = activation(t, *kind, param.as_ref(), l.span);
-                quote_spanned!(l.span=> let #out = ::nn_core::__private::ActivationLayer::forward(&#a, &#inp);)
-            }
-            Kind::Dropout { .. } => quote!(let #out = #inp;),
-            Kind::NoisyRelu => quote_spanned!(l.span=> let #out = ::nn_core::__private::NoisyRelu.forward(&#inp);),
-            Kind::BatchNorm if l.step.is_none() && l.geometry.is_none() => {
-                quote_spanned!(l.span=> let #out = self.#f.forward(&#inp);)
-            }
-            // Layers that mix steps (flattening a sequence, residual blocks over it) have no streaming form.
-            _ => return Some(consts),
-        });
+        // Layers that mix steps (flattening a sequence, blocks over it) have no streaming form.
+        let streams = match &l.kind {
+            Kind::Recurrent { .. } | Kind::Dense { .. } | Kind::Activation { .. } | Kind::Dropout { .. } => true,
+            Kind::NoisyRelu => true,
+            Kind::BatchNorm => l.step.is_none() && l.geometry.is_none(),
+            _ => false,
+        };
+        if !streams {
+            return Some(consts);
+        }
+        let Contract { ty, value, .. } = contract(t, l);
+        let (si, so) = l
+            .step
+            .as_ref()
+            .map_or((l.inputs.tokens(), l.outputs.tokens()), |s| (s.inputs.tokens(), s.outputs.tokens()));
+        let stream = quote_spanned!(l.span=> <#ty as ::nn_core::__private::Stream<#t, #si, #so>>);
+        let state = if let Kind::Recurrent { cell, .. } = &l.kind {
+            let doc = format!(
+                "The state of `{f}` (its hidden vector{}).",
+                if matches!(cell, CellKind::Lstm) { " and cell vector, as two columns" } else { "" }
+            );
+            fields.push(quote!(#[doc = #doc] #vis #f: #stream::State,));
+            zeros.push(quote!(#f: ::nn_core::__private::bytemuck::Zeroable::zeroed(),));
+            quote!(&mut state.#f)
+        } else {
+            quote!(&mut ())
+        };
+        code.push(quote_spanned!(l.span=> let #out = #stream::step(#value, #state, &#inp);));
         inp = out;
     }
     if fields.is_empty() {
@@ -727,377 +742,282 @@ fn streaming(m: &Model, t: &TokenStream) -> Option<TokenStream> {
     })
 }
 
-/// The generated statements of a network's layer sequence.
+/// The generated code of a network's layers: inference statements (values are locals), training-forward and
+/// backward statements (values are fields of `cache`), statistics updates, and the cache's fields.
 #[derive(Default)]
-struct Seq {
+struct Wiring {
     fwd: Vec<TokenStream>,
     train: Vec<TokenStream>,
     back: Vec<TokenStream>,
     stats: Vec<TokenStream>,
     fields: Vec<TokenStream>,
-    names: Vec<Ident>,
+    deltas: Vec<TokenStream>,
 }
 
-/// Forward code for `layers` reading the local `input`; values are named `{prefix}x{i}` (outputs) and
-/// `{prefix}c{i}` (what dropout and batch norm keep). Returns the local holding the output.
-fn gen_forward(
-    t: &TokenStream,
-    vis: &syn::Visibility,
-    layers: &[Layer],
-    input: &Ident,
-    prefix: &str,
-    seq: &mut Seq,
-) -> Ident {
+impl Wiring {
+    /// A field of the cache: a matrix of `rows` values per sample.
+    fn matrix(&mut self, t: &TokenStream, name: &Ident, rows: TokenStream) {
+        self.fields.push(quote!(pub #name: ::nn_core::__private::SMatrix<#t, #rows, B>,));
+    }
+
+    /// A gradient buffer: a matrix of `rows` values per sample.
+    fn delta(&mut self, t: &TokenStream, name: &Ident, rows: TokenStream) {
+        self.deltas.push(quote!(pub #name: ::nn_core::__private::SMatrix<#t, #rows, B>,));
+    }
+}
+
+/// Whether a layer keeps something for backward beyond its input and output (its contract's `Cache` is not
+/// `()`).
+fn keeps(l: &Layer) -> bool {
+    matches!(
+        l.kind,
+        Kind::Dropout { .. } | Kind::NoisyRelu | Kind::BatchNorm | Kind::Recurrent { .. } | Kind::Nested { .. }
+    )
+}
+
+/// The expression for a layer's cache: its field, or `()`.
+fn kept(l: &Layer, c: &Ident) -> TokenStream {
+    if keeps(l) { quote!(&mut cache.#c) } else { quote!(&mut ()) }
+}
+
+/// `<Type as Layer<T, I, O>>`, a layer's contract.
+fn as_layer(t: &TokenStream, l: &Layer, ty: &TokenStream) -> TokenStream {
+    let (i, o) = (l.inputs.tokens(), l.outputs.tokens());
+    quote_spanned!(l.span=> <#ty as ::nn_core::__private::Layer<#t, #i, #o>>)
+}
+
+/// Forward code and cache fields for `layers` reading `input` (a local in inference, a cache field in training);
+/// the output of layer `i` is `{prefix}x{i+1}`, what it keeps `{prefix}c{i}`, and the gradient of its output
+/// `{prefix}d{i+1}` (except the last, whose gradient the caller holds). Returns the output's name.
+fn wire(t: &TokenStream, layers: &[Layer], input: &Ident, prefix: &str, w: &mut Wiring) -> Ident {
     let mut inp = input.clone();
-    // Inference fuses a dense layer with the activation after it: the activation runs in place on the
-    // layer's output buffer (`Dense::forward_activated`) and its own statement only renames the value.
+    // Inference fuses a dense layer with the activation after it (in place on the layer's output buffer).
     let mut fused = false;
     for (i, l) in layers.iter().enumerate() {
         let out = format_ident!("{}x{}", prefix, i + 1);
         let c = format_ident!("{}c{}", prefix, i);
-        let f = &l.name;
-        let (it, ot) = (l.inputs.tokens(), l.outputs.tokens());
-        let same = |s: TokenStream| (s.clone(), s);
         let was_fused = core::mem::take(&mut fused);
-        let (fwd, train) = match &l.kind {
-            Kind::Dense { .. } if l.step.is_some() => {
-                same(quote_spanned!(l.span=> let #out = self.#f.forward_steps::<#it, #ot, B>(&#inp);))
-            }
-            Kind::Dense { .. } => {
-                let train = quote_spanned!(l.span=> let #out = self.#f.forward(&#inp););
-                match layers.get(i + 1) {
-                    Some(next @ Layer { kind: Kind::Activation { kind, param }, .. }) => {
-                        fused = true;
-                        let a = layer_activation(t, next, *kind, param.as_ref());
-                        (quote_spanned!(l.span=> let #out = self.#f.forward_activated(&#inp, &#a);), train)
-                    }
-                    _ => (train.clone(), train),
+        match &l.kind {
+            Kind::Residual { branch, projection } => {
+                let q = format!("{prefix}r{i}_");
+                let b = wire(t, branch, &inp, &q, w);
+                let skip = match projection {
+                    Some(p) => wire(t, core::slice::from_ref(p.as_ref()), &inp, &format!("{prefix}r{i}p_"), w),
+                    None => inp.clone(),
+                };
+                w.fwd.push(quote_spanned!(l.span=>
+                    let mut #out = #b;
+                    ::nn_core::__private::add_assign(&mut #out, &#skip);
+                ));
+                w.train.push(quote_spanned!(l.span=>
+                    cache.#out.copy_from(&cache.#b);
+                    ::nn_core::__private::add_assign(&mut cache.#out, &cache.#skip);
+                ));
+                let it = l.inputs.tokens();
+                w.delta(t, &format_ident!("{}dx", q), it.clone());
+                if projection.is_some() {
+                    w.delta(t, &format_ident!("{}r{}p_dx", prefix, i), it);
                 }
             }
-            Kind::Activation { kind, param } if was_fused => {
-                let a = layer_activation(t, l, *kind, param.as_ref());
-                (
-                    quote_spanned!(l.span=> let #out = #inp;),
-                    quote_spanned!(l.span=> let #out = ::nn_core::__private::ActivationLayer::forward(&#a, &#inp);),
-                )
-            }
-            Kind::Recurrent { cell, steps, hidden, .. } => {
-                let s = steps.tokens();
-                let k = steps.mul(&Sz::Lit(cell.keep())).mul(hidden).tokens();
-                (
-                    quote_spanned!(l.span=>
-                        let #out = ::nn_core::__private::Recurrent::forward_sequence::<#s, #it, #ot, B>(&self.#f, &#inp);
-                    ),
-                    quote_spanned!(l.span=>
-                        let mut #c = ::nn_core::__private::SMatrix::<#t, #k, B>::zeros();
-                        let #out = ::nn_core::__private::Recurrent::forward_sequence_train::<#s, #it, #ot, #k, B>(
-                            &self.#f, &#inp, &mut #c,
-                        );
-                    ),
-                )
-            }
-            Kind::BatchNorm => (
-                quote_spanned!(l.span=> let #out = self.#f.forward(&#inp);),
-                quote_spanned!(l.span=> let (#out, #c) = self.#f.forward_train(&#inp);),
-            ),
-            Kind::Dropout { p } => (
-                quote_spanned!(l.span=> let #out = ::nn_core::__private::Dropout::<#t>(#p).forward(&#inp);),
-                quote_spanned!(l.span=> let (#out, #c) = ::nn_core::__private::Dropout::<#t>(#p).forward_train(&#inp, rng);),
-            ),
-            Kind::Activation { kind, param } => {
-                let a = layer_activation(t, l, *kind, param.as_ref());
-                same(quote_spanned!(l.span=> let #out = ::nn_core::__private::ActivationLayer::forward(&#a, &#inp);))
-            }
-            Kind::Nested { .. } => (
-                quote_spanned!(l.span=>
-                    let #out = ::nn_core::__private::BatchNetwork::forward_batch::<B>(
-                        &self.#f, ::nn_core::__private::seam(&#inp),
-                    );
-                ),
-                quote_spanned!(l.span=>
-                    let (#out, #c) = ::nn_core::__private::BatchNetwork::forward_train_batch::<B, _>(
-                        &self.#f, ::nn_core::__private::seam(&#inp), rng,
-                    );
-                ),
-            ),
-            Kind::NoisyRelu => (
-                quote_spanned!(l.span=> let #out = ::nn_core::__private::NoisyRelu.forward(&#inp);),
-                quote_spanned!(l.span=> let (#out, #c) = ::nn_core::__private::NoisyRelu.forward_train(&#inp, rng);),
-            ),
-            Kind::Conv { .. } => {
-                let g = geometry(l);
-                same(quote_spanned!(l.span=> let #out = self.#f.forward::<#it, #ot, B>(#g, &#inp);))
-            }
-            Kind::Pool { max } => {
-                let (p, g) = (pool(*max), geometry(l));
-                same(quote_spanned!(l.span=> let #out = #p.forward::<#t, #it, #ot, B>(#g, &#inp);))
-            }
-            Kind::Flatten => same(quote_spanned!(l.span=> let #out = #inp;)),
-            Kind::Maxout { pieces } => {
-                let k = pieces.tokens();
-                same(
-                    quote_spanned!(l.span=> let #out = ::nn_core::__private::Maxout::<#k>.forward::<#t, #it, #ot, B>(&#inp);),
-                )
-            }
             Kind::Merge { branches, sum, sizes } => {
-                let mut inner = Seq::default();
                 let outs: Vec<Ident> = branches
                     .iter()
                     .enumerate()
-                    .map(|(j, b)| gen_forward(t, vis, b, &inp, &format!("{prefix}m{i}b{j}_"), &mut inner))
+                    .map(|(j, b)| wire(t, b, &inp, &format!("{prefix}m{i}b{j}_"), w))
                     .collect();
-                let merge = merge_forward(t, *sum, &outs, sizes, &out, &format!("{prefix}m{i}_"));
-                let (fwd, train) = (inner.fwd, inner.train);
-                seq.fields.extend(inner.fields);
-                seq.names.extend(inner.names);
-                seq.stats.extend(inner.stats);
-                (quote_spanned!(l.span=> #(#fwd)* #(#merge)*), quote_spanned!(l.span=> #(#train)* #(#merge)*))
+                w.fwd.extend(merge_forward(t, *sum, &outs, sizes, &out, false));
+                w.train.extend(merge_forward(t, *sum, &outs, sizes, &out, true));
+                for j in 0..branches.len() {
+                    w.delta(t, &format_ident!("{}m{}b{}_dx", prefix, i, j), l.inputs.tokens());
+                }
             }
-            Kind::Residual { branch, projection } => {
-                let (mut inner, branch_prefix) = (Seq::default(), format!("{prefix}r{i}_"));
-                let b = gen_forward(t, vis, branch, &inp, &branch_prefix, &mut inner);
-                let skip = match projection {
-                    Some(p) => gen_forward(
-                        t,
-                        vis,
-                        core::slice::from_ref(p.as_ref()),
-                        &inp,
-                        &format!("{prefix}r{i}p_"),
-                        &mut inner,
-                    ),
-                    None => inp.clone(),
+            _ => {
+                let Contract { ty, value, .. } = contract(t, l);
+                let layer = as_layer(t, l, &ty);
+                let next_activation = match layers.get(i + 1) {
+                    Some(next @ Layer { kind: Kind::Activation { kind, param }, .. })
+                        if matches!(l.kind, Kind::Dense { .. }) && l.step.is_none() =>
+                    {
+                        Some(layer_activation(t, next, *kind, param.as_ref()))
+                    }
+                    _ => None,
                 };
-                let (fwd, train) = (inner.fwd, inner.train);
-                seq.fields.extend(inner.fields);
-                seq.names.extend(inner.names);
-                seq.stats.extend(inner.stats);
-                (
-                    quote_spanned!(l.span=> #(#fwd)* let #out = ::nn_core::__private::residual_add(&#b, &#skip);),
-                    quote_spanned!(l.span=> #(#train)* let #out = ::nn_core::__private::residual_add(&#b, &#skip);),
-                )
+                w.fwd.push(match (was_fused, next_activation) {
+                    (true, _) => quote_spanned!(l.span=> let #out = #inp;),
+                    (false, Some(a)) => {
+                        fused = true;
+                        quote_spanned!(l.span=> let #out = #layer::forward_activated(#value, &#inp, &#a);)
+                    }
+                    (false, None) => quote_spanned!(l.span=> let #out = #layer::forward(#value, &#inp);),
+                });
+                let kept = kept(l, &c);
+                w.train.push(quote_spanned!(l.span=>
+                    #layer::forward_train(#value, &cache.#inp, &mut cache.#out, #kept, rng);
+                ));
+                if keeps(l) {
+                    w.fields.push(quote!(pub #c: #layer::Cache<B>,));
+                }
+                if keeps(l) && layer_type(t, l).is_some() {
+                    let this = match &l.kind {
+                        Kind::Nested { ty } => {
+                            let f = &l.name;
+                            quote_spanned!(l.span=> <::nn_core::__private::Nested<#ty> as ::nn_core::__private::bytemuck::TransparentWrapper<#ty>>::wrap_mut(&mut self.#f))
+                        }
+                        _ => {
+                            let f = &l.name;
+                            quote_spanned!(l.span=> &mut self.#f)
+                        }
+                    };
+                    w.stats.push(quote_spanned!(l.span=> #layer::update_statistics::<B>(#this, &cache.cache.#c);));
+                }
             }
-        };
-        seq.fwd.push(fwd);
-        seq.train.push(train);
-        let doc = format!("The output of {}.", describe_short(l));
-        seq.fields.push(quote!(#[doc = #doc] #vis #out: ::nn_core::__private::SMatrix<#t, #ot, B>,));
-        seq.names.push(out.clone());
-        match &l.kind {
-            Kind::Recurrent { cell, steps, hidden, .. } => {
-                let k = steps.mul(&Sz::Lit(cell.keep())).mul(hidden).tokens();
-                seq.fields.push(quote!(#[doc = "What this recurrent layer keeps of every step for backpropagation through time."] #vis #c: ::nn_core::__private::SMatrix<#t, #k, B>,));
-                seq.names.push(c);
-            }
-            Kind::Dropout { .. } => {
-                seq.fields.push(quote!(#[doc = "The scaled dropout mask of this layer."] #vis #c: ::nn_core::__private::SMatrix<#t, #ot, B>,));
-                seq.names.push(c);
-            }
-            Kind::Nested { ty } => {
-                seq.fields.push(quote!(#[doc = "What this nested network's training forward keeps."] #vis #c: <#ty as ::nn_core::__private::BatchNetwork>::BatchCache<B>,));
-                seq.stats.push(quote_spanned!(l.span=> ::nn_core::__private::BatchNetwork::update_statistics::<B>(&mut self.#f, &cache.#c);));
-                seq.names.push(c);
-            }
-            Kind::NoisyRelu => {
-                seq.fields.push(quote!(#[doc = "The standard normal draws of this noisy ReLU."] #vis #c: ::nn_core::__private::SMatrix<#t, #ot, B>,));
-                seq.names.push(c);
-            }
-            Kind::BatchNorm => {
-                let channels = l.geometry.as_ref().map_or(ot.clone(), |g| g.channels.tokens());
-                seq.fields.push(quote!(#[doc = "The batch statistics of this layer."] #vis #c: ::nn_core::__private::BatchNormCache<#t, #channels, #ot, B>,));
-                seq.stats.push(quote_spanned!(l.span=> self.#f.update_statistics(&cache.#c);));
-                seq.names.push(c);
-            }
-            _ => {}
+        }
+        w.matrix(t, &out, l.outputs.tokens());
+        if i + 1 < layers.len() {
+            w.delta(t, &format_ident!("{}d{}", prefix, i + 1), l.outputs.tokens());
         }
         inp = out;
     }
     inp
 }
 
-/// Backward code for `layers` (whose input is the local `input`), from the local `dout` holding dL/d(output);
-/// returns the local holding dL/d(input).
-#[allow(clippy::too_many_arguments)]
-fn gen_backward(
+/// Backward code for `layers` (as wired by [`wire`] from `input`): `dy` is an expression for dL/d(output),
+/// `dx` one for where dL/d(input) goes (an `Option<&mut ..>`).
+fn wire_back(
     t: &TokenStream,
     layers: &[Layer],
     input: &Ident,
     prefix: &str,
-    dout: &Ident,
-    seq: &mut Seq,
-    sgd: bool,
-) -> Ident {
-    let mut d = dout.clone();
+    dy: TokenStream,
+    dx: TokenStream,
+    back: &mut Vec<TokenStream>,
+) {
     for (i, l) in layers.iter().enumerate().rev() {
-        let din = format_ident!("{}d{}", prefix, i);
         let xin = if i == 0 { input.clone() } else { format_ident!("{}x{}", prefix, i) };
         let xout = format_ident!("{}x{}", prefix, i + 1);
         let c = format_ident!("{}c{}", prefix, i);
-        let f = &l.name;
-        let (it, ot) = (l.inputs.tokens(), l.outputs.tokens());
-        let code = match &l.kind {
-            Kind::Dense { .. } if l.step.is_some() && sgd => quote_spanned!(l.span=>
-                let #din = ::nn_core::__private::sgd_through_gradients(&mut self.#f, lr, |l, g| {
-                    l.backward_steps::<#it, #ot, B>(&cache.#xin, &#d, g)
-                });
-            ),
-            Kind::Dense { .. } if l.step.is_some() => quote_spanned!(l.span=>
-                let #din = self.#f.backward_steps::<#it, #ot, B>(&cache.#xin, &#d, &mut grads.#f);
-            ),
-            Kind::Recurrent { cell, steps, hidden, .. } => {
-                let s = steps.tokens();
-                let k = steps.mul(&Sz::Lit(cell.keep())).mul(hidden).tokens();
-                if sgd {
-                    quote_spanned!(l.span=>
-                        let #din = ::nn_core::__private::sgd_through_gradients(&mut self.#f, lr, |l, g| {
-                            ::nn_core::__private::Recurrent::backward_sequence::<#s, #it, #ot, #k, B>(
-                                l, &cache.#xin, &cache.#c, &#d, g,
-                            )
-                        });
-                    )
-                } else {
-                    quote_spanned!(l.span=>
-                        let #din = ::nn_core::__private::Recurrent::backward_sequence::<#s, #it, #ot, #k, B>(
-                            &self.#f, &cache.#xin, &cache.#c, &#d, &mut grads.#f,
-                        );
-                    )
-                }
-            }
-            Kind::Dense { .. } if sgd => {
-                quote_spanned!(l.span=> let #din = self.#f.backward_sgd(&cache.#xin, &#d, lr);)
-            }
-            Kind::Dense { .. } => {
-                quote_spanned!(l.span=> let #din = self.#f.backward(&cache.#xin, &#d, &mut grads.#f);)
-            }
-            Kind::BatchNorm if sgd => quote_spanned!(l.span=>
-                let #din = ::nn_core::__private::sgd_through_gradients(&mut self.#f, lr, |l, g| l.backward(&cache.#c, &#d, g));
-            ),
-            Kind::BatchNorm => quote_spanned!(l.span=> let #din = self.#f.backward(&cache.#c, &#d, &mut grads.#f);),
-            Kind::Dropout { p } => {
-                quote_spanned!(l.span=> let #din = ::nn_core::__private::Dropout::<#t>(#p).backward(&cache.#c, &#d);)
-            }
-            Kind::Activation { kind, param } => {
-                let a = layer_activation(t, l, *kind, param.as_ref());
-                quote_spanned!(l.span=>
-                    let #din = ::nn_core::__private::ActivationLayer::backward(&#a, &cache.#xin, &cache.#xout, &#d);
-                )
-            }
-            Kind::Conv { .. } if sgd => {
-                let geo = geometry(l);
-                quote_spanned!(l.span=>
-                    let #din = ::nn_core::__private::sgd_through_gradients(&mut self.#f, lr, |l, g| {
-                        l.backward::<#it, #ot, B>(#geo, &cache.#xin, &#d, g)
-                    });
-                )
-            }
-            Kind::Conv { .. } => {
-                let g = geometry(l);
-                quote_spanned!(l.span=> let #din = self.#f.backward::<#it, #ot, B>(#g, &cache.#xin, &#d, &mut grads.#f);)
-            }
-            Kind::Pool { max } => {
-                let (p, g) = (pool(*max), geometry(l));
-                quote_spanned!(l.span=> let #din = #p.backward::<#t, #it, #ot, B>(#g, &cache.#xin, &#d);)
-            }
-            Kind::Flatten => quote_spanned!(l.span=> let #din = #d;),
-            Kind::Maxout { pieces } => {
-                let k = pieces.tokens();
-                quote_spanned!(l.span=> let #din = ::nn_core::__private::Maxout::<#k>.backward::<#t, #it, #ot, B>(&cache.#xin, &#d);)
-            }
-            Kind::NoisyRelu => {
-                quote_spanned!(l.span=> let #din = ::nn_core::__private::NoisyRelu.backward(&cache.#xin, &cache.#c, &#d);)
-            }
-            Kind::Nested { .. } if sgd => quote_spanned!(l.span=>
-                let #din: ::nn_core::__private::SMatrix<#t, #it, B> = ::nn_core::__private::seam_owned(
-                    ::nn_core::__private::BatchNetwork::backward_sgd_batch::<B>(&mut self.#f, &cache.#c, &#d, lr),
-                );
-            ),
-            Kind::Nested { .. } => quote_spanned!(l.span=>
-                let #din: ::nn_core::__private::SMatrix<#t, #it, B> = ::nn_core::__private::seam_owned(
-                    ::nn_core::__private::BatchNetwork::backward_batch::<B>(&self.#f, &cache.#c, &#d, &mut grads.#f),
-                );
-            ),
-            Kind::Merge { branches, sum, sizes } => {
-                let mut inner = Seq::default();
-                let (mut code, grads) = merge_backward(t, *sum, &d, sizes, &format!("{prefix}m{i}_"));
-                let dins: Vec<Ident> = branches
-                    .iter()
-                    .zip(&grads)
-                    .enumerate()
-                    .map(|(j, (b, g))| gen_backward(t, b, &xin, &format!("{prefix}m{i}b{j}_"), g, &mut inner, sgd))
-                    .collect();
-                let back = inner.back;
-                code.extend(back);
-                code.extend(sum_into(&dins, &din, &format!("{prefix}m{i}_dx")));
-                quote_spanned!(l.span=> #(#code)*)
-            }
+        let d = if i + 1 == layers.len() {
+            dy.clone()
+        } else {
+            let d = format_ident!("{}d{}", prefix, i + 1);
+            quote!(&deltas.#d)
+        };
+        let dx = if i == 0 {
+            dx.clone()
+        } else {
+            let d = format_ident!("{}d{}", prefix, i);
+            quote!(::core::option::Option::Some(&mut deltas.#d))
+        };
+        match &l.kind {
             Kind::Residual { branch, projection } => {
-                let mut inner = Seq::default();
-                let db = gen_backward(t, branch, &xin, &format!("{prefix}r{i}_"), &d, &mut inner, sgd);
-                let ds = match projection {
-                    Some(p) => gen_backward(
-                        t,
-                        core::slice::from_ref(p.as_ref()),
-                        &xin,
-                        &format!("{prefix}r{i}p_"),
-                        &d,
-                        &mut inner,
-                        sgd,
-                    ),
+                let (q, qp) = (format!("{prefix}r{i}_"), format!("{prefix}r{i}p_"));
+                let (bdx, pdx) = (format_ident!("{}dx", q), format_ident!("{}dx", qp));
+                let some = |f: &Ident| quote!(::core::option::Option::Some(&mut deltas.#f));
+                wire_back(t, branch, &xin, &q, d.clone(), some(&bdx), back);
+                let skip = match projection {
+                    Some(p) => {
+                        wire_back(t, core::slice::from_ref(p.as_ref()), &xin, &qp, d.clone(), some(&pdx), back);
+                        quote!(&deltas.#pdx)
+                    }
                     None => d.clone(),
                 };
-                let back = inner.back;
-                quote_spanned!(l.span=> #(#back)* let #din = ::nn_core::__private::residual_add(&#db, &#ds);)
+                back.push(quote_spanned!(l.span=>
+                    if let ::core::option::Option::Some(dx) = #dx {
+                        dx.copy_from(&deltas.#bdx);
+                        ::nn_core::__private::add_assign(dx, #skip);
+                    }
+                ));
             }
-        };
-        seq.back.push(code);
-        d = din;
+            Kind::Merge { branches, sum, sizes } => {
+                let (mut code, grads) = merge_backward(t, *sum, &d, sizes, &format!("{prefix}m{i}_"));
+                let mut dxs = Vec::new();
+                for (j, (b, g)) in branches.iter().zip(&grads).enumerate() {
+                    let bdx = format_ident!("{}m{}b{}_dx", prefix, i, j);
+                    if b.is_empty() {
+                        dxs.push(g.clone());
+                    } else {
+                        let q = format!("{prefix}m{i}b{j}_");
+                        wire_back(
+                            t,
+                            b,
+                            &xin,
+                            &q,
+                            g.clone(),
+                            quote!(::core::option::Option::Some(&mut deltas.#bdx)),
+                            &mut code,
+                        );
+                        dxs.push(quote!(&deltas.#bdx));
+                    }
+                }
+                let (first, rest) = (&dxs[0], &dxs[1..]);
+                code.push(quote_spanned!(l.span=>
+                    if let ::core::option::Option::Some(dx) = #dx {
+                        dx.copy_from(#first);
+                        #(::nn_core::__private::add_assign(dx, #rest);)*
+                    }
+                ));
+                back.push(quote_spanned!(l.span=> { #(#code)* }));
+            }
+            _ => {
+                let Contract { ty, sink, .. } = contract(t, l);
+                let layer = as_layer(t, l, &ty);
+                let kept = kept(l, &c);
+                back.push(quote_spanned!(l.span=>
+                    #layer::backward(#sink, &cache.#xin, &cache.#xout, #kept, #d, #dx);
+                ));
+            }
+        }
     }
-    d
 }
 
-/// The statements that merge branch outputs `outs` into the local `out`: pairwise concatenations (sizes
-/// `sizes`), or sums.
+/// The statements that merge branch outputs `outs` into `out` (locals, or fields of `cache` in training):
+/// pairwise concatenations (sizes `sizes`), or sums.
 fn merge_forward(
     t: &TokenStream,
     sum: bool,
     outs: &[Ident],
     sizes: &[Sz],
     out: &Ident,
-    prefix: &str,
+    train: bool,
 ) -> Vec<TokenStream> {
+    let at = |id: &Ident| if train { quote!(cache.#id) } else { quote!(#id) };
+    let (first, rest) = (at(&outs[0]), outs[1..].iter().map(&at));
     if sum {
-        return sum_into(outs, out, &format!("{prefix}sum"));
+        let (target, out) =
+            if train { (quote!(cache.#out), quote!(cache.#out)) } else { (quote!(let mut #out), quote!(#out)) };
+        let mut stmts = vec![quote!(#target = #first;)];
+        stmts.extend(rest.map(|r| quote!(::nn_core::__private::add_assign(&mut #out, &#r);)));
+        return stmts;
     }
+    let target = if train { quote!(cache.#out) } else { quote!(let #out) };
     let mut stmts = Vec::new();
-    let (mut acc, mut acc_size) = (outs[0].clone(), sizes[0].clone());
-    for j in 1..outs.len() {
-        let next = if j + 1 == outs.len() { out.clone() } else { format_ident!("{}cat{}", prefix, j) };
+    let (mut acc, mut acc_size) = (first, sizes[0].clone());
+    for (j, o) in outs.iter().enumerate().skip(1) {
         let total = acc_size.add(&sizes[j]);
-        let (ra, rb, r, o) = (acc_size.tokens(), sizes[j].tokens(), total.tokens(), &outs[j]);
-        stmts.push(quote!(let #next = ::nn_core::__private::concat::<#t, #ra, #rb, #r, B>(&#acc, &#o);));
-        (acc, acc_size) = (next, total);
+        let (ra, rb, r, o) = (acc_size.tokens(), sizes[j].tokens(), total.tokens(), at(o));
+        let value = quote!(::nn_core::__private::concat::<#t, #ra, #rb, #r, B>(&#acc, &#o));
+        if j + 1 == outs.len() {
+            stmts.push(quote!(#target = #value;));
+        } else {
+            let next = format_ident!("{}_cat{}", out, j);
+            stmts.push(quote!(let #next = #value;));
+            acc = quote!(#next);
+        }
+        acc_size = total;
     }
     stmts
 }
 
-/// `let out = a + b + ...` over `terms` (one term is a copy), through intermediates named from `prefix`.
-fn sum_into(terms: &[Ident], out: &Ident, prefix: &str) -> Vec<TokenStream> {
-    let Some((first, rest)) = terms.split_first() else { return Vec::new() };
-    if rest.is_empty() {
-        return vec![quote!(let #out = #first;)];
-    }
-    let mut stmts = Vec::new();
-    let mut acc = first.clone();
-    for (j, term) in rest.iter().enumerate() {
-        let next = if j + 1 == rest.len() { out.clone() } else { format_ident!("{}{}", prefix, j) };
-        stmts.push(quote!(let #next = ::nn_core::__private::residual_add(&#acc, &#term);));
-        acc = next;
-    }
-    stmts
-}
-
-/// The gradient of each branch of a merge from the merged output's gradient `d`: the same `d` for a sum, the
-/// matching rows for a concatenation (split off from the end, pairwise).
-fn merge_backward(t: &TokenStream, sum: bool, d: &Ident, sizes: &[Sz], prefix: &str) -> (Vec<TokenStream>, Vec<Ident>) {
+/// The gradient of each branch of a merge from the merged output's gradient `d` (an expression for a
+/// reference): the same `d` for a sum, the matching rows for a concatenation (split off from the end, pairwise,
+/// into locals).
+fn merge_backward(
+    t: &TokenStream,
+    sum: bool,
+    d: &TokenStream,
+    sizes: &[Sz],
+    prefix: &str,
+) -> (Vec<TokenStream>, Vec<TokenStream>) {
     if sum {
         return (Vec::new(), vec![d.clone(); sizes.len()]);
     }
@@ -1112,9 +1032,9 @@ fn merge_backward(t: &TokenStream, sum: bool, d: &Ident, sizes: &[Sz], prefix: &
     for j in (1..sizes.len()).rev() {
         let (head, tail) = (format_ident!("{}dhead{}", prefix, j), format_ident!("{}d{}", prefix, j));
         let (ra, rb, r) = (prefix_sizes[j - 1].tokens(), sizes[j].tokens(), prefix_sizes[j].tokens());
-        stmts.push(quote!(let (#head, #tail) = ::nn_core::__private::split::<#t, #ra, #rb, #r, B>(&#acc);));
-        grads[j] = tail;
-        acc = head;
+        stmts.push(quote!(let (#head, #tail) = ::nn_core::__private::split::<#t, #ra, #rb, #r, B>(#acc);));
+        grads[j] = quote!(&#tail);
+        acc = quote!(&#head);
     }
     grads[0] = acc;
     (stmts, grads)

@@ -9,8 +9,10 @@
 //! `BatchNorm1d`: `weight` (gamma), `bias` (beta), `running_mean`, `running_var`, `eps = 1e-5`.
 
 use crate::float::{Float, lit};
+use crate::layer::contract::{Layer, Sink, Stream};
 use crate::network::{Parameters, Tensor, TensorMut};
 use nalgebra::{SMatrix, SVector};
+use rand::Rng;
 
 /// The variance floor added before the square root.
 pub const EPS: f64 = 1e-5;
@@ -37,8 +39,12 @@ where
 
 /// What the training forward keeps: the normalised input and `1 / sqrt(var + eps)` per channel, and the batch
 /// statistics for the running averages.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct BatchNormCache<T: Float, const N: usize, const F: usize, const B: usize> {
+#[derive(Clone, Copy, Debug, PartialEq, bytemuck::Zeroable)]
+#[bytemuck(crate = "bytemuck")]
+pub struct BatchNormCache<T, const N: usize, const F: usize, const B: usize>
+where
+    T: Float,
+{
     /// `(x - mean) / sqrt(var + eps)`.
     pub normalised: SMatrix<T, F, B>,
     /// `1 / sqrt(var + eps)` per feature.
@@ -172,6 +178,59 @@ impl<T: Float, const N: usize> BatchNorm<T, N> {
             self.running_mean[c] = (T::one() - m) * self.running_mean[c] + m * cache.mean[c];
             self.running_var[c] = (T::one() - m) * self.running_var[c] + m * cache.var[c] * unbias;
         }
+    }
+}
+
+/// Batch normalisation of `F = N * P` values per sample (`P` positions per channel).
+impl<T: Float, const N: usize, const F: usize> Layer<T, F, F> for BatchNorm<T, N> {
+    type Cache<const B: usize> = BatchNormCache<T, N, F, B>;
+
+    #[inline]
+    fn forward<const B: usize>(&self, x: &SMatrix<T, F, B>) -> SMatrix<T, F, B> {
+        BatchNorm::forward(self, x)
+    }
+
+    #[inline]
+    fn forward_train<const B: usize, R: Rng + ?Sized>(
+        &self,
+        x: &SMatrix<T, F, B>,
+        y: &mut SMatrix<T, F, B>,
+        cache: &mut BatchNormCache<T, N, F, B>,
+        _rng: &mut R,
+    ) {
+        (*y, *cache) = BatchNorm::forward_train(self, x);
+    }
+
+    #[inline]
+    fn backward<const B: usize, S: Sink<T, Self>>(
+        mut sink: S,
+        _x: &SMatrix<T, F, B>,
+        _y: &SMatrix<T, F, B>,
+        cache: &mut BatchNormCache<T, N, F, B>,
+        dy: &SMatrix<T, F, B>,
+        dx: Option<&mut SMatrix<T, F, B>>,
+    ) {
+        let d = sink.fused(|layer, grads| match grads {
+            Some(g) => layer.backward(cache, dy, g),
+            None => layer.backward(cache, dy, &mut bytemuck::Zeroable::zeroed()),
+        });
+        if let Some(dx) = dx {
+            *dx = d;
+        }
+    }
+
+    #[inline]
+    fn update_statistics<const B: usize>(&mut self, cache: &BatchNormCache<T, N, F, B>) {
+        BatchNorm::update_statistics(self, cache);
+    }
+}
+
+impl<T: Float, const N: usize> Stream<T, N, N> for BatchNorm<T, N> {
+    type State = ();
+
+    #[inline]
+    fn step(&self, _state: &mut (), x: &SVector<T, N>) -> SVector<T, N> {
+        BatchNorm::forward(self, x)
     }
 }
 

@@ -18,6 +18,7 @@
 use crate::float::Float;
 use crate::init::Init;
 use crate::kernel;
+use crate::layer::contract::{Layer, Sink};
 use crate::network::{Layout, Parameters, Tensor, TensorMut};
 use nalgebra::{SMatrix, SVector};
 use rand::Rng;
@@ -199,15 +200,50 @@ fn conv_backward<T: Float, const CO: usize, const K: usize>(
     }
 }
 
-/// A 2-D convolution with `CO` output channels and `K = C_in * KH * KW` weights per output channel; the
-/// geometry (input size, kernel, stride, padding, dilation) is a [`Geometry`] the caller passes.
+/// The conv's weight gradient, scaled: `dw += scale dy colᵀ`.
+fn conv_weight_gradient<T: Float, const CO: usize, const K: usize>(
+    g: &Geometry,
+    x: &[T],
+    dy: &[T],
+    scale: T,
+    dw: &mut SMatrix<T, CO, K>,
+) {
+    let positions = g.positions();
+    let mut col = SMatrix::<T, K, TILE>::zeros();
+    for p0 in (0..positions).step_by(TILE) {
+        let mut dy_tile: SMatrix<T, CO, TILE> = read_tile(dy, positions, p0);
+        if scale != T::one() {
+            dy_tile *= scale;
+        }
+        im2col(g, x, p0, &mut col);
+        kernel::ger_acc(&dy_tile, &col, dw);
+    }
+}
+
+/// A 2-D convolution with `CO` output channels and `K = C_in * KH * KW` weights per output channel. As a
+/// [`Layer`] its geometry is part of the type: input planes `H x W`, strides `SH, SW`, zero padding `PH, PW`
+/// and dilations `DH, DW` ([`Conv::GEOMETRY`]); the inherent methods take any [`Geometry`] instead.
 ///
 /// `weight` is `CO x K`, row `co` holding PyTorch's `weight[co]` (`[C_in, KH, KW]`, row-major) so the external
 /// layout is PyTorch's `[out, in, kh, kw]`.
 #[derive(Clone, Copy, Debug, PartialEq, bytemuck::Zeroable)]
 #[bytemuck(crate = "bytemuck")]
-pub struct Conv<T, const CO: usize, const K: usize, const KH: usize, const KW: usize, const D2: bool>
-where
+pub struct Conv<
+    T,
+    const CO: usize,
+    const K: usize,
+    const KH: usize,
+    const KW: usize,
+    const D2: bool,
+    const H: usize = 0,
+    const W: usize = 0,
+    const SH: usize = 1,
+    const SW: usize = 1,
+    const PH: usize = 0,
+    const PW: usize = 0,
+    const DH: usize = 1,
+    const DW: usize = 1,
+> where
     T: Float,
 {
     /// Weights, `CO x K`.
@@ -217,14 +253,66 @@ where
 }
 
 /// A 2-D convolution: weight shape `[out, in, kh, kw]`.
-pub type Conv2d<T, const CO: usize, const K: usize, const KH: usize, const KW: usize> = Conv<T, CO, K, KH, KW, true>;
+pub type Conv2d<
+    T,
+    const CO: usize,
+    const K: usize,
+    const KH: usize,
+    const KW: usize,
+    const H: usize = 0,
+    const W: usize = 0,
+    const SH: usize = 1,
+    const SW: usize = 1,
+    const PH: usize = 0,
+    const PW: usize = 0,
+    const DH: usize = 1,
+    const DW: usize = 1,
+> = Conv<T, CO, K, KH, KW, true, H, W, SH, SW, PH, PW, DH, DW>;
 
 /// A 1-D convolution: weight shape `[out, in, k]`.
-pub type Conv1d<T, const CO: usize, const K: usize, const KW: usize> = Conv<T, CO, K, 1, KW, false>;
+pub type Conv1d<
+    T,
+    const CO: usize,
+    const K: usize,
+    const KW: usize,
+    const W: usize = 0,
+    const SW: usize = 1,
+    const PW: usize = 0,
+    const DW: usize = 1,
+> = Conv<T, CO, K, 1, KW, false, 1, W, 1, SW, 0, PW, 1, DW>;
 
-impl<T: Float, const CO: usize, const K: usize, const KH: usize, const KW: usize, const D2: bool>
-    Conv<T, CO, K, KH, KW, D2>
+impl<
+    T: Float,
+    const CO: usize,
+    const K: usize,
+    const KH: usize,
+    const KW: usize,
+    const D2: bool,
+    const H: usize,
+    const W: usize,
+    const SH: usize,
+    const SW: usize,
+    const PH: usize,
+    const PW: usize,
+    const DH: usize,
+    const DW: usize,
+> Conv<T, CO, K, KH, KW, D2, H, W, SH, SW, PH, PW, DH, DW>
 {
+    /// The geometry of the type's parameters: `K / (KH KW)` channels of `H x W`.
+    pub const GEOMETRY: Geometry = Geometry {
+        channels: K / (KH * KW),
+        h: H,
+        w: W,
+        kh: KH,
+        kw: KW,
+        sh: SH,
+        sw: SW,
+        ph: PH,
+        pw: PW,
+        dh: DH,
+        dw: DW,
+    };
+
     /// A layer built from its weights and biases.
     pub const fn new(weight: SMatrix<T, CO, K>, bias: SVector<T, CO>) -> Self {
         Self { weight, bias }
@@ -287,8 +375,22 @@ impl<T: Float, const CO: usize, const K: usize, const KH: usize, const KW: usize
     }
 }
 
-impl<T: Float, const CO: usize, const K: usize, const KH: usize, const KW: usize, const D2: bool> Parameters<T>
-    for Conv<T, CO, K, KH, KW, D2>
+impl<
+    T: Float,
+    const CO: usize,
+    const K: usize,
+    const KH: usize,
+    const KW: usize,
+    const D2: bool,
+    const H: usize,
+    const W: usize,
+    const SH: usize,
+    const SW: usize,
+    const PH: usize,
+    const PW: usize,
+    const DH: usize,
+    const DW: usize,
+> Parameters<T> for Conv<T, CO, K, KH, KW, D2, H, W, SH, SW, PH, PW, DH, DW>
 {
     const TENSORS: usize = 2;
 
@@ -309,6 +411,75 @@ impl<T: Float, const CO: usize, const K: usize, const KH: usize, const KW: usize
     }
 }
 
+impl<
+    T: Float,
+    const CO: usize,
+    const K: usize,
+    const KH: usize,
+    const KW: usize,
+    const D2: bool,
+    const H: usize,
+    const W: usize,
+    const SH: usize,
+    const SW: usize,
+    const PH: usize,
+    const PW: usize,
+    const DH: usize,
+    const DW: usize,
+    const IN: usize,
+    const OUT: usize,
+> Layer<T, IN, OUT> for Conv<T, CO, K, KH, KW, D2, H, W, SH, SW, PH, PW, DH, DW>
+{
+    type Cache<const B: usize> = ();
+
+    #[inline]
+    fn forward<const B: usize>(&self, x: &SMatrix<T, IN, B>) -> SMatrix<T, OUT, B> {
+        Conv::forward(self, &Self::GEOMETRY, x)
+    }
+
+    #[inline]
+    fn forward_into<const B: usize>(&self, x: &SMatrix<T, IN, B>, y: &mut SMatrix<T, OUT, B>) {
+        let g = &Self::GEOMETRY;
+        debug_assert!(IN == g.inputs() && OUT == CO * g.positions() && K == g.receptive());
+        let positions = g.positions().max(1);
+        for (r, v) in y.as_mut_slice().iter_mut().enumerate() {
+            *v = self.bias[(r % OUT.max(1)) / positions];
+        }
+        for (xb, yb) in x.as_slice().chunks_exact(IN.max(1)).zip(y.as_mut_slice().chunks_exact_mut(OUT.max(1))) {
+            conv_forward(&self.weight, g, xb, yb);
+        }
+    }
+
+    #[inline]
+    fn backward<const B: usize, S: Sink<T, Self>>(
+        mut sink: S,
+        x: &SMatrix<T, IN, B>,
+        _y: &SMatrix<T, OUT, B>,
+        _cache: &mut (),
+        dy: &SMatrix<T, OUT, B>,
+        dx: Option<&mut SMatrix<T, IN, B>>,
+    ) {
+        let g = &Self::GEOMETRY;
+        if let Some(dx) = dx {
+            dx.fill(T::zero());
+            let w = &sink.weights().weight;
+            let columns = dy.as_slice().chunks_exact(OUT.max(1)).zip(dx.as_mut_slice().chunks_exact_mut(IN.max(1)));
+            for (dyb, dxb) in columns {
+                conv_backward(w, g, &[], dyb, None, dxb);
+            }
+        }
+        if let Some((target, scale)) = sink.target() {
+            let positions = g.positions().max(1);
+            for (xb, dyb) in x.as_slice().chunks_exact(IN.max(1)).zip(dy.as_slice().chunks_exact(OUT.max(1))) {
+                for (r, &d) in dyb.iter().enumerate() {
+                    target.bias[r / positions] += scale * d;
+                }
+                conv_weight_gradient(g, xb, dyb, scale, &mut target.weight);
+            }
+        }
+    }
+}
+
 /// A transposed convolution from `CI` input channels, with `KT = C_out * KH * KW` weights per input channel; its
 /// [`Geometry`] is that of the *forward* convolution it transposes (input = this layer's output).
 ///
@@ -324,6 +495,14 @@ pub struct ConvTranspose<
     const KH: usize,
     const KW: usize,
     const D2: bool,
+    const H: usize = 0,
+    const W: usize = 0,
+    const SH: usize = 1,
+    const SW: usize = 1,
+    const PH: usize = 0,
+    const PW: usize = 0,
+    const DH: usize = 1,
+    const DW: usize = 1,
 > where
     T: Float,
 {
@@ -334,16 +513,59 @@ pub struct ConvTranspose<
 }
 
 /// A 2-D transposed convolution: weight shape `[in, out, kh, kw]`.
-pub type ConvTranspose2d<T, const CI: usize, const KT: usize, const CO: usize, const KH: usize, const KW: usize> =
-    ConvTranspose<T, CI, KT, CO, KH, KW, true>;
+pub type ConvTranspose2d<
+    T,
+    const CI: usize,
+    const KT: usize,
+    const CO: usize,
+    const KH: usize,
+    const KW: usize,
+    const H: usize = 0,
+    const W: usize = 0,
+    const SH: usize = 1,
+    const SW: usize = 1,
+    const PH: usize = 0,
+    const PW: usize = 0,
+    const DH: usize = 1,
+    const DW: usize = 1,
+> = ConvTranspose<T, CI, KT, CO, KH, KW, true, H, W, SH, SW, PH, PW, DH, DW>;
 
 /// A 1-D transposed convolution: weight shape `[in, out, k]`.
-pub type ConvTranspose1d<T, const CI: usize, const KT: usize, const CO: usize, const KW: usize> =
-    ConvTranspose<T, CI, KT, CO, 1, KW, false>;
+pub type ConvTranspose1d<
+    T,
+    const CI: usize,
+    const KT: usize,
+    const CO: usize,
+    const KW: usize,
+    const W: usize = 0,
+    const SW: usize = 1,
+    const PW: usize = 0,
+    const DW: usize = 1,
+> = ConvTranspose<T, CI, KT, CO, 1, KW, false, 1, W, 1, SW, 0, PW, 1, DW>;
 
-impl<T: Float, const CI: usize, const KT: usize, const CO: usize, const KH: usize, const KW: usize, const D2: bool>
-    ConvTranspose<T, CI, KT, CO, KH, KW, D2>
+impl<
+    T: Float,
+    const CI: usize,
+    const KT: usize,
+    const CO: usize,
+    const KH: usize,
+    const KW: usize,
+    const D2: bool,
+    const H: usize,
+    const W: usize,
+    const SH: usize,
+    const SW: usize,
+    const PH: usize,
+    const PW: usize,
+    const DH: usize,
+    const DW: usize,
+> ConvTranspose<T, CI, KT, CO, KH, KW, D2, H, W, SH, SW, PH, PW, DH, DW>
 {
+    /// The geometry of the forward convolution this layer transposes: `CO` channels of `H x W` (this layer's
+    /// output).
+    pub const GEOMETRY: Geometry =
+        Geometry { channels: CO, h: H, w: W, kh: KH, kw: KW, sh: SH, sw: SW, ph: PH, pw: PW, dh: DH, dw: DW };
+
     /// A layer built from its weights and biases.
     pub const fn new(weight: SMatrix<T, CI, KT>, bias: SVector<T, CO>) -> Self {
         Self { weight, bias }
@@ -409,8 +631,23 @@ impl<T: Float, const CI: usize, const KT: usize, const CO: usize, const KH: usiz
     }
 }
 
-impl<T: Float, const CI: usize, const KT: usize, const CO: usize, const KH: usize, const KW: usize, const D2: bool>
-    Parameters<T> for ConvTranspose<T, CI, KT, CO, KH, KW, D2>
+impl<
+    T: Float,
+    const CI: usize,
+    const KT: usize,
+    const CO: usize,
+    const KH: usize,
+    const KW: usize,
+    const D2: bool,
+    const H: usize,
+    const W: usize,
+    const SH: usize,
+    const SW: usize,
+    const PH: usize,
+    const PW: usize,
+    const DH: usize,
+    const DW: usize,
+> Parameters<T> for ConvTranspose<T, CI, KT, CO, KH, KW, D2, H, W, SH, SW, PH, PW, DH, DW>
 {
     const TENSORS: usize = 2;
 
@@ -427,6 +664,76 @@ impl<T: Float, const CI: usize, const KT: usize, const CO: usize, const KH: usiz
             0 => Some(TensorMut { layout: Self::layout(), ..TensorMut::matrix("weight", &mut self.weight) }),
             1 => Some(TensorMut::vector("bias", &mut self.bias)),
             _ => None,
+        }
+    }
+}
+
+impl<
+    T: Float,
+    const CI: usize,
+    const KT: usize,
+    const CO: usize,
+    const KH: usize,
+    const KW: usize,
+    const D2: bool,
+    const H: usize,
+    const W: usize,
+    const SH: usize,
+    const SW: usize,
+    const PH: usize,
+    const PW: usize,
+    const DH: usize,
+    const DW: usize,
+    const IN: usize,
+    const OUT: usize,
+> Layer<T, IN, OUT> for ConvTranspose<T, CI, KT, CO, KH, KW, D2, H, W, SH, SW, PH, PW, DH, DW>
+{
+    type Cache<const B: usize> = ();
+
+    #[inline]
+    fn forward<const B: usize>(&self, x: &SMatrix<T, IN, B>) -> SMatrix<T, OUT, B> {
+        ConvTranspose::forward(self, &Self::GEOMETRY, x)
+    }
+
+    #[inline]
+    fn backward<const B: usize, S: Sink<T, Self>>(
+        mut sink: S,
+        x: &SMatrix<T, IN, B>,
+        _y: &SMatrix<T, OUT, B>,
+        _cache: &mut (),
+        dy: &SMatrix<T, OUT, B>,
+        dx: Option<&mut SMatrix<T, IN, B>>,
+    ) {
+        let g = &Self::GEOMETRY;
+        let (positions, plane) = (g.positions(), (g.h * g.w).max(1));
+        let mut col = SMatrix::<T, KT, TILE>::zeros();
+        if let Some(dx) = dx {
+            let w = &sink.weights().weight;
+            let columns = dy.as_slice().chunks_exact(OUT.max(1)).zip(dx.as_mut_slice().chunks_exact_mut(IN.max(1)));
+            for (dyb, dxb) in columns {
+                dxb.fill(T::zero());
+                for p0 in (0..positions).step_by(TILE) {
+                    im2col(g, dyb, p0, &mut col);
+                    let mut out = SMatrix::<T, CI, TILE>::zeros();
+                    kernel::gemm_acc(w, &col, &mut out);
+                    add_tile(&out, dxb, positions, p0);
+                }
+            }
+        }
+        if let Some((target, scale)) = sink.target() {
+            for (xb, dyb) in x.as_slice().chunks_exact(IN.max(1)).zip(dy.as_slice().chunks_exact(OUT.max(1))) {
+                for (r, &d) in dyb.iter().enumerate() {
+                    target.bias[r / plane] += scale * d;
+                }
+                for p0 in (0..positions).step_by(TILE) {
+                    im2col(g, dyb, p0, &mut col);
+                    let mut x_tile: SMatrix<T, CI, TILE> = read_tile(xb, positions, p0);
+                    if scale != T::one() {
+                        x_tile *= scale;
+                    }
+                    kernel::ger_acc(&x_tile, &col, &mut target.weight);
+                }
+            }
         }
     }
 }
@@ -522,6 +829,39 @@ impl Pool {
             }
         }
         dx
+    }
+}
+
+/// A pooling layer: the kind of pooling and its window, as a value ([`Pool`] with its [`Geometry`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Pooling {
+    /// Max or average.
+    pub pool: Pool,
+    /// The windows over the input planes.
+    pub geometry: Geometry,
+}
+
+impl<T: Float, const IN: usize, const OUT: usize> Layer<T, IN, OUT> for Pooling {
+    type Cache<const B: usize> = ();
+
+    #[inline]
+    fn forward<const B: usize>(&self, x: &SMatrix<T, IN, B>) -> SMatrix<T, OUT, B> {
+        self.pool.forward(&self.geometry, x)
+    }
+
+    #[inline]
+    fn backward<const B: usize, S: Sink<T, Self>>(
+        sink: S,
+        x: &SMatrix<T, IN, B>,
+        _y: &SMatrix<T, OUT, B>,
+        _cache: &mut (),
+        dy: &SMatrix<T, OUT, B>,
+        dx: Option<&mut SMatrix<T, IN, B>>,
+    ) {
+        if let Some(dx) = dx {
+            let p = sink.weights();
+            *dx = p.pool.backward(&p.geometry, x, dy);
+        }
     }
 }
 

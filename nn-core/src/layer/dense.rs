@@ -3,62 +3,49 @@
 //! Layout: `W` is an nalgebra `SMatrix<T, O, I>` (outputs x inputs, column-major storage). PyTorch's
 //! `Linear.weight` has the same logical shape `[out, in]` but row-major storage; convert at the file boundary.
 
-use crate::activation::ActivationLayer;
 use crate::float::Float;
 use crate::init::Init;
 use crate::kernel;
+use crate::layer::contract::{Layer, Sink, Stream};
 use crate::network::{Parameters, Tensor, TensorMut};
 use nalgebra::{SMatrix, SVector};
 use rand::Rng;
 
-/// A dense layer with bias: `y = W x + b`, `I` inputs, `O` outputs.
+/// A dense layer, `I` inputs and `O` outputs: `y = W x + b`, or `y = W x` when `BIAS` is `false`.
+///
+/// On a sequence (a column of `S` steps of `I` values, time-major) the same layer applies to every step: as a
+/// [`Layer`] from `S * I` values to `S * O`.
 #[derive(Clone, Copy, Debug, PartialEq, bytemuck::Zeroable)]
 #[bytemuck(crate = "bytemuck")]
-pub struct Dense<T, const I: usize, const O: usize>
+pub struct Dense<T, const I: usize, const O: usize, const BIAS: bool = true>
 where
     T: Float,
 {
     /// Weights, `O x I`.
     pub weight: SMatrix<T, O, I>,
-    /// Biases, one per output.
+    /// Biases, one per output; zero, and not a parameter, when `BIAS` is `false`.
     pub bias: SVector<T, O>,
 }
 
 /// A dense layer without bias: `y = W x`, `I` inputs, `O` outputs.
-#[derive(Clone, Copy, Debug, PartialEq, bytemuck::Zeroable)]
-#[bytemuck(crate = "bytemuck")]
-pub struct DenseNoBias<T, const I: usize, const O: usize>
-where
-    T: Float,
-{
-    /// Weights, `O x I`.
-    pub weight: SMatrix<T, O, I>,
-}
+pub type DenseNoBias<T, const I: usize, const O: usize> = Dense<T, I, O, false>;
 
-impl<T: Float, const I: usize, const O: usize> Dense<T, I, O> {
-    /// A layer built from its weights and biases.
+impl<T: Float, const I: usize, const O: usize, const BIAS: bool> Dense<T, I, O, BIAS> {
+    /// A layer built from its weights and biases (a layer without bias ignores `bias`).
     pub const fn new(weight: SMatrix<T, O, I>, bias: SVector<T, O>) -> Self {
         Self { weight, bias }
+    }
+
+    /// A layer built from its weights, biases zero.
+    pub const fn without_bias(weight: SMatrix<T, O, I>) -> Self {
+        Self { weight, bias: SMatrix::from_array_storage(nalgebra::ArrayStorage([[T::ZERO; O]; 1])) }
     }
 
     /// Forward on a batch whose columns are samples: `W X + b 1^T` (one sample is a batch of one).
     #[inline]
     pub fn forward<const B: usize>(&self, x: &SMatrix<T, I, B>) -> SMatrix<T, O, B> {
-        let mut y = SMatrix::<T, O, B>::from_fn(|r, _| self.bias[r]);
+        let mut y = if BIAS { SMatrix::<T, O, B>::from_fn(|r, _| self.bias[r]) } else { SMatrix::zeros() };
         kernel::gemm_acc(&self.weight, x, &mut y);
-        y
-    }
-
-    /// The layer fused with the activation after it (inference): `act(W X + b 1^T)`, the activation applied in
-    /// place to the product's output buffer while it is still in cache, no intermediate kept.
-    #[inline]
-    pub fn forward_activated<A: ActivationLayer<T>, const B: usize>(
-        &self,
-        x: &SMatrix<T, I, B>,
-        act: &A,
-    ) -> SMatrix<T, O, B> {
-        let mut y = self.forward(x);
-        act.forward_in_place(&mut y);
         y
     }
 
@@ -71,83 +58,32 @@ impl<T: Float, const I: usize, const O: usize> Dense<T, I, O> {
         dy: &SMatrix<T, O, B>,
         grads: &mut Self,
     ) -> SMatrix<T, I, B> {
-        self.backward_params(x, dy, grads);
+        grads.accumulate(x.as_slice(), dy, T::one());
         kernel::gemm_tn(&self.weight, dy)
     }
 
-    /// [`Dense::backward`] without dL/dx: only the parameter gradients, for a first layer in training, whose
-    /// input gradient nothing reads (it costs as much as the weight gradient).
+    /// Adds `scale` times the parameter gradients of `x` (whole steps of `I` values per column) and `dy` into
+    /// `self`: a gradient buffer (`scale = 1`), or the parameters themselves (`scale = -lr`).
     #[inline]
-    pub fn backward_params<const B: usize>(&self, x: &SMatrix<T, I, B>, dy: &SMatrix<T, O, B>, grads: &mut Self) {
-        kernel::ger_acc(dy, x, &mut grads.weight);
-        for col in dy.as_slice().chunks_exact(O.max(1)) {
-            for (g, &d) in grads.bias.iter_mut().zip(col) {
-                *g += d;
+    fn accumulate<const R: usize, const B: usize>(&mut self, x: &[T], dy: &SMatrix<T, R, B>, scale: T) {
+        let scaled;
+        let dy = if scale == T::one() {
+            dy
+        } else {
+            scaled = dy * scale;
+            &scaled
+        };
+        match bytemuck::try_cast_slice::<T, SMatrix<T, I, B>>(x) {
+            Ok([x]) if R == O => kernel::ger_acc(cast(dy), x, &mut self.weight),
+            _ => kernel::ger_acc_columns(dy.as_slice(), x, &mut self.weight),
+        }
+        if BIAS {
+            for step in dy.as_slice().chunks_exact(O.max(1)) {
+                for (g, &d) in self.bias.iter_mut().zip(step) {
+                    *g += d;
+                }
             }
         }
-    }
-
-    /// [`Dense::backward`] fused with a plain gradient-descent step, no gradient buffer: returns dL/dx (with
-    /// the weights before the step), then `W -= lr dy x^T` and `b -= lr sum(dy)`.
-    #[inline]
-    pub fn backward_sgd<const B: usize>(
-        &mut self,
-        x: &SMatrix<T, I, B>,
-        dy: &SMatrix<T, O, B>,
-        lr: T,
-    ) -> SMatrix<T, I, B> {
-        let dx = kernel::gemm_tn(&self.weight, dy);
-        self.update_sgd(x, dy, lr);
-        dx
-    }
-
-    /// [`Dense::backward_sgd`] without dL/dx (a first layer).
-    #[inline]
-    pub fn update_sgd<const B: usize>(&mut self, x: &SMatrix<T, I, B>, dy: &SMatrix<T, O, B>, lr: T) {
-        let step = dy * -lr;
-        kernel::ger_acc(&step, x, &mut self.weight);
-        for col in step.as_slice().chunks_exact(O.max(1)) {
-            for (b, &d) in self.bias.iter_mut().zip(col) {
-                *b += d;
-            }
-        }
-    }
-
-    /// Forward on a batch of sequences, the same layer applied to every step: each column holds `IN / I` steps
-    /// of `I` values (time-major) and gets `OUT / O` steps of `O` back. Sizes that do not match fail to compile.
-    #[inline]
-    pub fn forward_steps<const IN: usize, const OUT: usize, const B: usize>(
-        &self,
-        x: &SMatrix<T, IN, B>,
-    ) -> SMatrix<T, OUT, B> {
-        let () = Steps::<I, O, IN, OUT>::CHECK;
-        let mut y = SMatrix::<T, OUT, B>::zeros();
-        for step in y.as_mut_slice().chunks_exact_mut(O.max(1)) {
-            step.copy_from_slice(self.bias.as_slice());
-        }
-        kernel::gemm_acc_columns(&self.weight, x.as_slice(), y.as_mut_slice());
-        y
-    }
-
-    /// Backward of [`Dense::forward_steps`]: adds dL/dW and dL/db summed over steps and samples into `grads`,
-    /// returns dL/dx.
-    #[inline]
-    pub fn backward_steps<const IN: usize, const OUT: usize, const B: usize>(
-        &self,
-        x: &SMatrix<T, IN, B>,
-        dy: &SMatrix<T, OUT, B>,
-        grads: &mut Self,
-    ) -> SMatrix<T, IN, B> {
-        let () = Steps::<I, O, IN, OUT>::CHECK;
-        kernel::ger_acc_columns(dy.as_slice(), x.as_slice(), &mut grads.weight);
-        for step in dy.as_slice().chunks_exact(O.max(1)) {
-            for (g, &d) in grads.bias.iter_mut().zip(step) {
-                *g += d;
-            }
-        }
-        let mut dx = SMatrix::<T, IN, B>::zeros();
-        kernel::gemm_tn_columns(&self.weight, dy.as_slice(), dx.as_mut_slice());
-        dx
     }
 
     /// Initialises the weights with `init` and zeroes the biases.
@@ -157,101 +93,16 @@ impl<T: Float, const I: usize, const O: usize> Dense<T, I, O> {
     }
 }
 
-impl<T: Float, const I: usize, const O: usize> DenseNoBias<T, I, O> {
-    /// A layer built from its weights.
-    pub const fn new(weight: SMatrix<T, O, I>) -> Self {
-        Self { weight }
-    }
+/// `a` seen as `B`, two matrices of the same size (checked by the caller's shapes).
+#[inline(always)]
+fn cast<A: bytemuck::Pod, B: bytemuck::Pod>(a: &A) -> &B {
+    bytemuck::cast_ref(a)
+}
 
-    /// Forward on a batch whose columns are samples: `W X`.
-    #[inline]
-    pub fn forward<const B: usize>(&self, x: &SMatrix<T, I, B>) -> SMatrix<T, O, B> {
-        let mut y = SMatrix::<T, O, B>::zeros();
-        kernel::gemm_acc(&self.weight, x, &mut y);
-        y
-    }
-
-    /// The layer fused with the activation after it (inference): `act(W X)`, in place on the product's output.
-    #[inline]
-    pub fn forward_activated<A: ActivationLayer<T>, const B: usize>(
-        &self,
-        x: &SMatrix<T, I, B>,
-        act: &A,
-    ) -> SMatrix<T, O, B> {
-        let mut y = self.forward(x);
-        act.forward_in_place(&mut y);
-        y
-    }
-
-    /// Backward from the forward's input `x` and dL/dy: adds dL/dW (summed over the batch) into `grads`,
-    /// returns dL/dx.
-    #[inline]
-    pub fn backward<const B: usize>(
-        &self,
-        x: &SMatrix<T, I, B>,
-        dy: &SMatrix<T, O, B>,
-        grads: &mut Self,
-    ) -> SMatrix<T, I, B> {
-        self.backward_params(x, dy, grads);
-        kernel::gemm_tn(&self.weight, dy)
-    }
-
-    /// [`DenseNoBias::backward`] without dL/dx: only the weight gradient.
-    #[inline]
-    pub fn backward_params<const B: usize>(&self, x: &SMatrix<T, I, B>, dy: &SMatrix<T, O, B>, grads: &mut Self) {
-        kernel::ger_acc(dy, x, &mut grads.weight);
-    }
-
-    /// [`DenseNoBias::backward`] fused with a plain gradient-descent step: returns dL/dx, then `W -= lr dy x^T`.
-    #[inline]
-    pub fn backward_sgd<const B: usize>(
-        &mut self,
-        x: &SMatrix<T, I, B>,
-        dy: &SMatrix<T, O, B>,
-        lr: T,
-    ) -> SMatrix<T, I, B> {
-        let dx = kernel::gemm_tn(&self.weight, dy);
-        self.update_sgd(x, dy, lr);
-        dx
-    }
-
-    /// [`DenseNoBias::backward_sgd`] without dL/dx (a first layer).
-    #[inline]
-    pub fn update_sgd<const B: usize>(&mut self, x: &SMatrix<T, I, B>, dy: &SMatrix<T, O, B>, lr: T) {
-        kernel::ger_acc(&(dy * -lr), x, &mut self.weight);
-    }
-
-    /// Forward on a batch of sequences, every step alike (see [`Dense::forward_steps`]).
-    #[inline]
-    pub fn forward_steps<const IN: usize, const OUT: usize, const B: usize>(
-        &self,
-        x: &SMatrix<T, IN, B>,
-    ) -> SMatrix<T, OUT, B> {
-        let () = Steps::<I, O, IN, OUT>::CHECK;
-        let mut y = SMatrix::<T, OUT, B>::zeros();
-        kernel::gemm_acc_columns(&self.weight, x.as_slice(), y.as_mut_slice());
-        y
-    }
-
-    /// Backward of [`DenseNoBias::forward_steps`].
-    #[inline]
-    pub fn backward_steps<const IN: usize, const OUT: usize, const B: usize>(
-        &self,
-        x: &SMatrix<T, IN, B>,
-        dy: &SMatrix<T, OUT, B>,
-        grads: &mut Self,
-    ) -> SMatrix<T, IN, B> {
-        let () = Steps::<I, O, IN, OUT>::CHECK;
-        kernel::ger_acc_columns(dy.as_slice(), x.as_slice(), &mut grads.weight);
-        let mut dx = SMatrix::<T, IN, B>::zeros();
-        kernel::gemm_tn_columns(&self.weight, dy.as_slice(), dx.as_mut_slice());
-        dx
-    }
-
-    /// Initialises the weights with `init`.
-    pub fn init<R: Rng + ?Sized>(&mut self, init: Init, rng: &mut R) {
-        init.fill(self.weight.as_mut_slice(), I, O, rng);
-    }
+/// `a` seen as `B`, mutably.
+#[inline(always)]
+fn cast_mut<A: bytemuck::Pod, B: bytemuck::Pod>(a: &mut A) -> &mut B {
+    bytemuck::cast_mut(a)
 }
 
 /// The compile-time check that `IN` is whole steps of `I` and `OUT` the same number of steps of `O`.
@@ -264,13 +115,69 @@ impl<const I: usize, const O: usize, const IN: usize, const OUT: usize> Steps<I,
     );
 }
 
-impl<T: Float, const I: usize, const O: usize> Parameters<T> for Dense<T, I, O> {
-    const TENSORS: usize = 2;
+/// One sample or batch (`IN = I`), or a sequence of `IN / I` steps with the layer applied to every step.
+impl<T: Float, const I: usize, const O: usize, const BIAS: bool, const IN: usize, const OUT: usize> Layer<T, IN, OUT>
+    for Dense<T, I, O, BIAS>
+{
+    type Cache<const B: usize> = ();
+
+    #[inline]
+    fn forward<const B: usize>(&self, x: &SMatrix<T, IN, B>) -> SMatrix<T, OUT, B> {
+        let () = Steps::<I, O, IN, OUT>::CHECK;
+        if IN == I {
+            return *cast(&Dense::forward(self, cast::<_, SMatrix<T, I, B>>(x)));
+        }
+        let mut y = SMatrix::<T, OUT, B>::zeros();
+        if BIAS {
+            for step in y.as_mut_slice().chunks_exact_mut(O.max(1)) {
+                step.copy_from_slice(self.bias.as_slice());
+            }
+        }
+        kernel::gemm_acc_columns(&self.weight, x.as_slice(), y.as_mut_slice());
+        y
+    }
+
+    #[inline]
+    fn backward<const B: usize, S: Sink<T, Self>>(
+        mut sink: S,
+        x: &SMatrix<T, IN, B>,
+        _y: &SMatrix<T, OUT, B>,
+        _cache: &mut (),
+        dy: &SMatrix<T, OUT, B>,
+        dx: Option<&mut SMatrix<T, IN, B>>,
+    ) {
+        let () = Steps::<I, O, IN, OUT>::CHECK;
+        if let Some(dx) = dx {
+            let w = &sink.weights().weight;
+            if IN == I {
+                *cast_mut::<_, SMatrix<T, I, B>>(dx) = kernel::gemm_tn(w, cast::<_, SMatrix<T, O, B>>(dy));
+            } else {
+                dx.fill(T::zero());
+                kernel::gemm_tn_columns(w, dy.as_slice(), dx.as_mut_slice());
+            }
+        }
+        if let Some((target, scale)) = sink.target() {
+            target.accumulate(x.as_slice(), dy, scale);
+        }
+    }
+}
+
+impl<T: Float, const I: usize, const O: usize, const BIAS: bool> Stream<T, I, O> for Dense<T, I, O, BIAS> {
+    type State = ();
+
+    #[inline]
+    fn step(&self, _state: &mut (), x: &SVector<T, I>) -> SVector<T, O> {
+        Dense::forward(self, x)
+    }
+}
+
+impl<T: Float, const I: usize, const O: usize, const BIAS: bool> Parameters<T> for Dense<T, I, O, BIAS> {
+    const TENSORS: usize = if BIAS { 2 } else { 1 };
 
     fn tensor(&self, index: usize) -> Option<Tensor<'_, T>> {
         match index {
             0 => Some(Tensor::matrix("weight", &self.weight)),
-            1 => Some(Tensor::vector("bias", &self.bias)),
+            1 if BIAS => Some(Tensor::vector("bias", &self.bias)),
             _ => None,
         }
     }
@@ -278,27 +185,16 @@ impl<T: Float, const I: usize, const O: usize> Parameters<T> for Dense<T, I, O> 
     fn tensor_mut(&mut self, index: usize) -> Option<TensorMut<'_, T>> {
         match index {
             0 => Some(TensorMut::matrix("weight", &mut self.weight)),
-            1 => Some(TensorMut::vector("bias", &mut self.bias)),
+            1 if BIAS => Some(TensorMut::vector("bias", &mut self.bias)),
             _ => None,
         }
-    }
-}
-
-impl<T: Float, const I: usize, const O: usize> Parameters<T> for DenseNoBias<T, I, O> {
-    const TENSORS: usize = 1;
-
-    fn tensor(&self, index: usize) -> Option<Tensor<'_, T>> {
-        (index == 0).then(|| Tensor::matrix("weight", &self.weight))
-    }
-
-    fn tensor_mut(&mut self, index: usize) -> Option<TensorMut<'_, T>> {
-        (index == 0).then(|| TensorMut::matrix("weight", &mut self.weight))
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::layer::contract::{Accumulate, Descend};
     use nalgebra::{matrix, vector};
 
     fn layer() -> Dense<f64, 3, 2> {
@@ -309,7 +205,7 @@ mod tests {
     fn forward_on_literal_weights() {
         let y = layer().forward(&vector![1.0, 2.0, 4.0]);
         assert_eq!(y, vector![1.0 + 4.0 + 12.0 + 0.1, -1.0 + 1.0 + 1.0 - 0.2]);
-        let nb = DenseNoBias::new(layer().weight);
+        let nb = DenseNoBias::without_bias(layer().weight);
         assert_eq!(nb.forward(&vector![1.0, 2.0, 4.0]), vector![17.0, 1.0]);
     }
 
@@ -353,9 +249,17 @@ mod tests {
         // Two samples of two steps of three values.
         let x = nalgebra::SMatrix::<f64, 6, 2>::from_fn(|r, c| (r as f64 - 2.0) * 0.5 + c as f64);
         let dy = nalgebra::SMatrix::<f64, 4, 2>::from_fn(|r, c| r as f64 * 0.25 - c as f64);
-        let y = l.forward_steps::<6, 4, 2>(&x);
+        let y: nalgebra::SMatrix<f64, 4, 2> = Layer::forward(&l, &x);
         let mut g: Dense<f64, 3, 2> = bytemuck::Zeroable::zeroed();
-        let dx = l.backward_steps::<6, 4, 2>(&x, &dy, &mut g);
+        let mut dx = nalgebra::SMatrix::<f64, 6, 2>::zeros();
+        <Dense<f64, 3, 2> as Layer<f64, 6, 4>>::backward(
+            Accumulate { layer: &l, grads: &mut g },
+            &x,
+            &y,
+            &mut (),
+            &dy,
+            Some(&mut dx),
+        );
         let mut gs: Dense<f64, 3, 2> = bytemuck::Zeroable::zeroed();
         for b in 0..2 {
             for t in 0..2 {
@@ -366,8 +270,8 @@ mod tests {
             }
         }
         assert!((g.weight - gs.weight).abs().max() < 1e-12 && (g.bias - gs.bias).abs().max() < 1e-12);
-        let nb = DenseNoBias::new(l.weight);
-        let ynb = nb.forward_steps::<6, 4, 2>(&x);
+        let nb = DenseNoBias::without_bias(l.weight);
+        let ynb: nalgebra::SMatrix<f64, 4, 2> = Layer::forward(&nb, &x);
         for (s_nb, s) in ynb.as_slice().chunks_exact(2).zip(y.as_slice().chunks_exact(2)) {
             assert!(
                 (SVector::<f64, 2>::from_column_slice(s_nb) + l.bias - SVector::from_column_slice(s)).abs().max()
@@ -386,6 +290,43 @@ mod tests {
         assert_eq!(l.tensor(1).unwrap().data, &[0.1, -0.2]);
         assert!(l.tensor(2).is_none());
         assert_eq!(l.param_count(), 8);
-        assert_eq!(DenseNoBias::new(l.weight).param_count(), 6);
+        assert_eq!(DenseNoBias::without_bias(l.weight).param_count(), 6);
+    }
+
+    #[test]
+    fn descending_in_place_is_backward_then_a_step() {
+        let x = vector![1.0, 2.0, 4.0];
+        let dy = vector![0.5, -1.0];
+        let mut stepped = layer();
+        let mut g: Dense<f64, 3, 2> = bytemuck::Zeroable::zeroed();
+        let dx = stepped.backward(&x, &dy, &mut g);
+        stepped.weight -= g.weight * 0.1;
+        stepped.bias -= g.bias * 0.1;
+        let mut fused = layer();
+        let y = fused.forward(&x);
+        let mut dx_fused = SVector::<f64, 3>::zeros();
+        <Dense<f64, 3, 2> as Layer<f64, 3, 2>>::backward(
+            Descend { layer: &mut fused, lr: 0.1 },
+            &x,
+            &y,
+            &mut (),
+            &dy,
+            Some(&mut dx_fused),
+        );
+        assert_eq!(dx_fused, dx);
+        assert!((fused.weight - stepped.weight).abs().max() < 1e-15);
+        assert!((fused.bias - stepped.bias).abs().max() < 1e-15);
+        // Without bias: one tensor, and the bias stays zero through a step.
+        let mut nb = DenseNoBias::without_bias(layer().weight);
+        <DenseNoBias<f64, 3, 2> as Layer<f64, 3, 2>>::backward(
+            Descend { layer: &mut nb, lr: 0.1 },
+            &x,
+            &y,
+            &mut (),
+            &dy,
+            None,
+        );
+        assert_eq!((nb.bias, DenseNoBias::<f64, 3, 2>::TENSORS), (SVector::zeros(), 1));
+        assert!((nb.weight - stepped.weight).abs().max() < 1e-15);
     }
 }

@@ -2,7 +2,8 @@
 //! inference is the identity and the expected activation is the same in both.
 
 use crate::float::{Float, lit};
-use nalgebra::SMatrix;
+use crate::layer::contract::{Layer, Sink, Stream};
+use nalgebra::{SMatrix, SVector};
 use rand::{Rng, RngExt};
 
 /// Dropout with drop probability `p` in `[0, 1)`. Has no parameters.
@@ -47,6 +48,50 @@ impl<T: Float> Dropout<T> {
         dy: &SMatrix<T, R, C>,
     ) -> SMatrix<T, R, C> {
         dy.component_mul(mask)
+    }
+}
+
+impl<T: Float, const N: usize> Layer<T, N, N> for Dropout<T> {
+    /// The scaled mask.
+    type Cache<const B: usize> = SMatrix<T, N, B>;
+
+    #[inline]
+    fn forward<const B: usize>(&self, x: &SMatrix<T, N, B>) -> SMatrix<T, N, B> {
+        *x
+    }
+
+    #[inline]
+    fn forward_train<const B: usize, R: Rng + ?Sized>(
+        &self,
+        x: &SMatrix<T, N, B>,
+        y: &mut SMatrix<T, N, B>,
+        mask: &mut SMatrix<T, N, B>,
+        rng: &mut R,
+    ) {
+        (*y, *mask) = Dropout::forward_train(self, x, rng);
+    }
+
+    #[inline]
+    fn backward<const B: usize, S: Sink<T, Self>>(
+        _sink: S,
+        _x: &SMatrix<T, N, B>,
+        _y: &SMatrix<T, N, B>,
+        mask: &mut SMatrix<T, N, B>,
+        dy: &SMatrix<T, N, B>,
+        dx: Option<&mut SMatrix<T, N, B>>,
+    ) {
+        if let Some(dx) = dx {
+            *dx = dy.component_mul(mask);
+        }
+    }
+}
+
+impl<T: Float, const N: usize> Stream<T, N, N> for Dropout<T> {
+    type State = ();
+
+    #[inline]
+    fn step(&self, _state: &mut (), x: &SVector<T, N>) -> SVector<T, N> {
+        *x
     }
 }
 

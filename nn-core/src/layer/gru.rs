@@ -29,10 +29,19 @@ use nalgebra::SVector;
 /// Weights and names are PyTorch's: `weight_ih_l0` is `[3H, I]` in the order r, z, n, `weight_hh_l0` `[3H, H]`.
 /// [`RecurrentLayer::init`] starts the update gate's input-side bias at 1: `z` is the GRU's counterpart of the
 /// LSTM's forget gate (`h' = (1 - z) n + z h`).
-pub type Gru<T, const I: usize, const H: usize, const G: usize, const L: usize = 0> =
-    RecurrentLayer<T, I, H, G, GruCell, L>;
+pub type Gru<
+    T,
+    const I: usize,
+    const H: usize,
+    const G: usize,
+    const L: usize = 0,
+    const S: usize = 0,
+    const K: usize = 0,
+> = RecurrentLayer<T, I, H, G, GruCell, L, S, K>;
 
-impl<T: Float, const I: usize, const H: usize, const G: usize, const L: usize> Recurrent<T> for Gru<T, I, H, G, L> {
+impl<T: Float, const I: usize, const H: usize, const G: usize, const L: usize, const S: usize, const K: usize>
+    Recurrent<T> for Gru<T, I, H, G, L, S, K>
+{
     const INPUT: usize = I;
     const HIDDEN: usize = H;
     /// r, z, n, `W_hn h + b_hn`, then the new `h`.

@@ -30,8 +30,15 @@ use nalgebra::{SMatrix, SVector};
 /// Weights and names are PyTorch's: `weight_ih_l0` is `[4H, I]` with the gates in the order i, f, g, o,
 /// `weight_hh_l0` is `[4H, H]`, and both biases are kept. [`RecurrentLayer::init`] starts the forget gate's bias
 /// at 1.
-pub type Lstm<T, const I: usize, const H: usize, const G: usize, const L: usize = 0> =
-    RecurrentLayer<T, I, H, G, LstmCell, L>;
+pub type Lstm<
+    T,
+    const I: usize,
+    const H: usize,
+    const G: usize,
+    const L: usize = 0,
+    const S: usize = 0,
+    const K: usize = 0,
+> = RecurrentLayer<T, I, H, G, LstmCell, L, S, K>;
 
 /// Unit `j`'s gates `(i, f, g, o)` from the pre-activations `a`.
 #[inline(always)]
@@ -39,7 +46,9 @@ fn activate_gates<T: Float, const H: usize, const G: usize>(a: &SVector<T, G>, j
     (a[j].fast_sigmoid(), a[H + j].fast_sigmoid(), a[2 * H + j].fast_tanh(), a[3 * H + j].fast_sigmoid())
 }
 
-impl<T: Float, const I: usize, const H: usize, const G: usize, const L: usize> Recurrent<T> for Lstm<T, I, H, G, L> {
+impl<T: Float, const I: usize, const H: usize, const G: usize, const L: usize, const S: usize, const K: usize>
+    Recurrent<T> for Lstm<T, I, H, G, L, S, K>
+{
     const INPUT: usize = I;
     const HIDDEN: usize = H;
     /// The gates after their activations (4H), then the new `h` and `c`.

@@ -3,6 +3,7 @@
 //! piecewise-linear activation.
 
 use crate::float::Float;
+use crate::layer::contract::{Layer, Sink};
 use nalgebra::SMatrix;
 
 /// Maxout over groups of `K` consecutive features (`K >= 1`). Has no parameters.
@@ -54,6 +55,29 @@ impl<const K: usize> Maxout<K> {
             }
         }
         dx
+    }
+}
+
+impl<T: Float, const K: usize, const IN: usize, const OUT: usize> Layer<T, IN, OUT> for Maxout<K> {
+    type Cache<const B: usize> = ();
+
+    #[inline]
+    fn forward<const B: usize>(&self, x: &SMatrix<T, IN, B>) -> SMatrix<T, OUT, B> {
+        Maxout::forward(self, x)
+    }
+
+    #[inline]
+    fn backward<const B: usize, S: Sink<T, Self>>(
+        _sink: S,
+        x: &SMatrix<T, IN, B>,
+        _y: &SMatrix<T, OUT, B>,
+        _cache: &mut (),
+        dy: &SMatrix<T, OUT, B>,
+        dx: Option<&mut SMatrix<T, IN, B>>,
+    ) {
+        if let Some(dx) = dx {
+            *dx = Maxout::<K>.backward(x, dy);
+        }
     }
 }
 

@@ -1,6 +1,7 @@
 //! Layers with parameters or training behaviour. Each file holds one layer kind with its kernels and its tests.
 
 mod batchnorm;
+mod contract;
 mod conv;
 mod dense;
 mod dropout;
@@ -9,13 +10,16 @@ mod gru;
 mod lstm;
 mod maxout;
 mod merge;
+mod nested;
 mod noisy_relu;
 mod recurrent;
 mod rnn;
 
 pub use batchnorm::{BatchNorm, BatchNormCache};
+pub use contract::{Accumulate, Descend, Frozen, Layer, Reshape, Sink, Stream, add_assign};
 pub use conv::{
-    Conv, Conv1d, Conv2d, ConvTranspose, ConvTranspose1d, ConvTranspose2d, Geometry, Pool, conv_out, conv_transpose_out,
+    Conv, Conv1d, Conv2d, ConvTranspose, ConvTranspose1d, ConvTranspose2d, Geometry, Pool, Pooling, conv_out,
+    conv_transpose_out,
 };
 pub use dense::{Dense, DenseNoBias};
 pub use dropout::Dropout;
@@ -24,6 +28,7 @@ pub use gru::Gru;
 pub use lstm::Lstm;
 pub use maxout::Maxout;
 pub use merge::{concat, split};
+pub use nested::Nested;
 pub use noisy_relu::NoisyRelu;
 pub use recurrent::{Cell, GruCell, LstmCell, Recurrent, RecurrentLayer, RnnCell, hidden};
 pub use rnn::Rnn;

@@ -3,7 +3,8 @@
 
 use crate::activation::sigmoid;
 use crate::float::Float;
-use nalgebra::SMatrix;
+use crate::layer::contract::{Layer, Sink, Stream};
+use nalgebra::{SMatrix, SVector};
 use rand::Rng;
 use rand_distr::{Distribution, StandardNormal};
 
@@ -55,6 +56,50 @@ impl NoisyRelu {
             *d = if x + root * z > T::zero() { *d * (T::one() + z * root * (T::one() - s) * half) } else { T::zero() };
         }
         dx
+    }
+}
+
+impl<T: Float, const N: usize> Layer<T, N, N> for NoisyRelu {
+    /// The standard normal draws.
+    type Cache<const B: usize> = SMatrix<T, N, B>;
+
+    #[inline]
+    fn forward<const B: usize>(&self, x: &SMatrix<T, N, B>) -> SMatrix<T, N, B> {
+        NoisyRelu::forward(self, x)
+    }
+
+    #[inline]
+    fn forward_train<const B: usize, R: Rng + ?Sized>(
+        &self,
+        x: &SMatrix<T, N, B>,
+        y: &mut SMatrix<T, N, B>,
+        z: &mut SMatrix<T, N, B>,
+        rng: &mut R,
+    ) {
+        (*y, *z) = NoisyRelu::forward_train(self, x, rng);
+    }
+
+    #[inline]
+    fn backward<const B: usize, S: Sink<T, Self>>(
+        _sink: S,
+        x: &SMatrix<T, N, B>,
+        _y: &SMatrix<T, N, B>,
+        z: &mut SMatrix<T, N, B>,
+        dy: &SMatrix<T, N, B>,
+        dx: Option<&mut SMatrix<T, N, B>>,
+    ) {
+        if let Some(dx) = dx {
+            *dx = NoisyRelu::backward(&NoisyRelu, x, z, dy);
+        }
+    }
+}
+
+impl<T: Float, const N: usize> Stream<T, N, N> for NoisyRelu {
+    type State = ();
+
+    #[inline]
+    fn step(&self, _state: &mut (), x: &SVector<T, N>) -> SVector<T, N> {
+        NoisyRelu::forward(self, x)
     }
 }
 

@@ -14,6 +14,7 @@
 
 use crate::float::Float;
 use crate::kernel;
+use crate::layer::contract::{Layer, Sink, Stream};
 use crate::network::{Buffer, Parameters, Tensor, TensorMut};
 use core::marker::PhantomData;
 use nalgebra::{SMatrix, SVector};
@@ -66,8 +67,16 @@ impl<A> Cell for RnnCell<A> {
 /// [`super::Lstm`] and [`super::Gru`].
 #[derive(Clone, Copy, Debug, PartialEq, bytemuck::Zeroable)]
 #[bytemuck(crate = "bytemuck")]
-pub struct RecurrentLayer<T, const I: usize, const H: usize, const G: usize, C, const L: usize = 0>
-where
+pub struct RecurrentLayer<
+    T,
+    const I: usize,
+    const H: usize,
+    const G: usize,
+    C,
+    const L: usize = 0,
+    const S: usize = 0,
+    const K: usize = 0,
+> where
     T: Float,
 {
     /// Input-to-gates weights, `G x I` (`weight_ih_l0`, PyTorch's `[G, I]`), gate blocks stacked.
@@ -82,8 +91,8 @@ where
     pub cell: PhantomData<C>,
 }
 
-impl<T: Float, const I: usize, const H: usize, const G: usize, C: Cell, const L: usize>
-    RecurrentLayer<T, I, H, G, C, L>
+impl<T: Float, const I: usize, const H: usize, const G: usize, C: Cell, const L: usize, const S: usize, const K: usize>
+    RecurrentLayer<T, I, H, G, C, L, S, K>
 {
     const SHAPE: () = assert!(G == C::GATES * H, "a recurrent layer has GATES * H gate rows");
 
@@ -188,8 +197,8 @@ const fn names<const L: usize>() -> [&'static str; 4] {
     NAMES[L]
 }
 
-impl<T: Float, const I: usize, const H: usize, const G: usize, C, const L: usize> Parameters<T>
-    for RecurrentLayer<T, I, H, G, C, L>
+impl<T: Float, const I: usize, const H: usize, const G: usize, C, const L: usize, const S: usize, const K: usize>
+    Parameters<T> for RecurrentLayer<T, I, H, G, C, L, S, K>
 {
     const TENSORS: usize = 4;
 
@@ -356,6 +365,76 @@ pub trait Recurrent<T: Float>: Parameters<T> + Sized {
     fn keep_per_step<const S: usize, const K: usize>() -> usize {
         const { assert!(K == S * Self::KEEP, "a recurrent layer keeps KEEP values per step") };
         Self::KEEP
+    }
+}
+
+/// A recurrent layer over sequences of `S` steps (`IN = S * I` values per sample) returning every step's hidden
+/// state (`OUT = S * H`) or the last one (`OUT = H`); the training forward keeps `K = S * KEEP` values per
+/// sample for backpropagation through time.
+impl<
+    T: Float,
+    const I: usize,
+    const H: usize,
+    const G: usize,
+    C: Cell,
+    const L: usize,
+    const S: usize,
+    const K: usize,
+    const IN: usize,
+    const OUT: usize,
+> Layer<T, IN, OUT> for RecurrentLayer<T, I, H, G, C, L, S, K>
+where
+    Self: Recurrent<T> + bytemuck::Zeroable,
+{
+    type Cache<const B: usize> = SMatrix<T, K, B>;
+
+    #[inline]
+    fn forward<const B: usize>(&self, x: &SMatrix<T, IN, B>) -> SMatrix<T, OUT, B> {
+        self.forward_sequence::<S, IN, OUT, B>(x)
+    }
+
+    #[inline]
+    fn forward_train<const B: usize, R: Rng + ?Sized>(
+        &self,
+        x: &SMatrix<T, IN, B>,
+        y: &mut SMatrix<T, OUT, B>,
+        keep: &mut SMatrix<T, K, B>,
+        _rng: &mut R,
+    ) {
+        *y = self.forward_sequence_train::<S, IN, OUT, K, B>(x, keep);
+    }
+
+    #[inline]
+    fn backward<const B: usize, Q: Sink<T, Self>>(
+        mut sink: Q,
+        x: &SMatrix<T, IN, B>,
+        _y: &SMatrix<T, OUT, B>,
+        keep: &mut SMatrix<T, K, B>,
+        dy: &SMatrix<T, OUT, B>,
+        dx: Option<&mut SMatrix<T, IN, B>>,
+    ) {
+        let d = sink.fused(|layer, grads| match grads {
+            Some(g) => layer.backward_sequence::<S, IN, OUT, K, B>(x, keep, dy, g),
+            None => crate::network::with_scratch(|g| layer.backward_sequence::<S, IN, OUT, K, B>(x, keep, dy, g)),
+        });
+        if let Some(dx) = dx {
+            *dx = d;
+        }
+    }
+}
+
+impl<T: Float, const I: usize, const H: usize, const G: usize, C: Cell, const L: usize, const S: usize, const K: usize>
+    Stream<T, I, H> for RecurrentLayer<T, I, H, G, C, L, S, K>
+where
+    Self: Recurrent<T>,
+    <Self as Recurrent<T>>::State: core::fmt::Debug + PartialEq + bytemuck::Zeroable,
+{
+    type State = <Self as Recurrent<T>>::State;
+
+    #[inline]
+    fn step(&self, state: &mut Self::State, x: &SVector<T, I>) -> SVector<T, H> {
+        Recurrent::step(self, state, x.as_slice());
+        hidden::<T, H>(state.as_slice())
     }
 }
 

@@ -18,11 +18,18 @@ use nalgebra::SVector;
 /// such as a leaky ReLU's slope take their defaults).
 ///
 /// Weights and names are PyTorch's: `weight_ih_l0` `[H, I]`, `weight_hh_l0` `[H, H]`, `bias_ih_l0`, `bias_hh_l0`.
-pub type Rnn<T, const I: usize, const H: usize, A = Tanh, const L: usize = 0> =
-    RecurrentLayer<T, I, H, H, RnnCell<A>, L>;
+pub type Rnn<T, const I: usize, const H: usize, A = Tanh, const L: usize = 0, const S: usize = 0, const K: usize = 0> =
+    RecurrentLayer<T, I, H, H, RnnCell<A>, L, S, K>;
 
-impl<T: Float, const I: usize, const H: usize, A: Activation<T> + Default, const L: usize> Recurrent<T>
-    for Rnn<T, I, H, A, L>
+impl<
+    T: Float,
+    const I: usize,
+    const H: usize,
+    A: Activation<T> + Default,
+    const L: usize,
+    const S: usize,
+    const K: usize,
+> Recurrent<T> for Rnn<T, I, H, A, L, S, K>
 {
     const INPUT: usize = I;
     const HIDDEN: usize = H;

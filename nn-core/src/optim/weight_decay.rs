@@ -118,7 +118,7 @@ mod tests {
     fn penalty_counts_weights_only() {
         // w = (1, -2), b = 0.5, lambda = 0.1: 0.1 / 2 * (1 + 4) = 0.25 (0.2625 if the bias were counted).
         assert!((l2_penalty(&theta0(), 0.1) - 0.25).abs() < 1e-16);
-        let net = Chain { first: theta0(), second: DenseNoBias::<f64, 1, 1>::new(matrix![3.0]) };
+        let net = Chain { first: theta0(), second: DenseNoBias::<f64, 1, 1>::without_bias(matrix![3.0]) };
         assert_eq!(alloc::format!("{}", net.tensor(2).unwrap().name), "1.weight");
         assert!((l2_penalty(&net, 0.1) - 0.7).abs() < 1e-15); // 0.05 * (1 + 4 + 9)
     }
