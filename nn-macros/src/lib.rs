@@ -3,10 +3,12 @@
 //! Three phases with a wall between them: `parse` reads tokens into a syntax tree and nothing else;
 //! `model` validates that tree into a model where every layer has resolved shapes and a span, collecting
 //! every error of the declaration; `codegen` writes Rust from the model without looking at syn types again.
+//! The texts of the compile errors and `const` assertions that `model` and `embed` produce are in `messages`.
 
 mod codegen;
 mod embed;
 mod errors;
+mod messages;
 mod model;
 mod parse;
 #[cfg(test)]
