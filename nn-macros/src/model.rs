@@ -118,35 +118,47 @@ impl ActKind {
     }
 }
 
-/// Every layer kind the macro knows, for suggestions.
-fn layer_names() -> Vec<&'static str> {
-    let mut v = vec![
-        "Dense",
-        "BatchNorm",
-        "Dropout",
-        "Conv1d",
-        "Conv2d",
-        "ConvTranspose1d",
-        "ConvTranspose2d",
-        "MaxPool1d",
-        "MaxPool2d",
-        "AvgPool1d",
-        "AvgPool2d",
-        "Flatten",
-        "Reshape",
-        "Residual",
-        "Concat",
-        "Sum",
-        "Maxout",
-        "NoisyRelu",
-        "Network",
-        "Rnn",
-        "Lstm",
-        "Gru",
-    ];
-    v.extend(ACTIVATIONS.iter().map(|(n, _)| *n));
-    v
-}
+/// The layers that are not activations, in the order suggestions prefer.
+const KINDS: &[&str] = &[
+    "Dense",
+    "BatchNorm",
+    "Dropout",
+    "Conv1d",
+    "Conv2d",
+    "ConvTranspose1d",
+    "ConvTranspose2d",
+    "MaxPool1d",
+    "MaxPool2d",
+    "AvgPool1d",
+    "AvgPool2d",
+    "Flatten",
+    "Reshape",
+    "Residual",
+    "Concat",
+    "Sum",
+    "Maxout",
+    "NoisyRelu",
+    "Network",
+    "Rnn",
+    "Lstm",
+    "Gru",
+];
+
+/// Every layer name the macro accepts: the layers, then the activations. The `# Grammar` of `network!`
+/// documents exactly these (a unit test compares the two).
+pub const LAYER_NAMES: &[&str] = &{
+    let mut names = [""; KINDS.len() + ACTIVATIONS.len()];
+    let mut i = 0;
+    while i < KINDS.len() {
+        names[i] = KINDS[i];
+        i += 1;
+    }
+    while i < names.len() {
+        names[i] = ACTIVATIONS[i - KINDS.len()].0;
+        i += 1;
+    }
+    names
+};
 
 /// A recurrent cell.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -1502,11 +1514,11 @@ impl Builder<'_> {
                 let hint = match head.to_lowercase().as_str() {
                     "linear" | "fc" => part::LINEAR_HINT.to_string(),
                     "silu" => part::did_you_mean("Swish"),
-                    _ => match did_you_mean(&head, &layer_names()) {
+                    _ => match did_you_mean(&head, LAYER_NAMES) {
                         s if s.is_empty() => {
                             let activations: Vec<&str> = ACTIVATIONS.iter().map(|(n, _)| *n).collect();
                             let layers: Vec<&str> =
-                                layer_names().into_iter().filter(|n| !activations.contains(n)).collect();
+                                LAYER_NAMES.iter().copied().filter(|n| !activations.contains(n)).collect();
                             part::every_layer(&layers, &activations)
                         }
                         s => s,
