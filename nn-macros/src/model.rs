@@ -394,12 +394,6 @@ pub struct Geometry {
     pub dw: usize,
 }
 
-/// `floor((n + 2p - d(k - 1) - 1) / s) + 1`, or `None` when nothing fits.
-fn conv_out(n: usize, k: usize, s: usize, p: usize, d: usize) -> Option<usize> {
-    let span = d * (k.max(1) - 1) + 1;
-    (s > 0 && k > 0 && n + 2 * p >= span).then(|| (n + 2 * p - span) / s + 1)
-}
-
 /// The shape of the activations between layers: a vector, or channels of 1-D or 2-D planes.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Planes {
@@ -903,7 +897,10 @@ fn spatial(
         }
         let mut grow = |n: &Sz, k: usize, s: usize, p: usize, d: usize, op: usize| -> Option<Sz> {
             match n {
-                Sz::Lit(n) => ((n - 1) * s + d * (k - 1) + op + 1).checked_sub(2 * p).filter(|v| *v > 0).map(Sz::Lit),
+                Sz::Lit(n) => match nn_shapes::conv_transpose_out(*n, k, s, p, d, op) {
+                    0 => None,
+                    o => Some(Sz::Lit(o)),
+                },
                 Sz::Expr(..) => {
                     let t = n.operand();
                     let e = quote!(::nn_core::__private::conv_transpose_out(#t, #k, #s, #p, #d, #op));
@@ -934,12 +931,12 @@ fn spatial(
         }
         let message = messages::kernel_too_large(&name.to_string(), conv, k, d, axis, &part::padded(&n.display(), p));
         match n {
-            Sz::Lit(n) => match conv_out(*n, k, s, p, d) {
-                Some(o) => outs.push(Sz::Lit(o)),
-                None => {
+            Sz::Lit(n) => match nn_shapes::conv_out(*n, k, s, p, d) {
+                0 => {
                     errors.at(kernel, message);
                     return None;
                 }
+                o => outs.push(Sz::Lit(o)),
             },
             Sz::Expr(..) => {
                 let t = n.operand();
