@@ -2,6 +2,7 @@
 //! tensor against the declaration, and turned into constant data for code generation.
 
 use crate::errors::Errors;
+use crate::messages;
 use crate::model::{Dim, Kind, Layer, Model};
 use safetensors::tensor::{Dtype, SafeTensors};
 use std::path::{Path, PathBuf};
@@ -90,10 +91,11 @@ pub fn read(m: &Model, base: &Path) -> Result<Option<Embedded>, syn::Error> {
     let Some(lit_path) = &m.weights else { return Ok(None) };
     let shown = lit_path.value();
     let path = base.join(&shown);
-    let bytes = std::fs::read(&path)
-        .map_err(|e| syn::Error::new(lit_path.span(), format!("cannot read `{shown}` ({}): {e}", path.display())))?;
+    let bytes = std::fs::read(&path).map_err(|e| {
+        syn::Error::new(lit_path.span(), messages::unreadable_weights(&shown, &path.display().to_string(), e))
+    })?;
     let file = SafeTensors::deserialize(&bytes)
-        .map_err(|e| syn::Error::new(lit_path.span(), format!("`{shown}` is not a valid safetensors file: {e}")))?;
+        .map_err(|e| syn::Error::new(lit_path.span(), messages::not_safetensors(&shown, e)))?;
     let want = match m.scalar {
         crate::model::Scalar::F32 => Dtype::F32,
         crate::model::Scalar::F64 => Dtype::F64,
@@ -107,31 +109,16 @@ pub fn read(m: &Model, base: &Path) -> Result<Option<Embedded>, syn::Error> {
         for e in expected(l) {
             known.push(e.name.clone());
             let Ok(view) = file.tensor(&e.name) else {
-                errors.at(lit_path, format!("tensor `{}` is missing from `{shown}`", e.name));
+                errors.at(lit_path, messages::missing_tensor(&e.name, &shown));
                 continue;
             };
             if view.shape() != e.shape.as_slice() {
-                errors.at(
-                    lit_path,
-                    format!(
-                        "tensor `{}` has shape {:?} in `{shown}`, the declaration needs {:?}",
-                        e.name,
-                        view.shape(),
-                        e.shape
-                    ),
-                );
+                errors.at(lit_path, messages::tensor_shape_differs(&e.name, view.shape(), &shown, &e.shape));
                 continue;
             }
             if view.dtype() != want {
-                errors.at(
-                    lit_path,
-                    format!(
-                        "tensor `{}` is {} in `{shown}`, the network computes in {}",
-                        e.name,
-                        view.dtype(),
-                        if want == Dtype::F32 { "f32" } else { "f64" }
-                    ),
-                );
+                let scalar = if want == Dtype::F32 { "f32" } else { "f64" };
+                errors.at(lit_path, messages::tensor_dtype_differs(&e.name, view.dtype(), &shown, scalar));
                 continue;
             }
             let values: Vec<f64> = match want {
@@ -147,7 +134,7 @@ pub fn read(m: &Model, base: &Path) -> Result<Option<Embedded>, syn::Error> {
                     .collect(),
             };
             if let Some(k) = values.iter().position(|v| !v.is_finite()) {
-                errors.at(lit_path, format!("tensor `{}` holds {} at element {k}", e.name, values[k]));
+                errors.at(lit_path, messages::non_finite_tensor(&e.name, values[k], k));
                 continue;
             }
             let rows = e.shape[0];
@@ -163,7 +150,7 @@ pub fn read(m: &Model, base: &Path) -> Result<Option<Embedded>, syn::Error> {
         .collect();
     extra.sort_unstable();
     for n in extra {
-        errors.at(lit_path, format!("`{shown}` has a tensor `{n}` that `{}` does not declare", m.name));
+        errors.at(lit_path, messages::undeclared_tensor(&shown, n, &m.name.to_string()));
     }
     errors.finish()?;
     let path = path.canonicalize().unwrap_or(path);

@@ -68,7 +68,7 @@ pub fn suggest<'a>(word: &str, candidates: &[&'a str]) -> Option<&'a str> {
 
 /// `", did you mean `x`?"`, or nothing.
 pub fn did_you_mean(word: &str, candidates: &[&str]) -> String {
-    suggest(word, candidates).map_or_else(String::new, |s| format!(", did you mean `{s}`?"))
+    suggest(word, candidates).map_or_else(String::new, crate::messages::part::did_you_mean)
 }
 
 #[cfg(test)]

@@ -3,10 +3,12 @@
 //! Three phases with a wall between them: `parse` reads tokens into a syntax tree and nothing else;
 //! `model` validates that tree into a model where every layer has resolved shapes and a span, collecting
 //! every error of the declaration; `codegen` writes Rust from the model without looking at syn types again.
+//! The texts of the compile errors and `const` assertions that `model` and `embed` produce are in `messages`.
 
 mod codegen;
 mod embed;
 mod errors;
+mod messages;
 mod model;
 mod parse;
 #[cfg(test)]
@@ -61,7 +63,17 @@ use proc_macro::TokenStream;
 ///        | ConvTranspose2d(OUT_CHANNELS, KERNEL) | ConvTranspose1d(..)   also `output_padding`
 ///        | MaxPool2d(WINDOW) | AvgPool2d(WINDOW) | MaxPool1d(..) | AvgPool1d(..)   option `stride` (default: the window)
 ///        | Flatten
+///        | Reshape(N) | Reshape([C, L]) | Reshape([C, H, W])   the same values seen as another shape (nothing
+///                                   moves); literal sizes, as many values as the input holds
 ///        | Residual(LAYER, ..., project = LAYER)   the branch's output is added to its input (or its projection)
+///        | Concat([LAYER, ...], [LAYER, ...], ...)   two or more branches over the same input, joined: vectors end
+///                                   to end, planes of one size along their channels; a branch `[]` passes the
+///                                   input on unchanged
+///        | Sum([LAYER, ...], [LAYER, ...], ...)   two or more branches over the same input, added: vectors or
+///                                   planes of one shape
+///        | LAYER_NAME: Network(TYPE)   another network declared with `network!`, on a vector; the name is
+///                                   required and prefixes its parameters (`encoder.fc1.weight`); `TYPE::INPUTS`
+///                                   and its scalar type are checked at compile time
 ///        | Rnn(HIDDEN) | Lstm(HIDDEN) | Gru(HIDDEN)  or (INPUTS_PER_STEP, HIDDEN); on a sequence; option
 ///                                   `output = sequence` (every step, the default) or `output = last`;
 ///                                   `layers = N` stacks N layers as PyTorch's `num_layers` (`lstm.weight_ih_l1`,

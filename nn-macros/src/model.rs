@@ -2,6 +2,7 @@
 //! the macro lives here; each error is attached to the token it is about, and all errors are collected.
 
 use crate::errors::{Errors, did_you_mean};
+use crate::messages::{self, part};
 use crate::parse::{Entry, NetworkDef};
 use proc_macro2::{Span, TokenStream};
 use quote::{ToTokens, quote};
@@ -105,8 +106,8 @@ impl ActKind {
     /// The parameter an activation takes, with its meaning and default, if any.
     fn parameter(self) -> Option<(&'static str, f64)> {
         match self {
-            ActKind::LeakyRelu => Some(("the negative slope", 0.01)),
-            ActKind::Elu => Some(("alpha", 1.0)),
+            ActKind::LeakyRelu => Some((part::NEGATIVE_SLOPE, 0.01)),
+            ActKind::Elu => Some((part::ALPHA, 1.0)),
             _ => None,
         }
     }
@@ -117,35 +118,47 @@ impl ActKind {
     }
 }
 
-/// Every layer kind the macro knows, for suggestions.
-fn layer_names() -> Vec<&'static str> {
-    let mut v = vec![
-        "Dense",
-        "BatchNorm",
-        "Dropout",
-        "Conv1d",
-        "Conv2d",
-        "ConvTranspose1d",
-        "ConvTranspose2d",
-        "MaxPool1d",
-        "MaxPool2d",
-        "AvgPool1d",
-        "AvgPool2d",
-        "Flatten",
-        "Reshape",
-        "Residual",
-        "Concat",
-        "Sum",
-        "Maxout",
-        "NoisyRelu",
-        "Network",
-        "Rnn",
-        "Lstm",
-        "Gru",
-    ];
-    v.extend(ACTIVATIONS.iter().map(|(n, _)| *n));
-    v
-}
+/// The layers that are not activations, in the order suggestions prefer.
+const KINDS: &[&str] = &[
+    "Dense",
+    "BatchNorm",
+    "Dropout",
+    "Conv1d",
+    "Conv2d",
+    "ConvTranspose1d",
+    "ConvTranspose2d",
+    "MaxPool1d",
+    "MaxPool2d",
+    "AvgPool1d",
+    "AvgPool2d",
+    "Flatten",
+    "Reshape",
+    "Residual",
+    "Concat",
+    "Sum",
+    "Maxout",
+    "NoisyRelu",
+    "Network",
+    "Rnn",
+    "Lstm",
+    "Gru",
+];
+
+/// Every layer name the macro accepts: the layers, then the activations. The `# Grammar` of `network!`
+/// documents exactly these (a unit test compares the two).
+pub const LAYER_NAMES: &[&str] = &{
+    let mut names = [""; KINDS.len() + ACTIVATIONS.len()];
+    let mut i = 0;
+    while i < KINDS.len() {
+        names[i] = KINDS[i];
+        i += 1;
+    }
+    while i < names.len() {
+        names[i] = ACTIVATIONS[i - KINDS.len()].0;
+        i += 1;
+    }
+    names
+};
 
 /// A recurrent cell.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -381,12 +394,6 @@ pub struct Geometry {
     pub dw: usize,
 }
 
-/// `floor((n + 2p - d(k - 1) - 1) / s) + 1`, or `None` when nothing fits.
-fn conv_out(n: usize, k: usize, s: usize, p: usize, d: usize) -> Option<usize> {
-    let span = d * (k.max(1) - 1) + 1;
-    (s > 0 && k > 0 && n + 2 * p >= span).then(|| (n + 2 * p - span) / s + 1)
-}
-
 /// The shape of the activations between layers: a vector, or channels of 1-D or 2-D planes.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Planes {
@@ -407,10 +414,10 @@ pub enum Planes {
 impl Planes {
     fn describe(&self) -> String {
         match self {
-            Planes::Flat => "a vector".to_string(),
-            Planes::Spatial { c, h, w, two_d: true } => format!("[{}, {}, {}]", c.display(), h.display(), w.display()),
-            Planes::Spatial { c, w, .. } => format!("[{}, {}]", c.display(), w.display()),
-            Planes::Seq { t, f } => format!("a sequence of {} steps of {}", t.display(), f.display()),
+            Planes::Flat => part::A_VECTOR.to_string(),
+            Planes::Spatial { c, h, w, two_d: true } => part::planes_2d(&c.display(), &h.display(), &w.display()),
+            Planes::Spatial { c, w, .. } => part::planes_1d(&c.display(), &w.display()),
+            Planes::Seq { t, f } => part::sequence(&t.display(), &f.display()),
         }
     }
 }
@@ -448,17 +455,17 @@ fn as_call<'a>(e: &'a Expr, errors: &mut Errors) -> Option<Call<'a>> {
         Expr::Call(c) => match &*c.func {
             Expr::Path(p) => (p, Some(&c.args)),
             other => {
-                errors.at(other, format!("expected a layer such as `Dense(64)` or `Relu`, found `{}`", tokens(other)));
+                errors.at(other, messages::not_a_layer(&tokens(other)));
                 return None;
             }
         },
         other => {
-            errors.at(other, format!("expected a layer such as `Dense(64)` or `Relu`, found `{}`", tokens(other)));
+            errors.at(other, messages::not_a_layer(&tokens(other)));
             return None;
         }
     };
     let Some(head) = func.path.get_ident() else {
-        errors.at(func, format!("expected a layer name such as `Dense` or `Relu`, found the path `{}`", tokens(func)));
+        errors.at(func, messages::layer_name_is_a_path(&tokens(func)));
         return None;
     };
     let mut call = Call { head, positional: Vec::new(), options: Vec::new() };
@@ -468,7 +475,7 @@ fn as_call<'a>(e: &'a Expr, errors: &mut Errors) -> Option<Call<'a>> {
                 Expr::Path(p) if p.path.get_ident().is_some() => {
                     call.options.push((p.path.get_ident().expect("checked"), &a.right));
                 }
-                other => errors.at(other, format!("expected an option name, found `{}`", tokens(other))),
+                other => errors.at(other, messages::not_an_option_name(&tokens(other))),
             },
             other => call.positional.push(other),
         }
@@ -495,12 +502,12 @@ fn size(e: &Expr, what: &str, errors: &mut Errors) -> Option<Dim> {
     match e {
         Expr::Lit(ExprLit { lit: Lit::Int(i), .. }) => match i.base10_parse::<usize>() {
             Ok(0) => {
-                errors.at(e, format!("{what} is zero: a size must be at least 1"));
+                errors.at(e, messages::zero_size(what));
                 None
             }
             Ok(n) => Some(Dim::Lit(n)),
             Err(_) => {
-                errors.at(e, format!("{what} `{i}` is not a valid size"));
+                errors.at(e, messages::invalid_size(what, &i.to_string()));
                 None
             }
         },
@@ -508,10 +515,7 @@ fn size(e: &Expr, what: &str, errors: &mut Errors) -> Option<Dim> {
             Some(Dim::Const(e.clone()))
         }
         other => {
-            errors.at(
-                other,
-                format!("expected {what} (a positive integer literal or a `const` item), found `{}`", tokens(other)),
-            );
+            errors.at(other, messages::not_a_size(what, &tokens(other)));
             None
         }
     }
@@ -537,7 +541,7 @@ fn number(e: &Expr, errors: &mut Errors, what: &str) -> Option<TokenStream> {
     match value {
         Some(v) if v.is_finite() => Some(proc_macro2::Literal::f64_unsuffixed(v).into_token_stream()),
         _ => {
-            errors.at(e, format!("expected a number for {what}, found `{}`", tokens(e)));
+            errors.at(e, messages::not_a_number(what, &tokens(e)));
             None
         }
     }
@@ -547,7 +551,7 @@ fn bool_option(name: &Ident, value: &Expr, errors: &mut Errors) -> Option<bool> 
     match value {
         Expr::Lit(ExprLit { lit: Lit::Bool(b), .. }) => Some(b.value),
         other => {
-            errors.at(other, format!("option `{name}` expects `true` or `false`, found `{}`", tokens(other)));
+            errors.at(other, messages::not_a_bool(&name.to_string(), &tokens(other)));
             None
         }
     }
@@ -555,7 +559,6 @@ fn bool_option(name: &Ident, value: &Expr, errors: &mut Errors) -> Option<bool> 
 
 fn init_option(value: &Expr, errors: &mut Errors) -> Option<InitKind> {
     let names: Vec<&str> = INIT_NAMES.iter().map(|(n, _)| *n).collect();
-    let expected = names.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ");
     let word = match value {
         Expr::Path(p) => p.path.get_ident().map(ToString::to_string),
         _ => None,
@@ -564,11 +567,7 @@ fn init_option(value: &Expr, errors: &mut Errors) -> Option<InitKind> {
         Some((_, k)) => Some(*k),
         None => {
             let found = tokens(value);
-            let msg = match did_you_mean(&found, &names) {
-                s if s.is_empty() => format!("unknown initialisation `{found}`; expected one of {expected}"),
-                s => format!("unknown initialisation `{found}`{s}"),
-            };
-            errors.at(value, msg);
+            errors.at(value, messages::unknown_init(&found, &did_you_mean(&found, &names), &names));
             None
         }
     }
@@ -586,19 +585,16 @@ impl Model {
         let input = match first {
             Some(Entry { name: Some(n), value }) if n == "input" => input_size(value, &mut planes, &mut errors),
             Some(other) => {
-                errors.at(
-                    entry_tokens(other),
-                    "missing input shape: the first entry must be `input: N` (the number of inputs)",
-                );
+                errors.at(entry_tokens(other), messages::MISSING_INPUT);
                 None
             }
             None => {
-                errors.at(&def.name, format!("`{}` declares nothing: expected `input: N` and then layers", def.name));
+                errors.at(&def.name, messages::declares_nothing(&def.name.to_string()));
                 None
             }
         };
         if first.is_some() && def.entries.len() == 1 && input.is_some() {
-            errors.at(&def.name, format!("`{}` has no layers: add at least one after `input`", def.name));
+            errors.at(&def.name, messages::no_layers(&def.name.to_string()));
         }
         // When the first entry is not the input, still validate it as a layer.
         let layer_entries: Vec<&Entry> = match first {
@@ -650,31 +646,17 @@ impl Model {
         let (attrs, weights) = weights_attribute(&def.attrs, &mut errors);
         let nested = layers.iter().find(|l| matches!(l.kind, Kind::Nested { .. }));
         if let (Some(path), Some(l)) = (&weights, nested) {
-            errors.at(
-                path,
-                format!(
-                    "`#[weights]` cannot compile in a network with a nested network (`{}`) yet: give the nested \
-                     network its own `#[weights]` file, or load this one at run time with `nn_core::io::load`",
-                    l.name
-                ),
-            );
+            errors.at(path, messages::weights_with_nested(&l.name.to_string()));
         } else if let Some(path) = &weights {
             let mut consts: Vec<String> = Vec::new();
             for d in std::iter::once(input.as_ref()).flatten().chain(layers.iter().map(|l| &l.outputs)) {
-                let shown = format!("`{}`", d.display());
+                let shown = d.display();
                 if matches!(d, Dim::Const(_)) && !consts.contains(&shown) {
                     consts.push(shown);
                 }
             }
             if !consts.is_empty() {
-                errors.at(
-                    path,
-                    format!(
-                        "`#[weights]` checks the file against literal sizes; {} {}: write the number",
-                        consts.join(", "),
-                        if consts.len() == 1 { "is a `const`" } else { "are `const` items" }
-                    ),
-                );
+                errors.at(path, messages::weights_with_const_sizes(&consts));
             }
         }
         errors.finish()?;
@@ -734,7 +716,7 @@ fn scalar(ty: Option<&Type>, errors: &mut Errors) -> Scalar {
         "f32" => Scalar::F32,
         "f64" => Scalar::F64,
         other => {
-            errors.at(ty, format!("unsupported scalar type `{other}`: expected `f32` or `f64`"));
+            errors.at(ty, messages::unsupported_scalar(other));
             Scalar::F32
         }
     }
@@ -744,21 +726,21 @@ fn input_size(value: &Expr, planes: &mut Planes, errors: &mut Errors) -> Option<
     match value {
         Expr::Call(c) if matches!(&*c.func, Expr::Path(p) if p.path.is_ident("Seq")) => {
             let [steps, features] = c.args.iter().collect::<Vec<_>>()[..] else {
-                errors.at(c, "a sequence input is `Seq(steps, features)`: `Seq(20, 1)` is 20 steps of 1 value");
+                errors.at(c, messages::MALFORMED_SEQUENCE_INPUT);
                 return None;
             };
-            let t = size(steps, "the number of steps", errors);
-            let f = size(features, "the features per step", errors);
+            let t = size(steps, part::STEPS, errors);
+            let f = size(features, part::FEATURES_PER_STEP, errors);
             let (t, f) = (Sz::from_dim(&t?), Sz::from_dim(&f?));
             let count = t.mul(&f).to_dim();
             *planes = Planes::Seq { t, f };
             Some(count)
         }
-        Expr::Array(a) if a.elems.len() == 1 => size(&a.elems[0], "the input size", errors),
+        Expr::Array(a) if a.elems.len() == 1 => size(&a.elems[0], part::INPUT_SIZE, errors),
         Expr::Array(a) if a.elems.len() <= 3 => {
             let mut dims: Vec<Sz> = Vec::new();
             for e in &a.elems {
-                dims.push(Sz::from_dim(&size(e, "an input dimension", errors)?));
+                dims.push(Sz::from_dim(&size(e, part::INPUT_DIMENSION, errors)?));
             }
             let one = Sz::Lit(1);
             let (shape, count) = match dims.as_slice() {
@@ -772,18 +754,10 @@ fn input_size(value: &Expr, planes: &mut Planes, errors: &mut Errors) -> Option<
             Some(count.to_dim())
         }
         Expr::Array(a) => {
-            errors.at(
-                a,
-                format!(
-                    "the input shape `{}` has {} dimensions; expected `N`, `[channels, length]`, \
-                     `[channels, height, width]` or `Seq(steps, features)`",
-                    tokens(a),
-                    a.elems.len()
-                ),
-            );
+            errors.at(a, messages::input_rank(&tokens(a), a.elems.len()));
             None
         }
-        other => size(other, "the input size", errors),
+        other => size(other, part::INPUT_SIZE, errors),
     }
 }
 
@@ -792,31 +766,24 @@ fn pair(e: &Expr, what: &str, two_d: bool, zero_ok: bool, errors: &mut Errors) -
     let one = |e: &Expr, errors: &mut Errors| match ungroup(e) {
         Expr::Lit(ExprLit { lit: Lit::Int(i), .. }) => match i.base10_parse::<usize>() {
             Ok(0) if !zero_ok => {
-                errors.at(e, format!("{what} must be at least 1, found 0"));
+                errors.at(e, messages::zero_geometry(what));
                 None
             }
             Ok(n) => Some(n),
             Err(_) => {
-                errors.at(e, format!("{what} `{i}` is not a valid size"));
+                errors.at(e, messages::invalid_size(what, &i.to_string()));
                 None
             }
         },
         other => {
-            errors.at(other, format!("{what} must be an integer literal, found `{}`", tokens(other)));
+            errors.at(other, messages::geometry_not_a_literal(what, &tokens(other)));
             None
         }
     };
     match e {
         Expr::Tuple(t) if two_d && t.elems.len() == 2 => Some((one(&t.elems[0], errors)?, one(&t.elems[1], errors)?)),
         Expr::Tuple(t) => {
-            errors.at(
-                t,
-                format!(
-                    "{what} of a {} layer is one number{}",
-                    if two_d { "2-D" } else { "1-D" },
-                    if two_d { " or a pair `(height, width)`" } else { "" }
-                ),
-            );
+            errors.at(t, messages::geometry_not_a_pair(what, two_d));
             None
         }
         other => one(other, errors).map(|n| if two_d { (n, n) } else { (1, n) }),
@@ -839,29 +806,15 @@ fn spatial(
         Planes::Spatial { c, h, w, two_d } => (c.clone(), h.clone(), w.clone(), *two_d),
         Planes::Seq { .. } if head == "Flatten" => return Some((Kind::Flatten, None, Planes::Flat)),
         Planes::Seq { .. } => {
-            errors.at(
-                call.head,
-                format!(
-                    "`{head}` needs channels of {} planes in, found {}",
-                    if two_d { "2-D" } else { "1-D" },
-                    planes.describe()
-                ),
-            );
+            errors.at(call.head, messages::needs_channels(head, two_d, &planes.describe()));
             return None;
         }
         Planes::Flat if head == "Flatten" => {
-            errors.at(call.head, "`Flatten` after a vector has nothing to flatten");
+            errors.at(call.head, messages::FLATTEN_AFTER_VECTOR);
             return None;
         }
         Planes::Flat => {
-            errors.at(
-                call.head,
-                format!(
-                    "`{head}` needs channels of {} planes in, found a vector: declare the input as {}",
-                    if two_d { "2-D" } else { "1-D" },
-                    if two_d { "`[channels, height, width]`" } else { "`[channels, length]`" }
-                ),
-            );
+            errors.at(call.head, messages::needs_channels_not_a_vector(head, two_d));
             return None;
         }
     };
@@ -869,10 +822,7 @@ fn spatial(
         return Some((Kind::Flatten, None, Planes::Flat));
     }
     if two_d != in_two_d {
-        errors.at(
-            call.head,
-            format!("`{head}` needs {} planes in, found {}", if two_d { "2-D" } else { "1-D" }, planes.describe()),
-        );
+        errors.at(call.head, messages::wrong_plane_rank(head, two_d, &planes.describe()));
         return None;
     }
     let conv = head.starts_with("Conv");
@@ -889,14 +839,13 @@ fn spatial(
     for (opt, value) in &call.options {
         let key = opt.to_string();
         match allowed.iter().find(|a| **a == key) {
-            Some(a) if opts.iter().any(|(k, _)| k == a) => errors.at(opt, format!("option `{key}` is given twice")),
+            Some(a) if opts.iter().any(|(k, _)| k == a) => errors.at(opt, messages::option_twice(&key)),
             Some(a) => opts.push((a, value)),
             None => {
                 unknown_option = true;
-                let list = allowed.iter().map(|a| format!("`{a}`")).collect::<Vec<_>>().join(", ");
-                let msg = match crate::errors::did_you_mean(&key, allowed) {
-                    hint if hint.is_empty() => format!("`{head}` has no option `{key}`; its options are {list}"),
-                    hint => format!("`{head}` has no option `{key}`{hint}"),
+                let msg = match did_you_mean(&key, allowed) {
+                    hint if hint.is_empty() => messages::unknown_spatial_option(head, &key, allowed),
+                    hint => messages::unknown_option(head, &key, &hint),
                 };
                 errors.at(opt, msg);
             }
@@ -910,66 +859,54 @@ fn spatial(
         (_, []) => {
             errors.at(
                 call.head,
-                if conv {
-                    format!("`{head}` needs its output channels and kernel: `{head}(6, kernel = 5)`")
-                } else {
-                    format!("`{head}` needs its window: `{head}(2)`")
-                },
+                if conv { messages::conv_needs_channels_and_kernel(head) } else { messages::pool_needs_window(head) },
             );
             return None;
         }
         (_, [.., extra]) => {
-            errors.at(
-                extra,
-                format!(
-                    "`{head}` takes {}",
-                    if conv { "the output channels and the kernel size" } else { "one window size" }
-                ),
-            );
+            errors.at(extra, messages::spatial_too_many_arguments(head, conv));
             return None;
         }
     };
     let Some(kernel) = kernel else {
         if !unknown_option {
-            errors.at(call.head, format!("`{head}` needs its kernel size: `{head}(.., kernel = 3)`"));
+            errors.at(call.head, messages::conv_needs_kernel(head));
         }
         return None;
     };
     let out = match out {
-        Some(o) => Sz::from_dim(&size(o, &format!("the output channels of `{name}`"), errors)?),
+        Some(o) => Sz::from_dim(&size(o, &part::output_channels_of(&name.to_string()), errors)?),
         None => c.clone(),
     };
-    let (kh, kw) = pair(kernel, "the kernel size", two_d, false, errors)?;
+    let (kh, kw) = pair(kernel, part::KERNEL_SIZE, two_d, false, errors)?;
     let stride = match get("stride") {
-        Some(e) => pair(e, "the stride", two_d, false, errors)?,
+        Some(e) => pair(e, part::STRIDE, two_d, false, errors)?,
         None if conv => (1, 1),
         None => (kh, kw),
     };
-    let padding = get("padding").map_or(Some((0, 0)), |e| pair(e, "the padding", two_d, true, errors))?;
-    let dilation = get("dilation").map_or(Some((1, 1)), |e| pair(e, "the dilation", two_d, false, errors))?;
-    let out_pad = get("output_padding").map_or(Some((0, 0)), |e| pair(e, "the output padding", two_d, true, errors))?;
+    let padding = get("padding").map_or(Some((0, 0)), |e| pair(e, part::PADDING, two_d, true, errors))?;
+    let dilation = get("dilation").map_or(Some((1, 1)), |e| pair(e, part::DILATION, two_d, false, errors))?;
+    let out_pad = get("output_padding").map_or(Some((0, 0)), |e| pair(e, part::OUTPUT_PADDING, two_d, true, errors))?;
     let (kh, sh, ph, dh) = if two_d { (kh, stride.0, padding.0, dilation.0) } else { (1, 1, 0, 1) };
     let (sw, pw, dw) = (stride.1, padding.1, dilation.1);
-    let describe =
-        |n: &Sz, p: usize| if p > 0 { format!("{} (+{p} padding each side)", n.display()) } else { n.display() };
 
     if transposed {
         if (two_d && out_pad.0 >= sh) || out_pad.1 >= sw {
-            errors.at(get("output_padding").unwrap_or(kernel), "the output padding must be smaller than the stride");
+            errors.at(get("output_padding").unwrap_or(kernel), messages::OUTPUT_PADDING_NOT_BELOW_STRIDE);
             return None;
         }
         let mut grow = |n: &Sz, k: usize, s: usize, p: usize, d: usize, op: usize| -> Option<Sz> {
             match n {
-                Sz::Lit(n) => ((n - 1) * s + d * (k - 1) + op + 1).checked_sub(2 * p).filter(|v| *v > 0).map(Sz::Lit),
+                Sz::Lit(n) => match nn_shapes::conv_transpose_out(*n, k, s, p, d, op) {
+                    0 => None,
+                    o => Some(Sz::Lit(o)),
+                },
                 Sz::Expr(..) => {
                     let t = n.operand();
                     let e = quote!(::nn_core::__private::conv_transpose_out(#t, #k, #s, #p, #d, #op));
                     checks.push(ConstCheck {
                         condition: quote!(#e > 0),
-                        message: format!(
-                            "`{name}` produces no output: the padding removes everything from {}",
-                            planes.describe()
-                        ),
+                        message: messages::no_output(&name.to_string(), &planes.describe()),
                         span: call.head.span(),
                     });
                     Some(Sz::Expr(e, format!("conv_transpose_out({})", n.display())))
@@ -979,32 +916,27 @@ fn spatial(
         let oh = if two_d { grow(&h, kh, sh, ph, dh, out_pad.0) } else { Some(Sz::Lit(1)) };
         let ow = grow(&w, kw, sw, pw, dw, out_pad.1);
         let (Some(oh), Some(ow)) = (oh, ow) else {
-            errors.at(
-                call.head,
-                format!("`{name}` produces no output: the padding removes everything from {}", planes.describe()),
-            );
+            errors.at(call.head, messages::no_output(&name.to_string(), &planes.describe()));
             return None;
         };
         let g = Geometry { channels: out.clone(), h: oh.clone(), w: ow.clone(), kh, kw, sh, sw, ph, pw, dh, dw };
         let kind = Kind::Conv { transposed, two_d, in_channels: c, out: out.clone() };
         return Some((kind, Some(g), Planes::Spatial { c: out, h: oh, w: ow, two_d }));
     }
-    let what = if conv { "kernel" } else { "window" };
     let mut outs = Vec::new();
     for (axis, n, k, s, p, d) in [("height", &h, kh, sh, ph, dh), ("width", &w, kw, sw, pw, dw)] {
         if !two_d && axis == "height" {
             outs.push(Sz::Lit(1));
             continue;
         }
-        let span_text = if d > 1 { format!(" (dilated to {})", d * (k - 1) + 1) } else { String::new() };
-        let message = format!("`{name}`: the {what} {k}{span_text} is larger than the input {axis} {}", describe(n, p));
+        let message = messages::kernel_too_large(&name.to_string(), conv, k, d, axis, &part::padded(&n.display(), p));
         match n {
-            Sz::Lit(n) => match conv_out(*n, k, s, p, d) {
-                Some(o) => outs.push(Sz::Lit(o)),
-                None => {
+            Sz::Lit(n) => match nn_shapes::conv_out(*n, k, s, p, d) {
+                0 => {
                     errors.at(kernel, message);
                     return None;
                 }
+                o => outs.push(Sz::Lit(o)),
             },
             Sz::Expr(..) => {
                 let t = n.operand();
@@ -1028,7 +960,7 @@ fn spatial(
 /// Reports every option of a layer that takes none.
 fn no_options(call: &Call, errors: &mut Errors) {
     for (opt, _) in &call.options {
-        errors.at(opt, format!("`{}` has no option `{opt}`", call.head));
+        errors.at(opt, messages::no_options(&call.head.to_string(), &opt.to_string()));
     }
 }
 
@@ -1038,12 +970,12 @@ fn activation_param(kind: ActKind, call: &Call, errors: &mut Errors) -> Option<T
     match (kind.parameter(), call.positional.as_slice()) {
         (_, []) => None,
         (None, [first, ..]) => {
-            errors.at(first, format!("`{name}` takes no arguments"));
+            errors.at(first, messages::takes_no_arguments(name));
             None
         }
-        (Some((what, _)), [p]) => number(p, errors, &format!("{what} of `{name}`")),
+        (Some((what, _)), [p]) => number(p, errors, &part::parameter_of(what, name)),
         (Some((what, default)), [_, extra, ..]) => {
-            errors.at(extra, format!("`{name}` takes one optional argument, {what} (default {default})"));
+            errors.at(extra, messages::one_optional_argument(name, what, default));
             None
         }
     }
@@ -1080,7 +1012,7 @@ fn dense(
     for (opt, value) in &call.options {
         let key = opt.to_string();
         if seen.contains(&key) {
-            errors.at(opt, format!("option `{key}` is given twice"));
+            errors.at(opt, messages::option_twice(&key));
             continue;
         }
         seen.push(key.clone());
@@ -1089,41 +1021,33 @@ fn dense(
             "init" => init = init_option(value, errors),
             "per_step" => {
                 if bool_option(opt, value, errors) == Some(true) && !context.sequence {
-                    let why = match &context.last_step {
-                        Some(r) => format!(
-                            "because `{r}` returns only its last step (`output = last`): remove `per_step`, or let \
-                             `{r}` return every step (`output = sequence`)"
-                        ),
-                        None => "(declare the input as `Seq(steps, features)`)".to_string(),
-                    };
-                    errors.at(opt, format!("`{name}` is declared per step, but its input is not a sequence {why}"));
+                    let why = context.last_step.as_deref();
+                    errors.at(opt, messages::per_step_without_sequence(&name.to_string(), why));
                 }
             }
             _ => {
                 let msg = match did_you_mean(&key, &["bias", "init", "per_step"]) {
-                    s if s.is_empty() => {
-                        format!("`Dense` has no option `{key}`; its options are `bias`, `init` and `per_step`")
-                    }
-                    s => format!("`Dense` has no option `{key}`{s}"),
+                    s if s.is_empty() => messages::unknown_dense_option(&key),
+                    s => messages::unknown_option("Dense", &key, &s),
                 };
                 errors.at(opt, msg);
             }
         }
     }
-    let what = format!("the size of `{name}`");
+    let what = part::size_of(&name.to_string());
     let (explicit_in, outputs) = match call.positional.as_slice() {
         [] => {
-            errors.at(call.head, format!("`Dense` needs its number of outputs: `Dense(64)` (layer `{name}`)"));
+            errors.at(call.head, messages::dense_needs_outputs(&name.to_string()));
             return None;
         }
         [out] => (None, size(out, &what, errors)?),
         [inp, out] => {
-            let i = size(inp, &format!("the input size of `{name}`"), errors);
+            let i = size(inp, &part::input_size_of(&name.to_string()), errors);
             let o = size(out, &what, errors)?;
             (Some((i?, *inp)), o)
         }
         [_, _, extra, ..] => {
-            errors.at(extra, "`Dense` takes at most two sizes: `Dense(outputs)` or `Dense(inputs, outputs)`");
+            errors.at(extra, messages::DENSE_TOO_MANY_SIZES);
             return None;
         }
     };
@@ -1136,7 +1060,7 @@ fn dense(
         let o = outputs.tokens();
         checks.push(ConstCheck {
             condition: quote!(#o > 0),
-            message: format!("{what} (`{}`) is zero: a size must be at least 1", outputs.display()),
+            message: messages::zero_const_size(&what, &outputs.display()),
             span: out_span,
         });
     }
@@ -1192,7 +1116,7 @@ impl Builder<'_> {
             if let Some(n) = entry_name
                 && n == "input"
             {
-                self.errors.at(n, "`input` is declared once, as the first entry");
+                self.errors.at(n, messages::INPUT_REPEATED);
                 continue;
             }
             let Some(call) = as_call(value, self.errors) else { continue };
@@ -1326,14 +1250,7 @@ impl Builder<'_> {
                 continue;
             }
             if current.is_some() && matches!(planes, Planes::Spatial { .. }) && call.head == "Dense" {
-                self.errors.at(
-                    call.head,
-                    format!(
-                        "`{}` after a multi-dimensional output ({}) needs `Flatten` first",
-                        call.head,
-                        planes.describe()
-                    ),
-                );
+                self.errors.at(call.head, messages::dense_after_planes(&call.head.to_string(), &planes.describe()));
                 current = None;
                 continue;
             }
@@ -1372,22 +1289,16 @@ impl Builder<'_> {
                 no_options(&call, self.errors);
                 let declared = match call.positional.as_slice() {
                     [] => None,
-                    [n] => size(n, &format!("the size of `{name}`"), self.errors).map(|d| (d, *n)),
+                    [n] => size(n, &part::size_of(&name.to_string()), self.errors).map(|d| (d, *n)),
                     [_, extra, ..] => {
-                        self.errors.at(extra, "`BatchNorm` takes at most one size, the number of features");
+                        self.errors.at(extra, messages::BATCH_NORM_TOO_MANY_SIZES);
                         None
                     }
                 };
                 let Some(dim) = current.clone() else { continue };
                 if let Planes::Seq { .. } = &planes {
-                    self.errors.at(
-                        call.head,
-                        format!(
-                            "`{name}`: batch norm over {} is not supported; normalise the input, or after a \
-                             recurrent layer with `output = last`",
-                            planes.describe()
-                        ),
-                    );
+                    self.errors
+                        .at(call.head, messages::batch_norm_over_sequence(&name.to_string(), &planes.describe()));
                     current = None;
                     continue;
                 }
@@ -1412,11 +1323,11 @@ impl Builder<'_> {
                     match &geometry {
                         Some(g) => {
                             let declared = Sz::from_dim(&d);
-                            let msg = format!(
-                                "`{name}` expects {} channels, found {} from {}",
-                                d.display(),
-                                g.channels.display(),
-                                planes.describe()
+                            let msg = messages::expects_channels(
+                                &name.to_string(),
+                                &d.display(),
+                                &g.channels.display(),
+                                &planes.describe(),
                             );
                             match (declared.lit(), g.channels.lit()) {
                                 (Some(a), Some(b)) if a != b => self.errors.at(tokens_in, msg),
@@ -1451,11 +1362,11 @@ impl Builder<'_> {
                 let p = match call.positional.as_slice() {
                     [p] => dropout_probability(p, &name, self.errors, &mut self.checks),
                     [] => {
-                        self.errors.at(call.head, "`Dropout` needs its drop probability: `Dropout(0.5)`");
+                        self.errors.at(call.head, messages::DROPOUT_NEEDS_PROBABILITY);
                         None
                     }
                     [_, extra, ..] => {
-                        self.errors.at(extra, "`Dropout` takes one argument, the drop probability");
+                        self.errors.at(extra, messages::DROPOUT_TOO_MANY_ARGUMENTS);
                         None
                     }
                 };
@@ -1463,10 +1374,7 @@ impl Builder<'_> {
                 layers.push(Layer::same_shape(name, span, Kind::Dropout { p }, dim));
             } else if call.head == "Network" {
                 let Some(name) = entry_name.cloned() else {
-                    self.errors.at(
-                        call.head,
-                        "a nested network needs a field name, which prefixes its parameters: `encoder: Network(Encoder)`",
-                    );
+                    self.errors.at(call.head, messages::NESTED_NEEDS_NAME);
                     current = None;
                     continue;
                 };
@@ -1475,21 +1383,15 @@ impl Builder<'_> {
                 let ty = match call.positional.as_slice() {
                     [Expr::Path(p)] if p.qself.is_none() => Some(p.path.clone()),
                     [other] => {
-                        self.errors.at(
-                            other,
-                            format!(
-                                "expected the type of a network declared with `network!`, found `{}`",
-                                tokens(other)
-                            ),
-                        );
+                        self.errors.at(other, messages::not_a_network_type(&tokens(other)));
                         None
                     }
                     [] => {
-                        self.errors.at(call.head, "`Network` needs the nested network's type: `Network(Encoder)`");
+                        self.errors.at(call.head, messages::NETWORK_NEEDS_TYPE);
                         None
                     }
                     [_, extra, ..] => {
-                        self.errors.at(extra, "`Network` takes one argument, the nested network's type");
+                        self.errors.at(extra, messages::NETWORK_TOO_MANY_ARGUMENTS);
                         None
                     }
                 };
@@ -1498,13 +1400,7 @@ impl Builder<'_> {
                     continue;
                 };
                 if !matches!(planes, Planes::Flat) {
-                    self.errors.at(
-                        call.head,
-                        format!(
-                            "`{name}`: a nested network takes a vector, found {}; `Flatten` first",
-                            planes.describe()
-                        ),
-                    );
+                    self.errors.at(call.head, messages::nested_needs_vector(&name.to_string(), &planes.describe()));
                     current = None;
                     continue;
                 }
@@ -1513,14 +1409,14 @@ impl Builder<'_> {
                 let inputs = n.operand();
                 let from = match layers.last() {
                     Some(Layer { kind: Kind::Nested { ty: before }, name: b, .. }) => {
-                        format!("the `{}::OUTPUTS` outputs of `{b}`", tokens(before))
+                        part::nested_outputs(&tokens(before), &b.to_string())
                     }
-                    Some(l) => format!("the {} outputs of `{}`", n.display(), l.name),
-                    None => format!("the {} inputs of the network", n.display()),
+                    Some(l) => part::layer_outputs(&n.display(), &l.name.to_string()),
+                    None => part::network_inputs(&n.display()),
                 };
                 self.checks.push(ConstCheck {
                     condition: quote!(<#ty>::INPUTS == #inputs),
-                    message: format!("`{name}`: `{shown}::INPUTS` differs from {from}"),
+                    message: messages::nested_inputs_differ(&name.to_string(), &shown, &from),
                     span: ty.span(),
                 });
                 let outputs = Sz::Expr(quote!(<#ty>::OUTPUTS), format!("{shown}::OUTPUTS")).to_dim();
@@ -1541,7 +1437,7 @@ impl Builder<'_> {
                 self.uses.push(NameUse { name: name.clone(), named: entry_name.is_some(), is_param: false, span });
                 no_options(&call, self.errors);
                 if let Some(extra) = call.positional.first() {
-                    self.errors.at(extra, "`NoisyRelu` takes no argument: its noise has variance `sigmoid(x)`");
+                    self.errors.at(extra, messages::NOISY_RELU_TAKES_NO_ARGUMENT);
                 }
                 let Some(dim) = current.clone() else { continue };
                 layers.push(Layer::same_shape(name, span, Kind::NoisyRelu, dim));
@@ -1550,13 +1446,13 @@ impl Builder<'_> {
                 self.uses.push(NameUse { name: name.clone(), named: entry_name.is_some(), is_param: false, span });
                 no_options(&call, self.errors);
                 let pieces = match call.positional.as_slice() {
-                    [k] => size(k, "the number of pieces of `Maxout`", self.errors).map(|d| (Sz::from_dim(&d), *k)),
+                    [k] => size(k, part::MAXOUT_PIECES, self.errors).map(|d| (Sz::from_dim(&d), *k)),
                     [] => {
-                        self.errors.at(call.head, "`Maxout` needs its number of pieces per unit: `Maxout(2)`");
+                        self.errors.at(call.head, messages::MAXOUT_NEEDS_PIECES);
                         None
                     }
                     [_, extra, ..] => {
-                        self.errors.at(extra, "`Maxout` takes one argument, the number of pieces per unit");
+                        self.errors.at(extra, messages::MAXOUT_TOO_MANY_ARGUMENTS);
                         None
                     }
                 };
@@ -1565,22 +1461,14 @@ impl Builder<'_> {
                     continue;
                 };
                 if !matches!(planes, Planes::Flat) {
-                    self.errors.at(
-                        call.head,
-                        format!("`Maxout` over {} is not supported; `Flatten` first", planes.describe()),
-                    );
+                    self.errors.at(call.head, messages::maxout_over_planes(&planes.describe()));
                     current = None;
                     continue;
                 }
                 let n = Sz::from_dim(&dim);
-                let from = layers.last().map_or_else(|| "the input".to_string(), |l| format!("`{}`", l.name));
-                let msg = format!(
-                    "`Maxout({})` takes its inputs {} at a time, but {from} has {} outputs, not a multiple of {}",
-                    k.display(),
-                    k.display(),
-                    n.display(),
-                    k.display()
-                );
+                let from =
+                    layers.last().map_or_else(|| part::THE_INPUT.to_string(), |l| part::layer(&l.name.to_string()));
+                let msg = messages::maxout_not_a_multiple(&k.display(), &from, &n.display());
                 let outputs = match (n.lit(), k.lit()) {
                     (Some(a), Some(b)) if a % b != 0 => {
                         self.errors.at(k_tokens, msg);
@@ -1621,25 +1509,19 @@ impl Builder<'_> {
             } else {
                 let head = call.head.to_string();
                 let hint = match head.to_lowercase().as_str() {
-                    "linear" | "fc" => ", did you mean `Dense`? (or `Identity` for a linear activation)".to_string(),
-                    "silu" => ", did you mean `Swish`?".to_string(),
-                    _ => match did_you_mean(&head, &layer_names()) {
+                    "linear" | "fc" => part::LINEAR_HINT.to_string(),
+                    "silu" => part::did_you_mean("Swish"),
+                    _ => match did_you_mean(&head, LAYER_NAMES) {
                         s if s.is_empty() => {
-                            let layers: Vec<String> = layer_names()
-                                .iter()
-                                .filter(|n| !ACTIVATIONS.iter().any(|(a, _)| a == *n))
-                                .map(|n| format!("`{n}`"))
-                                .collect();
-                            format!(
-                                "; the layers are {} and the activations {}",
-                                layers.join(", "),
-                                ACTIVATIONS.iter().map(|(n, _)| format!("`{n}`")).collect::<Vec<_>>().join(", ")
-                            )
+                            let activations: Vec<&str> = ACTIVATIONS.iter().map(|(n, _)| *n).collect();
+                            let layers: Vec<&str> =
+                                LAYER_NAMES.iter().copied().filter(|n| !activations.contains(n)).collect();
+                            part::every_layer(&layers, &activations)
                         }
                         s => s,
                     },
                 };
-                self.errors.at(call.head, format!("unknown layer `{head}`{hint}"));
+                self.errors.at(call.head, messages::unknown_layer(&head, &hint));
                 current = None;
             }
         }
@@ -1673,7 +1555,7 @@ impl Builder<'_> {
         for (opt, value) in &call.options {
             let key = opt.to_string();
             if seen.contains(&key) {
-                self.errors.at(opt, format!("option `{key}` is given twice"));
+                self.errors.at(opt, messages::option_twice(&key));
                 continue;
             }
             seen.push(key.clone());
@@ -1685,94 +1567,59 @@ impl Builder<'_> {
                 "output" => match word.as_deref() {
                     Some("last") => last = true,
                     Some("sequence") => last = false,
-                    _ => self.errors.at(
-                        value,
-                        format!(
-                            "option `output` of `{name}` is `sequence` (every step, the default) or `last` (the \
-                             last step only), found `{}`",
-                            tokens(value)
-                        ),
-                    ),
+                    _ => self.errors.at(value, messages::not_an_output_mode(&name.to_string(), &tokens(value))),
                 },
                 "layers" => match ungroup(value) {
                     Expr::Lit(ExprLit { lit: Lit::Int(i), .. }) if matches!(i.base10_parse::<usize>(), Ok(1..=8)) => {
                         count = i.base10_parse::<usize>().unwrap_or(1);
                     }
-                    other => self.errors.at(
-                        other,
-                        format!(
-                            "option `layers` of `{name}` is the number of stacked layers, 1 to 8 (PyTorch's \
-                             `num_layers`), found `{}`",
-                            tokens(other)
-                        ),
-                    ),
+                    other => self.errors.at(other, messages::not_a_layer_count(&name.to_string(), &tokens(other))),
                 },
                 "forget_bias" if head == "Lstm" => {
-                    forget_bias = number(value, self.errors, &format!("the forget-gate bias of `{name}`"));
+                    forget_bias = number(value, self.errors, &part::forget_bias_of(&name.to_string()));
                 }
                 "activation" if head == "Rnn" => match ACTIVATIONS.iter().find(|(n, _)| word.as_deref() == Some(*n)) {
-                    Some((_, ActKind::Softmax)) => self
-                        .errors
-                        .at(value, format!("the activation of `{name}` must be elementwise; `Softmax` is not")),
+                    Some((_, ActKind::Softmax)) => {
+                        self.errors.at(value, messages::activation_not_elementwise(&name.to_string()))
+                    }
                     Some((_, kind)) => activation = *kind,
                     None => {
                         let found = tokens(value);
                         let names: Vec<&str> = ACTIVATIONS.iter().map(|(n, _)| *n).collect();
                         let msg = match value {
-                            Expr::Call(c) => format!(
-                                "the activation of `{name}` takes no arguments: a recurrent layer uses its default \
-                                 parameter (write `{}` alone)",
-                                tokens(&c.func)
-                            ),
-                            _ => match did_you_mean(&found, &names) {
-                                hint if hint.is_empty() => format!(
-                                    "unknown activation `{found}` for `{name}`; the usual ones are `Tanh` (the \
-                                     default) and `Relu`"
-                                ),
-                                hint => format!("unknown activation `{found}` for `{name}`{hint}"),
-                            },
+                            Expr::Call(c) => messages::activation_with_arguments(&name.to_string(), &tokens(&c.func)),
+                            _ => messages::unknown_activation(&found, &name.to_string(), &did_you_mean(&found, &names)),
                         };
                         self.errors.at(value, msg);
                     }
                 },
                 _ => {
                     let msg = match did_you_mean(&key, allowed) {
-                        hint if !hint.is_empty() => format!("`{head}` has no option `{key}`{hint}"),
-                        _ if head == "Rnn" => {
-                            format!("`Rnn` has no option `{key}`; its options are `output`, `layers` and `activation`")
+                        hint if !hint.is_empty() => messages::unknown_option(head, &key, &hint),
+                        _ if head == "Rnn" || head == "Lstm" => messages::unknown_recurrent_option(head, &key),
+                        _ if !did_you_mean(&key, &["activation"]).is_empty() => {
+                            messages::gates_have_fixed_activations(head, &key)
                         }
-                        _ if head == "Lstm" => {
-                            format!(
-                                "`Lstm` has no option `{key}`; its options are `output`, `layers` and `forget_bias`"
-                            )
-                        }
-                        _ if !did_you_mean(&key, &["activation"]).is_empty() => format!(
-                            "`{head}` has no option `{key}`: its gates have fixed activations (only `Rnn` takes \
-                             `activation`); its options are `output` and `layers`"
-                        ),
-                        _ => format!("`{head}` has no option `{key}`; its options are `output` and `layers`"),
+                        _ => messages::unknown_recurrent_option(head, &key),
                     };
                     self.errors.at(opt, msg);
                 }
             }
         }
-        let what = format!("the hidden size of `{name}`");
+        let what = part::hidden_size_of(&name.to_string());
         let (explicit, hidden) = match call.positional.as_slice() {
             [] => {
-                self.errors.at(call.head, format!("`{head}` needs its hidden size: `{head}(32)` (layer `{name}`)"));
+                self.errors.at(call.head, messages::recurrent_needs_hidden(head, &name.to_string()));
                 return None;
             }
             [h] => (None, size(h, &what, self.errors)?),
             [i, h] => {
-                let i = size(i, &format!("the input size of `{name}`"), self.errors).map(|d| (d, *i));
+                let i = size(i, &part::input_size_of(&name.to_string()), self.errors).map(|d| (d, *i));
                 let h = size(h, &what, self.errors)?;
                 (Some(i?), h)
             }
             [_, _, extra, ..] => {
-                self.errors.at(
-                    extra,
-                    format!("`{head}` takes its hidden size, or its inputs per step and hidden size: `{head}(8, 32)`"),
-                );
+                self.errors.at(extra, messages::recurrent_too_many_sizes(head));
                 return None;
             }
         };
@@ -1781,24 +1628,17 @@ impl Builder<'_> {
             Planes::Seq { t, f } => (t.clone(), f.clone()),
             other => {
                 let found = match other {
-                    Planes::Flat => format!("a vector of {}", inputs.display()),
+                    Planes::Flat => part::vector_of(&inputs.display()),
                     p => p.describe(),
                 };
-                let hint = match last_step_layer(layers) {
-                    Some(r) => format!(
-                        " (`{r}` returns only its last step; to stack recurrent layers, let it return every step \
-                         with `output = sequence`)"
-                    ),
-                    None => ": declare the input as `Seq(steps, features)`".to_string(),
-                };
-                self.errors.at(call.head, format!("`{name}` needs a sequence in, found {found}{hint}"));
+                let last_step = last_step_layer(layers);
+                self.errors.at(call.head, messages::needs_sequence(&name.to_string(), &found, last_step.as_deref()));
                 return None;
             }
         };
-        let prev = layers.last().map_or_else(|| "the input".to_string(), |l| format!("`{}`", l.name));
+        let prev = layers.last().map_or_else(|| part::THE_INPUT.to_string(), |l| part::layer(&l.name.to_string()));
         if let Some((declared, tokens_in)) = explicit {
-            let msg =
-                format!("`{name}` expects {} inputs per step, found {} from {prev}", declared.display(), f.display());
+            let msg = messages::expects_inputs_per_step(&name.to_string(), &declared.display(), &f.display(), &prev);
             match (&declared, f.lit()) {
                 (Dim::Lit(d), Some(have)) if *d != have => self.errors.at(tokens_in, msg),
                 (Dim::Lit(_), Some(_)) => {}
@@ -1812,7 +1652,7 @@ impl Builder<'_> {
             let h = hidden.tokens();
             self.checks.push(ConstCheck {
                 condition: quote!(#h > 0),
-                message: format!("{what} (`{}`) is zero: a size must be at least 1", hidden.display()),
+                message: messages::zero_const_size(&what, &hidden.display()),
                 span: call.head.span(),
             });
         }
@@ -1870,12 +1710,11 @@ impl Builder<'_> {
             if *opt == "project" && projection.is_none() {
                 projection = Some(*value);
             } else {
-                self.errors.at(opt, format!("`Residual` has no option `{opt}`; its option is `project = Layer(..)`"));
+                self.errors.at(opt, messages::unknown_residual_option(&opt.to_string()));
             }
         }
         if call.positional.is_empty() {
-            self.errors
-                .at(call.head, "`Residual` needs the layers of its branch: `Residual(Conv2d(8, kernel = 3), Relu)`");
+            self.errors.at(call.head, messages::RESIDUAL_NEEDS_BRANCH);
             return None;
         }
         let entries: Vec<(Option<&Ident>, &Expr, Span)> =
@@ -1886,7 +1725,7 @@ impl Builder<'_> {
             Some(p) => {
                 let (mut layers, d, pl) = self.sequence(&[(None, p, p.span())], Some(start.clone()), planes);
                 if layers.len() != 1 {
-                    self.errors.at(p, "the projection of a residual block is one layer");
+                    self.errors.at(p, messages::PROJECTION_IS_ONE_LAYER);
                     return None;
                 }
                 (Some(Box::new(layers.remove(0))), d?, pl)
@@ -1904,11 +1743,9 @@ impl Builder<'_> {
         };
         let (b, s) = (shape(&out, &out_planes), shape(&skip, &skip_planes));
         let msg = if projection.is_some() {
-            format!("the residual branch `{name}` outputs {b} but its projection outputs {s}")
+            messages::residual_differs_from_projection(&name.to_string(), &b, &s)
         } else {
-            format!(
-                "the residual branch `{name}` outputs {b} but its input is {s}: they must match to be added (or project the input with `project = ..`)"
-            )
+            messages::residual_differs_from_input(&name.to_string(), &b, &s)
         };
         if literal(&out_planes, &out) && literal(&skip_planes, &skip) {
             if out.display() != skip.display() || out_planes != skip_planes {
@@ -1954,10 +1791,7 @@ impl Builder<'_> {
         let sum = head == "Sum";
         no_options(call, self.errors);
         if call.positional.len() < 2 {
-            self.errors.at(
-                call.head,
-                format!("`{head}` merges two or more branches, each a list of layers: `{head}([Dense(8), Relu], [Dense(4)])`"),
-            );
+            self.errors.at(call.head, messages::merge_needs_branches(&head));
             return None;
         }
         let mut branches = Vec::new();
@@ -1965,10 +1799,7 @@ impl Builder<'_> {
         let mut ok = true;
         for e in &call.positional {
             let syn::Expr::Array(list) = ungroup(e) else {
-                self.errors.at(
-                    e,
-                    format!("each branch of `{head}` is a list of layers in brackets, such as `[Dense(8), Relu]`"),
-                );
+                self.errors.at(e, messages::branch_not_a_list(&head));
                 ok = false;
                 continue;
             };
@@ -2008,17 +1839,8 @@ impl Builder<'_> {
                 (Planes::Spatial { two_d: a, .. }, Planes::Spatial { two_d: b, .. }) => a == b,
                 _ => false,
             };
-            let msg = format!(
-                "`{name}`: branch 1 outputs {} but branch {} outputs {}: {}",
-                shape(first, first_planes),
-                j + 1,
-                shape(d, p),
-                if sum {
-                    "`Sum` adds outputs of the same shape"
-                } else {
-                    "`Concat` joins vectors, or planes of the same size along their channels"
-                }
-            );
+            let msg =
+                messages::branches_differ(&name.to_string(), &shape(first, first_planes), j + 1, &shape(d, p), sum);
             let (Some(a), Some(b), true) = (agreeing(first_planes, first), agreeing(p, d), same_kind) else {
                 self.errors.at(call.head, msg);
                 return None;
@@ -2088,7 +1910,7 @@ fn annotate_steps(layers: &mut [Layer], pending: Option<(Planes, usize)>, out: &
 /// moves); the element count must not change.
 fn reshape(call: &Call, inputs: &Dim, planes: &Planes, errors: &mut Errors) -> Option<Planes> {
     let [target] = call.positional.as_slice() else {
-        errors.at(call.head, "`Reshape` takes one shape: `Reshape(64)`, `Reshape([4, 16])` or `Reshape([1, 8, 8])`");
+        errors.at(call.head, messages::RESHAPE_ONE_SHAPE);
         return None;
     };
     no_options(call, errors);
@@ -2098,17 +1920,17 @@ fn reshape(call: &Call, inputs: &Dim, planes: &Planes, errors: &mut Errors) -> O
     };
     let mut dims = Vec::new();
     for e in &elems {
-        match size(e, "a reshape dimension", errors)? {
+        match size(e, part::RESHAPE_DIMENSION, errors)? {
             Dim::Lit(n) => dims.push(n),
             Dim::Const(_) => {
-                errors.at(e, "`Reshape` needs literal sizes");
+                errors.at(e, messages::RESHAPE_NEEDS_LITERALS);
                 return None;
             }
         }
     }
     let count: usize = dims.iter().product();
     let Dim::Lit(have) = inputs else {
-        errors.at(target, "`Reshape` needs the size of its input to be a literal");
+        errors.at(target, messages::RESHAPE_INPUT_NOT_LITERAL);
         return None;
     };
     if count != *have {
@@ -2116,8 +1938,7 @@ fn reshape(call: &Call, inputs: &Dim, planes: &Planes, errors: &mut Errors) -> O
             Planes::Flat => have.to_string(),
             p => p.describe(),
         };
-        errors
-            .at(target, format!("`Reshape` to {} holds {count} values, its input {from} holds {have}", tokens(target)));
+        errors.at(target, messages::reshape_count_differs(&tokens(target), count, &from, *have));
         return None;
     }
     match dims.as_slice() {
@@ -2125,7 +1946,7 @@ fn reshape(call: &Call, inputs: &Dim, planes: &Planes, errors: &mut Errors) -> O
         [c, l] => Some(Planes::Spatial { c: Sz::Lit(*c), h: Sz::Lit(1), w: Sz::Lit(*l), two_d: false }),
         [c, h, w] => Some(Planes::Spatial { c: Sz::Lit(*c), h: Sz::Lit(*h), w: Sz::Lit(*w), two_d: true }),
         _ => {
-            errors.at(target, "`Reshape` takes 1 to 3 dimensions");
+            errors.at(target, messages::RESHAPE_RANK);
             None
         }
     }
@@ -2143,10 +1964,10 @@ fn weights_attribute(attrs: &[Attribute], errors: &mut Errors) -> (Vec<Attribute
         match &a.meta {
             syn::Meta::NameValue(nv) => match &nv.value {
                 Expr::Lit(ExprLit { lit: Lit::Str(s), .. }) if weights.is_none() => weights = Some(s.clone()),
-                Expr::Lit(ExprLit { lit: Lit::Str(_), .. }) => errors.at(a, "`#[weights]` is given twice"),
-                other => errors.at(other, "expected a file path: `#[weights = \"model.safetensors\"]`"),
+                Expr::Lit(ExprLit { lit: Lit::Str(_), .. }) => errors.at(a, messages::WEIGHTS_TWICE),
+                other => errors.at(other, messages::WEIGHTS_NOT_A_PATH),
             },
-            _ => errors.at(a, "expected `#[weights = \"model.safetensors\"]`"),
+            _ => errors.at(a, messages::WEIGHTS_MALFORMED),
         }
     }
     (rest, weights)
@@ -2164,18 +1985,15 @@ fn check_inputs(
 ) {
     match (declared, inputs) {
         (Dim::Lit(d), Dim::Lit(p)) if d != p => {
-            errors.at(tokens_in, format!("`{name}` expects {d} inputs, found {p} from `{prev_name}`"));
+            errors
+                .at(tokens_in, messages::expects_inputs(&name.to_string(), &d.to_string(), &p.to_string(), prev_name));
         }
         (Dim::Lit(_), Dim::Lit(_)) => {}
         _ => {
             let (d, p) = (declared.tokens(), inputs.tokens());
             checks.push(ConstCheck {
                 condition: quote!(#d == #p),
-                message: format!(
-                    "`{name}` expects {} inputs, found {} from `{prev_name}`",
-                    declared.display(),
-                    inputs.display()
-                ),
+                message: messages::expects_inputs(&name.to_string(), &declared.display(), &inputs.display(), prev_name),
                 span: tokens_in.span(),
             });
         }
@@ -2189,17 +2007,17 @@ fn dropout_probability(
     errors: &mut Errors,
     checks: &mut Vec<ConstCheck>,
 ) -> Option<TokenStream> {
-    let p = number(e, errors, &format!("the drop probability of `{name}`"))?;
+    let p = number(e, errors, &part::drop_probability_of(&name.to_string()))?;
     match p.to_string().parse::<f64>() {
         Ok(v) if (0.0..1.0).contains(&v) => Some(p),
         Ok(v) => {
-            errors.at(e, format!("the drop probability of `{name}` must be in [0, 1), found {v}"));
+            errors.at(e, messages::drop_probability_out_of_range(&name.to_string(), v));
             None
         }
         Err(_) => {
             checks.push(ConstCheck {
                 condition: quote!(#p >= 0.0 && #p < 1.0),
-                message: format!("the drop probability of `{name}` (`{}`) must be in [0, 1)", tokens(e)),
+                message: messages::const_drop_probability_out_of_range(&name.to_string(), &tokens(e)),
                 span: e.span(),
             });
             Some(p)
@@ -2216,17 +2034,11 @@ fn check_duplicates(uses: &[NameUse], errors: &mut Errors) {
         }
         let Some(first) = uses[..i].iter().find(|f| counts(f) && f.name == u.name) else { continue };
         let mut e = if u.named {
-            syn::Error::new(u.name.span(), format!("duplicate layer name `{}`", u.name))
+            syn::Error::new(u.name.span(), messages::duplicate_name(&u.name.to_string()))
         } else {
-            syn::Error::new(
-                u.span,
-                format!(
-                    "this layer's default name `{}` is already taken; name the layer explicitly (`name: Dense(..)`)",
-                    u.name
-                ),
-            )
+            syn::Error::new(u.span, messages::default_name_taken(&u.name.to_string()))
         };
-        e.combine(syn::Error::new(first.name.span(), format!("`{}` first used here", u.name)));
+        e.combine(syn::Error::new(first.name.span(), messages::first_used_here(&u.name.to_string())));
         errors.push(e);
     }
 }

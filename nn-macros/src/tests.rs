@@ -1,6 +1,6 @@
 //! Expansion tests without compiling: expand, reparse the output as a Rust file, and look at it.
 
-use crate::{codegen, model, parse};
+use crate::{codegen, messages, model, parse};
 use quote::{ToTokens, quote};
 
 fn expand(input: proc_macro2::TokenStream) -> Result<syn::File, String> {
@@ -124,4 +124,76 @@ fn const_sizes_become_const_assertions() {
 fn malformed_syntax_is_a_syn_error() {
     assert!(expand(quote! { struct Net { input: 2, Dense(2) } trailing }).is_err());
     assert!(expand(quote! { enum Net { input: 2 } }).is_err());
+}
+
+/// The layer names the `# Grammar` block of `network!`'s documentation lists: the alternatives of its `LAYER`
+/// production (after `:=` and every `|` outside backticks), each the first name of the alternative, after a
+/// `LAYER_NAME:` prefix when there is one.
+fn documented_layer_names(lib_rs: &str) -> std::collections::BTreeSet<String> {
+    let grammar = lib_rs.split_once("/// # Grammar\n").expect("a `# Grammar` section").1;
+    let block = grammar.split_once("/// ```text\n").expect("a ```text block after `# Grammar`").1;
+    let block = block.split_once("/// ```\n").expect("the ```text block closed").0;
+    let mut production = String::new();
+    let mut in_layer = false;
+    for line in block.lines() {
+        let line = line.trim_start().strip_prefix("///").expect("a doc comment line");
+        in_layer |= line.trim_start().starts_with("LAYER :=");
+        if !in_layer {
+            continue;
+        }
+        assert!(line.matches('`').count() % 2 == 0, "unbalanced backticks in the grammar: {line}");
+        // Code in backticks (`bias = true|false`) is explanation, not alternatives.
+        production.extend(line.split('`').step_by(2));
+        production.push('\n');
+    }
+    let production = production.split_once(":=").expect("a `LAYER :=` production").1;
+    let ident =
+        |s: &str| -> String { s.trim_start().chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_').collect() };
+    production
+        .split('|')
+        .map(|alternative| {
+            let first = ident(alternative);
+            let rest = alternative.trim_start()[first.len()..].trim_start();
+            let name = match rest.strip_prefix(':') {
+                Some(after) if !after.starts_with(':') => ident(after),
+                _ => first,
+            };
+            assert!(!name.is_empty(), "an alternative of `LAYER` that starts with no name: `{}`", alternative.trim());
+            name
+        })
+        .collect()
+}
+
+#[test]
+fn the_grammar_documents_exactly_the_accepted_layer_names() {
+    let documented = documented_layer_names(include_str!("lib.rs"));
+    let accepted: std::collections::BTreeSet<String> = model::LAYER_NAMES.iter().map(ToString::to_string).collect();
+    assert_eq!(accepted.len(), model::LAYER_NAMES.len(), "a layer name is listed twice");
+    let undocumented: Vec<&String> = accepted.difference(&documented).collect();
+    let unknown: Vec<&String> = documented.difference(&accepted).collect();
+    assert!(undocumented.is_empty(), "accepted but missing from the `# Grammar` of `network!`: {undocumented:?}");
+    assert!(unknown.is_empty(), "in the `# Grammar` of `network!` but not accepted: {unknown:?}");
+}
+
+#[test]
+fn the_grammar_reader_sees_every_alternative() {
+    let doc = "/// # Grammar\n///\n/// ```text\n/// SIZE := a | b\n/// LAYER := Dense(OUT) | Relu  options `x = a|b`\n\
+               ///        | NAME: Network(T) | Flatten   more text\n/// ```\n";
+    let names: Vec<String> = documented_layer_names(doc).into_iter().collect();
+    assert_eq!(names, ["Dense", "Flatten", "Network", "Relu"]);
+}
+
+#[test]
+fn every_accepted_layer_name_is_known_to_the_model() {
+    let unknown = |name: &str| {
+        let layer = syn::Ident::new(name, proc_macro2::Span::call_site());
+        let def: parse::NetworkDef = syn::parse2(quote! { struct Net { input: 4, #layer } }).unwrap();
+        model::Model::from_def(&def)
+            .err()
+            .is_some_and(|e| e.into_iter().any(|e| e.to_string().starts_with(&messages::unknown_layer(name, ""))))
+    };
+    for name in model::LAYER_NAMES {
+        assert!(!unknown(name), "`{name}` is in `LAYER_NAMES` but the model does not know it");
+    }
+    assert!(unknown("Conv3d"));
 }

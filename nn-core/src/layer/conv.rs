@@ -54,18 +54,8 @@ pub struct Geometry {
     pub dw: usize,
 }
 
-/// `floor((n + 2p - d(k - 1) - 1) / s) + 1`, or 0 when the (dilated) kernel does not fit the padded input or the
-/// stride is 0.
-pub const fn conv_out(n: usize, k: usize, s: usize, p: usize, d: usize) -> usize {
-    let span = d * (k.saturating_sub(1)) + 1;
-    if s == 0 || k == 0 || n + 2 * p < span { 0 } else { (n + 2 * p - span) / s + 1 }
-}
-
-/// `(n - 1) s - 2p + d(k - 1) + output_padding + 1`, or 0 when that is not positive.
-pub const fn conv_transpose_out(n: usize, k: usize, s: usize, p: usize, d: usize, output_padding: usize) -> usize {
-    let grown = (n.saturating_sub(1)) * s + d * (k.saturating_sub(1)) + output_padding + 1;
-    grown.saturating_sub(2 * p)
-}
+// Output sizes, defined once for this crate and the `network!` macro, which computes them while it expands.
+pub use nn_shapes::{conv_out, conv_transpose_out};
 
 impl Geometry {
     /// A 2-D geometry.
