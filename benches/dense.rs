@@ -69,13 +69,16 @@ where
     g.finish();
 
     let mut grads = N::boxed_zeroed();
+    let mut ws = nn_core::boxed_zeroed::<N::Cache>();
     let mut dyn_grads = mlp.zeros_like();
     let mut g = c.benchmark_group(format!("train_step/{name}"));
     g.bench_function("generated", |b| {
         b.iter(|| {
-            let (y, cache) = net.forward_train(black_box(&x), &mut rng);
+            let y = net.forward_train_in(black_box(&x), &mut ws, &mut rng);
             let dy = MeanSquaredError.gradient(&y, black_box(&t));
-            black_box(net.backward(&cache, &dy, &mut grads))
+            let mut dx: N::Input = Buffer::zeros();
+            N::backward_in(Accumulate { layer: &*net, grads: &mut *grads }, &mut ws, &dy, Some(&mut dx));
+            black_box(dx)
         })
     });
     g.bench_function("dmatrix", |b| {

@@ -173,6 +173,7 @@ pub mod prelude {
         Activation, ActivationLayer, Elu, Gelu, HardSigmoid, HardTanh, Identity, LeakyRelu, PiecewiseLinear, Relu,
         Sigmoid, Sign, Softmax, Softplus, Step, Swish, Tanh,
     };
+    pub use crate::layer::{Accumulate, Descend};
     pub use crate::loss::{
         BinaryCrossEntropyWithLogits, HalfSquaredError, Loss, MeanSquaredError, PerStep, SoftmaxCrossEntropy,
     };

@@ -216,6 +216,9 @@ fn train(c: &mut Criterion) {
     let (xc, tc) = (candle_tensor(x.as_slice(), B), candle_tensor(t.as_slice(), B));
 
     let mut grads = Net64x128x10::boxed_zeroed();
+    // Training storage allocated once and reused by every step, as `Trainer` does.
+    let mut ws = nn_core::boxed_zeroed::<<Net64x128x10 as Network>::Cache>();
+    let mut ws32 = nn_core::boxed_zeroed::<<Net64x128x10 as BatchNetwork>::BatchCache<B>>();
     let mut sgd = Sgd::new(LR);
     let mut g = c.benchmark_group("train/64-128-10/batch1");
     g.throughput(Throughput::Elements(B as u64));
@@ -223,7 +226,7 @@ fn train(c: &mut Criterion) {
         b.iter(|| {
             for (x, t) in &samples {
                 grads.fill(0.0);
-                net.backprop(black_box(x), t, &MeanSquaredError, &mut grads, &mut rng);
+                net.backprop_in(&mut ws, black_box(x), t, &MeanSquaredError, &mut grads, &mut rng);
                 sgd.step(&mut *net, &grads);
             }
         })
@@ -231,7 +234,7 @@ fn train(c: &mut Criterion) {
     g.bench_function("generated_fused", |b| {
         b.iter(|| {
             for (x, t) in &samples {
-                black_box(net.sgd_step(black_box(x), t, &MeanSquaredError, LR, &mut rng));
+                black_box(net.sgd_step_in(&mut ws, black_box(x), t, &MeanSquaredError, LR, &mut rng));
             }
         })
     });
@@ -256,9 +259,9 @@ fn train(c: &mut Criterion) {
     g.bench_function("generated", |b| {
         b.iter(|| {
             grads.fill(0.0);
-            let (y, cache) = net.forward_train_batch::<B, _>(black_box(&x), &mut rng);
+            let y = net.forward_train_batch_in::<B, _>(black_box(&x), &mut ws32, &mut rng);
             let dy = MeanSquaredError.gradient(&y, &t);
-            net.backward_params_batch::<B>(&cache, &dy, &mut grads);
+            Net64x128x10::backward_batch_in::<B, _>(Accumulate { layer: &*net, grads: &mut *grads }, &mut ws32, &dy, None);
             sgd.step(&mut *net, &grads);
         })
     });
