@@ -200,6 +200,8 @@ pub mod __private {
         Frozen, Geometry, Gru, Layer, Lstm, Maxout, Nested, NoisyRelu, Pool, Pooling, Reshape, Rnn, Sink, Stream,
         add_assign, concat, conv_out, conv_transpose_out, split,
     };
+    pub use crate::network::Find;
+    pub use crate::network_from_batches;
     pub use crate::{
         BatchNetwork, Buffer, Float, Init, Initialize, MAX_SCOPES, Network, Parameters, Tensor, TensorMut, Workspace,
     };

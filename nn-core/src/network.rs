@@ -576,6 +576,45 @@ pub trait BatchNetwork: Network {
     }
 }
 
+/// The per-sample [`Network`] of a generated network: its [`BatchNetwork`] at `B = 1`.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! network_from_batches {
+    ($name:ident, $t:ty, $inputs:expr, $outputs:expr) => {
+        impl $crate::Network for $name {
+            type Scalar = $t;
+            type Input = $crate::nalgebra::SVector<$t, { $inputs }>;
+            type Output = $crate::nalgebra::SVector<$t, { $outputs }>;
+            type Cache = <Self as $crate::BatchNetwork>::BatchCache<1>;
+
+            #[inline]
+            fn forward(&self, x: &Self::Input) -> Self::Output {
+                $crate::BatchNetwork::forward_batch::<1>(self, x)
+            }
+
+            #[inline]
+            fn forward_train_in<R: $crate::rand::Rng + ?Sized>(
+                &self,
+                x: &Self::Input,
+                cache: &mut Self::Cache,
+                rng: &mut R,
+            ) -> Self::Output {
+                $crate::BatchNetwork::forward_train_batch_in::<1, R>(self, x, cache, rng)
+            }
+
+            #[inline]
+            fn backward_in<S: $crate::layer::Sink<$t, Self>>(
+                sink: S,
+                cache: &mut Self::Cache,
+                dy: &Self::Output,
+                dx: ::core::option::Option<&mut Self::Input>,
+            ) {
+                <Self as $crate::BatchNetwork>::backward_batch_in::<1, S>(sink, cache, dy, dx)
+            }
+        }
+    };
+}
+
 /// Two networks run one after the other, the first's output feeding the second's input.
 ///
 /// The seam is checked by the compiler: `Chain<A, B>` is a [`Network`] only when `B::Input` is `A::Output`
@@ -717,6 +756,69 @@ where
     ) {
         B::backward_in(sink.part(|c| &c.second, |c| &mut c.second), &mut cache.second, dy, Some(&mut cache.seam));
         A::backward_in(sink.part(|c| &c.first, |c| &mut c.first), &mut cache.first, &cache.seam, dx);
+    }
+}
+
+/// Finds tensor (or state tensor, with `BUFFERS`) number `index` among the parts of a generated network, part
+/// by part in declaration order, and names it under the part's field: what generated `Parameters`
+/// implementations are made of.
+#[doc(hidden)]
+pub struct Find<R, const BUFFERS: bool> {
+    index: usize,
+    found: Option<R>,
+}
+
+impl<R, const BUFFERS: bool> Find<R, BUFFERS> {
+    /// The search for tensor `index`.
+    #[inline]
+    pub fn new(index: usize) -> Self {
+        Self { index, found: None }
+    }
+
+    /// The tensor found, if any.
+    #[inline]
+    pub fn done(self) -> Option<R> {
+        self.found
+    }
+
+    /// How many of `P`'s tensors this search counts.
+    #[inline]
+    fn count<T: Float, P: Parameters<T>>() -> usize {
+        if BUFFERS { P::BUFFERS } else { P::TENSORS }
+    }
+}
+
+impl<'a, T: Float, const BUFFERS: bool> Find<Tensor<'a, T>, BUFFERS> {
+    /// Looks in `part`, a layer called `name` (or, `nested`, a network whose tensors `name` scopes).
+    #[inline]
+    #[must_use]
+    pub fn part<P: Parameters<T>>(mut self, part: &'a P, name: &'static str, nested: bool) -> Self {
+        let n = Self::count::<T, P>();
+        if self.found.is_none() && self.index < n {
+            let t = if BUFFERS { part.buffer(self.index) } else { part.tensor(self.index) };
+            self.found = t.map(|t| if nested { t.in_scope(name) } else { t.in_layer(name) });
+            self.index = usize::MAX;
+        } else {
+            self.index = self.index.saturating_sub(n);
+        }
+        self
+    }
+}
+
+impl<'a, T: Float, const BUFFERS: bool> Find<TensorMut<'a, T>, BUFFERS> {
+    /// Looks in `part`, mutably (see [`Find::part`]).
+    #[inline]
+    #[must_use]
+    pub fn part_mut<P: Parameters<T>>(mut self, part: &'a mut P, name: &'static str, nested: bool) -> Self {
+        let n = Self::count::<T, P>();
+        if self.found.is_none() && self.index < n {
+            let t = if BUFFERS { part.buffer_mut(self.index) } else { part.tensor_mut(self.index) };
+            self.found = t.map(|t| if nested { t.in_scope(name) } else { t.in_layer(name) });
+            self.index = usize::MAX;
+        } else {
+            self.index = self.index.saturating_sub(n);
+        }
+        self
     }
 }
 

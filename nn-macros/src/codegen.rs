@@ -330,33 +330,27 @@ pub fn expand(m: &Model, weights: Option<&Embedded>) -> TokenStream {
             .collect()
     };
     let (tensor_counts, buffer_counts) = (counts(quote!(TENSORS)), counts(quote!(BUFFERS)));
-    let lookups = |method: TokenStream, counts: &[TokenStream], mutable: bool| -> Vec<TokenStream> {
-        params
-            .iter()
-            .zip(counts)
-            .map(|(l, count)| {
-                let f = &l.name;
-                // Layers after the first of a recurrent stack appear under the stack's name (`lstm.weight_ih_l1`).
-                let lit = match &l.kind {
-                    Kind::Recurrent { module: Some(m), .. } => m.to_string(),
-                    _ => f.to_string(),
-                };
-                let this = if mutable { quote!(&mut self.#f) } else { quote!(&self.#f) };
-                // A nested network's tensors already name their layers: its field name is one scope further out.
-                let rename = if matches!(l.kind, Kind::Nested { .. }) { quote!(in_scope) } else { quote!(in_layer) };
-                quote! {
-                    if index < #count {
-                        return ::nn_core::__private::Parameters::#method(#this, index).map(|t| t.#rename(#lit));
-                    }
-                    let index = index - #count;
-                }
-            })
-            .collect()
+    // Each lookup asks the parts in order (`Find`); layers after the first of a recurrent stack appear under the
+    // stack's name (`lstm.weight_ih_l1`), a nested network's tensors one scope further in.
+    let lookup = |mutable: bool, buffers: bool| -> TokenStream {
+        let parts = params.iter().map(|l| {
+            let f = &l.name;
+            let lit = match &l.kind {
+                Kind::Recurrent { module: Some(m), .. } => m.to_string(),
+                _ => f.to_string(),
+            };
+            let nested = matches!(l.kind, Kind::Nested { .. });
+            if mutable {
+                quote!(.part_mut(&mut self.#f, #lit, #nested))
+            } else {
+                quote!(.part(&self.#f, #lit, #nested))
+            }
+        });
+        let found = if mutable { quote!(TensorMut) } else { quote!(Tensor) };
+        quote!(::nn_core::__private::Find::<::nn_core::__private::#found<'_, #t>, #buffers>::new(index)#(#parts)*.done())
     };
-    let get = lookups(quote!(tensor), &tensor_counts, false);
-    let get_mut = lookups(quote!(tensor_mut), &tensor_counts, true);
-    let buf = lookups(quote!(buffer), &buffer_counts, false);
-    let buf_mut = lookups(quote!(buffer_mut), &buffer_counts, true);
+    let (get, get_mut, buf, buf_mut) =
+        (lookup(false, false), lookup(true, false), lookup(false, true), lookup(true, true));
     let sum = |c: &[TokenStream]| if c.is_empty() { quote!(0) } else { quote!(#(#c)+*) };
     let (tensor_count, buffer_count) = (sum(&tensor_counts), sum(&buffer_counts));
     // One composition level deeper than the deepest nested network, if there is one.
@@ -432,7 +426,7 @@ pub fn expand(m: &Model, weights: Option<&Embedded>) -> TokenStream {
     let tensor = quote!(::nn_core::__private::Option<::nn_core::__private::Tensor<'_, #t>>);
     let tensor_mut = quote!(::nn_core::__private::Option<::nn_core::__private::TensorMut<'_, #t>>);
 
-    quote! {
+    let head = quote! {
         #(#checks)*
         #(#scalar_checks)*
 
@@ -478,7 +472,8 @@ pub fn expand(m: &Model, weights: Option<&Embedded>) -> TokenStream {
         #trained
 
         #streaming
-
+    };
+    let impls = quote! {
         impl ::nn_core::__private::Initialize for #name {
             fn init<R: ::nn_core::__private::Rng + ?Sized>(&mut self, rng: &mut R) {
                 let _ = &rng;
@@ -492,27 +487,19 @@ pub fn expand(m: &Model, weights: Option<&Embedded>) -> TokenStream {
             #depth
 
             fn tensor(&self, index: usize) -> #tensor {
-                #(#get)*
-                let _ = index;
-                ::nn_core::__private::None
+                #get
             }
 
             fn tensor_mut(&mut self, index: usize) -> #tensor_mut {
-                #(#get_mut)*
-                let _ = index;
-                ::nn_core::__private::None
+                #get_mut
             }
 
             fn buffer(&self, index: usize) -> #tensor {
-                #(#buf)*
-                let _ = index;
-                ::nn_core::__private::None
+                #buf
             }
 
             fn buffer_mut(&mut self, index: usize) -> #tensor_mut {
-                #(#buf_mut)*
-                let _ = index;
-                ::nn_core::__private::None
+                #buf_mut
             }
         }
 
@@ -532,7 +519,7 @@ pub fn expand(m: &Model, weights: Option<&Embedded>) -> TokenStream {
             fn forward_train_batch_in<const B: usize, R: ::nn_core::__private::Rng + ?Sized>(
                 &self,
                 x: &Self::InputBatch<B>,
-                cache: &mut ::nn_core::__private::Workspace<#cache<B>, #deltas<B>>,
+                cache: &mut Self::BatchCache<B>,
                 rng: &mut R,
             ) -> Self::OutputBatch<B> {
                 let cache = &mut cache.cache;
@@ -544,7 +531,7 @@ pub fn expand(m: &Model, weights: Option<&Embedded>) -> TokenStream {
             #[inline]
             fn backward_batch_in<const B: usize, S: ::nn_core::__private::Sink<#t, Self>>(
                 mut sink: S,
-                cache: &mut ::nn_core::__private::Workspace<#cache<B>, #deltas<B>>,
+                cache: &mut Self::BatchCache<B>,
                 dy: &Self::OutputBatch<B>,
                 dx: ::core::option::Option<&mut Self::InputBatch<B>>,
             ) {
@@ -554,43 +541,17 @@ pub fn expand(m: &Model, weights: Option<&Embedded>) -> TokenStream {
                 #(#back)*
             }
 
-            fn update_statistics<const B: usize>(&mut self, cache: &::nn_core::__private::Workspace<#cache<B>, #deltas<B>>) {
+            fn update_statistics<const B: usize>(&mut self, cache: &Self::BatchCache<B>) {
                 let _ = cache;
                 #(#stats)*
             }
         }
 
-        impl ::nn_core::__private::Network for #name {
-            type Scalar = #t;
-            type Input = ::nn_core::__private::SVector<#t, #d_in>;
-            type Output = ::nn_core::__private::SVector<#t, #d_out>;
-            type Cache = ::nn_core::__private::Workspace<#cache<1>, #deltas<1>>;
-
-            #[inline]
-            fn forward(&self, x: &Self::Input) -> Self::Output {
-                ::nn_core::__private::BatchNetwork::forward_batch::<1>(self, x)
-            }
-
-            #[inline]
-            fn forward_train_in<R: ::nn_core::__private::Rng + ?Sized>(
-                &self,
-                x: &Self::Input,
-                cache: &mut ::nn_core::__private::Workspace<#cache<1>, #deltas<1>>,
-                rng: &mut R,
-            ) -> Self::Output {
-                ::nn_core::__private::BatchNetwork::forward_train_batch_in::<1, R>(self, x, cache, rng)
-            }
-
-            #[inline]
-            fn backward_in<S: ::nn_core::__private::Sink<#t, Self>>(
-                sink: S,
-                cache: &mut ::nn_core::__private::Workspace<#cache<1>, #deltas<1>>,
-                dy: &Self::Output,
-                dx: ::core::option::Option<&mut Self::Input>,
-            ) {
-                <Self as ::nn_core::__private::BatchNetwork>::backward_batch_in::<1, S>(sink, cache, dy, dx)
-            }
-        }
+        ::nn_core::__private::network_from_batches!(#name, #t, #d_in, #d_out);
+    };
+    quote! {
+        #head
+        #impls
     }
 }
 
@@ -780,6 +741,12 @@ fn kept(l: &Layer, c: &Ident) -> TokenStream {
     if keeps(l) { quote!(&mut cache.#c) } else { quote!(&mut ()) }
 }
 
+/// `Layer::<T, I, O>`, the contract a layer is called through where its value names its type.
+fn layer_path(t: &TokenStream, l: &Layer) -> TokenStream {
+    let (i, o) = (l.inputs.tokens(), l.outputs.tokens());
+    quote_spanned!(l.span=> ::nn_core::__private::Layer::<#t, #i, #o>)
+}
+
 /// `<Type as Layer<T, I, O>>`, a layer's contract.
 fn as_layer(t: &TokenStream, l: &Layer, ty: &TokenStream) -> TokenStream {
     let (i, o) = (l.inputs.tokens(), l.outputs.tokens());
@@ -833,7 +800,7 @@ fn wire(t: &TokenStream, layers: &[Layer], input: &Ident, prefix: &str, w: &mut 
             }
             _ => {
                 let Contract { ty, value, .. } = contract(t, l);
-                let layer = as_layer(t, l, &ty);
+                let (layer, call) = (as_layer(t, l, &ty), layer_path(t, l));
                 let next_activation = match layers.get(i + 1) {
                     Some(next @ Layer { kind: Kind::Activation { kind, param }, .. })
                         if matches!(l.kind, Kind::Dense { .. }) && l.step.is_none() =>
@@ -846,13 +813,13 @@ fn wire(t: &TokenStream, layers: &[Layer], input: &Ident, prefix: &str, w: &mut 
                     (true, _) => quote_spanned!(l.span=> let #out = #inp;),
                     (false, Some(a)) => {
                         fused = true;
-                        quote_spanned!(l.span=> let #out = #layer::forward_activated(#value, &#inp, &#a);)
+                        quote_spanned!(l.span=> let #out = #call::forward_activated(#value, &#inp, &#a);)
                     }
-                    (false, None) => quote_spanned!(l.span=> let #out = #layer::forward(#value, &#inp);),
+                    (false, None) => quote_spanned!(l.span=> let #out = #call::forward(#value, &#inp);),
                 });
                 let kept = kept(l, &c);
                 w.train.push(quote_spanned!(l.span=>
-                    #layer::forward_train(#value, &cache.#inp, &mut cache.#out, #kept, rng);
+                    #call::forward_train(#value, &cache.#inp, &mut cache.#out, #kept, rng);
                 ));
                 if keeps(l) {
                     w.fields.push(quote!(pub #c: #layer::Cache<B>,));
@@ -868,7 +835,7 @@ fn wire(t: &TokenStream, layers: &[Layer], input: &Ident, prefix: &str, w: &mut 
                             quote_spanned!(l.span=> &mut self.#f)
                         }
                     };
-                    w.stats.push(quote_spanned!(l.span=> #layer::update_statistics::<B>(#this, &cache.cache.#c);));
+                    w.stats.push(quote_spanned!(l.span=> #call::update_statistics::<B>(#this, &cache.cache.#c);));
                 }
             }
         }
@@ -906,13 +873,13 @@ fn wire_back(
             dx.clone()
         } else {
             let d = format_ident!("{}d{}", prefix, i);
-            quote!(::core::option::Option::Some(&mut deltas.#d))
+            quote!(::nn_core::__private::Some(&mut deltas.#d))
         };
         match &l.kind {
             Kind::Residual { branch, projection } => {
                 let (q, qp) = (format!("{prefix}r{i}_"), format!("{prefix}r{i}p_"));
                 let (bdx, pdx) = (format_ident!("{}dx", q), format_ident!("{}dx", qp));
-                let some = |f: &Ident| quote!(::core::option::Option::Some(&mut deltas.#f));
+                let some = |f: &Ident| quote!(::nn_core::__private::Some(&mut deltas.#f));
                 wire_back(t, branch, &xin, &q, d.clone(), some(&bdx), back);
                 let skip = match projection {
                     Some(p) => {
@@ -922,7 +889,7 @@ fn wire_back(
                     None => d.clone(),
                 };
                 back.push(quote_spanned!(l.span=>
-                    if let ::core::option::Option::Some(dx) = #dx {
+                    if let ::nn_core::__private::Some(dx) = #dx {
                         dx.copy_from(&deltas.#bdx);
                         ::nn_core::__private::add_assign(dx, #skip);
                     }
@@ -943,7 +910,7 @@ fn wire_back(
                             &xin,
                             &q,
                             g.clone(),
-                            quote!(::core::option::Option::Some(&mut deltas.#bdx)),
+                            quote!(::nn_core::__private::Some(&mut deltas.#bdx)),
                             &mut code,
                         );
                         dxs.push(quote!(&deltas.#bdx));
@@ -951,7 +918,7 @@ fn wire_back(
                 }
                 let (first, rest) = (&dxs[0], &dxs[1..]);
                 code.push(quote_spanned!(l.span=>
-                    if let ::core::option::Option::Some(dx) = #dx {
+                    if let ::nn_core::__private::Some(dx) = #dx {
                         dx.copy_from(#first);
                         #(::nn_core::__private::add_assign(dx, #rest);)*
                     }
