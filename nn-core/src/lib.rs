@@ -191,15 +191,9 @@ pub mod prelude {
 /// Paths used by the code `network!` generates. Not part of the public API.
 #[doc(hidden)]
 pub mod __private {
-    pub use crate::activation::{
-        ActivationLayer, Elu, Gelu, HardSigmoid, HardTanh, Identity, LeakyRelu, PiecewiseLinear, Relu, Sigmoid, Sign,
-        Softmax, SoftmaxSteps, Softplus, Step, Swish, Tanh,
-    };
-    pub use crate::layer::{
-        Accumulate, BatchNorm, Conv1d, Conv2d, ConvTranspose1d, ConvTranspose2d, Dense, DenseNoBias, Descend, Dropout,
-        Frozen, Geometry, Gru, Layer, Lstm, Maxout, Nested, NoisyRelu, Pool, Pooling, Reshape, Rnn, Sink, Stream,
-        add_assign, concat, conv_out, conv_transpose_out, split,
-    };
+    // Every activation and every layer, so that a new one needs no edit here.
+    pub use crate::activation::*;
+    pub use crate::layer::*;
     pub use crate::network::Find;
     pub use crate::network_from_batches;
     pub use crate::{

@@ -6,6 +6,7 @@ mod conv;
 mod dense;
 mod dropout;
 mod embedding;
+mod global_pool;
 mod gru;
 mod lstm;
 mod maxout;
@@ -24,6 +25,7 @@ pub use conv::{
 pub use dense::{Dense, DenseNoBias};
 pub use dropout::Dropout;
 pub use embedding::{Embedding, TokenError, Tokens};
+pub use global_pool::GlobalAvgPool;
 pub use gru::Gru;
 pub use lstm::Lstm;
 pub use maxout::Maxout;
