@@ -52,6 +52,7 @@ const fn padded(n: usize, p: usize) -> Option<usize> {
 /// assert_eq!(conv_out(7, 3, 1, 0, 2), 3); // dilated to 5 taps
 /// assert_eq!(conv_out(2, 3, 1, 0, 1), 0); // the kernel does not fit
 /// ```
+#[inline]
 pub const fn conv_out(n: usize, k: usize, s: usize, p: usize, d: usize) -> usize {
     let (Some(span), Some(padded)) = (dilated_span(k, d), padded(n, p)) else { return 0 };
     if s == 0 || k == 0 || padded < span { 0 } else { (padded - span) / s + 1 }
@@ -71,6 +72,7 @@ pub const fn conv_out(n: usize, k: usize, s: usize, p: usize, d: usize) -> usize
 /// assert_eq!(conv_transpose_out(14, 2, 2, 0, 1, 0), 28);
 /// assert_eq!(conv_transpose_out(1, 1, 1, 1, 1, 0), 0); // the padding removes the one value
 /// ```
+#[inline]
 pub const fn conv_transpose_out(n: usize, k: usize, s: usize, p: usize, d: usize, output_padding: usize) -> usize {
     let (Some(stepped), Some(span)) = (n.saturating_sub(1).checked_mul(s), dilated_span(k, d)) else { return 0 };
     let grown = match stepped.checked_add(span) {
