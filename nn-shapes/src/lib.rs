@@ -24,6 +24,7 @@
 #![deny(missing_docs)]
 
 /// The reach of a kernel of `k` taps with dilation `d`: `d(k - 1) + 1` (1 for `k = 0`), or `None` if it overflows.
+#[inline]
 const fn dilated_span(k: usize, d: usize) -> Option<usize> {
     match d.checked_mul(k.saturating_sub(1)) {
         Some(gaps) => gaps.checked_add(1),
@@ -32,6 +33,7 @@ const fn dilated_span(k: usize, d: usize) -> Option<usize> {
 }
 
 /// The length of `n` values with `p` zeros added on each side, `n + 2p`, or `None` if it overflows.
+#[inline]
 const fn padded(n: usize, p: usize) -> Option<usize> {
     match p.checked_mul(2) {
         Some(both) => n.checked_add(both),
