@@ -58,27 +58,44 @@ impl<T: Float, const I: usize, const O: usize, const BIAS: bool> Dense<T, I, O, 
         dy: &SMatrix<T, O, B>,
         grads: &mut Self,
     ) -> SMatrix<T, I, B> {
-        grads.accumulate(x.as_slice(), dy, T::one());
+        grads.accumulate(x, dy, T::one());
         kernel::gemm_tn(&self.weight, dy)
     }
 
-    /// Adds `scale` times the parameter gradients of `x` (whole steps of `I` values per column) and `dy` into
-    /// `self`: a gradient buffer (`scale = 1`), or the parameters themselves (`scale = -lr`).
+    /// Adds `scale` times the parameter gradients of `x` and `dy` into `self`: a gradient buffer (`scale = 1`),
+    /// or the parameters themselves (`scale = -lr`).
     #[inline]
-    fn accumulate<const R: usize, const B: usize>(&mut self, x: &[T], dy: &SMatrix<T, R, B>, scale: T) {
-        let scaled;
-        let dy = if scale == T::one() {
-            dy
+    fn accumulate<const B: usize>(&mut self, x: &SMatrix<T, I, B>, dy: &SMatrix<T, O, B>, scale: T) {
+        // Two calls rather than one on a reference chosen at run time: the kernel then sees where `dy` comes
+        // from and vectorises (a chosen reference cost the fused SGD step 29% more instructions).
+        if scale == T::one() {
+            kernel::ger_acc(dy, x, &mut self.weight);
+            self.add_bias(dy.as_slice());
         } else {
-            scaled = dy * scale;
-            &scaled
-        };
-        match bytemuck::try_cast_slice::<T, SMatrix<T, I, B>>(x) {
-            Ok([x]) if R == O => kernel::ger_acc(cast(dy), x, &mut self.weight),
-            _ => kernel::ger_acc_columns(dy.as_slice(), x, &mut self.weight),
+            let dy = dy * scale;
+            kernel::ger_acc(&dy, x, &mut self.weight);
+            self.add_bias(dy.as_slice());
         }
+    }
+
+    /// [`Dense::accumulate`] over sequences: `x` and `dy` hold whole steps of `I` and `O` values per column.
+    #[inline]
+    fn accumulate_steps<const R: usize, const B: usize>(&mut self, x: &[T], dy: &SMatrix<T, R, B>, scale: T) {
+        if scale == T::one() {
+            kernel::ger_acc_columns(dy.as_slice(), x, &mut self.weight);
+            self.add_bias(dy.as_slice());
+        } else {
+            let dy = dy * scale;
+            kernel::ger_acc_columns(dy.as_slice(), x, &mut self.weight);
+            self.add_bias(dy.as_slice());
+        }
+    }
+
+    /// Adds every step of `dy` into the biases (nothing without bias).
+    #[inline]
+    fn add_bias(&mut self, dy: &[T]) {
         if BIAS {
-            for step in dy.as_slice().chunks_exact(O.max(1)) {
+            for step in dy.chunks_exact(O.max(1)) {
                 for (g, &d) in self.bias.iter_mut().zip(step) {
                     *g += d;
                 }
@@ -157,7 +174,11 @@ impl<T: Float, const I: usize, const O: usize, const BIAS: bool, const IN: usize
             }
         }
         if let Some((target, scale)) = sink.target() {
-            target.accumulate(x.as_slice(), dy, scale);
+            if IN == I {
+                target.accumulate(cast::<_, SMatrix<T, I, B>>(x), cast::<_, SMatrix<T, O, B>>(dy), scale);
+            } else {
+                target.accumulate_steps(x.as_slice(), dy, scale);
+            }
         }
     }
 }
