@@ -34,6 +34,17 @@ pub trait ActivationLayer<T: Float>: Copy {
         y: &SMatrix<T, R, C>,
         dy: &SMatrix<T, R, C>,
     ) -> SMatrix<T, R, C>;
+    /// Backward into `dx`, overwriting it: what a layer of any size calls, with no temporary on the stack.
+    #[inline]
+    fn backward_into<const R: usize, const C: usize>(
+        &self,
+        x: &SMatrix<T, R, C>,
+        y: &SMatrix<T, R, C>,
+        dy: &SMatrix<T, R, C>,
+        dx: &mut SMatrix<T, R, C>,
+    ) {
+        *dx = self.backward(x, y, dy);
+    }
 }
 
 /// Lifts elementwise activations to [`ActivationLayer`]s.
@@ -64,6 +75,20 @@ macro_rules! elementwise_layer {
                     *d *= self.df(xi, yi);
                 }
                 dx
+            }
+
+            #[inline]
+            fn backward_into<const R: usize, const C: usize>(
+                &self,
+                x: &SMatrix<T, R, C>,
+                y: &SMatrix<T, R, C>,
+                dy: &SMatrix<T, R, C>,
+                dx: &mut SMatrix<T, R, C>,
+            ) {
+                let inputs = x.as_slice().iter().zip(y.as_slice()).zip(dy.as_slice());
+                for (d, ((&xi, &yi), &g)) in dx.as_mut_slice().iter_mut().zip(inputs) {
+                    *d = g * self.df(xi, yi);
+                }
             }
         }
     )*};

@@ -353,6 +353,10 @@ pub trait Network: Parameters<Self::Scalar> + Sized {
     /// Inference: maps an input to an output. Allocates nothing.
     fn forward(&self, x: &Self::Input) -> Self::Output;
 
+    /// Inference with every layer's output written into `cache` rather than the stack: for networks whose
+    /// activations are too large for a thread's stack.
+    fn forward_in(&self, x: &Self::Input, cache: &mut Self::Cache) -> Self::Output;
+
     /// Training forward into `cache`; returns the output. `rng` draws dropout masks (networks without dropout
     /// never touch it).
     fn forward_train_in<R: rand::Rng + ?Sized>(
@@ -493,6 +497,13 @@ pub trait BatchNetwork: Network {
     /// Inference on a batch.
     fn forward_batch<const B: usize>(&self, x: &Self::InputBatch<B>) -> Self::OutputBatch<B>;
 
+    /// Inference on a batch with every layer's output written into `cache` (see [`Network::forward_in`]).
+    fn forward_batch_in<const B: usize>(
+        &self,
+        x: &Self::InputBatch<B>,
+        cache: &mut Self::BatchCache<B>,
+    ) -> Self::OutputBatch<B>;
+
     /// Training forward on a batch into `cache` (batch statistics for batch norm, fresh dropout masks from
     /// `rng`); returns the output.
     fn forward_train_batch_in<const B: usize, R: rand::Rng + ?Sized>(
@@ -590,6 +601,11 @@ macro_rules! network_from_batches {
             #[inline]
             fn forward(&self, x: &Self::Input) -> Self::Output {
                 $crate::BatchNetwork::forward_batch::<1>(self, x)
+            }
+
+            #[inline]
+            fn forward_in(&self, x: &Self::Input, cache: &mut Self::Cache) -> Self::Output {
+                $crate::BatchNetwork::forward_batch_in::<1>(self, x, cache)
             }
 
             #[inline]
@@ -734,6 +750,12 @@ where
     #[inline]
     fn forward(&self, x: &Self::Input) -> Self::Output {
         self.second.forward(&self.first.forward(x))
+    }
+
+    #[inline]
+    fn forward_in(&self, x: &Self::Input, cache: &mut Self::Cache) -> Self::Output {
+        let h = self.first.forward_in(x, &mut cache.first);
+        self.second.forward_in(&h, &mut cache.second)
     }
 
     #[inline]

@@ -183,6 +183,7 @@ where
         let mut grads = N::boxed_zeroed();
         // Caches and batch gradients are allocated once, on the heap, and reused by every step.
         let mut cache = crate::boxed_zeroed::<N::BatchCache<B>>();
+        let (mut x, mut t) = (crate::boxed_zeroed::<N::InputBatch<B>>(), crate::boxed_zeroed::<N::OutputBatch<B>>());
         let patience = self.patience.filter(|_| !valid.is_empty());
         let mut best: Option<(f64, usize, Box<N>)> = None;
         let mut report = Report { epochs: Vec::new(), best_epoch: None, stopped_early: false };
@@ -192,7 +193,7 @@ where
             order.shuffle(&mut rng);
             let (mut loss_sum, mut correct) = (0.0, 0.0);
             for (b, chunk) in order.chunks_exact(B).enumerate() {
-                let (x, t) = gather::<N, B>(train, chunk);
+                gather::<N, B>(train, chunk, &mut x, &mut t);
                 let (loss, hits) = self.step::<B>(&x, &t, &mut grads, &mut cache, &mut rng);
                 if !loss.is_finite() {
                     return Err(TrainError::Diverged { epoch, batch: b + 1, loss });
@@ -272,16 +273,15 @@ where
 fn gather<N: BatchNetwork, const B: usize>(
     data: &[Sample<N>],
     indices: &[usize],
-) -> (N::InputBatch<B>, N::OutputBatch<B>) {
-    let mut x = N::InputBatch::<B>::zeros();
-    let mut t = N::OutputBatch::<B>::zeros();
+    x: &mut N::InputBatch<B>,
+    t: &mut N::OutputBatch<B>,
+) {
     let (fi, fo) = (N::InputBatch::<B>::FEATURES, N::OutputBatch::<B>::FEATURES);
     for (b, &i) in indices.iter().enumerate() {
         let (xi, ti) = &data[i];
         x.as_mut_slice()[b * fi..(b + 1) * fi].copy_from_slice(xi.as_slice());
         t.as_mut_slice()[b * fo..(b + 1) * fo].copy_from_slice(ti.as_slice());
     }
-    (x, t)
 }
 
 /// The summed [`Loss::sample_accuracy`] over the columns of `y` (for classifiers: how many columns have their
@@ -304,17 +304,21 @@ where
     let indices: Vec<usize> = (0..data.len()).collect();
     let mut chunks = indices.chunks_exact(B.max(1));
     if B > 0 {
+        // Batches and every layer's output in storage allocated once, whatever the network's size.
+        let mut cache = crate::boxed_zeroed::<N::BatchCache<B>>();
+        let (mut x, mut t) = (crate::boxed_zeroed::<N::InputBatch<B>>(), crate::boxed_zeroed::<N::OutputBatch<B>>());
         for chunk in chunks.by_ref() {
-            let (x, t) = gather::<N, B>(data, chunk);
-            let y = net.forward_batch::<B>(&x);
-            sum += loss.value(&y, &t).to_f64() * B as f64;
-            correct += hits(loss, &y, &t);
+            gather::<N, B>(data, chunk, &mut x, &mut t);
+            let y = net.forward_batch_in::<B>(&x, &mut cache);
+            sum += loss.value(&y, &*t).to_f64() * B as f64;
+            correct += hits(loss, &y, &*t);
         }
     }
     let rest = if B > 0 { chunks.remainder() } else { &indices[..] };
+    let mut cache = crate::boxed_zeroed::<N::Cache>();
     for &i in rest {
         let (x, t) = &data[i];
-        let y = net.forward(x);
+        let y = net.forward_in(x, &mut cache);
         sum += loss.value(&y, t).to_f64();
         correct += hits(loss, &y, t);
     }

@@ -315,7 +315,7 @@ pub fn expand(m: &Model, weights: Option<&Embedded>) -> TokenStream {
     w.matrix(&t, &x0, d_in.clone());
     let last = wire(&t, &m.layers, &x0, "", &mut w);
     wire_back(&t, &m.layers, &x0, "", quote!(dy), quote!(dx), &mut w.back);
-    let Wiring { fwd: steps, train: train_steps, back, stats, fields: cache_fields, deltas: delta_fields } = w;
+    let Wiring { fwd: steps, infer, train: train_steps, back, stats, fields: cache_fields, deltas: delta_fields } = w;
     let deltas = format_ident!("{}Deltas", name);
 
     // Parameters and state: each layer's tensors in order, under the layer's name.
@@ -516,6 +516,14 @@ pub fn expand(m: &Model, weights: Option<&Embedded>) -> TokenStream {
             }
 
             #[inline]
+            fn forward_batch_in<const B: usize>(&self, x: &Self::InputBatch<B>, cache: &mut Self::BatchCache<B>) -> Self::OutputBatch<B> {
+                let cache = &mut cache.cache;
+                cache.x0.copy_from(x);
+                #(#infer)*
+                cache.#last
+            }
+
+            #[inline]
             fn forward_train_batch_in<const B: usize, R: ::nn_core::__private::Rng + ?Sized>(
                 &self,
                 x: &Self::InputBatch<B>,
@@ -708,6 +716,7 @@ fn streaming(m: &Model, t: &TokenStream) -> Option<TokenStream> {
 #[derive(Default)]
 struct Wiring {
     fwd: Vec<TokenStream>,
+    infer: Vec<TokenStream>,
     train: Vec<TokenStream>,
     back: Vec<TokenStream>,
     stats: Vec<TokenStream>,
@@ -776,10 +785,12 @@ fn wire(t: &TokenStream, layers: &[Layer], input: &Ident, prefix: &str, w: &mut 
                     let mut #out = #b;
                     ::nn_core::__private::add_assign(&mut #out, &#skip);
                 ));
-                w.train.push(quote_spanned!(l.span=>
+                let add = quote_spanned!(l.span=>
                     cache.#out.copy_from(&cache.#b);
                     ::nn_core::__private::add_assign(&mut cache.#out, &cache.#skip);
-                ));
+                );
+                w.infer.push(add.clone());
+                w.train.push(add);
                 let it = l.inputs.tokens();
                 w.delta(t, &format_ident!("{}dx", q), it.clone());
                 if projection.is_some() {
@@ -793,6 +804,7 @@ fn wire(t: &TokenStream, layers: &[Layer], input: &Ident, prefix: &str, w: &mut 
                     .map(|(j, b)| wire(t, b, &inp, &format!("{prefix}m{i}b{j}_"), w))
                     .collect();
                 w.fwd.extend(merge_forward(t, *sum, &outs, sizes, &out, false));
+                w.infer.extend(merge_forward(t, *sum, &outs, sizes, &out, true));
                 w.train.extend(merge_forward(t, *sum, &outs, sizes, &out, true));
                 for j in 0..branches.len() {
                     w.delta(t, &format_ident!("{}m{}b{}_dx", prefix, i, j), l.inputs.tokens());
@@ -818,6 +830,7 @@ fn wire(t: &TokenStream, layers: &[Layer], input: &Ident, prefix: &str, w: &mut 
                     (false, None) => quote_spanned!(l.span=> let #out = #call::forward(#value, &#inp);),
                 });
                 let kept = kept(l, &c);
+                w.infer.push(quote_spanned!(l.span=> #call::forward_into(#value, &cache.#inp, &mut cache.#out);));
                 w.train.push(quote_spanned!(l.span=>
                     #call::forward_train(#value, &cache.#inp, &mut cache.#out, #kept, rng);
                 ));

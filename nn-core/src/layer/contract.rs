@@ -246,6 +246,11 @@ impl<T: Float, const N: usize> Layer<T, N, N> for Reshape {
     }
 
     #[inline]
+    fn forward_into<const B: usize>(&self, x: &SMatrix<T, N, B>, y: &mut SMatrix<T, N, B>) {
+        y.copy_from(x);
+    }
+
+    #[inline]
     fn backward<const B: usize, S: Sink<T, Self>>(
         _sink: S,
         _x: &SMatrix<T, N, B>,
@@ -296,7 +301,7 @@ macro_rules! activation_layers {
                 dx: Option<&mut SMatrix<T, N, B>>,
             ) {
                 if let Some(dx) = dx {
-                    *dx = ActivationLayer::backward(sink.weights(), x, y, dy);
+                    sink.weights().backward_into(x, y, dy, dx);
                 }
             }
         }

@@ -745,11 +745,22 @@ impl Pool {
         g: &Geometry,
         x: &SMatrix<T, IN, B>,
     ) -> SMatrix<T, OUT, B> {
+        let mut y = SMatrix::<T, OUT, B>::zeros();
+        self.forward_into(g, x, &mut y);
+        y
+    }
+
+    /// [`Pool::forward`] into `y`, overwriting it.
+    #[inline]
+    pub fn forward_into<T: Float, const IN: usize, const OUT: usize, const B: usize>(
+        self,
+        g: &Geometry,
+        x: &SMatrix<T, IN, B>,
+        y: &mut SMatrix<T, OUT, B>,
+    ) {
         let (positions, plane, window) = (g.positions(), g.h * g.w, g.kh * g.kw);
         let scale = T::one() / T::from_f64(window.max(1) as f64);
-        let mut y = SMatrix::<T, OUT, B>::zeros();
-        for b in 0..B {
-            let xb = &x.as_slice()[b * IN..(b + 1) * IN];
+        for (xb, yb) in x.as_slice().chunks_exact(IN.max(1)).zip(y.as_mut_slice().chunks_exact_mut(OUT.max(1))) {
             for c in 0..g.channels {
                 for p in 0..positions {
                     let mut acc: Option<T> = None;
@@ -770,11 +781,10 @@ impl Pool {
                         }
                     }
                     let v = acc.unwrap_or(T::zero());
-                    y[(c * positions + p, b)] = if self == Pool::Avg { v * scale } else { v };
+                    yb[c * positions + p] = if self == Pool::Avg { v * scale } else { v };
                 }
             }
         }
-        y
     }
 
     /// Backward from the forward's input `x` and dL/dy: returns dL/dx.
@@ -785,18 +795,33 @@ impl Pool {
         x: &SMatrix<T, IN, B>,
         dy: &SMatrix<T, OUT, B>,
     ) -> SMatrix<T, IN, B> {
+        let mut dx = SMatrix::<T, IN, B>::zeros();
+        self.backward_into(g, x, dy, &mut dx);
+        dx
+    }
+
+    /// [`Pool::backward`] into `dx`, overwriting it.
+    #[inline]
+    pub fn backward_into<T: Float, const IN: usize, const OUT: usize, const B: usize>(
+        self,
+        g: &Geometry,
+        x: &SMatrix<T, IN, B>,
+        dy: &SMatrix<T, OUT, B>,
+        dx: &mut SMatrix<T, IN, B>,
+    ) {
         let (positions, plane, window) = (g.positions(), g.h * g.w, g.kh * g.kw);
         let scale = T::one() / T::from_f64(window.max(1) as f64);
-        let mut dx = SMatrix::<T, IN, B>::zeros();
-        for b in 0..B {
+        dx.fill(T::zero());
+        let columns = x.as_slice().chunks_exact(IN.max(1)).zip(dy.as_slice().chunks_exact(OUT.max(1)));
+        for ((xb, dyb), dxb) in columns.zip(dx.as_mut_slice().chunks_exact_mut(IN.max(1))) {
             for c in 0..g.channels {
                 for p in 0..positions {
-                    let d = dy[(c * positions + p, b)];
+                    let d = dyb[c * positions + p];
                     match self {
                         Pool::Avg => {
                             for k in 0..window {
                                 if let Some(i) = g.source(k, p) {
-                                    dx[(c * plane + i, b)] += d * scale;
+                                    dxb[c * plane + i] += d * scale;
                                 }
                             }
                         }
@@ -804,21 +829,20 @@ impl Pool {
                             let mut best: Option<(usize, T)> = None;
                             for k in 0..window {
                                 if let Some(i) = g.source(k, p) {
-                                    let v = x[(c * plane + i, b)];
+                                    let v = xb[c * plane + i];
                                     if best.is_none_or(|(_, m)| v > m) {
                                         best = Some((i, v));
                                     }
                                 }
                             }
                             if let Some((i, _)) = best {
-                                dx[(c * plane + i, b)] += d;
+                                dxb[c * plane + i] += d;
                             }
                         }
                     }
                 }
             }
         }
-        dx
     }
 }
 
@@ -840,6 +864,11 @@ impl<T: Float, const IN: usize, const OUT: usize> Layer<T, IN, OUT> for Pooling 
     }
 
     #[inline]
+    fn forward_into<const B: usize>(&self, x: &SMatrix<T, IN, B>, y: &mut SMatrix<T, OUT, B>) {
+        self.pool.forward_into(&self.geometry, x, y);
+    }
+
+    #[inline]
     fn backward<const B: usize, S: Sink<T, Self>>(
         sink: S,
         x: &SMatrix<T, IN, B>,
@@ -850,7 +879,7 @@ impl<T: Float, const IN: usize, const OUT: usize> Layer<T, IN, OUT> for Pooling 
     ) {
         if let Some(dx) = dx {
             let p = sink.weights();
-            *dx = p.pool.backward(&p.geometry, x, dy);
+            p.pool.backward_into(&p.geometry, x, dy, dx);
         }
     }
 }
