@@ -141,16 +141,7 @@ pub fn map_in_place<T: Float>(xs: &mut [T], f: impl Fn(T) -> T) {
 #[bytemuck(crate = "bytemuck")]
 pub struct Sigmoid;
 
-/// The logistic function on one value, stable for |x| up to the type's range.
-#[inline]
-pub fn sigmoid<T: Float>(x: T) -> T {
-    if x >= T::zero() {
-        T::one() / (T::one() + (-x).exp())
-    } else {
-        let e = x.exp();
-        e / (T::one() + e)
-    }
-}
+pub use crate::float::sigmoid;
 
 impl<T: Float> Activation<T> for Sigmoid {
     #[inline]

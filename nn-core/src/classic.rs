@@ -27,7 +27,7 @@ use crate::activation::{Activation, sigmoid};
 use crate::float::Float;
 use crate::kernel;
 use crate::layer::Dense;
-use crate::network::{Parameters, Tensor, TensorMut};
+use crate::params::{Parameters, Tensor, TensorMut};
 use nalgebra::{SMatrix, SVector};
 use rand::{Rng, RngExt};
 use rand_distr::{Distribution, Normal};

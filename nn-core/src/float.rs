@@ -71,7 +71,7 @@ pub trait Float:
     fn fast_tanh(self) -> Self;
 
     /// The logistic sigmoid as the activations and gates compute it: [`crate::fast::sigmoid_f32`] for `f32`, the
-    /// exact [`crate::activation::sigmoid`] for `f64` (and for `f32` with `exact-math`).
+    /// exact [`sigmoid`] for `f64` (and for `f32` with `exact-math`).
     fn fast_sigmoid(self) -> Self;
 
     /// `true` when the `fast_*` functions are the branch-free approximations (`f32` without `exact-math`):
@@ -230,7 +230,7 @@ macro_rules! impl_fast {
             }
             #[inline(always)]
             fn fast_sigmoid_impl(self) -> Self {
-                crate::activation::sigmoid(self)
+                sigmoid(self)
             }
         }
     };
@@ -255,6 +255,17 @@ impl_fast!(f64, exact);
 #[inline]
 pub fn lit<T: Float>(v: f64) -> T {
     T::from_f64(v)
+}
+
+/// The logistic function on one value, stable for |x| up to the type's range.
+#[inline]
+pub fn sigmoid<T: Float>(x: T) -> T {
+    if x >= T::zero() {
+        T::one() / (T::one() + (-x).exp())
+    } else {
+        let e = x.exp();
+        e / (T::one() + e)
+    }
 }
 
 #[cfg(test)]

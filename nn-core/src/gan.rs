@@ -15,10 +15,11 @@
 //!
 //! All losses are on logits ([`BinaryCrossEntropyWithLogits`]), so no `log` of a saturated sigmoid is taken.
 
+use crate::buffer::Buffer;
 use crate::float::Float;
 use crate::layer::{concat, split};
 use crate::loss::{BinaryCrossEntropyWithLogits, Loss};
-use crate::network::{BatchNetwork, Buffer, Network};
+use crate::network::{BatchNetwork, Network};
 use nalgebra::SMatrix;
 
 /// Which generator loss to minimise.
@@ -252,7 +253,7 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::network::Parameters;
+    use crate::params::Parameters;
     use nalgebra::{SMatrix, matrix, vector};
     use rand::SeedableRng;
     use rand::rngs::ChaCha8Rng;

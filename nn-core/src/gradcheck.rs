@@ -8,8 +8,10 @@
 //! so dropout draws the same mask in every evaluation (a fixed mask) and batch norm uses batch statistics.
 
 use crate::activation::ActivationLayer;
+use crate::buffer::Buffer;
 use crate::loss::Loss;
-use crate::network::{BatchNetwork, Buffer, Network, Parameters, TensorName};
+use crate::network::{BatchNetwork, Network};
+use crate::params::{Parameters, TensorName};
 use nalgebra::SVector;
 use rand::SeedableRng;
 use rand::rngs::ChaCha8Rng;

@@ -11,7 +11,7 @@
 //! them). PyTorch's `num_batches_tracked` counters are accepted and ignored under both policies.
 
 use crate::float::Float;
-use crate::network::{Layout, Parameters, Shape, Tensor};
+use crate::params::{Layout, Parameters, Shape, Tensor};
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 use core::fmt;

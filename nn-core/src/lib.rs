@@ -78,16 +78,19 @@ pub mod layer;
 pub mod loss;
 mod network;
 pub mod optim;
+mod params;
+mod scratch;
+mod sink;
 #[cfg(feature = "alloc")]
 pub mod train;
 
+pub use buffer::Buffer;
 pub use float::{Float, lit};
 pub use init::Init;
-pub use network::{
-    BatchNetwork, Buffer, Chain, ChainCache, Layout, MAX_SCOPES, Network, Parameters, Shape, Tensor, TensorMut,
-    TensorName, Workspace, with_scratch,
-};
+pub use network::{BatchNetwork, Chain, ChainCache, Network, Workspace};
 pub use nn_macros::network;
+pub use params::{Layout, MAX_SCOPES, Parameters, Shape, Tensor, TensorMut, TensorName};
+pub use scratch::with_scratch;
 
 /// The linear-algebra crate the parameters are stored in.
 pub use nalgebra;
@@ -97,7 +100,7 @@ pub use rand;
 pub use rand_distr;
 
 #[cfg(feature = "alloc")]
-pub use network::boxed_zeroed;
+pub use scratch::boxed_zeroed;
 
 /// Random initialisation of every parameter, layer by layer (He for ReLU-like layers, Xavier otherwise, unless
 /// the declaration says `init = ...`).
@@ -194,8 +197,8 @@ pub mod __private {
     // Every activation and every layer, so that a new one needs no edit here.
     pub use crate::activation::*;
     pub use crate::layer::*;
-    pub use crate::network::Find;
     pub use crate::network_from_batches;
+    pub use crate::params::Find;
     pub use crate::{
         BatchNetwork, Buffer, Float, Init, Initialize, MAX_SCOPES, Network, Parameters, Tensor, TensorMut, Workspace,
     };

@@ -7,8 +7,8 @@
 //! input (no `NaN` or infinity from logits of magnitude 1000).
 
 use crate::activation::sigmoid;
+use crate::buffer::Buffer;
 use crate::float::{Float, lit};
-use crate::network::Buffer;
 
 /// A loss `L(y, t)` of predictions `y` against targets `t`, with its gradient dL/dy.
 ///

@@ -2,10 +2,11 @@
 //! the best weights, per-epoch loss and accuracy, a progress callback, and divergence reported as an error.
 
 pub use crate::argmax;
+use crate::buffer::Buffer;
 use crate::float::Float;
 use crate::layer::Accumulate;
 use crate::loss::Loss;
-use crate::network::{BatchNetwork, Buffer, Network};
+use crate::network::{BatchNetwork, Network};
 use crate::optim::Optimizer;
 use crate::{Boxed, SeededRng, seeded_rng};
 use alloc::boxed::Box;

@@ -317,6 +317,14 @@ pub fn expand(m: &Model, weights: Option<&Embedded>) -> TokenStream {
     wire_back(&t, &m.layers, &x0, "", quote!(dy), quote!(dx), &mut w.back);
     let Wiring { fwd: steps, infer, train: train_steps, back, stats, fields: cache_fields, deltas: delta_fields } = w;
     let deltas = format_ident!("{}Deltas", name);
+    // Only networks with batch norm (or nesting one) have statistics to fold in; the trait's default does nothing.
+    let update_statistics = (!stats.is_empty()).then(|| {
+        quote! {
+            fn update_statistics<const B: usize>(&mut self, cache: &Self::BatchCache<B>) {
+                #(#stats)*
+            }
+        }
+    });
 
     // Parameters and state: each layer's tensors in order, under the layer's name.
     let params: Vec<&Layer> = m.param_layers().collect();
@@ -549,10 +557,7 @@ pub fn expand(m: &Model, weights: Option<&Embedded>) -> TokenStream {
                 #(#back)*
             }
 
-            fn update_statistics<const B: usize>(&mut self, cache: &Self::BatchCache<B>) {
-                let _ = cache;
-                #(#stats)*
-            }
+            #update_statistics
         }
 
         ::nn_core::__private::network_from_batches!(#name, #t, #d_in, #d_out);

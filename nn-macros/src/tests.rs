@@ -217,11 +217,12 @@ fn formatted_three_layer_network() -> String {
     String::from_utf8(out.stdout).unwrap()
 }
 
-/// A ratchet on the size of what the macro writes: 240 lines before the layer contract, 169 with it. The goal is
-/// under 120, which needs the per-layer statements shorter than the absolute paths allow today.
+/// A ratchet on the size of what the macro writes: 240 lines before the layer contract, 183 with it (inference
+/// into a workspace included). The goal is under 120, which needs the per-layer statements shorter than the
+/// absolute paths allow today.
 #[test]
-fn a_three_layer_network_expands_to_at_most_170_formatted_lines() {
+fn a_three_layer_network_expands_to_at_most_185_formatted_lines() {
     let code = formatted_three_layer_network();
     let lines = code.lines().filter(|l| !l.trim().is_empty()).count();
-    assert!(lines <= 170, "{lines} lines:\n{code}");
+    assert!(lines <= 185, "{lines} lines:\n{code}");
 }

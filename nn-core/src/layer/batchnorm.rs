@@ -10,7 +10,7 @@
 
 use crate::float::{Float, lit};
 use crate::layer::contract::{Layer, Sink, Stream};
-use crate::network::{Parameters, Tensor, TensorMut};
+use crate::params::{Parameters, Tensor, TensorMut};
 use nalgebra::{SMatrix, SVector};
 use rand::Rng;
 

@@ -19,7 +19,7 @@ use crate::float::Float;
 use crate::init::Init;
 use crate::kernel;
 use crate::layer::contract::{Layer, Sink};
-use crate::network::{Layout, Parameters, Tensor, TensorMut};
+use crate::params::{Layout, Parameters, Tensor, TensorMut};
 use nalgebra::{SMatrix, SVector};
 use rand::Rng;
 

@@ -7,7 +7,7 @@ use crate::float::Float;
 use crate::init::Init;
 use crate::kernel;
 use crate::layer::contract::{Layer, Sink, Stream};
-use crate::network::{Parameters, Tensor, TensorMut};
+use crate::params::{Parameters, Tensor, TensorMut};
 use nalgebra::{SMatrix, SVector};
 use rand::Rng;
 

@@ -16,7 +16,7 @@
 //! ```
 
 use crate::float::Float;
-use crate::network::{Parameters, Tensor, TensorMut};
+use crate::params::{Parameters, Tensor, TensorMut};
 use core::fmt;
 use nalgebra::{SMatrix, SVector};
 use rand::Rng;

@@ -12,10 +12,11 @@
 //! Every sequence starts from a zero state, as PyTorch's default `h0 = c0 = 0`. The streaming form
 //! ([`Recurrent::step`]) carries the state from call to call instead.
 
+use crate::buffer::Buffer;
 use crate::float::Float;
 use crate::kernel;
 use crate::layer::contract::{Layer, Sink, Stream};
-use crate::network::{Buffer, Parameters, Tensor, TensorMut};
+use crate::params::{Parameters, Tensor, TensorMut};
 use core::marker::PhantomData;
 use nalgebra::{SMatrix, SVector};
 use rand::Rng;
@@ -415,7 +416,7 @@ where
     ) {
         let d = sink.fused(|layer, grads| match grads {
             Some(g) => layer.backward_sequence::<S, IN, OUT, K, B>(x, keep, dy, g),
-            None => crate::network::with_scratch(|g| layer.backward_sequence::<S, IN, OUT, K, B>(x, keep, dy, g)),
+            None => crate::scratch::with_scratch(|g| layer.backward_sequence::<S, IN, OUT, K, B>(x, keep, dy, g)),
         });
         if let Some(dx) = dx {
             *dx = d;
@@ -469,7 +470,7 @@ pub(crate) mod testing {
 
     use super::Recurrent;
     use crate::gradcheck::{STEP, relative_error};
-    use crate::network::Parameters;
+    use crate::params::Parameters;
     use nalgebra::SMatrix;
 
     /// A fixed pseudo-random matrix with entries in about `[-scale, scale]`.

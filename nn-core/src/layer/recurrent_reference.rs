@@ -7,8 +7,8 @@
 
 use super::Recurrent;
 use crate::activation::{Relu, Tanh};
+use crate::buffer::Buffer;
 use crate::layer::{Gru, Lstm, Rnn};
-use crate::network::Buffer;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 use nalgebra::{SMatrix, SVector};

@@ -3,7 +3,7 @@
 use super::Optimizer;
 use super::state::with_states;
 use crate::float::{Float, lit};
-use crate::network::Parameters;
+use crate::params::Parameters;
 use alloc::boxed::Box;
 
 /// Adadelta: the step's units come from the updates already taken, so the learning rate can stay at 1.

@@ -3,7 +3,7 @@
 use super::Optimizer;
 use super::state::with_states;
 use crate::float::{Float, lit};
-use crate::network::Parameters;
+use crate::params::Parameters;
 use alloc::boxed::Box;
 
 /// Adam: a step along the bias-corrected average gradient, divided by the bias-corrected RMS gradient.

@@ -63,7 +63,7 @@ pub use weight_decay::WeightDecay;
 pub use weight_decay::{add_l2_gradient, is_decayed, l2_penalty};
 
 use crate::float::Float;
-use crate::network::Parameters;
+use crate::params::Parameters;
 
 /// Updates parameters `P` from gradients of the same type.
 pub trait Optimizer<T: Float, P: Parameters<T>> {

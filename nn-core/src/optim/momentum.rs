@@ -3,7 +3,7 @@
 use super::Optimizer;
 use super::state::with_state;
 use crate::float::Float;
-use crate::network::Parameters;
+use crate::params::Parameters;
 use alloc::boxed::Box;
 
 /// How [`Momentum`] accumulates gradients into its velocity.

@@ -3,7 +3,7 @@
 use super::Optimizer;
 use super::state::with_state;
 use crate::float::{Float, lit};
-use crate::network::Parameters;
+use crate::params::Parameters;
 use alloc::boxed::Box;
 
 /// RMSprop: each parameter's step is divided by an exponential average of its recent squared gradients.

@@ -2,7 +2,7 @@
 
 use super::Optimizer;
 use crate::float::Float;
-use crate::network::Parameters;
+use crate::params::Parameters;
 
 /// Plain gradient descent, `w <- w - lr * dL/dw` (PyTorch's `SGD` without momentum or decay).
 #[derive(Clone, Copy, Debug, PartialEq)]

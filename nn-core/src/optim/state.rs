@@ -4,7 +4,7 @@
 //! slices have equal lengths. Nothing is allocated.
 
 use crate::float::Float;
-use crate::network::Parameters;
+use crate::params::Parameters;
 
 /// Calls `f(w, g, s)` on every tensor of `params`, with the same tensor of `grads` and of one state.
 #[inline]

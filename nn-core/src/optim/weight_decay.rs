@@ -4,7 +4,7 @@
 #[cfg(feature = "alloc")]
 use super::Optimizer;
 use crate::float::{Float, lit};
-use crate::network::{Parameters, TensorName};
+use crate::params::{Parameters, TensorName};
 #[cfg(feature = "alloc")]
 use alloc::boxed::Box;
 
