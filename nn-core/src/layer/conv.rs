@@ -102,12 +102,13 @@ impl Geometry {
         self.channels * self.kh * self.kw
     }
 
-    /// The input index feeding receptive-field row `k` at output position `p`, if not in the padding.
+    /// The input index feeding receptive-field row `k` at output position `p`, if not in the padding; `out_w` is
+    /// [`Geometry::out_w`], computed once by the caller (these are the innermost loops of the lowering).
     #[inline]
-    fn source(&self, k: usize, p: usize) -> Option<usize> {
+    fn source(&self, k: usize, p: usize, out_w: usize) -> Option<usize> {
         let (c, r) = (k / (self.kh * self.kw), k % (self.kh * self.kw));
         let (ky, kx) = (r / self.kw, r % self.kw);
-        let (oy, ox) = (p / self.out_w(), p % self.out_w());
+        let (oy, ox) = (p / out_w, p % out_w);
         let y = (oy * self.sh + ky * self.dh).checked_sub(self.ph)?;
         let x = (ox * self.sw + kx * self.dw).checked_sub(self.pw)?;
         (y < self.h && x < self.w).then(|| c * self.h * self.w + y * self.w + x)
@@ -117,11 +118,11 @@ impl Geometry {
 /// Gathers the receptive fields of output positions `p0..p0 + TILE` (zero past the last position).
 #[inline]
 fn im2col<T: Float, const K: usize>(g: &Geometry, x: &[T], p0: usize, col: &mut SMatrix<T, K, TILE>) {
-    let positions = g.positions();
+    let (positions, ow) = (g.positions(), g.out_w());
     for t in 0..TILE {
         let p = p0 + t;
         for k in 0..K {
-            col[(k, t)] = if p < positions { g.source(k, p).map_or(T::zero(), |i| x[i]) } else { T::zero() };
+            col[(k, t)] = if p < positions { g.source(k, p, ow).map_or(T::zero(), |i| x[i]) } else { T::zero() };
         }
     }
 }
@@ -129,10 +130,10 @@ fn im2col<T: Float, const K: usize>(g: &Geometry, x: &[T], p0: usize, col: &mut 
 /// Adds the receptive-field values `col` of positions `p0..` back into the input they came from.
 #[inline]
 fn col2im<T: Float, const K: usize>(g: &Geometry, col: &SMatrix<T, K, TILE>, p0: usize, dx: &mut [T]) {
-    let positions = g.positions();
+    let (positions, ow) = (g.positions(), g.out_w());
     for t in 0..TILE.min(positions.saturating_sub(p0)) {
         for k in 0..K {
-            if let Some(i) = g.source(k, p0 + t) {
+            if let Some(i) = g.source(k, p0 + t, ow) {
                 dx[i] += col[(k, t)];
             }
         }
@@ -758,14 +759,14 @@ impl Pool {
         x: &SMatrix<T, IN, B>,
         y: &mut SMatrix<T, OUT, B>,
     ) {
-        let (positions, plane, window) = (g.positions(), g.h * g.w, g.kh * g.kw);
+        let (positions, plane, window, ow) = (g.positions(), g.h * g.w, g.kh * g.kw, g.out_w());
         let scale = T::one() / T::from_f64(window.max(1) as f64);
         for (xb, yb) in x.as_slice().chunks_exact(IN.max(1)).zip(y.as_mut_slice().chunks_exact_mut(OUT.max(1))) {
             for c in 0..g.channels {
                 for p in 0..positions {
                     let mut acc: Option<T> = None;
                     for k in 0..window {
-                        if let Some(i) = g.source(k, p) {
+                        if let Some(i) = g.source(k, p, ow) {
                             let v = xb[c * plane + i];
                             acc = Some(match (self, acc) {
                                 (_, None) => v,
@@ -809,7 +810,7 @@ impl Pool {
         dy: &SMatrix<T, OUT, B>,
         dx: &mut SMatrix<T, IN, B>,
     ) {
-        let (positions, plane, window) = (g.positions(), g.h * g.w, g.kh * g.kw);
+        let (positions, plane, window, ow) = (g.positions(), g.h * g.w, g.kh * g.kw, g.out_w());
         let scale = T::one() / T::from_f64(window.max(1) as f64);
         dx.fill(T::zero());
         let columns = x.as_slice().chunks_exact(IN.max(1)).zip(dy.as_slice().chunks_exact(OUT.max(1)));
@@ -820,7 +821,7 @@ impl Pool {
                     match self {
                         Pool::Avg => {
                             for k in 0..window {
-                                if let Some(i) = g.source(k, p) {
+                                if let Some(i) = g.source(k, p, ow) {
                                     dxb[c * plane + i] += d * scale;
                                 }
                             }
@@ -828,7 +829,7 @@ impl Pool {
                         Pool::Max => {
                             let mut best: Option<(usize, T)> = None;
                             for k in 0..window {
-                                if let Some(i) = g.source(k, p) {
+                                if let Some(i) = g.source(k, p, ow) {
                                     let v = xb[c * plane + i];
                                     if best.is_none_or(|(_, m)| v > m) {
                                         best = Some((i, v));
