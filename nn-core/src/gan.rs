@@ -17,9 +17,10 @@
 
 use crate::buffer::Buffer;
 use crate::float::Float;
-use crate::layer::{concat, split};
+use crate::layer::{Accumulate, concat, split};
 use crate::loss::{BinaryCrossEntropyWithLogits, Loss};
 use crate::network::{BatchNetwork, Network};
+use crate::scratch::with_scratch;
 use nalgebra::SMatrix;
 
 /// Which generator loss to minimise.
@@ -54,14 +55,16 @@ where
     R: rand::Rng + ?Sized,
 {
     let bce = BinaryCrossEntropyWithLogits;
-    let (y, cache) = d.forward_train_batch::<B, R>(real, rng);
-    let (real_loss, dy) =
-        bce.value_and_gradient(&y, &filled::<D::Scalar, D::OutputBatch<B>>(<D::Scalar as num_traits::One>::one()));
-    d.backward_params_batch::<B>(&cache, &dy, grads);
-    let (y, cache) = d.forward_train_batch::<B, R>(fake, rng);
-    let (fake_loss, dy) = bce.value_and_gradient(&y, &D::OutputBatch::<B>::zeros());
-    d.backward_params_batch::<B>(&cache, &dy, grads);
-    real_loss + fake_loss
+    with_scratch(|cache: &mut D::BatchCache<B>| {
+        let y = d.forward_train_batch_in::<B, R>(real, cache, rng);
+        let one = <D::Scalar as num_traits::One>::one();
+        let (real_loss, dy) = bce.value_and_gradient(&y, &filled::<D::Scalar, D::OutputBatch<B>>(one));
+        D::backward_batch_in::<B, _>(Accumulate { layer: d, grads: &mut *grads }, cache, &dy, None);
+        let y = d.forward_train_batch_in::<B, R>(fake, cache, rng);
+        let (fake_loss, dy) = bce.value_and_gradient(&y, &D::OutputBatch::<B>::zeros());
+        D::backward_batch_in::<B, _>(Accumulate { layer: d, grads }, cache, &dy, None);
+        real_loss + fake_loss
+    })
 }
 
 /// Generates a batch from the noise `z` and adds the gradient of `L_G` (in the chosen `form`) with respect to
@@ -83,12 +86,17 @@ where
     D: BatchNetwork<Scalar = G::Scalar, InputBatch<B> = G::OutputBatch<B>>,
     R: rand::Rng + ?Sized,
 {
-    let (x, g_cache) = g.forward_train_batch::<B, R>(z, rng);
-    let (y, d_cache) = d.forward_train_batch::<B, R>(&x, rng);
-    let (loss, dy) = generator_loss::<G::Scalar, D::OutputBatch<B>>(&y, form);
-    let dx = d.backward_batch::<B>(&d_cache, &dy, d_scratch);
-    g.backward_params_batch::<B>(&g_cache, &dx, g_grads);
-    loss
+    with_scratch(|g_cache: &mut G::BatchCache<B>| {
+        with_scratch(|d_cache: &mut D::BatchCache<B>| {
+            let x = g.forward_train_batch_in::<B, R>(z, g_cache, rng);
+            let y = d.forward_train_batch_in::<B, R>(&x, d_cache, rng);
+            let (loss, dy) = generator_loss::<G::Scalar, D::OutputBatch<B>>(&y, form);
+            let mut dx = D::InputBatch::<B>::zeros();
+            D::backward_batch_in::<B, _>(Accumulate { layer: d, grads: d_scratch }, d_cache, &dy, Some(&mut dx));
+            G::backward_batch_in::<B, _>(Accumulate { layer: g, grads: g_grads }, g_cache, &dx, None);
+            loss
+        })
+    })
 }
 
 /// [`generator_gradients`] for a conditional GAN: `G` reads its noise and the condition together (`z` already
@@ -112,14 +120,20 @@ where
     D: BatchNetwork<Scalar = T, InputBatch<B> = SMatrix<T, XC, B>>,
     R: rand::Rng + ?Sized,
 {
-    let (x, g_cache) = g.forward_train_batch::<B, R>(z, rng);
-    let joined: SMatrix<T, XC, B> = concat(&x, condition);
-    let (y, d_cache) = d.forward_train_batch::<B, R>(&joined, rng);
-    let (loss, dy) = generator_loss::<T, D::OutputBatch<B>>(&y, form);
-    let d_joined = d.backward_batch::<B>(&d_cache, &dy, d_scratch);
-    let (dx, _) = split::<T, X, C, XC, B>(&d_joined);
-    g.backward_params_batch::<B>(&g_cache, &dx, g_grads);
-    loss
+    with_scratch(|g_cache: &mut G::BatchCache<B>| {
+        with_scratch(|d_cache: &mut D::BatchCache<B>| {
+            let x = g.forward_train_batch_in::<B, R>(z, g_cache, rng);
+            let joined: SMatrix<T, XC, B> = concat(&x, condition);
+            let y = d.forward_train_batch_in::<B, R>(&joined, d_cache, rng);
+            let (loss, dy) = generator_loss::<T, D::OutputBatch<B>>(&y, form);
+            let mut d_joined = SMatrix::<T, XC, B>::zeros();
+            let sink = Accumulate { layer: d, grads: d_scratch };
+            D::backward_batch_in::<B, _>(sink, d_cache, &dy, Some(&mut d_joined));
+            let (dx, _) = split::<T, X, C, XC, B>(&d_joined);
+            G::backward_batch_in::<B, _>(Accumulate { layer: g, grads: g_grads }, g_cache, &dx, None);
+            loss
+        })
+    })
 }
 
 /// The generator's loss on the discriminator's logits `y` and its gradient.
@@ -205,13 +219,17 @@ where
     D: BatchNetwork<Scalar = T, OutputBatch<B> = SMatrix<T, O, B>>,
     R: rand::Rng + ?Sized,
 {
-    let (y_real, cache_real) = d.forward_train_batch::<B, R>(real, rng);
-    let (s_real, c_real, dy_real) = auxiliary_loss(&y_real, true, real_labels)?;
-    let (y_fake, cache_fake) = d.forward_train_batch::<B, R>(fake, rng);
-    let (s_fake, c_fake, dy_fake) = auxiliary_loss(&y_fake, false, fake_labels)?;
-    d.backward_params_batch::<B>(&cache_real, &dy_real, grads);
-    d.backward_params_batch::<B>(&cache_fake, &dy_fake, grads);
-    Ok((s_real + s_fake, c_real + c_fake))
+    with_scratch(|cache_real: &mut D::BatchCache<B>| {
+        with_scratch(|cache_fake: &mut D::BatchCache<B>| {
+            let y_real = d.forward_train_batch_in::<B, R>(real, cache_real, rng);
+            let (s_real, c_real, dy_real) = auxiliary_loss(&y_real, true, real_labels)?;
+            let y_fake = d.forward_train_batch_in::<B, R>(fake, cache_fake, rng);
+            let (s_fake, c_fake, dy_fake) = auxiliary_loss(&y_fake, false, fake_labels)?;
+            D::backward_batch_in::<B, _>(Accumulate { layer: d, grads: &mut *grads }, cache_real, &dy_real, None);
+            D::backward_batch_in::<B, _>(Accumulate { layer: d, grads }, cache_fake, &dy_fake, None);
+            Ok((s_real + s_fake, c_real + c_fake))
+        })
+    })
 }
 
 /// The generator's gradients in an auxiliary-classifier GAN: `G(z)` (with the labels already in `z`) should
@@ -233,12 +251,17 @@ where
     D: BatchNetwork<Scalar = T, InputBatch<B> = G::OutputBatch<B>, OutputBatch<B> = SMatrix<T, O, B>>,
     R: rand::Rng + ?Sized,
 {
-    let (x, g_cache) = g.forward_train_batch::<B, R>(z, rng);
-    let (y, d_cache) = d.forward_train_batch::<B, R>(&x, rng);
-    let (source, class, dy) = auxiliary_loss(&y, true, labels)?;
-    let dx = d.backward_batch::<B>(&d_cache, &dy, d_scratch);
-    g.backward_params_batch::<B>(&g_cache, &dx, g_grads);
-    Ok((source, class))
+    with_scratch(|g_cache: &mut G::BatchCache<B>| {
+        with_scratch(|d_cache: &mut D::BatchCache<B>| {
+            let x = g.forward_train_batch_in::<B, R>(z, g_cache, rng);
+            let y = d.forward_train_batch_in::<B, R>(&x, d_cache, rng);
+            let (source, class, dy) = auxiliary_loss(&y, true, labels)?;
+            let mut dx = D::InputBatch::<B>::zeros();
+            D::backward_batch_in::<B, _>(Accumulate { layer: d, grads: d_scratch }, d_cache, &dy, Some(&mut dx));
+            G::backward_batch_in::<B, _>(Accumulate { layer: g, grads: g_grads }, g_cache, &dx, None);
+            Ok((source, class))
+        })
+    })
 }
 
 /// `D(x)` for one sample: the discriminator's probability that `x` is real.
