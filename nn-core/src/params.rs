@@ -16,7 +16,7 @@ pub const MAX_SCOPES: usize = 4;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct TensorName {
     /// The enclosing networks, outermost first (a field of a composed network, `"encoder"`, or a position in a
-    /// [`Chain`], `"0"`); unused entries are `""`.
+    /// [`Chain`](crate::Chain), `"0"`); unused entries are `""`.
     pub scopes: [&'static str; MAX_SCOPES],
     /// The layer's name (`"fc1"`), or `""` for a bare layer.
     pub layer: &'static str,
