@@ -8,6 +8,7 @@
 mod codegen;
 mod embed;
 mod errors;
+mod layers;
 mod messages;
 mod model;
 mod parse;

@@ -2,6 +2,20 @@
 //! the macro lives here; each error is attached to the token it is about, and all errors are collected.
 
 use crate::errors::{Errors, did_you_mean};
+use crate::layers::LayerKind;
+use crate::layers::activation::{ACTIVATIONS, ActKind, Activation};
+use crate::layers::batch_norm::BatchNorm;
+use crate::layers::conv::Conv;
+use crate::layers::dense::Dense;
+use crate::layers::dropout::Dropout;
+use crate::layers::maxout::Maxout;
+use crate::layers::merge::Merge;
+use crate::layers::nested::Nested;
+use crate::layers::noisy_relu::NoisyRelu;
+use crate::layers::pool::Pool;
+use crate::layers::recurrent::{CellKind, Recurrent};
+use crate::layers::reshape::Flatten;
+use crate::layers::residual::Residual;
 use crate::messages::{self, part};
 use crate::parse::{Entry, NetworkDef};
 use proc_macro2::{Span, TokenStream};
@@ -14,6 +28,16 @@ use syn::{Attribute, Expr, ExprLit, Ident, Lit, Type, UnOp, Visibility};
 pub enum Scalar {
     F32,
     F64,
+}
+
+impl Scalar {
+    /// The type in generated code.
+    pub fn tokens(self) -> TokenStream {
+        match self {
+            Scalar::F32 => quote!(f32),
+            Scalar::F64 => quote!(f64),
+        }
+    }
 }
 
 /// A size: a literal the macro can check, or a `const` expression the compiler checks through emitted
@@ -60,64 +84,6 @@ const INIT_NAMES: &[(&str, InitKind)] = &[
     ("zeros", InitKind::Zeros),
 ];
 
-/// An activation and its optional parameter (as an expression of the scalar type).
-#[derive(Clone, Copy, PartialEq, Eq)]
-pub enum ActKind {
-    Sigmoid,
-    Tanh,
-    Relu,
-    LeakyRelu,
-    Elu,
-    Softplus,
-    Swish,
-    Gelu,
-    HardSigmoid,
-    HardTanh,
-    Identity,
-    Softmax,
-    Step,
-    Sign,
-    PiecewiseLinear,
-}
-
-const ACTIVATIONS: &[(&str, ActKind)] = &[
-    ("Sigmoid", ActKind::Sigmoid),
-    ("Tanh", ActKind::Tanh),
-    ("Relu", ActKind::Relu),
-    ("LeakyRelu", ActKind::LeakyRelu),
-    ("Elu", ActKind::Elu),
-    ("Softplus", ActKind::Softplus),
-    ("Swish", ActKind::Swish),
-    ("Gelu", ActKind::Gelu),
-    ("HardSigmoid", ActKind::HardSigmoid),
-    ("HardTanh", ActKind::HardTanh),
-    ("Identity", ActKind::Identity),
-    ("Softmax", ActKind::Softmax),
-    ("Step", ActKind::Step),
-    ("Sign", ActKind::Sign),
-    ("PiecewiseLinear", ActKind::PiecewiseLinear),
-];
-
-impl ActKind {
-    pub fn name(self) -> &'static str {
-        ACTIVATIONS.iter().find(|(_, k)| *k == self).map_or("?", |(n, _)| n)
-    }
-
-    /// The parameter an activation takes, with its meaning and default, if any.
-    fn parameter(self) -> Option<(&'static str, f64)> {
-        match self {
-            ActKind::LeakyRelu => Some((part::NEGATIVE_SLOPE, 0.01)),
-            ActKind::Elu => Some((part::ALPHA, 1.0)),
-            _ => None,
-        }
-    }
-
-    /// Layers after which He initialisation suits better than Xavier.
-    fn relu_like(self) -> bool {
-        matches!(self, ActKind::Relu | ActKind::LeakyRelu | ActKind::Elu | ActKind::Gelu | ActKind::Swish)
-    }
-}
-
 /// The layers that are not activations, in the order suggestions prefer.
 const KINDS: &[&str] = &[
     "Dense",
@@ -160,119 +126,14 @@ pub const LAYER_NAMES: &[&str] = &{
     names
 };
 
-/// A recurrent cell.
-#[derive(Clone, Copy, PartialEq, Eq)]
-pub enum CellKind {
-    /// A vanilla RNN with its activation.
-    Rnn(ActKind),
-    Lstm,
-    Gru,
-}
-
-impl CellKind {
-    /// Gate blocks of `H` rows in the weights.
-    pub fn gates(self) -> usize {
-        match self {
-            CellKind::Rnn(_) => 1,
-            CellKind::Lstm => 4,
-            CellKind::Gru => 3,
-        }
-    }
-
-    /// Values the training forward keeps per step, in units of `H` (`Recurrent::KEEP` in `nn-core`, which
-    /// checks the two agree at compile time).
-    pub fn keep(self) -> usize {
-        match self {
-            CellKind::Rnn(_) => 2,
-            CellKind::Lstm => 6,
-            CellKind::Gru => 5,
-        }
-    }
-
-    pub fn name(self) -> &'static str {
-        match self {
-            CellKind::Rnn(_) => "Rnn",
-            CellKind::Lstm => "Lstm",
-            CellKind::Gru => "Gru",
-        }
-    }
-}
-
-/// A layer's kind.
-pub enum Kind {
-    Dense {
-        bias: bool,
-        init: Option<InitKind>,
-    },
-    BatchNorm,
-    Dropout {
-        p: TokenStream,
-    },
-    /// A convolution (or transposed convolution) with `out` channels; its geometry is in the layer.
-    Conv {
-        transposed: bool,
-        two_d: bool,
-        in_channels: Sz,
-        out: Sz,
-    },
-    /// Max or average pooling; its geometry is in the layer.
-    Pool {
-        max: bool,
-    },
-    /// Planes to a vector: moves no data.
-    Flatten,
-    /// ReLU with Gaussian noise of variance `sigmoid(x)` in training (Nair and Hinton).
-    NoisyRelu,
-    /// Parallel branches over the same input, merged by concatenation (features, or channels of planes) or by
-    /// sum; `sizes` are the branches' output sizes.
-    Merge {
-        branches: Vec<Vec<Layer>>,
-        sum: bool,
-        sizes: Vec<Sz>,
-    },
-    /// Another network declared with `network!`, used as a layer: its parameters are this field's, named under
-    /// it (`encoder.fc1.weight`).
-    Nested {
-        ty: syn::Path,
-    },
-    /// The largest of every `pieces` consecutive features.
-    Maxout {
-        pieces: Sz,
-    },
-    /// A branch of layers whose output is added to its input (or to the input's projection).
-    Residual {
-        branch: Vec<Layer>,
-        projection: Option<Box<Layer>>,
-    },
-    Activation {
-        kind: ActKind,
-        param: Option<TokenStream>,
-    },
-    /// A recurrent layer over a sequence of `steps` steps of `input` features, with `hidden` units; returns
-    /// every step's hidden state, or the last one's when `last`.
-    Recurrent {
-        cell: CellKind,
-        steps: Sz,
-        input: Sz,
-        hidden: Sz,
-        last: bool,
-        /// `forget_bias = B` of an LSTM: its forget gate's initial bias.
-        forget_bias: Option<TokenStream>,
-        /// The layer's index in a stack declared with `layers = N` (PyTorch's `num_layers`): its tensors are
-        /// `weight_ih_l{index}`, ...
-        index: usize,
-        /// For layers after the first of such a stack: the name of the first, under which their tensors appear.
-        module: Option<Ident>,
-    },
-}
-
 /// A validated layer.
 pub struct Layer {
     /// The field name (given, or the default `fcN`).
     pub name: Ident,
     /// The whole entry, for spans of generated code.
     pub span: Span,
-    pub kind: Kind,
+    /// What kind of layer it is, with what only that kind has.
+    pub kind: Box<dyn LayerKind>,
     pub inputs: Dim,
     pub outputs: Dim,
     /// The initialisation to use (resolved from the option or the next activation).
@@ -285,8 +146,23 @@ pub struct Layer {
 
 impl Layer {
     /// A layer without parameters whose output has the shape of its input.
-    fn same_shape(name: Ident, span: Span, kind: Kind, dim: Dim) -> Self {
-        Self { name, span, kind, inputs: dim.clone(), outputs: dim, init: InitKind::Zeros, geometry: None, step: None }
+    pub fn same_shape(name: Ident, span: Span, kind: impl LayerKind, dim: Dim) -> Self {
+        Self {
+            name,
+            span,
+            kind: Box::new(kind),
+            inputs: dim.clone(),
+            outputs: dim,
+            init: InitKind::Zeros,
+            geometry: None,
+            step: None,
+        }
+    }
+
+    /// The layer's kind, if it is a `K`.
+    pub fn kind_as<K: LayerKind>(&self) -> Option<&K> {
+        let kind: &dyn std::any::Any = self.kind.as_ref();
+        kind.downcast_ref()
     }
 }
 
@@ -624,27 +500,16 @@ impl Model {
         let (mut layers, _, _) = builder.sequence(&entries, input.clone(), planes);
         let (checks, uses) = (builder.checks, builder.uses);
 
-        // He initialisation before ReLU-like activations, Xavier otherwise, unless the layer says.
+        // Initialisations chosen by the layers after (He before ReLU-like activations, for dense layers).
         for i in 0..layers.len() {
-            if let Kind::Dense { init, .. } = layers[i].kind {
-                // The next activation, looking through batch norm and dropout.
-                let next_relu = layers[i + 1..]
-                    .iter()
-                    .find(|n| {
-                        !matches!(n.kind, Kind::BatchNorm | Kind::Dropout { .. } | Kind::Pool { .. } | Kind::Flatten)
-                    })
-                    .is_some_and(|n| match n.kind {
-                        Kind::Activation { kind, .. } => kind.relu_like(),
-                        Kind::NoisyRelu => true,
-                        _ => false,
-                    });
-                layers[i].init = init.unwrap_or(if next_relu { InitKind::HeNormal } else { InitKind::XavierUniform });
+            if let Some(init) = layers[i].kind.initialisation(&layers[i + 1..]) {
+                layers[i].init = init;
             }
         }
 
         check_duplicates(&uses, &mut errors);
         let (attrs, weights) = weights_attribute(&def.attrs, &mut errors);
-        let nested = layers.iter().find(|l| matches!(l.kind, Kind::Nested { .. }));
+        let nested = layers.iter().find(|l| l.kind.network().is_some());
         if let (Some(path), Some(l)) = (&weights, nested) {
             errors.at(path, messages::weights_with_nested(&l.name.to_string()));
         } else if let Some(path) = &weights {
@@ -672,29 +537,18 @@ impl Model {
         })
     }
 
-    /// The layers with parameters.
+    /// The layers with parameters (a field in the struct), those inside blocks included, in order.
     pub fn param_layers(&self) -> impl Iterator<Item = &Layer> {
-        fn walk<'a>(layers: &'a [Layer], out: &mut Vec<&'a Layer>) {
+        fn walk<'a>(layers: impl IntoIterator<Item = &'a Layer>, t: &TokenStream, out: &mut Vec<&'a Layer>) {
             for l in layers {
-                match &l.kind {
-                    Kind::Dense { .. }
-                    | Kind::BatchNorm
-                    | Kind::Conv { .. }
-                    | Kind::Recurrent { .. }
-                    | Kind::Nested { .. } => out.push(l),
-                    Kind::Residual { branch, projection } => {
-                        walk(branch, out);
-                        if let Some(p) = projection {
-                            walk(core::slice::from_ref(p.as_ref()), out);
-                        }
-                    }
-                    Kind::Merge { branches, .. } => branches.iter().for_each(|b| walk(b, out)),
-                    _ => {}
+                if l.kind.field(l, t).is_some() {
+                    out.push(l);
                 }
+                walk(l.kind.sublayers(), t, out);
             }
         }
         let mut out = Vec::new();
-        walk(&self.layers, &mut out);
+        walk(&self.layers, &self.scalar.tokens(), &mut out);
         out.into_iter()
     }
 
@@ -800,11 +654,11 @@ fn spatial(
     planes: &Planes,
     errors: &mut Errors,
     checks: &mut Vec<ConstCheck>,
-) -> Option<(Kind, Option<Geometry>, Planes)> {
+) -> Option<(Box<dyn LayerKind>, Option<Geometry>, Planes)> {
     let two_d = head.ends_with("2d");
     let (c, h, w, in_two_d) = match planes {
         Planes::Spatial { c, h, w, two_d } => (c.clone(), h.clone(), w.clone(), *two_d),
-        Planes::Seq { .. } if head == "Flatten" => return Some((Kind::Flatten, None, Planes::Flat)),
+        Planes::Seq { .. } if head == "Flatten" => return Some((Box::new(Flatten), None, Planes::Flat)),
         Planes::Seq { .. } => {
             errors.at(call.head, messages::needs_channels(head, two_d, &planes.describe()));
             return None;
@@ -819,7 +673,7 @@ fn spatial(
         }
     };
     if head == "Flatten" {
-        return Some((Kind::Flatten, None, Planes::Flat));
+        return Some((Box::new(Flatten), None, Planes::Flat));
     }
     if two_d != in_two_d {
         errors.at(call.head, messages::wrong_plane_rank(head, two_d, &planes.describe()));
@@ -920,7 +774,7 @@ fn spatial(
             return None;
         };
         let g = Geometry { channels: out.clone(), h: oh.clone(), w: ow.clone(), kh, kw, sh, sw, ph, pw, dh, dw };
-        let kind = Kind::Conv { transposed, two_d, in_channels: c, out: out.clone() };
+        let kind = Box::new(Conv { transposed, two_d, in_channels: c, out: out.clone() });
         return Some((kind, Some(g), Planes::Spatial { c: out, h: oh, w: ow, two_d }));
     }
     let mut outs = Vec::new();
@@ -949,10 +803,10 @@ fn spatial(
     let (oh, ow) = (outs[0].clone(), outs[1].clone());
     let g = Geometry { channels: c.clone(), h, w, kh, kw, sh, sw, ph, pw, dh, dw };
     let out_planes = Planes::Spatial { c: out.clone(), h: oh, w: ow, two_d };
-    let kind = if conv {
-        Kind::Conv { transposed: false, two_d, in_channels: c, out }
+    let kind: Box<dyn LayerKind> = if conv {
+        Box::new(Conv { transposed: false, two_d, in_channels: c, out })
     } else {
-        Kind::Pool { max: head.starts_with("Max") }
+        Box::new(Pool { max: head.starts_with("Max") })
     };
     Some((kind, Some(g), out_planes))
 }
@@ -989,8 +843,9 @@ struct DenseContext {
 
 /// The latest recurrent layer, when it returns only its last step.
 fn last_step_layer(layers: &[Layer]) -> Option<String> {
-    match layers.iter().rev().find(|l| matches!(l.kind, Kind::Recurrent { .. })) {
-        Some(Layer { kind: Kind::Recurrent { last: true, .. }, name, .. }) => Some(name.to_string()),
+    let latest = layers.iter().rev().find_map(|l| l.kind_as::<Recurrent>().map(|r| (l, r)));
+    match latest {
+        Some((l, Recurrent { last: true, .. })) => Some(l.name.to_string()),
         _ => None,
     }
 }
@@ -1067,7 +922,7 @@ fn dense(
     Some(Layer {
         name,
         span,
-        kind: Kind::Dense { bias, init },
+        kind: Box::new(Dense { bias, init }),
         inputs,
         outputs,
         init: InitKind::XavierUniform,
@@ -1145,7 +1000,7 @@ impl Builder<'_> {
             let prev_name = layers
                 .iter()
                 .rev()
-                .find(|l| matches!(l.kind, Kind::Dense { .. }))
+                .find(|l| l.kind_as::<Dense>().is_some())
                 .map_or_else(|| "input".to_string(), |l| l.name.to_string());
             let prev_name = prev_name.as_str();
 
@@ -1175,7 +1030,7 @@ impl Builder<'_> {
                 layers.push(Layer {
                     name,
                     span,
-                    kind: Kind::Flatten,
+                    kind: Box::new(Flatten),
                     inputs: inputs.clone(),
                     outputs: inputs,
                     init: InitKind::Zeros,
@@ -1348,7 +1203,7 @@ impl Builder<'_> {
                 layers.push(Layer {
                     name,
                     span,
-                    kind: Kind::BatchNorm,
+                    kind: Box::new(BatchNorm),
                     inputs: dim.clone(),
                     outputs: dim,
                     init: InitKind::Zeros,
@@ -1371,7 +1226,7 @@ impl Builder<'_> {
                     }
                 };
                 let (Some(p), Some(dim)) = (p, current.clone()) else { continue };
-                layers.push(Layer::same_shape(name, span, Kind::Dropout { p }, dim));
+                layers.push(Layer::same_shape(name, span, Dropout { p }, dim));
             } else if call.head == "Network" {
                 let Some(name) = entry_name.cloned() else {
                     self.errors.at(call.head, messages::NESTED_NEEDS_NAME);
@@ -1408,10 +1263,10 @@ impl Builder<'_> {
                 let n = Sz::from_dim(&dim);
                 let inputs = n.operand();
                 let from = match layers.last() {
-                    Some(Layer { kind: Kind::Nested { ty: before }, name: b, .. }) => {
-                        part::nested_outputs(&tokens(before), &b.to_string())
-                    }
-                    Some(l) => part::layer_outputs(&n.display(), &l.name.to_string()),
+                    Some(l) => match l.kind_as::<Nested>() {
+                        Some(Nested { ty: before }) => part::nested_outputs(&tokens(before), &l.name.to_string()),
+                        None => part::layer_outputs(&n.display(), &l.name.to_string()),
+                    },
                     None => part::network_inputs(&n.display()),
                 };
                 self.checks.push(ConstCheck {
@@ -1424,7 +1279,7 @@ impl Builder<'_> {
                 layers.push(Layer {
                     name,
                     span,
-                    kind: Kind::Nested { ty },
+                    kind: Box::new(Nested { ty }),
                     inputs: dim,
                     outputs,
                     init: InitKind::Zeros,
@@ -1440,7 +1295,7 @@ impl Builder<'_> {
                     self.errors.at(extra, messages::NOISY_RELU_TAKES_NO_ARGUMENT);
                 }
                 let Some(dim) = current.clone() else { continue };
-                layers.push(Layer::same_shape(name, span, Kind::NoisyRelu, dim));
+                layers.push(Layer::same_shape(name, span, NoisyRelu, dim));
             } else if call.head == "Maxout" {
                 let name = entry_name.cloned().unwrap_or_else(|| Ident::new(&format!("maxout{}", layers.len()), span));
                 self.uses.push(NameUse { name: name.clone(), named: entry_name.is_some(), is_param: false, span });
@@ -1491,7 +1346,7 @@ impl Builder<'_> {
                 layers.push(Layer {
                     name,
                     span,
-                    kind: Kind::Maxout { pieces: k },
+                    kind: Box::new(Maxout { pieces: k }),
                     inputs: dim,
                     outputs,
                     init: InitKind::Zeros,
@@ -1505,7 +1360,7 @@ impl Builder<'_> {
                     .unwrap_or_else(|| Ident::new(&format!("{}{}", kind.name().to_lowercase(), layers.len()), span));
                 self.uses.push(NameUse { name: name.clone(), named: entry_name.is_some(), is_param: false, span });
                 let Some(dim) = current.clone() else { continue };
-                layers.push(Layer::same_shape(name, span, Kind::Activation { kind: *kind, param }, dim));
+                layers.push(Layer::same_shape(name, span, Activation { kind: *kind, param }, dim));
             } else {
                 let head = call.head.to_string();
                 let hint = match head.to_lowercase().as_str() {
@@ -1674,7 +1529,7 @@ impl Builder<'_> {
             stack.push(Layer {
                 name: layer_name,
                 span,
-                kind: Kind::Recurrent {
+                kind: Box::new(Recurrent {
                     cell,
                     steps: t.clone(),
                     input: input.clone(),
@@ -1683,7 +1538,7 @@ impl Builder<'_> {
                     forget_bias: forget_bias.clone(),
                     index,
                     module: (index > 0).then(|| name.clone()),
-                },
+                }),
                 inputs: layer_inputs,
                 outputs: if last && top { hidden.clone() } else { every.clone() },
                 init: InitKind::Zeros,
@@ -1773,7 +1628,7 @@ impl Builder<'_> {
         let layer = Layer {
             name,
             span,
-            kind: Kind::Residual { branch, projection },
+            kind: Box::new(Residual { branch, projection }),
             inputs: start,
             outputs: out,
             init: InitKind::Zeros,
@@ -1882,7 +1737,7 @@ impl Builder<'_> {
         let layer = Layer {
             name,
             span,
-            kind: Kind::Merge { branches, sum, sizes },
+            kind: Box::new(Merge { branches, sum, sizes }),
             inputs: start,
             outputs,
             init: InitKind::Zeros,
