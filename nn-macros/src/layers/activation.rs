@@ -1,12 +1,27 @@
 //! The activations: `Sigmoid`, `Tanh`, `Relu`, `LeakyRelu(SLOPE)?`, `Elu(ALPHA)?`, ... elementwise (or, for
 //! `Softmax`, over the vector or each step of a sequence), with an optional parameter for some.
 
-use super::LayerKind;
+use super::{Kind, LayerKind};
 use crate::codegen::{Contract, Streaming};
-use crate::messages::part;
-use crate::model::Layer;
-use proc_macro2::{Span, TokenStream};
+use crate::errors::Errors;
+use crate::messages::{self, part};
+use crate::model::{Builder, Built, Call, Decl, Layer, NameUse, no_options, number};
+use proc_macro2::{Ident, Span, TokenStream};
 use quote::{format_ident, quote, quote_spanned};
+
+/// The names it answers to and its builder.
+pub const KIND: Kind = Kind { names: &NAMES, build };
+
+/// The activations' names, in the order of [`ACTIVATIONS`].
+const NAMES: [&str; ACTIVATIONS.len()] = {
+    let mut names = [""; ACTIVATIONS.len()];
+    let mut i = 0;
+    while i < names.len() {
+        names[i] = ACTIVATIONS[i].0;
+        i += 1;
+    }
+    names
+};
 
 /// An activation function (its parameter, if it takes one, is the layer's).
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -69,7 +84,7 @@ impl ActKind {
     }
 
     /// The parameter an activation takes, with its meaning and default, if any.
-    pub fn parameter(self) -> Option<(&'static str, f64)> {
+    fn parameter(self) -> Option<(&'static str, f64)> {
         match self {
             ActKind::LeakyRelu => Some((part::NEGATIVE_SLOPE, 0.01)),
             ActKind::Elu => Some((part::ALPHA, 1.0)),
@@ -86,9 +101,41 @@ impl ActKind {
 /// An activation layer.
 pub struct Activation {
     /// Which activation.
-    pub kind: ActKind,
+    kind: ActKind,
     /// Its parameter, if it takes one and the declaration gives it.
-    pub param: Option<TokenStream>,
+    param: Option<TokenStream>,
+}
+
+/// An activation: keeps the shape; its default name is its own with the layer's position (`relu2`).
+fn build(b: &mut Builder<'_>, d: &Decl<'_>) -> Built {
+    let (entry_name, call, span) = (d.name, d.call, d.span);
+    let (_, kind) = ACTIVATIONS.iter().find(|(n, _)| call.head == n).expect("the registry gives activations only");
+    let param = activation_param(*kind, call, b.errors);
+    let name = entry_name
+        .cloned()
+        .unwrap_or_else(|| Ident::new(&format!("{}{}", kind.name().to_lowercase(), d.before.len()), span));
+    b.uses.push(NameUse { name: name.clone(), named: entry_name.is_some(), is_param: false, span });
+    let Some(dim) = d.current.cloned() else { return Built::Skipped };
+    let layer = Layer::same_shape(name, span, Activation { kind: *kind, param }, dim.clone());
+    Built::Layers(vec![layer], dim, d.planes.clone())
+}
+
+/// An activation's parameter, when it takes one and the declaration gives it.
+fn activation_param(kind: ActKind, call: &Call, errors: &mut Errors) -> Option<TokenStream> {
+    let name = kind.name();
+    no_options(call, errors);
+    match (kind.parameter(), call.positional.as_slice()) {
+        (_, []) => None,
+        (None, [first, ..]) => {
+            errors.at(first, messages::takes_no_arguments(name));
+            None
+        }
+        (Some((what, _)), [p]) => number(p, errors, &part::parameter_of(what, name)),
+        (Some((what, default)), [_, extra, ..]) => {
+            errors.at(extra, messages::one_optional_argument(name, what, default));
+            None
+        }
+    }
 }
 
 /// The type of an activation with its default parameter (a recurrent layer's).

@@ -1,23 +1,25 @@
-//! Every kind of layer the macro knows, one file each: what code generation needs to know of it.
+//! Every kind of layer the macro knows, one file each: the names it answers to, its options and shape rule
+//! (how an entry naming it becomes layers), and what code generation needs to know of it. A new kind is a new
+//! file here and one line in [`KINDS`].
 
-pub mod activation;
-pub mod batch_norm;
-pub mod conv;
-pub mod dense;
-pub mod dropout;
-pub mod maxout;
+mod activation;
+mod batch_norm;
+mod conv;
+mod dense;
+mod dropout;
+mod maxout;
 pub mod merge;
-pub mod nested;
-pub mod noisy_relu;
-pub mod pool;
-pub mod recurrent;
-pub mod reshape;
+mod nested;
+mod noisy_relu;
+mod pool;
+mod recurrent;
+mod reshape;
 pub mod residual;
 
 use crate::codegen::{Contract, Field, Streaming};
 use crate::embed::Expected;
-use crate::model::{InitKind, Layer};
-use proc_macro2::TokenStream;
+use crate::model::{Builder, Built, Decl, InitKind, Layer};
+use proc_macro2::{Ident, TokenStream};
 use std::any::Any;
 
 /// What a validated layer of one kind tells the rest of the macro: how generated code holds, calls,
@@ -92,4 +94,60 @@ pub trait LayerKind: Any {
     fn sublayers(&self) -> Vec<&Layer> {
         Vec::new()
     }
+}
+
+/// A kind of layer as declarations name it: the names it answers to and how an entry naming one of them
+/// becomes layers (its options and shape rule, every error reported through the [`Builder`]).
+pub struct Kind {
+    /// The layer names, in the order suggestions prefer.
+    pub names: &'static [&'static str],
+    /// Builds the layers of an entry.
+    pub build: fn(&mut Builder<'_>, &Decl<'_>) -> Built,
+}
+
+/// The registry: every kind of layer, in the order suggestions prefer (the activations last).
+pub const KINDS: &[Kind] = &[
+    dense::KIND,
+    batch_norm::KIND,
+    dropout::KIND,
+    conv::KIND,
+    pool::KIND,
+    reshape::KIND,
+    residual::KIND,
+    merge::KIND,
+    maxout::KIND,
+    noisy_relu::KIND,
+    nested::KIND,
+    recurrent::KIND,
+    activation::KIND,
+];
+
+/// Every layer name of the registry, in its order.
+pub const NAMES: &[&str] = &{
+    let mut names = [""; {
+        let (mut n, mut k) = (0, 0);
+        while k < KINDS.len() {
+            n += KINDS[k].names.len();
+            k += 1;
+        }
+        n
+    }];
+    let (mut i, mut k) = (0, 0);
+    while k < KINDS.len() {
+        let mut j = 0;
+        while j < KINDS[k].names.len() {
+            names[i] = KINDS[k].names[j];
+            (i, j) = (i + 1, j + 1);
+        }
+        k += 1;
+    }
+    names
+};
+
+/// The activations' names (a part of [`NAMES`]), which messages list apart.
+pub const ACTIVATION_NAMES: &[&str] = activation::KIND.names;
+
+/// The kind a layer name belongs to.
+pub fn find(name: &Ident) -> Option<&'static Kind> {
+    KINDS.iter().find(|k| k.names.iter().any(|n| name == n))
 }

@@ -1,16 +1,26 @@
 //! `MaxPool2d`, `AvgPool2d`, `MaxPool1d` and `AvgPool1d`: the largest or the mean value of each window of each
 //! channel; option `stride` (default: the window).
 
-use super::LayerKind;
+use super::conv::windowed;
+use super::{Kind, LayerKind};
 use crate::codegen::Contract;
-use crate::model::Layer;
+use crate::model::{Builder, Built, Decl, Layer};
 use proc_macro2::TokenStream;
 use quote::quote;
+
+/// The names it answers to and its builder.
+pub const KIND: Kind = Kind { names: &["MaxPool1d", "MaxPool2d", "AvgPool1d", "AvgPool2d"], build };
 
 /// Max or average pooling; its geometry is in the layer.
 pub struct Pool {
     /// Max pooling (else average).
-    pub max: bool,
+    max: bool,
+}
+
+/// A pooling layer: max or average by its name.
+fn build(b: &mut Builder<'_>, d: &Decl<'_>) -> Built {
+    let max = d.call.head.to_string().starts_with("Max");
+    windowed(b, d, |_| Box::new(Pool { max }))
 }
 
 /// `&Geometry { .. }` of a pooling layer, as a constant.

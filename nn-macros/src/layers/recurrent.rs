@@ -2,13 +2,23 @@
 //! sequence, in PyTorch's layout; options `output`, `layers` (a stack) and, per cell, `activation` or
 //! `forget_bias`.
 
-use super::LayerKind;
-use super::activation::{ActKind, activation_type};
+use super::activation::{ACTIVATIONS, ActKind, activation_type};
+use super::{Kind, LayerKind};
 use crate::codegen::{Field, Streaming};
 use crate::embed::Expected;
-use crate::model::{Layer, Sz};
-use proc_macro2::{Ident, TokenStream};
+use crate::errors::did_you_mean;
+use crate::messages::{self, part};
+use crate::model::{
+    Builder, Built, Call, ConstCheck, Decl, Dim, InitKind, Layer, NameUse, Planes, StepIo, Sz, number, size, tokens,
+    ungroup,
+};
+use proc_macro2::{Ident, Span, TokenStream};
 use quote::{quote, quote_spanned};
+use syn::spanned::Spanned;
+use syn::{Expr, ExprLit, Lit};
+
+/// The names it answers to and its builder.
+pub const KIND: Kind = Kind { names: &["Rnn", "Lstm", "Gru"], build };
 
 /// A recurrent cell.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -54,22 +64,214 @@ impl CellKind {
 /// step's hidden state, or the last one's when `last`.
 pub struct Recurrent {
     /// Its cell.
-    pub cell: CellKind,
+    cell: CellKind,
     /// The steps of the sequence.
-    pub steps: Sz,
+    steps: Sz,
     /// The features of one step in.
-    pub input: Sz,
+    input: Sz,
     /// The hidden units.
-    pub hidden: Sz,
+    hidden: Sz,
     /// Whether it returns only the last step's hidden state.
-    pub last: bool,
+    last: bool,
     /// `forget_bias = B` of an LSTM: its forget gate's initial bias.
-    pub forget_bias: Option<TokenStream>,
+    forget_bias: Option<TokenStream>,
     /// The layer's index in a stack declared with `layers = N` (PyTorch's `num_layers`): its tensors are
     /// `weight_ih_l{index}`, ...
-    pub index: usize,
+    index: usize,
     /// For layers after the first of such a stack: the name of the first, under which their tensors appear.
-    pub module: Option<Ident>,
+    module: Option<Ident>,
+}
+
+/// The latest recurrent layer, when it returns only its last step.
+pub fn last_step_layer(layers: &[Layer]) -> Option<String> {
+    let latest = layers.iter().rev().find_map(|l| l.kind_as::<Recurrent>().map(|r| (l, r)));
+    match latest {
+        Some((l, Recurrent { last: true, .. })) => Some(l.name.to_string()),
+        _ => None,
+    }
+}
+
+/// A recurrent layer, or a stack of them (`layers = N`): their default name (`lstm1`, ...), then the rule.
+fn build(b: &mut Builder<'_>, d: &Decl<'_>) -> Built {
+    let (entry_name, call, span) = (d.name, d.call, d.span);
+    let h = KIND.names.iter().copied().find(|h| call.head == h).expect("the registry gives recurrent layers only");
+    let n = b.number(h);
+    let name = entry_name.cloned().unwrap_or_else(|| Ident::new(&format!("{}{n}", h.to_lowercase()), span));
+    b.uses.push(NameUse { name: name.clone(), named: entry_name.is_some(), is_param: true, span });
+    let inputs = d.current.cloned();
+    let Some((stack, out_planes)) = recurrent(b, call, h, name, span, inputs, d.planes, d.before) else {
+        return Built::Unknown;
+    };
+    for l in &stack[1..] {
+        b.uses.push(NameUse { name: l.name.clone(), named: false, is_param: true, span });
+    }
+    let outputs = stack.last().expect("a stack has a layer").outputs.clone();
+    Built::Layers(stack, outputs, out_planes)
+}
+
+/// `Rnn(hidden)`, `Lstm(hidden)`, `Gru(hidden)`, or with the input size per step first (`Lstm(8, 32)`);
+/// options `output = sequence | last` and, for `Rnn`, `activation = Tanh | Relu | ...`.
+#[allow(clippy::too_many_arguments)]
+fn recurrent(
+    builder: &mut Builder<'_>,
+    call: &Call,
+    head: &str,
+    name: Ident,
+    span: Span,
+    inputs: Option<Dim>,
+    planes: &Planes,
+    layers: &[Layer],
+) -> Option<(Vec<Layer>, Planes)> {
+    let mut last = false;
+    let mut activation = ActKind::Tanh;
+    let mut forget_bias = None;
+    let mut count = 1;
+    let allowed: &[&str] = match head {
+        "Rnn" => &["output", "layers", "activation"],
+        "Lstm" => &["output", "layers", "forget_bias"],
+        _ => &["output", "layers"],
+    };
+    let mut seen: Vec<String> = Vec::new();
+    for (opt, value) in &call.options {
+        let key = opt.to_string();
+        if seen.contains(&key) {
+            builder.errors.at(opt, messages::option_twice(&key));
+            continue;
+        }
+        seen.push(key.clone());
+        let word = match value {
+            Expr::Path(p) => p.path.get_ident().map(ToString::to_string),
+            _ => None,
+        };
+        match key.as_str() {
+            "output" => match word.as_deref() {
+                Some("last") => last = true,
+                Some("sequence") => last = false,
+                _ => builder.errors.at(value, messages::not_an_output_mode(&name.to_string(), &tokens(value))),
+            },
+            "layers" => match ungroup(value) {
+                Expr::Lit(ExprLit { lit: Lit::Int(i), .. }) if matches!(i.base10_parse::<usize>(), Ok(1..=8)) => {
+                    count = i.base10_parse::<usize>().unwrap_or(1);
+                }
+                other => builder.errors.at(other, messages::not_a_layer_count(&name.to_string(), &tokens(other))),
+            },
+            "forget_bias" if head == "Lstm" => {
+                forget_bias = number(value, builder.errors, &part::forget_bias_of(&name.to_string()));
+            }
+            "activation" if head == "Rnn" => match ACTIVATIONS.iter().find(|(n, _)| word.as_deref() == Some(*n)) {
+                Some((_, ActKind::Softmax)) => {
+                    builder.errors.at(value, messages::activation_not_elementwise(&name.to_string()))
+                }
+                Some((_, kind)) => activation = *kind,
+                None => {
+                    let found = tokens(value);
+                    let names: Vec<&str> = ACTIVATIONS.iter().map(|(n, _)| *n).collect();
+                    let msg = match value {
+                        Expr::Call(c) => messages::activation_with_arguments(&name.to_string(), &tokens(&c.func)),
+                        _ => messages::unknown_activation(&found, &name.to_string(), &did_you_mean(&found, &names)),
+                    };
+                    builder.errors.at(value, msg);
+                }
+            },
+            _ => {
+                let msg = match did_you_mean(&key, allowed) {
+                    hint if !hint.is_empty() => messages::unknown_option(head, &key, &hint),
+                    _ if head == "Rnn" || head == "Lstm" => messages::unknown_recurrent_option(head, &key),
+                    _ if !did_you_mean(&key, &["activation"]).is_empty() => {
+                        messages::gates_have_fixed_activations(head, &key)
+                    }
+                    _ => messages::unknown_recurrent_option(head, &key),
+                };
+                builder.errors.at(opt, msg);
+            }
+        }
+    }
+    let what = part::hidden_size_of(&name.to_string());
+    let (explicit, hidden) = match call.positional.as_slice() {
+        [] => {
+            builder.errors.at(call.head, messages::recurrent_needs_hidden(head, &name.to_string()));
+            return None;
+        }
+        [h] => (None, size(h, &what, builder.errors)?),
+        [i, h] => {
+            let i = size(i, &part::input_size_of(&name.to_string()), builder.errors).map(|d| (d, *i));
+            let h = size(h, &what, builder.errors)?;
+            (Some(i?), h)
+        }
+        [_, _, extra, ..] => {
+            builder.errors.at(extra, messages::recurrent_too_many_sizes(head));
+            return None;
+        }
+    };
+    let inputs = inputs?;
+    let (t, f) = match planes {
+        Planes::Seq { t, f } => (t.clone(), f.clone()),
+        other => {
+            let found = match other {
+                Planes::Flat => part::vector_of(&inputs.display()),
+                p => p.describe(),
+            };
+            let last_step = last_step_layer(layers);
+            builder.errors.at(call.head, messages::needs_sequence(&name.to_string(), &found, last_step.as_deref()));
+            return None;
+        }
+    };
+    let prev = layers.last().map_or_else(|| part::THE_INPUT.to_string(), |l| part::layer(&l.name.to_string()));
+    if let Some((declared, tokens_in)) = explicit {
+        let msg = messages::expects_inputs_per_step(&name.to_string(), &declared.display(), &f.display(), &prev);
+        match (&declared, f.lit()) {
+            (Dim::Lit(d), Some(have)) if *d != have => builder.errors.at(tokens_in, msg),
+            (Dim::Lit(_), Some(_)) => {}
+            _ => {
+                let (a, b) = (declared.tokens(), f.tokens());
+                builder.checks.push(ConstCheck { condition: quote!(#a == #b), message: msg, span: tokens_in.span() });
+            }
+        }
+    }
+    if let Dim::Const(_) = &hidden {
+        let h = hidden.tokens();
+        builder.checks.push(ConstCheck {
+            condition: quote!(#h > 0),
+            message: messages::zero_const_size(&what, &hidden.display()),
+            span: call.head.span(),
+        });
+    }
+    let cell = match head {
+        "Lstm" => CellKind::Lstm,
+        "Gru" => CellKind::Gru,
+        _ => CellKind::Rnn(activation),
+    };
+    let h = Sz::from_dim(&hidden);
+    let every = t.mul(&h).to_dim();
+    // A stack of `count` layers (PyTorch's `num_layers`): the first reads the sequence, the others the
+    // hidden states of the one before; only the last may return just its last step.
+    let mut stack = Vec::new();
+    for index in 0..count {
+        let top = index + 1 == count;
+        let layer_name = if index == 0 { name.clone() } else { Ident::new(&format!("{name}_l{index}"), span) };
+        let (input, layer_inputs) = if index == 0 { (f.clone(), inputs.clone()) } else { (h.clone(), every.clone()) };
+        stack.push(Layer {
+            name: layer_name,
+            span,
+            kind: Box::new(Recurrent {
+                cell,
+                steps: t.clone(),
+                input: input.clone(),
+                hidden: h.clone(),
+                last: last && top,
+                forget_bias: forget_bias.clone(),
+                index,
+                module: (index > 0).then(|| name.clone()),
+            }),
+            inputs: layer_inputs,
+            outputs: if last && top { hidden.clone() } else { every.clone() },
+            init: InitKind::Zeros,
+            geometry: None,
+            step: Some(StepIo { steps: t.clone(), inputs: input.to_dim(), outputs: hidden.clone() }),
+        });
+    }
+    let out_planes = if last { Planes::Flat } else { Planes::Seq { t, f: h } };
+    Some((stack, out_planes))
 }
 
 impl LayerKind for Recurrent {
