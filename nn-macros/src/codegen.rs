@@ -98,6 +98,7 @@ pub enum Streaming {
     State(String),
 }
 
+/// A batch of `B` columns of `d` values.
 fn matrix(t: &TokenStream, d: &Dim) -> TokenStream {
     let d = d.tokens();
     quote!(::nn_core::__private::SMatrix<#t, #d, B>)
@@ -114,6 +115,7 @@ fn init(k: InitKind) -> TokenStream {
     }
 }
 
+/// The code of a validated network, with its weights compiled in when `weights` holds them.
 pub fn expand(m: &Model, weights: Option<&Embedded>) -> TokenStream {
     let t = m.scalar.tokens();
     let (vis, name, attrs) = (&m.vis, &m.name, &m.attrs);
@@ -502,11 +504,17 @@ fn streaming(m: &Model, t: &TokenStream) -> Option<TokenStream> {
 /// backward statements (values are fields of `cache`), statistics updates, and the cache's fields.
 #[derive(Default)]
 struct Wiring {
+    /// Inference.
     fwd: Vec<TokenStream>,
+    /// Training forward.
     train: Vec<TokenStream>,
+    /// Backward, from the last layer to the first.
     back: Vec<TokenStream>,
+    /// Statistics updates.
     stats: Vec<TokenStream>,
+    /// The fields of the cache.
     fields: Vec<TokenStream>,
+    /// The fields of the gradient buffers.
     deltas: Vec<TokenStream>,
 }
 

@@ -15,7 +15,9 @@ use syn::{Attribute, Expr, ExprLit, Ident, Lit, Type, UnOp, Visibility};
 /// The scalar type a network computes in.
 #[derive(Clone, Copy)]
 pub enum Scalar {
+    /// `f32`, the default.
     F32,
+    /// `f64`.
     F64,
 }
 
@@ -33,7 +35,9 @@ impl Scalar {
 /// `const` assertions.
 #[derive(Clone)]
 pub enum Dim {
+    /// A literal size.
     Lit(usize),
+    /// A `const` expression, as written.
     Const(Expr),
 }
 
@@ -55,13 +59,18 @@ impl Dim {
     }
 }
 
-/// How a dense layer's weights start.
+/// How a layer's weights start (`nn_core::Init`).
 #[derive(Clone, Copy)]
 pub enum InitKind {
+    /// Xavier (Glorot) uniform.
     XavierUniform,
+    /// Xavier (Glorot) normal.
     XavierNormal,
+    /// He (Kaiming) uniform.
     HeUniform,
+    /// He (Kaiming) normal.
     HeNormal,
+    /// All zero.
     Zeros,
 }
 
@@ -77,7 +86,9 @@ pub struct Layer {
     pub span: Span,
     /// What kind of layer it is, with what only that kind has.
     pub kind: Box<dyn LayerKind>,
+    /// The values in, per sample.
     pub inputs: Dim,
+    /// The values out, per sample.
     pub outputs: Dim,
     /// The initialisation to use (resolved from the option or the next activation).
     pub init: InitKind,
@@ -112,15 +123,20 @@ impl Layer {
 /// A layer applied to a sequence, seen one step at a time.
 #[derive(Clone)]
 pub struct StepIo {
+    /// The steps of the sequence.
     pub steps: Sz,
+    /// The values of one step in.
     pub inputs: Dim,
+    /// The values of one step out.
     pub outputs: Dim,
 }
 
 /// A size known to the macro (a literal) or only to the compiler (an expression over `const` items).
 #[derive(Clone, Debug)]
 pub enum Sz {
+    /// A literal size.
     Lit(usize),
+    /// An expression, and how messages show it.
     Expr(TokenStream, String),
 }
 
@@ -147,6 +163,7 @@ impl Sz {
         }
     }
 
+    /// The size as messages show it.
     pub fn display(&self) -> String {
         match self {
             Sz::Lit(n) => n.to_string(),
@@ -154,6 +171,7 @@ impl Sz {
         }
     }
 
+    /// The size, when the macro knows it.
     pub fn lit(&self) -> Option<usize> {
         match self {
             Sz::Lit(n) => Some(*n),
@@ -177,6 +195,7 @@ impl Sz {
         }
     }
 
+    /// The sum of two sizes.
     pub fn add(&self, other: &Sz) -> Sz {
         match (self, other) {
             (Sz::Lit(a), Sz::Lit(b)) => Sz::Lit(a + b),
@@ -187,6 +206,7 @@ impl Sz {
         }
     }
 
+    /// The product of two sizes.
     pub fn mul(&self, other: &Sz) -> Sz {
         match (self, other) {
             (Sz::Lit(a), Sz::Lit(b)) => Sz::Lit(a * b),
@@ -202,32 +222,51 @@ impl Sz {
 /// and channels may be `const` expressions, the kernel, stride, padding and dilation are literals.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Geometry {
+    /// The channels of the planes.
     pub channels: Sz,
+    /// The planes' height (1 for 1-D planes).
     pub h: Sz,
+    /// The planes' width (their length, for 1-D planes).
     pub w: Sz,
+    /// The kernel's height.
     pub kh: usize,
+    /// The kernel's width.
     pub kw: usize,
+    /// The vertical stride.
     pub sh: usize,
+    /// The horizontal stride.
     pub sw: usize,
+    /// The padding above and below.
     pub ph: usize,
+    /// The padding left and right.
     pub pw: usize,
+    /// The vertical dilation.
     pub dh: usize,
+    /// The horizontal dilation.
     pub dw: usize,
 }
 
 /// The shape of the activations between layers: a vector, or channels of 1-D or 2-D planes.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Planes {
+    /// A vector.
     Flat,
+    /// `c` channels of planes `h` by `w` (`h` is 1 for 1-D planes), channel-major.
     Spatial {
+        /// The channels.
         c: Sz,
+        /// The height.
         h: Sz,
+        /// The width (the length of 1-D planes).
         w: Sz,
+        /// 2-D planes, else 1-D.
         two_d: bool,
     },
     /// A sequence of `t` steps of `f` features, time-major.
     Seq {
+        /// The steps.
         t: Sz,
+        /// The features of a step.
         f: Sz,
     },
 }
@@ -246,21 +285,31 @@ impl Planes {
 
 /// A check the compiler must make because a size is a `const` expression.
 pub struct ConstCheck {
+    /// What must hold.
     pub condition: TokenStream,
+    /// The compile error when it does not.
     pub message: String,
+    /// Where the error points.
     pub span: Span,
 }
 
 /// The validated network.
 pub struct Model {
+    /// The attributes and doc comments that pass through to the struct.
     pub attrs: Vec<Attribute>,
     /// `#[weights = "file.safetensors"]`: weights compiled in from this file (relative to the declaring file).
     pub weights: Option<syn::LitStr>,
+    /// The struct's visibility.
     pub vis: Visibility,
+    /// The struct's name.
     pub name: Ident,
+    /// The scalar type.
     pub scalar: Scalar,
+    /// The values in, per sample.
     pub input: Dim,
+    /// The layers, in order.
     pub layers: Vec<Layer>,
+    /// The checks left to the compiler.
     pub checks: Vec<ConstCheck>,
 }
 
@@ -274,6 +323,7 @@ pub struct Call<'a> {
     pub options: Vec<(&'a Ident, &'a Expr)>,
 }
 
+/// Reads an entry's expression as a layer call, or reports why it is none.
 fn as_call<'a>(e: &'a Expr, errors: &mut Errors) -> Option<Call<'a>> {
     let (func, args) = match e {
         Expr::Path(p) => (p, None),
@@ -385,6 +435,7 @@ pub fn bool_option(name: &Ident, value: &Expr, errors: &mut Errors) -> Option<bo
 }
 
 impl Model {
+    /// Validates a declaration; `Err` holds every error found in it.
     pub fn from_def(def: &NetworkDef) -> Result<Self, syn::Error> {
         let mut errors = Errors::default();
         let scalar = scalar(def.scalar.as_ref(), &mut errors);
@@ -483,12 +534,14 @@ impl Model {
     }
 }
 
+/// An entry as written, for spans.
 fn entry_tokens(e: &Entry) -> TokenStream {
     let mut ts = e.name.to_token_stream();
     e.value.to_tokens(&mut ts);
     ts
 }
 
+/// The scalar type of `struct NAME<SCALAR>`: `f32` unless given.
 fn scalar(ty: Option<&Type>, errors: &mut Errors) -> Scalar {
     let Some(ty) = ty else { return Scalar::F32 };
     match tokens(ty).as_str() {
@@ -501,6 +554,7 @@ fn scalar(ty: Option<&Type>, errors: &mut Errors) -> Scalar {
     }
 }
 
+/// The size of `input: ..`, its shape in `planes`.
 fn input_size(value: &Expr, planes: &mut Planes, errors: &mut Errors) -> Option<Dim> {
     match value {
         Expr::Call(c) if matches!(&*c.func, Expr::Path(p) if p.path.is_ident("Seq")) => {
@@ -738,6 +792,7 @@ pub fn check_inputs(
     }
 }
 
+/// Reports every layer name used twice, pointing at both uses.
 fn check_duplicates(uses: &[NameUse], errors: &mut Errors) {
     // Unnamed activations have no name to clash; everything else does.
     let counts = |u: &NameUse| u.named || u.is_param;
