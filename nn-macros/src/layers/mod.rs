@@ -7,6 +7,7 @@ mod batch_norm;
 mod conv;
 mod dense;
 mod dropout;
+mod global_pool;
 mod maxout;
 pub mod merge;
 mod nested;
@@ -112,6 +113,7 @@ pub const KINDS: &[Kind] = &[
     dropout::KIND,
     conv::KIND,
     pool::KIND,
+    global_pool::KIND,
     reshape::KIND,
     residual::KIND,
     merge::KIND,
