@@ -1,5 +1,5 @@
 //! Convolutional networks from `network!`: shapes, gradient checks through every convolution and pooling
-//! layer, and a small CNN that learns the digits.
+//! layer (global average pooling included), and a small CNN that learns the digits.
 
 use nn_core::data::load_digits;
 use nn_core::gradcheck::check_batch;
@@ -70,6 +70,60 @@ fn every_convolution_and_pooling_layer_passes_the_gradient_check() {
     let x = random::<22, 3>(&mut rng);
     let t = random::<2, 3>(&mut rng);
     let r = check_batch(&mut *net, &x, &t, &HalfSquaredError, &mut Conv1dNet::boxed_zeroed(), 0);
+    assert!(r.max_relative_error < 1e-6, "{r:?}");
+}
+
+network! {
+    /// A CNN whose head averages each channel instead of flattening: the dense layer sees one value per channel,
+    /// whatever the planes' size.
+    struct GlobalPooled<f64> {
+        input: [2, 6, 7],
+        Conv2d(5, kernel = 3, padding = 1), Relu,
+        GlobalAvgPool2d,
+        Dense(10),
+    }
+}
+
+network! {
+    /// The 1-D form.
+    struct GlobalPooled1d<f64> {
+        input: [3, 9],
+        Conv1d(4, kernel = 3, stride = 2), Tanh,
+        GlobalAvgPool1d,
+        Dense(2),
+    }
+}
+
+#[test]
+fn global_average_pooling_gives_one_value_per_channel_and_passes_the_gradient_check() {
+    // [2, 6, 7] -conv 3x3 p1-> [5, 6, 7] -global average-> 5 -dense-> 10
+    assert_eq!((GlobalPooled::INPUTS, GlobalPooled::OUTPUTS), (84, 10));
+    assert_eq!(GlobalPooled::boxed_zeroed().fc1.weight.shape(), (10, 5));
+    let summary = GlobalPooled::SUMMARY;
+    assert!(summary.contains("Relu -> GlobalAvgPool (5) -> fc1 Dense 10"), "{summary}");
+    // [3, 9] -conv k3 s2-> [4, 4] -global average-> 4 -dense-> 2
+    assert_eq!((GlobalPooled1d::INPUTS, GlobalPooled1d::OUTPUTS), (27, 2));
+    assert_eq!(GlobalPooled1d::boxed_zeroed().fc1.weight.shape(), (2, 4));
+
+    let mut rng = seeded_rng(9);
+    let mut net = GlobalPooled::boxed_init(&mut rng);
+    net.visit_mut(|t| {
+        if t.name.tensor == "bias" {
+            t.data.iter_mut().for_each(|b| *b = rng.random_range(-0.5..0.5));
+        }
+    });
+    let y: Vector<f64, 10> = net.forward(&random::<84, 1>(&mut rng));
+    assert!(y.iter().all(|v| v.is_finite()));
+    let x = random::<84, 2>(&mut rng);
+    let t = random::<10, 2>(&mut rng);
+    let r = check_batch(&mut *net, &x, &t, &MeanSquaredError, &mut GlobalPooled::boxed_zeroed(), 0);
+    assert!(r.max_relative_error < 1e-6, "{r:?}");
+    assert_eq!(r.checked, net.param_count() + 168);
+
+    let mut net = GlobalPooled1d::boxed_init(&mut rng);
+    let x = random::<27, 3>(&mut rng);
+    let t = random::<2, 3>(&mut rng);
+    let r = check_batch(&mut *net, &x, &t, &HalfSquaredError, &mut GlobalPooled1d::boxed_zeroed(), 0);
     assert!(r.max_relative_error < 1e-6, "{r:?}");
 }
 

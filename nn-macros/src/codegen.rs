@@ -2,9 +2,11 @@
 //! `::core::…`, so nothing the user has in scope can break it.
 
 use crate::embed::Embedded;
-use crate::model::{ActKind, CellKind, Dim, InitKind, Kind, Layer, Model, Scalar, Sz};
+use crate::layers::merge::Merge;
+use crate::layers::residual::Residual;
+use crate::model::{Dim, InitKind, Layer, Model, Scalar, Sz};
 use crate::parse::NetworkDef;
-use proc_macro2::{Ident, Span, TokenStream};
+use proc_macro2::{Ident, TokenStream};
 use quote::{format_ident, quote, quote_spanned};
 
 /// The errors, plus a unit struct of the declared name so that later uses of the type do not cascade into
@@ -18,193 +20,91 @@ pub fn fallback(def: &NetworkDef, errors: syn::Error) -> TokenStream {
     }
 }
 
-fn scalar(s: Scalar) -> TokenStream {
-    match s {
-        Scalar::F32 => quote!(f32),
-        Scalar::F64 => quote!(f64),
-    }
-}
-
 /// The type of a layer's field in the network struct (layers with parameters only).
 fn layer_type(t: &TokenStream, l: &Layer) -> Option<TokenStream> {
-    let lit = proc_macro2::Literal::usize_unsuffixed;
-    // A dense layer on a sequence is sized by one step.
-    let (i, o) = match (&l.kind, &l.step) {
-        (Kind::Dense { .. }, Some(s)) => (s.inputs.tokens(), s.outputs.tokens()),
-        _ => (l.inputs.tokens(), l.outputs.tokens()),
-    };
-    match &l.kind {
-        Kind::Dense { bias: true, .. } => Some(quote!(::nn_core::__private::Dense<#t, #i, #o>)),
-        Kind::Dense { bias: false, .. } => Some(quote!(::nn_core::__private::DenseNoBias<#t, #i, #o>)),
-        Kind::BatchNorm => Some(match &l.geometry {
-            Some(g) => {
-                let c = g.channels.tokens();
-                quote!(::nn_core::__private::BatchNorm<#t, #c>)
-            }
-            None => quote!(::nn_core::__private::BatchNorm<#t, #o>),
-        }),
-        Kind::Conv { transposed, two_d, in_channels, out } => {
-            let g = l.geometry.as_ref()?;
-            let (ci, co, kh, kw) = (in_channels.tokens(), out.tokens(), lit(g.kh), lit(g.kw));
-            let (h, w) = (g.h.tokens(), g.w.tokens());
-            let [sh, sw, ph, pw, dh, dw] = [g.sh, g.sw, g.ph, g.pw, g.dh, g.dw].map(lit);
-            let per = Sz::Lit(g.kh * g.kw);
-            Some(match (*transposed, *two_d) {
-                (false, true) => {
-                    let k = in_channels.mul(&per).tokens();
-                    quote!(::nn_core::__private::Conv2d<#t, #co, #k, #kh, #kw, #h, #w, #sh, #sw, #ph, #pw, #dh, #dw>)
-                }
-                (false, false) => {
-                    let k = in_channels.mul(&per).tokens();
-                    quote!(::nn_core::__private::Conv1d<#t, #co, #k, #kw, #w, #sw, #pw, #dw>)
-                }
-                (true, true) => {
-                    let k = out.mul(&per).tokens();
-                    quote!(::nn_core::__private::ConvTranspose2d<#t, #ci, #k, #co, #kh, #kw, #h, #w, #sh, #sw, #ph, #pw, #dh, #dw>)
-                }
-                (true, false) => {
-                    let k = out.mul(&per).tokens();
-                    quote!(::nn_core::__private::ConvTranspose1d<#t, #ci, #k, #co, #kw, #w, #sw, #pw, #dw>)
-                }
-            })
-        }
-        Kind::Recurrent { cell, steps, input, hidden, index, .. } => {
-            let (i, h, g) = (input.tokens(), hidden.tokens(), Sz::Lit(cell.gates()).mul(hidden).tokens());
-            let (s, k) = (steps.tokens(), steps.mul(&Sz::Lit(cell.keep())).mul(hidden).tokens());
-            let l = lit(*index);
-            Some(match cell {
-                CellKind::Rnn(a) => {
-                    let a = activation_type(t, *a);
-                    quote!(::nn_core::__private::Rnn<#t, #i, #h, #a, #l, #s, #k>)
-                }
-                CellKind::Lstm => quote!(::nn_core::__private::Lstm<#t, #i, #h, #g, #l, #s, #k>),
-                CellKind::Gru => quote!(::nn_core::__private::Gru<#t, #i, #h, #g, #l, #s, #k>),
-            })
-        }
-        Kind::Nested { ty } => Some(quote!(#ty)),
-        Kind::Activation { .. }
-        | Kind::Dropout { .. }
-        | Kind::Pool { .. }
-        | Kind::Flatten
-        | Kind::Maxout { .. }
-        | Kind::NoisyRelu
-        | Kind::Merge { .. }
-        | Kind::Residual { .. } => None,
+    l.kind.field(l, t).map(|f| f.ty)
+}
+
+/// A layer's field in the network struct: what code generation needs of a layer with parameters.
+pub struct Field {
+    /// Its type (`nn_core::layer::Dense<f32, 4, 8>`).
+    pub ty: TokenStream,
+    /// The statement of `Initialize::init` that initialises it.
+    pub init: TokenStream,
+    /// The name its tensors appear under.
+    pub scope: String,
+    /// The constructor `NAME::TRAINED` builds it with from its tensors.
+    pub constructor: &'static str,
+}
+
+impl Field {
+    /// A field of type `ty` under the layer's name, built by `new` and initialised by `init` with the layer's
+    /// initialisation.
+    pub fn new(l: &Layer, ty: TokenStream) -> Self {
+        let (f, k) = (&l.name, init(l.init));
+        let init = quote_spanned!(l.span=> self.#f.init(::nn_core::__private::Init::#k, rng););
+        Field { ty, init, scope: l.name.to_string(), constructor: "new" }
     }
 }
 
 /// A layer as the layer contract sees it: its type (`nn_core::layer::Layer` implementor), the expression that
 /// borrows it in `&self` methods, and the gradient sink of the network's `sink` for it.
-struct Contract {
-    ty: TokenStream,
-    value: TokenStream,
-    sink: TokenStream,
+pub struct Contract {
+    /// The type.
+    pub ty: TokenStream,
+    /// The expression that borrows it in `&self` methods.
+    pub value: TokenStream,
+    /// The expression that borrows it mutably in `&mut self` methods, for a layer with a field.
+    pub value_mut: Option<TokenStream>,
+    /// Its gradient sink.
+    pub sink: TokenStream,
+    /// Whether inference applies the activation after it in place, in its forward (`forward_activated`).
+    pub fuses: bool,
 }
 
-fn contract(t: &TokenStream, l: &Layer) -> Contract {
-    let f = &l.name;
-    if let Kind::Nested { ty } = &l.kind {
-        let wrap =
-            quote!(<::nn_core::__private::Nested<#ty> as ::nn_core::__private::bytemuck::TransparentWrapper<#ty>>);
-        return Contract {
-            ty: quote!(::nn_core::__private::Nested<#ty>),
-            value: quote_spanned!(l.span=> #wrap::wrap_ref(&self.#f)),
-            sink: quote_spanned!(l.span=> ::nn_core::__private::Sink::part(&mut sink, |n| #wrap::wrap_ref(&n.#f), |n| #wrap::wrap_mut(&mut n.#f))),
-        };
-    }
-    if let Some(ty) = layer_type(t, l) {
-        return Contract {
+impl Contract {
+    /// A layer called through its field.
+    pub fn field(l: &Layer, ty: TokenStream) -> Self {
+        let f = &l.name;
+        Contract {
             ty,
             value: quote_spanned!(l.span=> &self.#f),
+            value_mut: Some(quote_spanned!(l.span=> &mut self.#f)),
             sink: quote_spanned!(l.span=> ::nn_core::__private::Sink::part(&mut sink, |n| &n.#f, |n| &mut n.#f)),
-        };
+            fuses: false,
+        }
     }
-    let (ty, value) = match &l.kind {
-        Kind::Activation { kind, param } => {
-            (layer_activation_type(t, l, *kind), layer_activation(t, l, *kind, param.as_ref()))
+
+    /// A layer without parameters, called through `value`, a constant expression of type `ty`.
+    pub fn constant(l: &Layer, ty: TokenStream, value: TokenStream) -> Self {
+        Contract {
+            ty,
+            value: quote_spanned!(l.span=> &#value),
+            value_mut: None,
+            sink: quote_spanned!(l.span=> ::nn_core::__private::Frozen(&#value)),
+            fuses: false,
         }
-        Kind::Dropout { p } => {
-            (quote!(::nn_core::__private::Dropout<#t>), quote!(::nn_core::__private::Dropout::<#t>(#p)))
-        }
-        Kind::NoisyRelu => (quote!(::nn_core::__private::NoisyRelu), quote!(::nn_core::__private::NoisyRelu)),
-        Kind::Maxout { pieces } => {
-            let k = pieces.tokens();
-            (quote!(::nn_core::__private::Maxout<#k>), quote!(::nn_core::__private::Maxout::<#k>))
-        }
-        Kind::Pool { max } => {
-            let (p, g) = (pool(*max), geometry(l));
-            (quote!(::nn_core::__private::Pooling), quote!(::nn_core::__private::Pooling { pool: #p, geometry: #g }))
-        }
-        _ => (quote!(::nn_core::__private::Reshape), quote!(::nn_core::__private::Reshape)),
-    };
-    Contract {
-        ty,
-        value: quote_spanned!(l.span=> &#value),
-        sink: quote_spanned!(l.span=> ::nn_core::__private::Frozen(&#value)),
     }
 }
 
-/// The type of an activation with its default parameter (a recurrent layer's).
-fn activation_type(t: &TokenStream, kind: ActKind) -> TokenStream {
-    let ident = format_ident!("{}", kind.name());
-    match kind {
-        ActKind::LeakyRelu | ActKind::Elu => quote!(::nn_core::__private::#ident<#t>),
-        _ => quote!(::nn_core::__private::#ident),
-    }
+/// Whether a layer runs one step of a sequence at a time in the generated `step`, and what it carries from one
+/// step to the next.
+pub enum Streaming {
+    /// It mixes steps (flattening a sequence, blocks over it): the network has no streaming form.
+    No,
+    /// One step at a time, carrying nothing.
+    Stateless,
+    /// One step at a time, carrying a state: a field of `NAMEState`, with this documentation.
+    State(String),
 }
 
-/// A layer's activation value; softmax on a sequence normalises each step.
-fn layer_activation(t: &TokenStream, l: &Layer, kind: ActKind, param: Option<&TokenStream>) -> TokenStream {
-    match (kind, &l.step) {
-        (ActKind::Softmax, Some(s)) => {
-            let f = s.inputs.tokens();
-            quote_spanned!(l.span=> ::nn_core::__private::SoftmaxSteps::<#f>)
-        }
-        _ => activation(t, kind, param, l.span),
-    }
-}
-
-/// The type of a layer's activation (see [`layer_activation`]).
-fn layer_activation_type(t: &TokenStream, l: &Layer, kind: ActKind) -> TokenStream {
-    match (kind, &l.step) {
-        (ActKind::Softmax, Some(s)) => {
-            let f = s.inputs.tokens();
-            quote!(::nn_core::__private::SoftmaxSteps<#f>)
-        }
-        _ => activation_type(t, kind),
-    }
-}
-
-/// `&Geometry { .. }` of a convolution or pooling layer, as a constant.
-fn geometry(l: &Layer) -> TokenStream {
-    let Some(g) = &l.geometry else { return quote!(::nn_core::__private::Geometry::new1d(0, 0, 0, 0, 0, 0)) };
-    let (channels, h, w) = (g.channels.tokens(), g.h.tokens(), g.w.tokens());
-    let [kh, kw, sh, sw, ph, pw, dh, dw] =
-        [g.kh, g.kw, g.sh, g.sw, g.ph, g.pw, g.dh, g.dw].map(proc_macro2::Literal::usize_unsuffixed);
-    quote!(::nn_core::__private::Geometry { channels: #channels, h: #h, w: #w, kh: #kh, kw: #kw, sh: #sh, sw: #sw, ph: #ph, pw: #pw, dh: #dh, dw: #dw })
-}
-
-/// `Pool::Max` or `Pool::Avg`.
-fn pool(max: bool) -> TokenStream {
-    if max { quote!(::nn_core::__private::Pool::Max) } else { quote!(::nn_core::__private::Pool::Avg) }
-}
-
+/// A batch of `B` columns of `d` values.
 fn matrix(t: &TokenStream, d: &Dim) -> TokenStream {
     let d = d.tokens();
     quote!(::nn_core::__private::SMatrix<#t, #d, B>)
 }
 
-fn activation(t: &TokenStream, kind: ActKind, param: Option<&TokenStream>, span: Span) -> TokenStream {
-    let ident = format_ident!("{}", kind.name(), span = span);
-    match (kind, param) {
-        (ActKind::LeakyRelu | ActKind::Elu, Some(p)) => quote_spanned!(span=> ::nn_core::__private::#ident::<#t>(#p)),
-        (ActKind::LeakyRelu | ActKind::Elu, None) => {
-            quote_spanned!(span=> <::nn_core::__private::#ident<#t> as ::core::default::Default>::default())
-        }
-        _ => quote_spanned!(span=> ::nn_core::__private::#ident),
-    }
-}
-
+/// The name of an initialisation in `nn_core::Init`.
 fn init(k: InitKind) -> TokenStream {
     match k {
         InitKind::XavierUniform => quote!(XavierUniform),
@@ -215,83 +115,9 @@ fn init(k: InitKind) -> TokenStream {
     }
 }
 
-fn describe(l: &Layer) -> String {
-    match &l.kind {
-        Kind::Dense { bias, .. } => format!(
-            "Layer `{}`: dense, {} inputs to {} outputs (`weight` is {} x {}{}).",
-            l.name,
-            l.inputs.display(),
-            l.outputs.display(),
-            l.outputs.display(),
-            l.inputs.display(),
-            if *bias { format!(", `bias` has {}", l.outputs.display()) } else { ", no bias".to_string() }
-        ),
-        Kind::BatchNorm => format!(
-            "Layer `{}`: batch normalisation of {} features (`weight` is gamma, `bias` is beta; running statistics \
-             for inference).",
-            l.name,
-            l.outputs.display()
-        ),
-        Kind::Activation { kind, .. } => format!("`{}`", kind.name()),
-        Kind::Dropout { p } => format!("`Dropout({p})`"),
-        Kind::Conv { transposed, in_channels, out, .. } => {
-            let g = l.geometry.as_ref().map_or((0, 0), |g| (g.kh, g.kw));
-            format!(
-                "Layer `{}`: {}convolution, {} to {} channels, kernel {}x{} ({} inputs to {} outputs).",
-                l.name,
-                if *transposed { "transposed " } else { "" },
-                in_channels.display(),
-                out.display(),
-                g.0,
-                g.1,
-                l.inputs.display(),
-                l.outputs.display()
-            )
-        }
-        Kind::Pool { max } => format!("`{}Pool`", if *max { "Max" } else { "Avg" }),
-        Kind::Flatten => "`Flatten`".to_string(),
-        Kind::Maxout { pieces } => format!("`Maxout({})`", pieces.display()),
-        Kind::NoisyRelu => "`NoisyRelu`".to_string(),
-        Kind::Merge { branches, sum, .. } => {
-            format!("`{}`: {} of {} branches", l.name, if *sum { "sum" } else { "concatenation" }, branches.len())
-        }
-        Kind::Nested { ty } => {
-            let ty = quote::ToTokens::to_token_stream(ty).to_string().replace(' ', "");
-            format!(
-                "Network `{}`: a [`{ty}`] used as a layer ({} inputs to {} outputs); its parameters are named \
-                 `{}.<layer>.<tensor>`.",
-                l.name,
-                l.inputs.display(),
-                l.outputs.display(),
-                l.name
-            )
-        }
-        Kind::Residual { .. } => format!("`{}`: residual block", l.name),
-        Kind::Recurrent { cell, steps, input, hidden, last, index, module, .. } => {
-            let g = Sz::Lit(cell.gates()).mul(hidden).display();
-            let prefix = module.as_ref().map_or_else(|| l.name.to_string(), |m| format!("{m}"));
-            format!(
-                "Layer `{}`: {}, {} steps of {} inputs, {} hidden units, returns {} (`{prefix}.weight_ih_l{index}` \
-                 is {g} x {}, `weight_hh_l{index}` {g} x {}, biases `bias_ih_l{index}` and `bias_hh_l{index}`).",
-                l.name,
-                match cell {
-                    CellKind::Rnn(a) => format!("RNN ({})", a.name()),
-                    CellKind::Lstm => "LSTM".to_string(),
-                    CellKind::Gru => "GRU".to_string(),
-                },
-                steps.display(),
-                input.display(),
-                hidden.display(),
-                if *last { "the last step" } else { "every step" },
-                input.display(),
-                hidden.display(),
-            )
-        }
-    }
-}
-
+/// The code of a validated network, with its weights compiled in when `weights` holds them.
 pub fn expand(m: &Model, weights: Option<&Embedded>) -> TokenStream {
-    let t = scalar(m.scalar);
+    let t = m.scalar.tokens();
     let (vis, name, attrs) = (&m.vis, &m.name, &m.attrs);
     let cache = format_ident!("{}Cache", name);
     let (d_in, d_out) = (m.input.tokens(), m.output().tokens());
@@ -300,10 +126,10 @@ pub fn expand(m: &Model, weights: Option<&Embedded>) -> TokenStream {
     // The struct: one field per layer with parameters.
     let fields = m.param_layers().map(|l| {
         let (f, ty) = (&l.name, layer_type(&t, l));
-        let mut doc = describe(l);
+        let mut doc = l.kind.describe(l);
         let idx = m.layers.iter().position(|x| x.name == l.name).unwrap_or(0);
-        if let Some(Kind::Activation { kind, .. }) = m.layers.get(idx + 1).map(|n| &n.kind) {
-            doc.push_str(&format!(" Followed by `{}`.", kind.name()));
+        if let Some(next) = m.layers.get(idx + 1).filter(|n| n.kind.activation(n, &t).is_some()) {
+            doc.push_str(&format!(" Followed by `{}`.", next.kind.describe_short(next)));
         }
         quote_spanned!(l.span=> #[doc = #doc] #vis #f: #ty,)
     });
@@ -343,11 +169,8 @@ pub fn expand(m: &Model, weights: Option<&Embedded>) -> TokenStream {
     let lookup = |mutable: bool, buffers: bool| -> TokenStream {
         let parts = params.iter().map(|l| {
             let f = &l.name;
-            let lit = match &l.kind {
-                Kind::Recurrent { module: Some(m), .. } => m.to_string(),
-                _ => f.to_string(),
-            };
-            let nested = matches!(l.kind, Kind::Nested { .. });
+            let lit = l.kind.field(l, &t).map_or_else(|| f.to_string(), |field| field.scope);
+            let nested = l.kind.network().is_some();
             if mutable {
                 quote!(.part_mut(&mut self.#f, #lit, #nested))
             } else {
@@ -364,7 +187,7 @@ pub fn expand(m: &Model, weights: Option<&Embedded>) -> TokenStream {
     // One composition level deeper than the deepest nested network, if there is one.
     let nested: Vec<TokenStream> = params
         .iter()
-        .filter(|l| matches!(l.kind, Kind::Nested { .. }))
+        .filter(|l| l.kind.network().is_some())
         .map(|l| {
             let ty = layer_type(&t, l);
             quote!(<#ty as ::nn_core::__private::Parameters<#t>>::DEPTH)
@@ -384,35 +207,20 @@ pub fn expand(m: &Model, weights: Option<&Embedded>) -> TokenStream {
         }
     });
 
-    let inits = params.iter().map(|l| {
-        let f = &l.name;
-        match &l.kind {
-            Kind::BatchNorm => quote_spanned!(l.span=> self.#f.reset();),
-            Kind::Recurrent { forget_bias: Some(b), .. } => {
-                quote_spanned!(l.span=> self.#f.init_remembering(#b, rng);)
-            }
-            Kind::Recurrent { .. } => quote_spanned!(l.span=> self.#f.init(rng);),
-            Kind::Nested { .. } => quote_spanned!(l.span=> ::nn_core::__private::Initialize::init(&mut self.#f, rng);),
-            _ => {
-                let k = init(l.init);
-                quote_spanned!(l.span=> self.#f.init(::nn_core::__private::Init::#k, rng);)
-            }
-        }
-    });
+    let inits = params.iter().filter_map(|l| l.kind.field(l, &t)).map(|f| f.init);
 
     let checks = m.checks.iter().map(|c| {
         let (cond, msg) = (&c.condition, &c.message);
         quote_spanned!(c.span=> const _: () = ::core::assert!(#cond, #msg);)
     });
     // A nested network computes in this network's scalar (the seam reinterprets its buffers).
-    let scalar_checks = m.param_layers().filter_map(|l| match &l.kind {
-        Kind::Nested { ty } => Some(quote_spanned!(syn::spanned::Spanned::span(ty)=>
+    let scalar_checks = m.param_layers().filter_map(|l| l.kind.network()).map(|ty| {
+        quote_spanned!(syn::spanned::Spanned::span(ty)=>
             const _: fn() = || {
                 fn computes_in<N: ::nn_core::__private::Network<Scalar = #t>>() {}
                 computes_in::<#ty>();
             };
-        )),
-        _ => None,
+        )
     });
 
     let cache_doc = format!(
@@ -425,7 +233,7 @@ pub fn expand(m: &Model, weights: Option<&Embedded>) -> TokenStream {
          dL/d`xN` of [`{cache}`]."
     );
     let summary = std::iter::once(format!("input {}", m.input.display()))
-        .chain(m.layers.iter().map(describe_short))
+        .chain(m.layers.iter().map(|l| l.kind.describe_short(l)))
         .collect::<Vec<_>>()
         .join(" -> ");
     let summary_doc = format!("The layers, in order: `{summary}`.");
@@ -587,11 +395,9 @@ fn trained(m: &Model, t: &TokenStream, w: &Embedded) -> TokenStream {
     let fields = m.param_layers().zip(&w.layers).map(|(l, tensors)| {
         let f = &l.name;
         let parts = tensors.iter().map(|(v, rows)| storage(v, *rows));
-        let ty = layer_type(t, l);
-        match l.kind {
-            Kind::Dense { bias: false, .. } => quote!(#f: <#ty>::without_bias(#(#parts),*),),
-            _ => quote!(#f: <#ty>::new(#(#parts),*),),
-        }
+        let Field { ty, constructor, .. } = l.kind.field(l, t).expect("a layer with parameters has a field");
+        let constructor = format_ident!("{}", constructor);
+        quote!(#f: <#ty>::#constructor(#(#parts),*),)
     });
     let path = w.path.display().to_string();
     let doc = format!("`{}` with the weights of `{}`, compiled in as constant data.", name, w.path.display());
@@ -631,26 +437,17 @@ fn streaming(m: &Model, t: &TokenStream) -> Option<TokenStream> {
         let out = format_ident!("s{}", n + 1);
         let f = &l.name;
         // Layers that mix steps (flattening a sequence, blocks over it) have no streaming form.
-        let streams = match &l.kind {
-            Kind::Recurrent { .. } | Kind::Dense { .. } | Kind::Activation { .. } | Kind::Dropout { .. } => true,
-            Kind::NoisyRelu => true,
-            Kind::BatchNorm => l.step.is_none() && l.geometry.is_none(),
-            _ => false,
-        };
-        if !streams {
+        let streaming = l.kind.streaming(l);
+        if let Streaming::No = streaming {
             return Some(consts);
         }
-        let Contract { ty, value, .. } = contract(t, l);
+        let Contract { ty, value, .. } = l.kind.contract(l, t);
         let (si, so) = l
             .step
             .as_ref()
             .map_or((l.inputs.tokens(), l.outputs.tokens()), |s| (s.inputs.tokens(), s.outputs.tokens()));
         let stream = quote_spanned!(l.span=> <#ty as ::nn_core::__private::Stream<#t, #si, #so>>);
-        let state = if let Kind::Recurrent { cell, .. } = &l.kind {
-            let doc = format!(
-                "The state of `{f}` (its hidden vector{}).",
-                if matches!(cell, CellKind::Lstm) { " and cell vector, as two columns" } else { "" }
-            );
+        let state = if let Streaming::State(doc) = streaming {
             fields.push(quote!(#[doc = #doc] #vis #f: #stream::State,));
             zeros.push(quote!(#f: ::nn_core::__private::bytemuck::Zeroable::zeroed(),));
             quote!(&mut state.#f)
@@ -720,12 +517,19 @@ fn streaming(m: &Model, t: &TokenStream) -> Option<TokenStream> {
 /// backward statements (values are fields of `cache`), statistics updates, and the cache's fields.
 #[derive(Default)]
 struct Wiring {
+    /// Inference.
     fwd: Vec<TokenStream>,
+    /// Inference into the cache (every layer's output in a field).
     infer: Vec<TokenStream>,
+    /// Training forward.
     train: Vec<TokenStream>,
+    /// Backward, from the last layer to the first.
     back: Vec<TokenStream>,
+    /// Statistics updates.
     stats: Vec<TokenStream>,
+    /// The fields of the cache.
     fields: Vec<TokenStream>,
+    /// The fields of the gradient buffers.
     deltas: Vec<TokenStream>,
 }
 
@@ -741,18 +545,9 @@ impl Wiring {
     }
 }
 
-/// Whether a layer keeps something for backward beyond its input and output (its contract's `Cache` is not
-/// `()`).
-fn keeps(l: &Layer) -> bool {
-    matches!(
-        l.kind,
-        Kind::Dropout { .. } | Kind::NoisyRelu | Kind::BatchNorm | Kind::Recurrent { .. } | Kind::Nested { .. }
-    )
-}
-
 /// The expression for a layer's cache: its field, or `()`.
 fn kept(l: &Layer, c: &Ident) -> TokenStream {
-    if keeps(l) { quote!(&mut cache.#c) } else { quote!(&mut ()) }
+    if l.kind.keeps() { quote!(&mut cache.#c) } else { quote!(&mut ()) }
 }
 
 /// `Layer::<T, I, O>`, the contract a layer is called through where its value names its type.
@@ -778,83 +573,59 @@ fn wire(t: &TokenStream, layers: &[Layer], input: &Ident, prefix: &str, w: &mut 
         let out = format_ident!("{}x{}", prefix, i + 1);
         let c = format_ident!("{}c{}", prefix, i);
         let was_fused = core::mem::take(&mut fused);
-        match &l.kind {
-            Kind::Residual { branch, projection } => {
-                let q = format!("{prefix}r{i}_");
-                let b = wire(t, branch, &inp, &q, w);
-                let skip = match projection {
-                    Some(p) => wire(t, core::slice::from_ref(p.as_ref()), &inp, &format!("{prefix}r{i}p_"), w),
-                    None => inp.clone(),
-                };
-                w.fwd.push(quote_spanned!(l.span=>
-                    let mut #out = #b;
-                    ::nn_core::__private::add_assign(&mut #out, &#skip);
-                ));
-                let add = quote_spanned!(l.span=>
-                    cache.#out.copy_from(&cache.#b);
-                    ::nn_core::__private::add_assign(&mut cache.#out, &cache.#skip);
-                );
-                w.infer.push(add.clone());
-                w.train.push(add);
-                let it = l.inputs.tokens();
-                w.delta(t, &format_ident!("{}dx", q), it.clone());
-                if projection.is_some() {
-                    w.delta(t, &format_ident!("{}r{}p_dx", prefix, i), it);
-                }
+        if let Some(Residual { branch, projection }) = l.kind_as::<Residual>() {
+            let q = format!("{prefix}r{i}_");
+            let b = wire(t, branch, &inp, &q, w);
+            let skip = match projection {
+                Some(p) => wire(t, core::slice::from_ref(p.as_ref()), &inp, &format!("{prefix}r{i}p_"), w),
+                None => inp.clone(),
+            };
+            w.fwd.push(quote_spanned!(l.span=>
+                let mut #out = #b;
+                ::nn_core::__private::add_assign(&mut #out, &#skip);
+            ));
+            let add = quote_spanned!(l.span=>
+                cache.#out.copy_from(&cache.#b);
+                ::nn_core::__private::add_assign(&mut cache.#out, &cache.#skip);
+            );
+            w.infer.push(add.clone());
+            w.train.push(add);
+            let it = l.inputs.tokens();
+            w.delta(t, &format_ident!("{}dx", q), it.clone());
+            if projection.is_some() {
+                w.delta(t, &format_ident!("{}r{}p_dx", prefix, i), it);
             }
-            Kind::Merge { branches, sum, sizes } => {
-                let outs: Vec<Ident> = branches
-                    .iter()
-                    .enumerate()
-                    .map(|(j, b)| wire(t, b, &inp, &format!("{prefix}m{i}b{j}_"), w))
-                    .collect();
-                w.fwd.extend(merge_forward(t, *sum, &outs, sizes, &out, false));
-                w.infer.extend(merge_forward(t, *sum, &outs, sizes, &out, true));
-                w.train.extend(merge_forward(t, *sum, &outs, sizes, &out, true));
-                for j in 0..branches.len() {
-                    w.delta(t, &format_ident!("{}m{}b{}_dx", prefix, i, j), l.inputs.tokens());
-                }
+        } else if let Some(Merge { branches, sum, sizes }) = l.kind_as::<Merge>() {
+            let outs: Vec<Ident> =
+                branches.iter().enumerate().map(|(j, b)| wire(t, b, &inp, &format!("{prefix}m{i}b{j}_"), w)).collect();
+            w.fwd.extend(merge_forward(t, *sum, &outs, sizes, &out, false));
+            w.infer.extend(merge_forward(t, *sum, &outs, sizes, &out, true));
+            w.train.extend(merge_forward(t, *sum, &outs, sizes, &out, true));
+            for j in 0..branches.len() {
+                w.delta(t, &format_ident!("{}m{}b{}_dx", prefix, i, j), l.inputs.tokens());
             }
-            _ => {
-                let Contract { ty, value, .. } = contract(t, l);
-                let (layer, call) = (as_layer(t, l, &ty), layer_path(t, l));
-                let next_activation = match layers.get(i + 1) {
-                    Some(next @ Layer { kind: Kind::Activation { kind, param }, .. })
-                        if matches!(l.kind, Kind::Dense { .. }) && l.step.is_none() =>
-                    {
-                        Some(layer_activation(t, next, *kind, param.as_ref()))
-                    }
-                    _ => None,
-                };
-                w.fwd.push(match (was_fused, next_activation) {
-                    (true, _) => quote_spanned!(l.span=> let #out = #inp;),
-                    (false, Some(a)) => {
-                        fused = true;
-                        quote_spanned!(l.span=> let #out = #call::forward_activated(#value, &#inp, &#a);)
-                    }
-                    (false, None) => quote_spanned!(l.span=> let #out = #call::forward(#value, &#inp);),
-                });
-                let kept = kept(l, &c);
-                w.infer.push(quote_spanned!(l.span=> #call::forward_into(#value, &cache.#inp, &mut cache.#out);));
-                w.train.push(quote_spanned!(l.span=>
-                    #call::forward_train(#value, &cache.#inp, &mut cache.#out, #kept, rng);
-                ));
-                if keeps(l) {
-                    w.fields.push(quote!(pub #c: #layer::Cache<B>,));
+        } else {
+            let Contract { ty, value, value_mut, fuses, .. } = l.kind.contract(l, t);
+            let (layer, call) = (as_layer(t, l, &ty), layer_path(t, l));
+            let next_activation = layers.get(i + 1).filter(|_| fuses).and_then(|next| next.kind.activation(next, t));
+            w.fwd.push(match (was_fused, next_activation) {
+                (true, _) => quote_spanned!(l.span=> let #out = #inp;),
+                (false, Some(a)) => {
+                    fused = true;
+                    quote_spanned!(l.span=> let #out = #call::forward_activated(#value, &#inp, &#a);)
                 }
-                if keeps(l) && layer_type(t, l).is_some() {
-                    let this = match &l.kind {
-                        Kind::Nested { ty } => {
-                            let f = &l.name;
-                            quote_spanned!(l.span=> <::nn_core::__private::Nested<#ty> as ::nn_core::__private::bytemuck::TransparentWrapper<#ty>>::wrap_mut(&mut self.#f))
-                        }
-                        _ => {
-                            let f = &l.name;
-                            quote_spanned!(l.span=> &mut self.#f)
-                        }
-                    };
-                    w.stats.push(quote_spanned!(l.span=> #call::update_statistics::<B>(#this, &cache.cache.#c);));
-                }
+                (false, None) => quote_spanned!(l.span=> let #out = #call::forward(#value, &#inp);),
+            });
+            let kept = kept(l, &c);
+            w.infer.push(quote_spanned!(l.span=> #call::forward_into(#value, &cache.#inp, &mut cache.#out);));
+            w.train.push(quote_spanned!(l.span=>
+                #call::forward_train(#value, &cache.#inp, &mut cache.#out, #kept, rng);
+            ));
+            if l.kind.keeps() {
+                w.fields.push(quote!(pub #c: #layer::Cache<B>,));
+            }
+            if let (true, Some(this)) = (l.kind.keeps(), value_mut) {
+                w.stats.push(quote_spanned!(l.span=> #call::update_statistics::<B>(#this, &cache.cache.#c);));
             }
         }
         w.matrix(t, &out, l.outputs.tokens());
@@ -893,64 +664,60 @@ fn wire_back(
             let d = format_ident!("{}d{}", prefix, i);
             quote!(::nn_core::__private::Some(&mut deltas.#d))
         };
-        match &l.kind {
-            Kind::Residual { branch, projection } => {
-                let (q, qp) = (format!("{prefix}r{i}_"), format!("{prefix}r{i}p_"));
-                let (bdx, pdx) = (format_ident!("{}dx", q), format_ident!("{}dx", qp));
-                let some = |f: &Ident| quote!(::nn_core::__private::Some(&mut deltas.#f));
-                wire_back(t, branch, &xin, &q, d.clone(), some(&bdx), back);
-                let skip = match projection {
-                    Some(p) => {
-                        wire_back(t, core::slice::from_ref(p.as_ref()), &xin, &qp, d.clone(), some(&pdx), back);
-                        quote!(&deltas.#pdx)
-                    }
-                    None => d.clone(),
-                };
-                back.push(quote_spanned!(l.span=>
-                    if let ::nn_core::__private::Some(dx) = #dx {
-                        dx.copy_from(&deltas.#bdx);
-                        ::nn_core::__private::add_assign(dx, #skip);
-                    }
-                ));
-            }
-            Kind::Merge { branches, sum, sizes } => {
-                let (mut code, grads) = merge_backward(t, *sum, &d, sizes, &format!("{prefix}m{i}_"));
-                let mut dxs = Vec::new();
-                for (j, (b, g)) in branches.iter().zip(&grads).enumerate() {
-                    let bdx = format_ident!("{}m{}b{}_dx", prefix, i, j);
-                    if b.is_empty() {
-                        dxs.push(g.clone());
-                    } else {
-                        let q = format!("{prefix}m{i}b{j}_");
-                        wire_back(
-                            t,
-                            b,
-                            &xin,
-                            &q,
-                            g.clone(),
-                            quote!(::nn_core::__private::Some(&mut deltas.#bdx)),
-                            &mut code,
-                        );
-                        dxs.push(quote!(&deltas.#bdx));
-                    }
+        if let Some(Residual { branch, projection }) = l.kind_as::<Residual>() {
+            let (q, qp) = (format!("{prefix}r{i}_"), format!("{prefix}r{i}p_"));
+            let (bdx, pdx) = (format_ident!("{}dx", q), format_ident!("{}dx", qp));
+            let some = |f: &Ident| quote!(::nn_core::__private::Some(&mut deltas.#f));
+            wire_back(t, branch, &xin, &q, d.clone(), some(&bdx), back);
+            let skip = match projection {
+                Some(p) => {
+                    wire_back(t, core::slice::from_ref(p.as_ref()), &xin, &qp, d.clone(), some(&pdx), back);
+                    quote!(&deltas.#pdx)
                 }
-                let (first, rest) = (&dxs[0], &dxs[1..]);
-                code.push(quote_spanned!(l.span=>
-                    if let ::nn_core::__private::Some(dx) = #dx {
-                        dx.copy_from(#first);
-                        #(::nn_core::__private::add_assign(dx, #rest);)*
-                    }
-                ));
-                back.push(quote_spanned!(l.span=> { #(#code)* }));
+                None => d.clone(),
+            };
+            back.push(quote_spanned!(l.span=>
+                if let ::nn_core::__private::Some(dx) = #dx {
+                    dx.copy_from(&deltas.#bdx);
+                    ::nn_core::__private::add_assign(dx, #skip);
+                }
+            ));
+        } else if let Some(Merge { branches, sum, sizes }) = l.kind_as::<Merge>() {
+            let (mut code, grads) = merge_backward(t, *sum, &d, sizes, &format!("{prefix}m{i}_"));
+            let mut dxs = Vec::new();
+            for (j, (b, g)) in branches.iter().zip(&grads).enumerate() {
+                let bdx = format_ident!("{}m{}b{}_dx", prefix, i, j);
+                if b.is_empty() {
+                    dxs.push(g.clone());
+                } else {
+                    let q = format!("{prefix}m{i}b{j}_");
+                    wire_back(
+                        t,
+                        b,
+                        &xin,
+                        &q,
+                        g.clone(),
+                        quote!(::nn_core::__private::Some(&mut deltas.#bdx)),
+                        &mut code,
+                    );
+                    dxs.push(quote!(&deltas.#bdx));
+                }
             }
-            _ => {
-                let Contract { ty, sink, .. } = contract(t, l);
-                let layer = as_layer(t, l, &ty);
-                let kept = kept(l, &c);
-                back.push(quote_spanned!(l.span=>
-                    #layer::backward(#sink, &cache.#xin, &cache.#xout, #kept, #d, #dx);
-                ));
-            }
+            let (first, rest) = (&dxs[0], &dxs[1..]);
+            code.push(quote_spanned!(l.span=>
+                if let ::nn_core::__private::Some(dx) = #dx {
+                    dx.copy_from(#first);
+                    #(::nn_core::__private::add_assign(dx, #rest);)*
+                }
+            ));
+            back.push(quote_spanned!(l.span=> { #(#code)* }));
+        } else {
+            let Contract { ty, sink, .. } = l.kind.contract(l, t);
+            let layer = as_layer(t, l, &ty);
+            let kept = kept(l, &c);
+            back.push(quote_spanned!(l.span=>
+                #layer::backward(#sink, &cache.#xin, &cache.#xout, #kept, #d, #dx);
+            ));
         }
     }
 }
@@ -1023,52 +790,4 @@ fn merge_backward(
     }
     grads[0] = acc;
     (stmts, grads)
-}
-
-fn describe_short(l: &Layer) -> String {
-    match &l.kind {
-        Kind::Dense { .. } => format!("{} Dense {}", l.name, l.outputs.display()),
-        Kind::BatchNorm => format!("{} BatchNorm", l.name),
-        Kind::Activation { kind, .. } => kind.name().to_string(),
-        Kind::Dropout { p } => format!("Dropout({p})"),
-        Kind::Conv { transposed, out, .. } => {
-            format!(
-                "{} {}Conv {}ch ({})",
-                l.name,
-                if *transposed { "Transposed" } else { "" },
-                out.display(),
-                l.outputs.display()
-            )
-        }
-        Kind::Pool { max } => format!("{}Pool ({})", if *max { "Max" } else { "Avg" }, l.outputs.display()),
-        Kind::Flatten => "Flatten".to_string(),
-        Kind::Maxout { pieces } => format!("Maxout({}) ({})", pieces.display(), l.outputs.display()),
-        Kind::NoisyRelu => "NoisyRelu".to_string(),
-        Kind::Merge { branches, sum, .. } => format!(
-            "{} {}({})",
-            l.name,
-            if *sum { "Sum" } else { "Concat" },
-            branches
-                .iter()
-                .map(|b| format!("[{}]", b.iter().map(describe_short).collect::<Vec<_>>().join(" -> ")))
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
-        Kind::Nested { ty } => {
-            format!("{} {}", l.name, quote::ToTokens::to_token_stream(ty).to_string().replace(' ', ""))
-        }
-        Kind::Recurrent { cell, hidden, last, .. } => format!(
-            "{} {} {}{}",
-            l.name,
-            cell.name(),
-            hidden.display(),
-            if *last { " (last step)" } else { " (every step)" }
-        ),
-        Kind::Residual { branch, projection } => format!(
-            "{} Residual({}{})",
-            l.name,
-            branch.iter().map(describe_short).collect::<Vec<_>>().join(" -> "),
-            projection.as_ref().map_or(String::new(), |p| format!(", project = {}", describe_short(p)))
-        ),
-    }
 }

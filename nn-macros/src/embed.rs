@@ -3,7 +3,7 @@
 
 use crate::errors::Errors;
 use crate::messages;
-use crate::model::{Dim, Kind, Layer, Model};
+use crate::model::{Dim, Layer, Model};
 use safetensors::tensor::{Dtype, SafeTensors};
 use std::path::{Path, PathBuf};
 
@@ -16,73 +16,34 @@ pub struct Embedded {
     pub layers: Vec<Vec<(Vec<f64>, usize)>>,
 }
 
-/// A tensor a layer expects: its name within the layer, its external shape, and whether it is a matrix.
-struct Expected {
-    name: String,
-    shape: Vec<usize>,
-    matrix: bool,
+/// A tensor a layer expects: its name, its external shape, and whether it is a matrix.
+pub struct Expected {
+    /// The tensor's full name (`fc1.weight`).
+    pub name: String,
+    /// Its shape, in PyTorch's layout.
+    pub shape: Vec<usize>,
+    /// Whether it is a matrix (its values then turn column-major), else a vector.
+    pub matrix: bool,
 }
 
-fn lit(d: &Dim) -> usize {
+impl Expected {
+    /// The layer's matrix `tensor` (`weight`), of `shape`.
+    pub fn matrix(l: &Layer, tensor: &str, shape: Vec<usize>) -> Self {
+        Expected { name: format!("{}.{tensor}", l.name), shape, matrix: true }
+    }
+
+    /// The layer's vector `tensor` (`bias`), of `n` values.
+    pub fn vector(l: &Layer, tensor: &str, n: usize) -> Self {
+        Expected { name: format!("{}.{tensor}", l.name), shape: vec![n], matrix: false }
+    }
+}
+
+/// A literal size (the model refuses `#[weights]` with `const` sizes).
+pub fn lit(d: &Dim) -> usize {
     match d {
         Dim::Lit(n) => *n,
         // The model refuses `#[weights]` with `const` sizes before this runs.
         Dim::Const(_) => 0,
-    }
-}
-
-fn expected(l: &Layer) -> Vec<Expected> {
-    // A dense layer on a sequence is sized by one step.
-    let (i, o) = match (&l.kind, &l.step) {
-        (Kind::Dense { .. }, Some(s)) => (lit(&s.inputs), lit(&s.outputs)),
-        _ => (lit(&l.inputs), lit(&l.outputs)),
-    };
-    // Batch norm on planes has one value per channel.
-    let o = match (&l.kind, &l.geometry) {
-        (Kind::BatchNorm, Some(g)) => g.channels.lit().unwrap_or(0),
-        _ => o,
-    };
-    let name = |t: &str| format!("{}.{t}", l.name);
-    let vector = |t: &str| Expected { name: name(t), shape: vec![o], matrix: false };
-    match &l.kind {
-        Kind::Dense { bias, .. } => {
-            let mut v = vec![Expected { name: name("weight"), shape: vec![o, i], matrix: true }];
-            if *bias {
-                v.push(vector("bias"));
-            }
-            v
-        }
-        Kind::BatchNorm => vec![vector("weight"), vector("bias"), vector("running_mean"), vector("running_var")],
-        Kind::Recurrent { cell, input, hidden, index, module, .. } => {
-            let (i, h) = (input.lit().unwrap_or(0), hidden.lit().unwrap_or(0));
-            let g = cell.gates() * h;
-            let key = |t: &str| format!("{}.{t}_l{index}", module.as_ref().unwrap_or(&l.name));
-            vec![
-                Expected { name: key("weight_ih"), shape: vec![g, i], matrix: true },
-                Expected { name: key("weight_hh"), shape: vec![g, h], matrix: true },
-                Expected { name: key("bias_ih"), shape: vec![g], matrix: false },
-                Expected { name: key("bias_hh"), shape: vec![g], matrix: false },
-            ]
-        }
-        Kind::Conv { transposed, two_d, in_channels, out } => {
-            let (kh, kw) = l.geometry.as_ref().map_or((1, 1), |g| (g.kh, g.kw));
-            let (ci, co) = (in_channels.lit().unwrap_or(0), out.lit().unwrap_or(0));
-            let (a, b) = if *transposed { (ci, co) } else { (co, ci) };
-            let shape = if *two_d { vec![a, b, kh, kw] } else { vec![a, b, kw] };
-            vec![
-                Expected { name: name("weight"), shape, matrix: true },
-                Expected { name: name("bias"), shape: vec![co], matrix: false },
-            ]
-        }
-        Kind::Activation { .. }
-        | Kind::Dropout { .. }
-        | Kind::Pool { .. }
-        | Kind::Flatten
-        | Kind::Maxout { .. }
-        | Kind::NoisyRelu
-        | Kind::Nested { .. }
-        | Kind::Merge { .. }
-        | Kind::Residual { .. } => Vec::new(),
     }
 }
 
@@ -106,7 +67,7 @@ pub fn read(m: &Model, base: &Path) -> Result<Option<Embedded>, syn::Error> {
     let mut known = Vec::new();
     for l in m.param_layers() {
         let mut tensors = Vec::new();
-        for e in expected(l) {
+        for e in l.kind.tensors(l) {
             known.push(e.name.clone());
             let Ok(view) = file.tensor(&e.name) else {
                 errors.at(lit_path, messages::missing_tensor(&e.name, &shown));

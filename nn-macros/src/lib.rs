@@ -8,6 +8,7 @@
 mod codegen;
 mod embed;
 mod errors;
+mod layers;
 mod messages;
 mod model;
 mod parse;
@@ -62,6 +63,7 @@ use proc_macro::TokenStream;
 ///        | Conv1d(OUT_CHANNELS, KERNEL)       a pair `(height, width)` for 2-D layers)
 ///        | ConvTranspose2d(OUT_CHANNELS, KERNEL) | ConvTranspose1d(..)   also `output_padding`
 ///        | MaxPool2d(WINDOW) | AvgPool2d(WINDOW) | MaxPool1d(..) | AvgPool1d(..)   option `stride` (default: the window)
+///        | GlobalAvgPool2d | GlobalAvgPool1d   the mean of each channel: planes to a vector of their channels
 ///        | Flatten
 ///        | Reshape(N) | Reshape([C, L]) | Reshape([C, H, W])   the same values seen as another shape (nothing
 ///                                   moves); literal sizes, as many values as the input holds

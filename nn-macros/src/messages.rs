@@ -437,6 +437,16 @@ pub fn needs_channels_not_a_vector(layer: &str, two_d: bool) -> String {
     )
 }
 
+/// Global pooling over a vector.
+pub fn global_pool_after_vector(layer: &str, two_d: bool) -> String {
+    format!(
+        "`{layer}` needs channels of {} planes in, found a vector: it averages each channel of a convolution's \
+         output, in place of `Flatten` (`{}(..), {layer}, Dense(..)`)",
+        rank(two_d),
+        if two_d { "Conv2d" } else { "Conv1d" }
+    )
+}
+
 /// `Flatten` after a vector.
 pub const FLATTEN_AFTER_VECTOR: &str = "`Flatten` after a vector has nothing to flatten";
 

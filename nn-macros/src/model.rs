@@ -1,7 +1,10 @@
-//! The validated model: every layer with its resolved input and output size and its span. Every shape rule of
-//! the macro lives here; each error is attached to the token it is about, and all errors are collected.
+//! The validated model: every layer with its resolved input and output size and its span. The rules every
+//! declaration follows (the input, names, sequences of layers, `#[weights]`) live here, each kind's options and
+//! shape rule in its file of [`crate::layers`]; each error is attached to the token it is about, and all errors
+//! are collected.
 
 use crate::errors::{Errors, did_you_mean};
+use crate::layers::{self, LayerKind};
 use crate::messages::{self, part};
 use crate::parse::{Entry, NetworkDef};
 use proc_macro2::{Span, TokenStream};
@@ -12,15 +15,29 @@ use syn::{Attribute, Expr, ExprLit, Ident, Lit, Type, UnOp, Visibility};
 /// The scalar type a network computes in.
 #[derive(Clone, Copy)]
 pub enum Scalar {
+    /// `f32`, the default.
     F32,
+    /// `f64`.
     F64,
+}
+
+impl Scalar {
+    /// The type in generated code.
+    pub fn tokens(self) -> TokenStream {
+        match self {
+            Scalar::F32 => quote!(f32),
+            Scalar::F64 => quote!(f64),
+        }
+    }
 }
 
 /// A size: a literal the macro can check, or a `const` expression the compiler checks through emitted
 /// `const` assertions.
 #[derive(Clone)]
 pub enum Dim {
+    /// A literal size.
     Lit(usize),
+    /// A `const` expression, as written.
     Const(Expr),
 }
 
@@ -42,229 +59,24 @@ impl Dim {
     }
 }
 
-/// How a dense layer's weights start.
+/// How a layer's weights start (`nn_core::Init`).
 #[derive(Clone, Copy)]
 pub enum InitKind {
+    /// Xavier (Glorot) uniform.
     XavierUniform,
+    /// Xavier (Glorot) normal.
     XavierNormal,
+    /// He (Kaiming) uniform.
     HeUniform,
+    /// He (Kaiming) normal.
     HeNormal,
+    /// All zero.
     Zeros,
 }
 
-const INIT_NAMES: &[(&str, InitKind)] = &[
-    ("xavier_uniform", InitKind::XavierUniform),
-    ("xavier_normal", InitKind::XavierNormal),
-    ("he_normal", InitKind::HeNormal),
-    ("he_uniform", InitKind::HeUniform),
-    ("zeros", InitKind::Zeros),
-];
-
-/// An activation and its optional parameter (as an expression of the scalar type).
-#[derive(Clone, Copy, PartialEq, Eq)]
-pub enum ActKind {
-    Sigmoid,
-    Tanh,
-    Relu,
-    LeakyRelu,
-    Elu,
-    Softplus,
-    Swish,
-    Gelu,
-    HardSigmoid,
-    HardTanh,
-    Identity,
-    Softmax,
-    Step,
-    Sign,
-    PiecewiseLinear,
-}
-
-const ACTIVATIONS: &[(&str, ActKind)] = &[
-    ("Sigmoid", ActKind::Sigmoid),
-    ("Tanh", ActKind::Tanh),
-    ("Relu", ActKind::Relu),
-    ("LeakyRelu", ActKind::LeakyRelu),
-    ("Elu", ActKind::Elu),
-    ("Softplus", ActKind::Softplus),
-    ("Swish", ActKind::Swish),
-    ("Gelu", ActKind::Gelu),
-    ("HardSigmoid", ActKind::HardSigmoid),
-    ("HardTanh", ActKind::HardTanh),
-    ("Identity", ActKind::Identity),
-    ("Softmax", ActKind::Softmax),
-    ("Step", ActKind::Step),
-    ("Sign", ActKind::Sign),
-    ("PiecewiseLinear", ActKind::PiecewiseLinear),
-];
-
-impl ActKind {
-    pub fn name(self) -> &'static str {
-        ACTIVATIONS.iter().find(|(_, k)| *k == self).map_or("?", |(n, _)| n)
-    }
-
-    /// The parameter an activation takes, with its meaning and default, if any.
-    fn parameter(self) -> Option<(&'static str, f64)> {
-        match self {
-            ActKind::LeakyRelu => Some((part::NEGATIVE_SLOPE, 0.01)),
-            ActKind::Elu => Some((part::ALPHA, 1.0)),
-            _ => None,
-        }
-    }
-
-    /// Layers after which He initialisation suits better than Xavier.
-    fn relu_like(self) -> bool {
-        matches!(self, ActKind::Relu | ActKind::LeakyRelu | ActKind::Elu | ActKind::Gelu | ActKind::Swish)
-    }
-}
-
-/// The layers that are not activations, in the order suggestions prefer.
-const KINDS: &[&str] = &[
-    "Dense",
-    "BatchNorm",
-    "Dropout",
-    "Conv1d",
-    "Conv2d",
-    "ConvTranspose1d",
-    "ConvTranspose2d",
-    "MaxPool1d",
-    "MaxPool2d",
-    "AvgPool1d",
-    "AvgPool2d",
-    "Flatten",
-    "Reshape",
-    "Residual",
-    "Concat",
-    "Sum",
-    "Maxout",
-    "NoisyRelu",
-    "Network",
-    "Rnn",
-    "Lstm",
-    "Gru",
-];
-
-/// Every layer name the macro accepts: the layers, then the activations. The `# Grammar` of `network!`
-/// documents exactly these (a unit test compares the two).
-pub const LAYER_NAMES: &[&str] = &{
-    let mut names = [""; KINDS.len() + ACTIVATIONS.len()];
-    let mut i = 0;
-    while i < KINDS.len() {
-        names[i] = KINDS[i];
-        i += 1;
-    }
-    while i < names.len() {
-        names[i] = ACTIVATIONS[i - KINDS.len()].0;
-        i += 1;
-    }
-    names
-};
-
-/// A recurrent cell.
-#[derive(Clone, Copy, PartialEq, Eq)]
-pub enum CellKind {
-    /// A vanilla RNN with its activation.
-    Rnn(ActKind),
-    Lstm,
-    Gru,
-}
-
-impl CellKind {
-    /// Gate blocks of `H` rows in the weights.
-    pub fn gates(self) -> usize {
-        match self {
-            CellKind::Rnn(_) => 1,
-            CellKind::Lstm => 4,
-            CellKind::Gru => 3,
-        }
-    }
-
-    /// Values the training forward keeps per step, in units of `H` (`Recurrent::KEEP` in `nn-core`, which
-    /// checks the two agree at compile time).
-    pub fn keep(self) -> usize {
-        match self {
-            CellKind::Rnn(_) => 2,
-            CellKind::Lstm => 6,
-            CellKind::Gru => 5,
-        }
-    }
-
-    pub fn name(self) -> &'static str {
-        match self {
-            CellKind::Rnn(_) => "Rnn",
-            CellKind::Lstm => "Lstm",
-            CellKind::Gru => "Gru",
-        }
-    }
-}
-
-/// A layer's kind.
-pub enum Kind {
-    Dense {
-        bias: bool,
-        init: Option<InitKind>,
-    },
-    BatchNorm,
-    Dropout {
-        p: TokenStream,
-    },
-    /// A convolution (or transposed convolution) with `out` channels; its geometry is in the layer.
-    Conv {
-        transposed: bool,
-        two_d: bool,
-        in_channels: Sz,
-        out: Sz,
-    },
-    /// Max or average pooling; its geometry is in the layer.
-    Pool {
-        max: bool,
-    },
-    /// Planes to a vector: moves no data.
-    Flatten,
-    /// ReLU with Gaussian noise of variance `sigmoid(x)` in training (Nair and Hinton).
-    NoisyRelu,
-    /// Parallel branches over the same input, merged by concatenation (features, or channels of planes) or by
-    /// sum; `sizes` are the branches' output sizes.
-    Merge {
-        branches: Vec<Vec<Layer>>,
-        sum: bool,
-        sizes: Vec<Sz>,
-    },
-    /// Another network declared with `network!`, used as a layer: its parameters are this field's, named under
-    /// it (`encoder.fc1.weight`).
-    Nested {
-        ty: syn::Path,
-    },
-    /// The largest of every `pieces` consecutive features.
-    Maxout {
-        pieces: Sz,
-    },
-    /// A branch of layers whose output is added to its input (or to the input's projection).
-    Residual {
-        branch: Vec<Layer>,
-        projection: Option<Box<Layer>>,
-    },
-    Activation {
-        kind: ActKind,
-        param: Option<TokenStream>,
-    },
-    /// A recurrent layer over a sequence of `steps` steps of `input` features, with `hidden` units; returns
-    /// every step's hidden state, or the last one's when `last`.
-    Recurrent {
-        cell: CellKind,
-        steps: Sz,
-        input: Sz,
-        hidden: Sz,
-        last: bool,
-        /// `forget_bias = B` of an LSTM: its forget gate's initial bias.
-        forget_bias: Option<TokenStream>,
-        /// The layer's index in a stack declared with `layers = N` (PyTorch's `num_layers`): its tensors are
-        /// `weight_ih_l{index}`, ...
-        index: usize,
-        /// For layers after the first of such a stack: the name of the first, under which their tensors appear.
-        module: Option<Ident>,
-    },
-}
+/// Every layer name the macro accepts: the layers, then the activations (the registry's order). The `# Grammar`
+/// of `network!` documents exactly these (a unit test compares the two).
+pub const LAYER_NAMES: &[&str] = layers::NAMES;
 
 /// A validated layer.
 pub struct Layer {
@@ -272,8 +84,11 @@ pub struct Layer {
     pub name: Ident,
     /// The whole entry, for spans of generated code.
     pub span: Span,
-    pub kind: Kind,
+    /// What kind of layer it is, with what only that kind has.
+    pub kind: Box<dyn LayerKind>,
+    /// The values in, per sample.
     pub inputs: Dim,
+    /// The values out, per sample.
     pub outputs: Dim,
     /// The initialisation to use (resolved from the option or the next activation).
     pub init: InitKind,
@@ -285,23 +100,43 @@ pub struct Layer {
 
 impl Layer {
     /// A layer without parameters whose output has the shape of its input.
-    fn same_shape(name: Ident, span: Span, kind: Kind, dim: Dim) -> Self {
-        Self { name, span, kind, inputs: dim.clone(), outputs: dim, init: InitKind::Zeros, geometry: None, step: None }
+    pub fn same_shape(name: Ident, span: Span, kind: impl LayerKind, dim: Dim) -> Self {
+        Self {
+            name,
+            span,
+            kind: Box::new(kind),
+            inputs: dim.clone(),
+            outputs: dim,
+            init: InitKind::Zeros,
+            geometry: None,
+            step: None,
+        }
+    }
+
+    /// The layer's kind, if it is a `K`.
+    pub fn kind_as<K: LayerKind>(&self) -> Option<&K> {
+        let kind: &dyn std::any::Any = self.kind.as_ref();
+        kind.downcast_ref()
     }
 }
 
 /// A layer applied to a sequence, seen one step at a time.
 #[derive(Clone)]
 pub struct StepIo {
+    /// The steps of the sequence.
     pub steps: Sz,
+    /// The values of one step in.
     pub inputs: Dim,
+    /// The values of one step out.
     pub outputs: Dim,
 }
 
 /// A size known to the macro (a literal) or only to the compiler (an expression over `const` items).
 #[derive(Clone, Debug)]
 pub enum Sz {
+    /// A literal size.
     Lit(usize),
+    /// An expression, and how messages show it.
     Expr(TokenStream, String),
 }
 
@@ -321,13 +156,14 @@ impl Sz {
     }
 
     /// The size as an operand inside a larger expression (parenthesised).
-    fn operand(&self) -> TokenStream {
+    pub fn operand(&self) -> TokenStream {
         match self {
             Sz::Lit(n) => proc_macro2::Literal::usize_unsuffixed(*n).into_token_stream(),
             Sz::Expr(t, _) => quote!((#t)),
         }
     }
 
+    /// The size as messages show it.
     pub fn display(&self) -> String {
         match self {
             Sz::Lit(n) => n.to_string(),
@@ -335,6 +171,7 @@ impl Sz {
         }
     }
 
+    /// The size, when the macro knows it.
     pub fn lit(&self) -> Option<usize> {
         match self {
             Sz::Lit(n) => Some(*n),
@@ -342,20 +179,23 @@ impl Sz {
         }
     }
 
-    fn from_dim(d: &Dim) -> Self {
+    /// The size of a [`Dim`].
+    pub fn from_dim(d: &Dim) -> Self {
         match d {
             Dim::Lit(n) => Sz::Lit(*n),
             Dim::Const(e) => Sz::Expr(e.to_token_stream(), tokens(e)),
         }
     }
 
-    fn to_dim(&self) -> Dim {
+    /// The size as a [`Dim`].
+    pub fn to_dim(&self) -> Dim {
         match self {
             Sz::Lit(n) => Dim::Lit(*n),
             Sz::Expr(t, _) => Dim::Const(syn::parse2(quote!((#t))).expect("a parenthesised expression parses")),
         }
     }
 
+    /// The sum of two sizes.
     pub fn add(&self, other: &Sz) -> Sz {
         match (self, other) {
             (Sz::Lit(a), Sz::Lit(b)) => Sz::Lit(a + b),
@@ -366,6 +206,7 @@ impl Sz {
         }
     }
 
+    /// The product of two sizes.
     pub fn mul(&self, other: &Sz) -> Sz {
         match (self, other) {
             (Sz::Lit(a), Sz::Lit(b)) => Sz::Lit(a * b),
@@ -381,38 +222,58 @@ impl Sz {
 /// and channels may be `const` expressions, the kernel, stride, padding and dilation are literals.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Geometry {
+    /// The channels of the planes.
     pub channels: Sz,
+    /// The planes' height (1 for 1-D planes).
     pub h: Sz,
+    /// The planes' width (their length, for 1-D planes).
     pub w: Sz,
+    /// The kernel's height.
     pub kh: usize,
+    /// The kernel's width.
     pub kw: usize,
+    /// The vertical stride.
     pub sh: usize,
+    /// The horizontal stride.
     pub sw: usize,
+    /// The padding above and below.
     pub ph: usize,
+    /// The padding left and right.
     pub pw: usize,
+    /// The vertical dilation.
     pub dh: usize,
+    /// The horizontal dilation.
     pub dw: usize,
 }
 
 /// The shape of the activations between layers: a vector, or channels of 1-D or 2-D planes.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Planes {
+    /// A vector.
     Flat,
+    /// `c` channels of planes `h` by `w` (`h` is 1 for 1-D planes), channel-major.
     Spatial {
+        /// The channels.
         c: Sz,
+        /// The height.
         h: Sz,
+        /// The width (the length of 1-D planes).
         w: Sz,
+        /// 2-D planes, else 1-D.
         two_d: bool,
     },
     /// A sequence of `t` steps of `f` features, time-major.
     Seq {
+        /// The steps.
         t: Sz,
+        /// The features of a step.
         f: Sz,
     },
 }
 
 impl Planes {
-    fn describe(&self) -> String {
+    /// The shape as messages show it.
+    pub fn describe(&self) -> String {
         match self {
             Planes::Flat => part::A_VECTOR.to_string(),
             Planes::Spatial { c, h, w, two_d: true } => part::planes_2d(&c.display(), &h.display(), &w.display()),
@@ -424,31 +285,45 @@ impl Planes {
 
 /// A check the compiler must make because a size is a `const` expression.
 pub struct ConstCheck {
+    /// What must hold.
     pub condition: TokenStream,
+    /// The compile error when it does not.
     pub message: String,
+    /// Where the error points.
     pub span: Span,
 }
 
 /// The validated network.
 pub struct Model {
+    /// The attributes and doc comments that pass through to the struct.
     pub attrs: Vec<Attribute>,
     /// `#[weights = "file.safetensors"]`: weights compiled in from this file (relative to the declaring file).
     pub weights: Option<syn::LitStr>,
+    /// The struct's visibility.
     pub vis: Visibility,
+    /// The struct's name.
     pub name: Ident,
+    /// The scalar type.
     pub scalar: Scalar,
+    /// The values in, per sample.
     pub input: Dim,
+    /// The layers, in order.
     pub layers: Vec<Layer>,
+    /// The checks left to the compiler.
     pub checks: Vec<ConstCheck>,
 }
 
 /// A parsed call `Kind(positional..., key = value...)` or bare `Kind`.
-struct Call<'a> {
-    head: &'a Ident,
-    positional: Vec<&'a Expr>,
-    options: Vec<(&'a Ident, &'a Expr)>,
+pub struct Call<'a> {
+    /// The layer name.
+    pub head: &'a Ident,
+    /// The arguments that are not options, in order.
+    pub positional: Vec<&'a Expr>,
+    /// The options (`key = value`), in order.
+    pub options: Vec<(&'a Ident, &'a Expr)>,
 }
 
+/// Reads an entry's expression as a layer call, or reports why it is none.
 fn as_call<'a>(e: &'a Expr, errors: &mut Errors) -> Option<Call<'a>> {
     let (func, args) = match e {
         Expr::Path(p) => (p, None),
@@ -483,13 +358,14 @@ fn as_call<'a>(e: &'a Expr, errors: &mut Errors) -> Option<Call<'a>> {
     Some(call)
 }
 
-fn tokens(t: impl ToTokens) -> String {
+/// Tokens as a user reads them, for messages (`a::B`, not `a :: B`).
+pub fn tokens(t: impl ToTokens) -> String {
     t.to_token_stream().to_string().replace(" :: ", "::")
 }
 
 /// The expression inside the invisible groups `macro_rules!` wraps around fragments (`$n:literal`, `$e:expr`),
 /// so a declaration written by another macro reads like one written by hand.
-fn ungroup(mut e: &Expr) -> &Expr {
+pub fn ungroup(mut e: &Expr) -> &Expr {
     while let Expr::Group(g) = e {
         e = &g.expr;
     }
@@ -497,7 +373,7 @@ fn ungroup(mut e: &Expr) -> &Expr {
 }
 
 /// Reads a size: a positive integer literal or a `const` expression.
-fn size(e: &Expr, what: &str, errors: &mut Errors) -> Option<Dim> {
+pub fn size(e: &Expr, what: &str, errors: &mut Errors) -> Option<Dim> {
     let e = ungroup(e);
     match e {
         Expr::Lit(ExprLit { lit: Lit::Int(i), .. }) => match i.base10_parse::<usize>() {
@@ -522,7 +398,7 @@ fn size(e: &Expr, what: &str, errors: &mut Errors) -> Option<Dim> {
 }
 
 /// Reads a numeric activation parameter: a (possibly negated) literal, or a `const` path of the scalar type.
-fn number(e: &Expr, errors: &mut Errors, what: &str) -> Option<TokenStream> {
+pub fn number(e: &Expr, errors: &mut Errors, what: &str) -> Option<TokenStream> {
     let lit_value = |lit: &Lit| match lit {
         Lit::Float(f) => f.base10_parse::<f64>().ok(),
         Lit::Int(i) => i.base10_parse::<f64>().ok(),
@@ -547,7 +423,8 @@ fn number(e: &Expr, errors: &mut Errors, what: &str) -> Option<TokenStream> {
     }
 }
 
-fn bool_option(name: &Ident, value: &Expr, errors: &mut Errors) -> Option<bool> {
+/// Reads a boolean option: `true` or `false`.
+pub fn bool_option(name: &Ident, value: &Expr, errors: &mut Errors) -> Option<bool> {
     match value {
         Expr::Lit(ExprLit { lit: Lit::Bool(b), .. }) => Some(b.value),
         other => {
@@ -557,23 +434,8 @@ fn bool_option(name: &Ident, value: &Expr, errors: &mut Errors) -> Option<bool> 
     }
 }
 
-fn init_option(value: &Expr, errors: &mut Errors) -> Option<InitKind> {
-    let names: Vec<&str> = INIT_NAMES.iter().map(|(n, _)| *n).collect();
-    let word = match value {
-        Expr::Path(p) => p.path.get_ident().map(ToString::to_string),
-        _ => None,
-    };
-    match word.as_deref().and_then(|w| INIT_NAMES.iter().find(|(n, _)| *n == w)) {
-        Some((_, k)) => Some(*k),
-        None => {
-            let found = tokens(value);
-            errors.at(value, messages::unknown_init(&found, &did_you_mean(&found, &names), &names));
-            None
-        }
-    }
-}
-
 impl Model {
+    /// Validates a declaration; `Err` holds every error found in it.
     pub fn from_def(def: &NetworkDef) -> Result<Self, syn::Error> {
         let mut errors = Errors::default();
         let scalar = scalar(def.scalar.as_ref(), &mut errors);
@@ -603,17 +465,7 @@ impl Model {
             None => Vec::new(),
         };
 
-        let mut builder = Builder {
-            errors: &mut errors,
-            checks: Vec::new(),
-            uses: Vec::new(),
-            dense_count: 0,
-            bn_count: 0,
-            conv_count: 0,
-            residual_count: 0,
-            merge_count: 0,
-            recurrent_counts: Vec::new(),
-        };
+        let mut builder = Builder { errors: &mut errors, checks: Vec::new(), uses: Vec::new(), counts: Vec::new() };
         let entries: Vec<(Option<&Ident>, &Expr, Span)> = layer_entries
             .iter()
             .map(|e| {
@@ -624,27 +476,16 @@ impl Model {
         let (mut layers, _, _) = builder.sequence(&entries, input.clone(), planes);
         let (checks, uses) = (builder.checks, builder.uses);
 
-        // He initialisation before ReLU-like activations, Xavier otherwise, unless the layer says.
+        // Initialisations chosen by the layers after (He before ReLU-like activations, for dense layers).
         for i in 0..layers.len() {
-            if let Kind::Dense { init, .. } = layers[i].kind {
-                // The next activation, looking through batch norm and dropout.
-                let next_relu = layers[i + 1..]
-                    .iter()
-                    .find(|n| {
-                        !matches!(n.kind, Kind::BatchNorm | Kind::Dropout { .. } | Kind::Pool { .. } | Kind::Flatten)
-                    })
-                    .is_some_and(|n| match n.kind {
-                        Kind::Activation { kind, .. } => kind.relu_like(),
-                        Kind::NoisyRelu => true,
-                        _ => false,
-                    });
-                layers[i].init = init.unwrap_or(if next_relu { InitKind::HeNormal } else { InitKind::XavierUniform });
+            if let Some(init) = layers[i].kind.initialisation(&layers[i + 1..]) {
+                layers[i].init = init;
             }
         }
 
         check_duplicates(&uses, &mut errors);
         let (attrs, weights) = weights_attribute(&def.attrs, &mut errors);
-        let nested = layers.iter().find(|l| matches!(l.kind, Kind::Nested { .. }));
+        let nested = layers.iter().find(|l| l.kind.network().is_some());
         if let (Some(path), Some(l)) = (&weights, nested) {
             errors.at(path, messages::weights_with_nested(&l.name.to_string()));
         } else if let Some(path) = &weights {
@@ -672,29 +513,18 @@ impl Model {
         })
     }
 
-    /// The layers with parameters.
+    /// The layers with parameters (a field in the struct), those inside blocks included, in order.
     pub fn param_layers(&self) -> impl Iterator<Item = &Layer> {
-        fn walk<'a>(layers: &'a [Layer], out: &mut Vec<&'a Layer>) {
+        fn walk<'a>(layers: impl IntoIterator<Item = &'a Layer>, t: &TokenStream, out: &mut Vec<&'a Layer>) {
             for l in layers {
-                match &l.kind {
-                    Kind::Dense { .. }
-                    | Kind::BatchNorm
-                    | Kind::Conv { .. }
-                    | Kind::Recurrent { .. }
-                    | Kind::Nested { .. } => out.push(l),
-                    Kind::Residual { branch, projection } => {
-                        walk(branch, out);
-                        if let Some(p) = projection {
-                            walk(core::slice::from_ref(p.as_ref()), out);
-                        }
-                    }
-                    Kind::Merge { branches, .. } => branches.iter().for_each(|b| walk(b, out)),
-                    _ => {}
+                if l.kind.field(l, t).is_some() {
+                    out.push(l);
                 }
+                walk(l.kind.sublayers(), t, out);
             }
         }
         let mut out = Vec::new();
-        walk(&self.layers, &mut out);
+        walk(&self.layers, &self.scalar.tokens(), &mut out);
         out.into_iter()
     }
 
@@ -704,12 +534,14 @@ impl Model {
     }
 }
 
+/// An entry as written, for spans.
 fn entry_tokens(e: &Entry) -> TokenStream {
     let mut ts = e.name.to_token_stream();
     e.value.to_tokens(&mut ts);
     ts
 }
 
+/// The scalar type of `struct NAME<SCALAR>`: `f32` unless given.
 fn scalar(ty: Option<&Type>, errors: &mut Errors) -> Scalar {
     let Some(ty) = ty else { return Scalar::F32 };
     match tokens(ty).as_str() {
@@ -722,6 +554,7 @@ fn scalar(ty: Option<&Type>, errors: &mut Errors) -> Scalar {
     }
 }
 
+/// The size of `input: ..`, its shape in `planes`.
 fn input_size(value: &Expr, planes: &mut Planes, errors: &mut Errors) -> Option<Dim> {
     match value {
         Expr::Call(c) if matches!(&*c.func, Expr::Path(p) if p.path.is_ident("Seq")) => {
@@ -761,347 +594,83 @@ fn input_size(value: &Expr, planes: &mut Planes, errors: &mut Errors) -> Option<
     }
 }
 
-/// A size option: a positive literal, or for 2-D layers a pair `(height, width)`.
-fn pair(e: &Expr, what: &str, two_d: bool, zero_ok: bool, errors: &mut Errors) -> Option<(usize, usize)> {
-    let one = |e: &Expr, errors: &mut Errors| match ungroup(e) {
-        Expr::Lit(ExprLit { lit: Lit::Int(i), .. }) => match i.base10_parse::<usize>() {
-            Ok(0) if !zero_ok => {
-                errors.at(e, messages::zero_geometry(what));
-                None
-            }
-            Ok(n) => Some(n),
-            Err(_) => {
-                errors.at(e, messages::invalid_size(what, &i.to_string()));
-                None
-            }
-        },
-        other => {
-            errors.at(other, messages::geometry_not_a_literal(what, &tokens(other)));
-            None
-        }
-    };
-    match e {
-        Expr::Tuple(t) if two_d && t.elems.len() == 2 => Some((one(&t.elems[0], errors)?, one(&t.elems[1], errors)?)),
-        Expr::Tuple(t) => {
-            errors.at(t, messages::geometry_not_a_pair(what, two_d));
-            None
-        }
-        other => one(other, errors).map(|n| if two_d { (n, n) } else { (1, n) }),
-    }
-}
-
-/// Convolutions, transposed convolutions, pooling and `Flatten`: shapes worked out from the planes in. Plane
-/// sizes and channels may be `const` expressions: the output sizes are then `const` expressions too, and the
-/// checks the macro cannot make become `const` assertions with the same messages.
-fn spatial(
-    call: &Call,
-    head: &str,
-    name: &Ident,
-    planes: &Planes,
-    errors: &mut Errors,
-    checks: &mut Vec<ConstCheck>,
-) -> Option<(Kind, Option<Geometry>, Planes)> {
-    let two_d = head.ends_with("2d");
-    let (c, h, w, in_two_d) = match planes {
-        Planes::Spatial { c, h, w, two_d } => (c.clone(), h.clone(), w.clone(), *two_d),
-        Planes::Seq { .. } if head == "Flatten" => return Some((Kind::Flatten, None, Planes::Flat)),
-        Planes::Seq { .. } => {
-            errors.at(call.head, messages::needs_channels(head, two_d, &planes.describe()));
-            return None;
-        }
-        Planes::Flat if head == "Flatten" => {
-            errors.at(call.head, messages::FLATTEN_AFTER_VECTOR);
-            return None;
-        }
-        Planes::Flat => {
-            errors.at(call.head, messages::needs_channels_not_a_vector(head, two_d));
-            return None;
-        }
-    };
-    if head == "Flatten" {
-        return Some((Kind::Flatten, None, Planes::Flat));
-    }
-    if two_d != in_two_d {
-        errors.at(call.head, messages::wrong_plane_rank(head, two_d, &planes.describe()));
-        return None;
-    }
-    let conv = head.starts_with("Conv");
-    let transposed = head.starts_with("ConvTranspose");
-    let allowed: &[&str] = if transposed {
-        &["kernel", "stride", "padding", "output_padding", "dilation"]
-    } else if conv {
-        &["kernel", "stride", "padding", "dilation"]
-    } else {
-        &["stride"]
-    };
-    let mut opts: Vec<(&str, &Expr)> = Vec::new();
-    let mut unknown_option = false;
-    for (opt, value) in &call.options {
-        let key = opt.to_string();
-        match allowed.iter().find(|a| **a == key) {
-            Some(a) if opts.iter().any(|(k, _)| k == a) => errors.at(opt, messages::option_twice(&key)),
-            Some(a) => opts.push((a, value)),
-            None => {
-                unknown_option = true;
-                let msg = match did_you_mean(&key, allowed) {
-                    hint if hint.is_empty() => messages::unknown_spatial_option(head, &key, allowed),
-                    hint => messages::unknown_option(head, &key, &hint),
-                };
-                errors.at(opt, msg);
-            }
-        }
-    }
-    let get = |k: &str| opts.iter().find(|(n, _)| *n == k).map(|(_, v)| *v);
-    let (out, kernel) = match (conv, call.positional.as_slice()) {
-        (true, [o]) => (Some(*o), get("kernel")),
-        (true, [o, k]) => (Some(*o), Some(*k)),
-        (false, [k]) => (None, Some(*k)),
-        (_, []) => {
-            errors.at(
-                call.head,
-                if conv { messages::conv_needs_channels_and_kernel(head) } else { messages::pool_needs_window(head) },
-            );
-            return None;
-        }
-        (_, [.., extra]) => {
-            errors.at(extra, messages::spatial_too_many_arguments(head, conv));
-            return None;
-        }
-    };
-    let Some(kernel) = kernel else {
-        if !unknown_option {
-            errors.at(call.head, messages::conv_needs_kernel(head));
-        }
-        return None;
-    };
-    let out = match out {
-        Some(o) => Sz::from_dim(&size(o, &part::output_channels_of(&name.to_string()), errors)?),
-        None => c.clone(),
-    };
-    let (kh, kw) = pair(kernel, part::KERNEL_SIZE, two_d, false, errors)?;
-    let stride = match get("stride") {
-        Some(e) => pair(e, part::STRIDE, two_d, false, errors)?,
-        None if conv => (1, 1),
-        None => (kh, kw),
-    };
-    let padding = get("padding").map_or(Some((0, 0)), |e| pair(e, part::PADDING, two_d, true, errors))?;
-    let dilation = get("dilation").map_or(Some((1, 1)), |e| pair(e, part::DILATION, two_d, false, errors))?;
-    let out_pad = get("output_padding").map_or(Some((0, 0)), |e| pair(e, part::OUTPUT_PADDING, two_d, true, errors))?;
-    let (kh, sh, ph, dh) = if two_d { (kh, stride.0, padding.0, dilation.0) } else { (1, 1, 0, 1) };
-    let (sw, pw, dw) = (stride.1, padding.1, dilation.1);
-
-    if transposed {
-        if (two_d && out_pad.0 >= sh) || out_pad.1 >= sw {
-            errors.at(get("output_padding").unwrap_or(kernel), messages::OUTPUT_PADDING_NOT_BELOW_STRIDE);
-            return None;
-        }
-        let mut grow = |n: &Sz, k: usize, s: usize, p: usize, d: usize, op: usize| -> Option<Sz> {
-            match n {
-                Sz::Lit(n) => match nn_shapes::conv_transpose_out(*n, k, s, p, d, op) {
-                    0 => None,
-                    o => Some(Sz::Lit(o)),
-                },
-                Sz::Expr(..) => {
-                    let t = n.operand();
-                    let e = quote!(::nn_core::__private::conv_transpose_out(#t, #k, #s, #p, #d, #op));
-                    checks.push(ConstCheck {
-                        condition: quote!(#e > 0),
-                        message: messages::no_output(&name.to_string(), &planes.describe()),
-                        span: call.head.span(),
-                    });
-                    Some(Sz::Expr(e, format!("conv_transpose_out({})", n.display())))
-                }
-            }
-        };
-        let oh = if two_d { grow(&h, kh, sh, ph, dh, out_pad.0) } else { Some(Sz::Lit(1)) };
-        let ow = grow(&w, kw, sw, pw, dw, out_pad.1);
-        let (Some(oh), Some(ow)) = (oh, ow) else {
-            errors.at(call.head, messages::no_output(&name.to_string(), &planes.describe()));
-            return None;
-        };
-        let g = Geometry { channels: out.clone(), h: oh.clone(), w: ow.clone(), kh, kw, sh, sw, ph, pw, dh, dw };
-        let kind = Kind::Conv { transposed, two_d, in_channels: c, out: out.clone() };
-        return Some((kind, Some(g), Planes::Spatial { c: out, h: oh, w: ow, two_d }));
-    }
-    let mut outs = Vec::new();
-    for (axis, n, k, s, p, d) in [("height", &h, kh, sh, ph, dh), ("width", &w, kw, sw, pw, dw)] {
-        if !two_d && axis == "height" {
-            outs.push(Sz::Lit(1));
-            continue;
-        }
-        let message = messages::kernel_too_large(&name.to_string(), conv, k, d, axis, &part::padded(&n.display(), p));
-        match n {
-            Sz::Lit(n) => match nn_shapes::conv_out(*n, k, s, p, d) {
-                0 => {
-                    errors.at(kernel, message);
-                    return None;
-                }
-                o => outs.push(Sz::Lit(o)),
-            },
-            Sz::Expr(..) => {
-                let t = n.operand();
-                let e = quote!(::nn_core::__private::conv_out(#t, #k, #s, #p, #d));
-                checks.push(ConstCheck { condition: quote!(#e > 0), message, span: kernel.span() });
-                outs.push(Sz::Expr(e, format!("conv_out({})", n.display())));
-            }
-        }
-    }
-    let (oh, ow) = (outs[0].clone(), outs[1].clone());
-    let g = Geometry { channels: c.clone(), h, w, kh, kw, sh, sw, ph, pw, dh, dw };
-    let out_planes = Planes::Spatial { c: out.clone(), h: oh, w: ow, two_d };
-    let kind = if conv {
-        Kind::Conv { transposed: false, two_d, in_channels: c, out }
-    } else {
-        Kind::Pool { max: head.starts_with("Max") }
-    };
-    Some((kind, Some(g), out_planes))
-}
-
 /// Reports every option of a layer that takes none.
-fn no_options(call: &Call, errors: &mut Errors) {
+pub fn no_options(call: &Call, errors: &mut Errors) {
     for (opt, _) in &call.options {
         errors.at(opt, messages::no_options(&call.head.to_string(), &opt.to_string()));
     }
 }
 
-fn activation_param(kind: ActKind, call: &Call, errors: &mut Errors) -> Option<TokenStream> {
-    let name = kind.name();
-    no_options(call, errors);
-    match (kind.parameter(), call.positional.as_slice()) {
-        (_, []) => None,
-        (None, [first, ..]) => {
-            errors.at(first, messages::takes_no_arguments(name));
-            None
-        }
-        (Some((what, _)), [p]) => number(p, errors, &part::parameter_of(what, name)),
-        (Some((what, default)), [_, extra, ..]) => {
-            errors.at(extra, messages::one_optional_argument(name, what, default));
-            None
-        }
-    }
-}
-
-/// Where a dense layer sits: on a sequence or not, and the recurrent layer that returned only its last step.
-struct DenseContext {
-    sequence: bool,
-    last_step: Option<String>,
-}
-
-/// The latest recurrent layer, when it returns only its last step.
-fn last_step_layer(layers: &[Layer]) -> Option<String> {
-    match layers.iter().rev().find(|l| matches!(l.kind, Kind::Recurrent { .. })) {
-        Some(Layer { kind: Kind::Recurrent { last: true, .. }, name, .. }) => Some(name.to_string()),
-        _ => None,
-    }
-}
-
-#[allow(clippy::too_many_arguments)]
-fn dense(
-    call: &Call,
-    name: Ident,
-    span: Span,
-    current: Option<&Dim>,
-    prev_name: &str,
-    context: &DenseContext,
-    errors: &mut Errors,
-    checks: &mut Vec<ConstCheck>,
-) -> Option<Layer> {
-    let mut bias = true;
-    let mut init = None;
-    let mut seen: Vec<String> = Vec::new();
-    for (opt, value) in &call.options {
-        let key = opt.to_string();
-        if seen.contains(&key) {
-            errors.at(opt, messages::option_twice(&key));
-            continue;
-        }
-        seen.push(key.clone());
-        match key.as_str() {
-            "bias" => bias = bool_option(opt, value, errors).unwrap_or(true),
-            "init" => init = init_option(value, errors),
-            "per_step" => {
-                if bool_option(opt, value, errors) == Some(true) && !context.sequence {
-                    let why = context.last_step.as_deref();
-                    errors.at(opt, messages::per_step_without_sequence(&name.to_string(), why));
-                }
-            }
-            _ => {
-                let msg = match did_you_mean(&key, &["bias", "init", "per_step"]) {
-                    s if s.is_empty() => messages::unknown_dense_option(&key),
-                    s => messages::unknown_option("Dense", &key, &s),
-                };
-                errors.at(opt, msg);
-            }
-        }
-    }
-    let what = part::size_of(&name.to_string());
-    let (explicit_in, outputs) = match call.positional.as_slice() {
-        [] => {
-            errors.at(call.head, messages::dense_needs_outputs(&name.to_string()));
-            return None;
-        }
-        [out] => (None, size(out, &what, errors)?),
-        [inp, out] => {
-            let i = size(inp, &part::input_size_of(&name.to_string()), errors);
-            let o = size(out, &what, errors)?;
-            (Some((i?, *inp)), o)
-        }
-        [_, _, extra, ..] => {
-            errors.at(extra, messages::DENSE_TOO_MANY_SIZES);
-            return None;
-        }
-    };
-    let out_span = call.positional.last().map_or(span, |e| e.span());
-    let inputs = current?.clone();
-    if let Some((declared, tokens_in)) = explicit_in {
-        check_inputs(&name, &declared, tokens_in, &inputs, prev_name, errors, checks);
-    }
-    if let Dim::Const(_) = &outputs {
-        let o = outputs.tokens();
-        checks.push(ConstCheck {
-            condition: quote!(#o > 0),
-            message: messages::zero_const_size(&what, &outputs.display()),
-            span: out_span,
-        });
-    }
-    Some(Layer {
-        name,
-        span,
-        kind: Kind::Dense { bias, init },
-        inputs,
-        outputs,
-        init: InitKind::XavierUniform,
-        geometry: None,
-        step: None,
-    })
-}
-
 /// A layer name as declared or defaulted, recorded even when the layer itself has errors.
-struct NameUse {
-    name: Ident,
-    named: bool,
-    is_param: bool,
-    span: Span,
+pub struct NameUse {
+    /// The name.
+    pub name: Ident,
+    /// Whether the declaration gives it (`name: Layer`) rather than the default.
+    pub named: bool,
+    /// Whether the layer has parameters (then even a default name must be unique).
+    pub is_param: bool,
+    /// The whole entry.
+    pub span: Span,
 }
 
-/// Builds and checks a sequence of layers: the network's, or a residual branch's.
-struct Builder<'e> {
-    errors: &'e mut Errors,
-    checks: Vec<ConstCheck>,
-    uses: Vec<NameUse>,
-    dense_count: usize,
-    bn_count: usize,
-    conv_count: usize,
-    residual_count: usize,
-    merge_count: usize,
-    /// Recurrent layers declared so far, per kind, for default names (`lstm1`, `gru1`).
-    recurrent_counts: Vec<(String, usize)>,
+/// Builds and checks a sequence of layers: the network's, or a block's branch.
+pub struct Builder<'e> {
+    /// Every error of the declaration.
+    pub errors: &'e mut Errors,
+    /// The checks left to the compiler (sizes given by `const` items).
+    pub checks: Vec<ConstCheck>,
+    /// Every layer name, for duplicates.
+    pub uses: Vec<NameUse>,
+    /// Layers declared so far, per counter (`fc`, `conv`, `lstm`, ...), for default names (`fc1`, `lstm1`).
+    counts: Vec<(String, usize)>,
+}
+
+/// An entry of a sequence as its kind's builder sees it.
+pub struct Decl<'a> {
+    /// The name the entry gives its layer (`name: Layer`), if any.
+    pub name: Option<&'a Ident>,
+    /// The layer as called.
+    pub call: &'a Call<'a>,
+    /// The whole entry, for spans of generated code.
+    pub span: Span,
+    /// The size of the values arriving, unless an error before made it unknown.
+    pub current: Option<&'a Dim>,
+    /// Their shape.
+    pub planes: &'a Planes,
+    /// The layers before it in its sequence.
+    pub before: &'a [Layer],
+}
+
+/// What an entry became.
+#[allow(clippy::large_enum_variant, reason = "made once per entry and taken apart at once")]
+pub enum Built {
+    /// Layers, and the size and shape of the values after them.
+    Layers(Vec<Layer>, Dim, Planes),
+    /// No layer, and the values after it are unknown: an error was reported.
+    Unknown,
+    /// No layer (an error was reported, or the values arriving were already unknown); the values pass on as
+    /// they were.
+    Skipped,
 }
 
 impl Builder<'_> {
+    /// The next number of `counter`, counting from 1: the `N` of a default name such as `fcN`.
+    pub fn number(&mut self, counter: &str) -> usize {
+        match self.counts.iter_mut().find(|(k, _)| k == counter) {
+            Some((_, n)) => {
+                *n += 1;
+                *n
+            }
+            None => {
+                self.counts.push((counter.to_string(), 1));
+                1
+            }
+        }
+    }
+
     /// The layers of `entries`, starting from `current` values shaped as `planes`; returns them with the size
     /// and shape of their output (`None` when an error makes it unknown).
-    fn sequence(
+    pub fn sequence(
         &mut self,
         entries: &[(Option<&Ident>, &Expr, Span)],
         mut current: Option<Dim>,
@@ -1120,776 +689,45 @@ impl Builder<'_> {
                 continue;
             }
             let Some(call) = as_call(value, self.errors) else { continue };
-            if call.head == "Concat" || call.head == "Sum" || call.head == "Residual" {
-                // Blocks of layers: a residual block, or branches merged.
-                let Some(start) = current.clone() else { continue };
-                let residual = call.head == "Residual";
-                let count = if residual { &mut self.residual_count } else { &mut self.merge_count };
-                *count += 1;
-                let default = format!("{}{}", call.head.to_string().to_lowercase(), count);
-                let name = entry_name.cloned().unwrap_or_else(|| Ident::new(&default, span));
-                let built = if residual {
-                    self.residual(&call, name, span, start, planes.clone())
-                } else {
-                    self.merge(&call, name, span, start, planes.clone())
-                };
-                let Some((layer, out_planes)) = built else {
-                    current = None;
-                    continue;
-                };
-                current = Some(layer.outputs.clone());
-                planes = out_planes;
-                layers.push(layer);
-                continue;
-            }
-            let prev_name = layers
-                .iter()
-                .rev()
-                .find(|l| matches!(l.kind, Kind::Dense { .. }))
-                .map_or_else(|| "input".to_string(), |l| l.name.to_string());
-            let prev_name = prev_name.as_str();
-
-            const SPATIAL: &[&str] = &[
-                "Conv1d",
-                "Conv2d",
-                "ConvTranspose1d",
-                "ConvTranspose2d",
-                "MaxPool1d",
-                "MaxPool2d",
-                "AvgPool1d",
-                "AvgPool2d",
-                "Flatten",
-            ];
-            let head = call.head.to_string();
-            if head == "Reshape" {
-                if let Some(n) = entry_name {
-                    self.uses.push(NameUse { name: n.clone(), named: true, is_param: false, span });
-                }
-                let Some(inputs) = current.clone() else { continue };
-                let Some(new_planes) = reshape(&call, &inputs, &planes, self.errors) else {
-                    current = None;
-                    continue;
-                };
-                let name = entry_name.cloned().unwrap_or_else(|| Ident::new(&format!("reshape{}", layers.len()), span));
-                planes = new_planes;
-                layers.push(Layer {
-                    name,
-                    span,
-                    kind: Kind::Flatten,
-                    inputs: inputs.clone(),
-                    outputs: inputs,
-                    init: InitKind::Zeros,
-                    geometry: None,
-                    step: None,
-                });
-                continue;
-            }
-            if let Some(&h) = ["Rnn", "Lstm", "Gru"].iter().find(|h| **h == head) {
-                let n = match self.recurrent_counts.iter_mut().find(|(k, _)| k == h) {
-                    Some((_, n)) => {
-                        *n += 1;
-                        *n
-                    }
-                    None => {
-                        self.recurrent_counts.push((h.to_string(), 1));
-                        1
-                    }
-                };
-                let name = entry_name.cloned().unwrap_or_else(|| Ident::new(&format!("{}{n}", h.to_lowercase()), span));
-                self.uses.push(NameUse { name: name.clone(), named: entry_name.is_some(), is_param: true, span });
-                let inputs = current.clone();
-                let Some((stack, out_planes)) = self.recurrent(&call, h, name, span, inputs, &planes, &layers) else {
-                    current = None;
-                    continue;
-                };
-                for l in &stack[1..] {
-                    self.uses.push(NameUse { name: l.name.clone(), named: false, is_param: true, span });
-                }
-                current = stack.last().map(|l| l.outputs.clone());
-                planes = out_planes;
-                layers.extend(stack);
-                continue;
-            }
-            if let Some(h) = SPATIAL.iter().find(|h| **h == head) {
-                let is_conv = h.starts_with("Conv");
-                if is_conv {
-                    self.conv_count += 1;
-                }
-                let default = if is_conv {
-                    format!("conv{}", self.conv_count)
-                } else {
-                    format!("{}{}", h.to_lowercase(), layers.len())
-                };
-                let name = entry_name.cloned().unwrap_or_else(|| Ident::new(&default, span));
-                self.uses.push(NameUse { name: name.clone(), named: entry_name.is_some(), is_param: is_conv, span });
-                let Some(inputs) = current.clone() else { continue };
-                let label =
-                    if entry_name.is_some() || is_conv { name.clone() } else { Ident::new(h, call.head.span()) };
-                let Some((kind, geometry, out_planes)) =
-                    spatial(&call, h, &label, &planes, self.errors, &mut self.checks)
-                else {
-                    current = None;
-                    continue;
-                };
-                let outputs = match &out_planes {
-                    Planes::Spatial { c, h, w, .. } => c.mul(h).mul(w).to_dim(),
-                    Planes::Flat | Planes::Seq { .. } => inputs.clone(),
-                };
-                planes = out_planes;
-                current = Some(outputs.clone());
-                layers.push(Layer {
-                    name,
-                    span,
-                    kind,
-                    inputs,
-                    outputs,
-                    init: InitKind::HeNormal,
-                    geometry,
-                    step: None,
-                });
-                continue;
-            }
-            if current.is_some() && matches!(planes, Planes::Spatial { .. }) && call.head == "Dense" {
-                self.errors.at(call.head, messages::dense_after_planes(&call.head.to_string(), &planes.describe()));
-                current = None;
-                continue;
-            }
-            if call.head == "Dense" {
-                self.dense_count += 1;
-                let name = entry_name.cloned().unwrap_or_else(|| Ident::new(&format!("fc{}", self.dense_count), span));
-                let named = entry_name.is_some();
-                self.uses.push(NameUse { name: name.clone(), named, is_param: true, span });
-                // On a sequence, a dense layer applies to every step (PyTorch's `Linear` on `[steps, features]`).
-                let seq = match &planes {
-                    Planes::Seq { t, f } => Some((t.clone(), f.clone())),
-                    _ => None,
-                };
-                let per_step_in = seq.as_ref().map(|(_, f)| f.to_dim()).or_else(|| current.clone());
-                let context = DenseContext { sequence: seq.is_some(), last_step: last_step_layer(&layers) };
-                let Some(mut layer) =
-                    dense(&call, name, span, per_step_in.as_ref(), prev_name, &context, self.errors, &mut self.checks)
-                else {
-                    current = None;
-                    continue;
-                };
-                if let Some((t, f)) = seq {
-                    let o = Sz::from_dim(&layer.outputs);
-                    layer.step =
-                        Some(StepIo { steps: t.clone(), inputs: layer.inputs.clone(), outputs: layer.outputs.clone() });
-                    layer.inputs = t.mul(&f).to_dim();
-                    layer.outputs = t.mul(&o).to_dim();
-                    planes = Planes::Seq { t, f: o };
-                }
-                current = Some(layer.outputs.clone());
-                layers.push(layer);
-            } else if call.head == "BatchNorm" {
-                self.bn_count += 1;
-                let name = entry_name.cloned().unwrap_or_else(|| Ident::new(&format!("bn{}", self.bn_count), span));
-                self.uses.push(NameUse { name: name.clone(), named: entry_name.is_some(), is_param: true, span });
-                no_options(&call, self.errors);
-                let declared = match call.positional.as_slice() {
-                    [] => None,
-                    [n] => size(n, &part::size_of(&name.to_string()), self.errors).map(|d| (d, *n)),
-                    [_, extra, ..] => {
-                        self.errors.at(extra, messages::BATCH_NORM_TOO_MANY_SIZES);
-                        None
-                    }
-                };
-                let Some(dim) = current.clone() else { continue };
-                if let Planes::Seq { .. } = &planes {
-                    self.errors
-                        .at(call.head, messages::batch_norm_over_sequence(&name.to_string(), &planes.describe()));
-                    current = None;
-                    continue;
-                }
-                // On planes, one mean and variance per channel (PyTorch's `BatchNorm2d`/`BatchNorm1d` on [C, L]).
-                let geometry = match &planes {
-                    Planes::Spatial { c, h, w, .. } => Some(Geometry {
-                        channels: c.clone(),
-                        h: h.clone(),
-                        w: w.clone(),
-                        kh: 1,
-                        kw: 1,
-                        sh: 1,
-                        sw: 1,
-                        ph: 0,
-                        pw: 0,
-                        dh: 1,
-                        dw: 1,
-                    }),
-                    Planes::Flat | Planes::Seq { .. } => None,
-                };
-                if let Some((d, tokens_in)) = declared {
-                    match &geometry {
-                        Some(g) => {
-                            let declared = Sz::from_dim(&d);
-                            let msg = messages::expects_channels(
-                                &name.to_string(),
-                                &d.display(),
-                                &g.channels.display(),
-                                &planes.describe(),
-                            );
-                            match (declared.lit(), g.channels.lit()) {
-                                (Some(a), Some(b)) if a != b => self.errors.at(tokens_in, msg),
-                                (Some(_), Some(_)) => {}
-                                _ => {
-                                    let (a, b) = (declared.tokens(), g.channels.tokens());
-                                    self.checks.push(ConstCheck {
-                                        condition: quote!(#a == #b),
-                                        message: msg,
-                                        span: tokens_in.span(),
-                                    });
-                                }
-                            }
-                        }
-                        None => check_inputs(&name, &d, tokens_in, &dim, prev_name, self.errors, &mut self.checks),
-                    }
-                }
-                layers.push(Layer {
-                    name,
-                    span,
-                    kind: Kind::BatchNorm,
-                    inputs: dim.clone(),
-                    outputs: dim,
-                    init: InitKind::Zeros,
-                    geometry,
-                    step: None,
-                });
-            } else if call.head == "Dropout" {
-                let name = entry_name.cloned().unwrap_or_else(|| Ident::new(&format!("dropout{}", layers.len()), span));
-                self.uses.push(NameUse { name: name.clone(), named: entry_name.is_some(), is_param: false, span });
-                no_options(&call, self.errors);
-                let p = match call.positional.as_slice() {
-                    [p] => dropout_probability(p, &name, self.errors, &mut self.checks),
-                    [] => {
-                        self.errors.at(call.head, messages::DROPOUT_NEEDS_PROBABILITY);
-                        None
-                    }
-                    [_, extra, ..] => {
-                        self.errors.at(extra, messages::DROPOUT_TOO_MANY_ARGUMENTS);
-                        None
-                    }
-                };
-                let (Some(p), Some(dim)) = (p, current.clone()) else { continue };
-                layers.push(Layer::same_shape(name, span, Kind::Dropout { p }, dim));
-            } else if call.head == "Network" {
-                let Some(name) = entry_name.cloned() else {
-                    self.errors.at(call.head, messages::NESTED_NEEDS_NAME);
-                    current = None;
-                    continue;
-                };
-                self.uses.push(NameUse { name: name.clone(), named: true, is_param: true, span });
-                no_options(&call, self.errors);
-                let ty = match call.positional.as_slice() {
-                    [Expr::Path(p)] if p.qself.is_none() => Some(p.path.clone()),
-                    [other] => {
-                        self.errors.at(other, messages::not_a_network_type(&tokens(other)));
-                        None
-                    }
-                    [] => {
-                        self.errors.at(call.head, messages::NETWORK_NEEDS_TYPE);
-                        None
-                    }
-                    [_, extra, ..] => {
-                        self.errors.at(extra, messages::NETWORK_TOO_MANY_ARGUMENTS);
-                        None
-                    }
-                };
-                let (Some(ty), Some(dim)) = (ty, current.clone()) else {
-                    current = None;
-                    continue;
-                };
-                if !matches!(planes, Planes::Flat) {
-                    self.errors.at(call.head, messages::nested_needs_vector(&name.to_string(), &planes.describe()));
-                    current = None;
-                    continue;
-                }
-                let shown = tokens(&ty);
-                let n = Sz::from_dim(&dim);
-                let inputs = n.operand();
-                let from = match layers.last() {
-                    Some(Layer { kind: Kind::Nested { ty: before }, name: b, .. }) => {
-                        part::nested_outputs(&tokens(before), &b.to_string())
-                    }
-                    Some(l) => part::layer_outputs(&n.display(), &l.name.to_string()),
-                    None => part::network_inputs(&n.display()),
-                };
-                self.checks.push(ConstCheck {
-                    condition: quote!(<#ty>::INPUTS == #inputs),
-                    message: messages::nested_inputs_differ(&name.to_string(), &shown, &from),
-                    span: ty.span(),
-                });
-                let outputs = Sz::Expr(quote!(<#ty>::OUTPUTS), format!("{shown}::OUTPUTS")).to_dim();
-                current = Some(outputs.clone());
-                layers.push(Layer {
-                    name,
-                    span,
-                    kind: Kind::Nested { ty },
-                    inputs: dim,
-                    outputs,
-                    init: InitKind::Zeros,
-                    geometry: None,
-                    step: None,
-                });
-            } else if call.head == "NoisyRelu" {
-                let name =
-                    entry_name.cloned().unwrap_or_else(|| Ident::new(&format!("noisyrelu{}", layers.len()), span));
-                self.uses.push(NameUse { name: name.clone(), named: entry_name.is_some(), is_param: false, span });
-                no_options(&call, self.errors);
-                if let Some(extra) = call.positional.first() {
-                    self.errors.at(extra, messages::NOISY_RELU_TAKES_NO_ARGUMENT);
-                }
-                let Some(dim) = current.clone() else { continue };
-                layers.push(Layer::same_shape(name, span, Kind::NoisyRelu, dim));
-            } else if call.head == "Maxout" {
-                let name = entry_name.cloned().unwrap_or_else(|| Ident::new(&format!("maxout{}", layers.len()), span));
-                self.uses.push(NameUse { name: name.clone(), named: entry_name.is_some(), is_param: false, span });
-                no_options(&call, self.errors);
-                let pieces = match call.positional.as_slice() {
-                    [k] => size(k, part::MAXOUT_PIECES, self.errors).map(|d| (Sz::from_dim(&d), *k)),
-                    [] => {
-                        self.errors.at(call.head, messages::MAXOUT_NEEDS_PIECES);
-                        None
-                    }
-                    [_, extra, ..] => {
-                        self.errors.at(extra, messages::MAXOUT_TOO_MANY_ARGUMENTS);
-                        None
-                    }
-                };
-                let (Some((k, k_tokens)), Some(dim)) = (pieces, current.clone()) else {
-                    current = None;
-                    continue;
-                };
-                if !matches!(planes, Planes::Flat) {
-                    self.errors.at(call.head, messages::maxout_over_planes(&planes.describe()));
-                    current = None;
-                    continue;
-                }
-                let n = Sz::from_dim(&dim);
-                let from =
-                    layers.last().map_or_else(|| part::THE_INPUT.to_string(), |l| part::layer(&l.name.to_string()));
-                let msg = messages::maxout_not_a_multiple(&k.display(), &from, &n.display());
-                let outputs = match (n.lit(), k.lit()) {
-                    (Some(a), Some(b)) if a % b != 0 => {
-                        self.errors.at(k_tokens, msg);
-                        current = None;
-                        continue;
-                    }
-                    (Some(a), Some(b)) => Sz::Lit(a / b),
-                    _ => {
-                        let (a, b) = (n.operand(), k.operand());
-                        self.checks.push(ConstCheck {
-                            condition: quote!(#a % #b == 0),
-                            message: msg,
-                            span: k_tokens.span(),
-                        });
-                        Sz::Expr(quote!(#a / #b), format!("{} / {}", n.display(), k.display()))
-                    }
-                };
-                let outputs = outputs.to_dim();
-                current = Some(outputs.clone());
-                layers.push(Layer {
-                    name,
-                    span,
-                    kind: Kind::Maxout { pieces: k },
-                    inputs: dim,
-                    outputs,
-                    init: InitKind::Zeros,
-                    geometry: None,
-                    step: None,
-                });
-            } else if let Some((_, kind)) = ACTIVATIONS.iter().find(|(n, _)| call.head == n) {
-                let param = activation_param(*kind, &call, self.errors);
-                let name = entry_name
-                    .cloned()
-                    .unwrap_or_else(|| Ident::new(&format!("{}{}", kind.name().to_lowercase(), layers.len()), span));
-                self.uses.push(NameUse { name: name.clone(), named: entry_name.is_some(), is_param: false, span });
-                let Some(dim) = current.clone() else { continue };
-                layers.push(Layer::same_shape(name, span, Kind::Activation { kind: *kind, param }, dim));
-            } else {
+            let Some(kind) = layers::find(call.head) else {
                 let head = call.head.to_string();
                 let hint = match head.to_lowercase().as_str() {
                     "linear" | "fc" => part::LINEAR_HINT.to_string(),
                     "silu" => part::did_you_mean("Swish"),
                     _ => match did_you_mean(&head, LAYER_NAMES) {
                         s if s.is_empty() => {
-                            let activations: Vec<&str> = ACTIVATIONS.iter().map(|(n, _)| *n).collect();
+                            let activations = layers::ACTIVATION_NAMES;
                             let layers: Vec<&str> =
                                 LAYER_NAMES.iter().copied().filter(|n| !activations.contains(n)).collect();
-                            part::every_layer(&layers, &activations)
+                            part::every_layer(&layers, activations)
                         }
                         s => s,
                     },
                 };
                 self.errors.at(call.head, messages::unknown_layer(&head, &hint));
                 current = None;
+                continue;
+            };
+            let decl = Decl {
+                name: entry_name,
+                call: &call,
+                span,
+                current: current.as_ref(),
+                planes: &planes,
+                before: &layers,
+            };
+            match (kind.build)(self, &decl) {
+                Built::Layers(built, outputs, out_planes) => {
+                    layers.extend(built);
+                    current = Some(outputs);
+                    planes = out_planes;
+                }
+                Built::Unknown => current = None,
+                Built::Skipped => {}
             }
         }
         annotate_steps(&mut layers, pending.take(), &planes);
         (layers, current, planes)
-    }
-
-    /// `Rnn(hidden)`, `Lstm(hidden)`, `Gru(hidden)`, or with the input size per step first (`Lstm(8, 32)`);
-    /// options `output = sequence | last` and, for `Rnn`, `activation = Tanh | Relu | ...`.
-    #[allow(clippy::too_many_arguments)]
-    fn recurrent(
-        &mut self,
-        call: &Call,
-        head: &str,
-        name: Ident,
-        span: Span,
-        inputs: Option<Dim>,
-        planes: &Planes,
-        layers: &[Layer],
-    ) -> Option<(Vec<Layer>, Planes)> {
-        let mut last = false;
-        let mut activation = ActKind::Tanh;
-        let mut forget_bias = None;
-        let mut count = 1;
-        let allowed: &[&str] = match head {
-            "Rnn" => &["output", "layers", "activation"],
-            "Lstm" => &["output", "layers", "forget_bias"],
-            _ => &["output", "layers"],
-        };
-        let mut seen: Vec<String> = Vec::new();
-        for (opt, value) in &call.options {
-            let key = opt.to_string();
-            if seen.contains(&key) {
-                self.errors.at(opt, messages::option_twice(&key));
-                continue;
-            }
-            seen.push(key.clone());
-            let word = match value {
-                Expr::Path(p) => p.path.get_ident().map(ToString::to_string),
-                _ => None,
-            };
-            match key.as_str() {
-                "output" => match word.as_deref() {
-                    Some("last") => last = true,
-                    Some("sequence") => last = false,
-                    _ => self.errors.at(value, messages::not_an_output_mode(&name.to_string(), &tokens(value))),
-                },
-                "layers" => match ungroup(value) {
-                    Expr::Lit(ExprLit { lit: Lit::Int(i), .. }) if matches!(i.base10_parse::<usize>(), Ok(1..=8)) => {
-                        count = i.base10_parse::<usize>().unwrap_or(1);
-                    }
-                    other => self.errors.at(other, messages::not_a_layer_count(&name.to_string(), &tokens(other))),
-                },
-                "forget_bias" if head == "Lstm" => {
-                    forget_bias = number(value, self.errors, &part::forget_bias_of(&name.to_string()));
-                }
-                "activation" if head == "Rnn" => match ACTIVATIONS.iter().find(|(n, _)| word.as_deref() == Some(*n)) {
-                    Some((_, ActKind::Softmax)) => {
-                        self.errors.at(value, messages::activation_not_elementwise(&name.to_string()))
-                    }
-                    Some((_, kind)) => activation = *kind,
-                    None => {
-                        let found = tokens(value);
-                        let names: Vec<&str> = ACTIVATIONS.iter().map(|(n, _)| *n).collect();
-                        let msg = match value {
-                            Expr::Call(c) => messages::activation_with_arguments(&name.to_string(), &tokens(&c.func)),
-                            _ => messages::unknown_activation(&found, &name.to_string(), &did_you_mean(&found, &names)),
-                        };
-                        self.errors.at(value, msg);
-                    }
-                },
-                _ => {
-                    let msg = match did_you_mean(&key, allowed) {
-                        hint if !hint.is_empty() => messages::unknown_option(head, &key, &hint),
-                        _ if head == "Rnn" || head == "Lstm" => messages::unknown_recurrent_option(head, &key),
-                        _ if !did_you_mean(&key, &["activation"]).is_empty() => {
-                            messages::gates_have_fixed_activations(head, &key)
-                        }
-                        _ => messages::unknown_recurrent_option(head, &key),
-                    };
-                    self.errors.at(opt, msg);
-                }
-            }
-        }
-        let what = part::hidden_size_of(&name.to_string());
-        let (explicit, hidden) = match call.positional.as_slice() {
-            [] => {
-                self.errors.at(call.head, messages::recurrent_needs_hidden(head, &name.to_string()));
-                return None;
-            }
-            [h] => (None, size(h, &what, self.errors)?),
-            [i, h] => {
-                let i = size(i, &part::input_size_of(&name.to_string()), self.errors).map(|d| (d, *i));
-                let h = size(h, &what, self.errors)?;
-                (Some(i?), h)
-            }
-            [_, _, extra, ..] => {
-                self.errors.at(extra, messages::recurrent_too_many_sizes(head));
-                return None;
-            }
-        };
-        let inputs = inputs?;
-        let (t, f) = match planes {
-            Planes::Seq { t, f } => (t.clone(), f.clone()),
-            other => {
-                let found = match other {
-                    Planes::Flat => part::vector_of(&inputs.display()),
-                    p => p.describe(),
-                };
-                let last_step = last_step_layer(layers);
-                self.errors.at(call.head, messages::needs_sequence(&name.to_string(), &found, last_step.as_deref()));
-                return None;
-            }
-        };
-        let prev = layers.last().map_or_else(|| part::THE_INPUT.to_string(), |l| part::layer(&l.name.to_string()));
-        if let Some((declared, tokens_in)) = explicit {
-            let msg = messages::expects_inputs_per_step(&name.to_string(), &declared.display(), &f.display(), &prev);
-            match (&declared, f.lit()) {
-                (Dim::Lit(d), Some(have)) if *d != have => self.errors.at(tokens_in, msg),
-                (Dim::Lit(_), Some(_)) => {}
-                _ => {
-                    let (a, b) = (declared.tokens(), f.tokens());
-                    self.checks.push(ConstCheck { condition: quote!(#a == #b), message: msg, span: tokens_in.span() });
-                }
-            }
-        }
-        if let Dim::Const(_) = &hidden {
-            let h = hidden.tokens();
-            self.checks.push(ConstCheck {
-                condition: quote!(#h > 0),
-                message: messages::zero_const_size(&what, &hidden.display()),
-                span: call.head.span(),
-            });
-        }
-        let cell = match head {
-            "Lstm" => CellKind::Lstm,
-            "Gru" => CellKind::Gru,
-            _ => CellKind::Rnn(activation),
-        };
-        let h = Sz::from_dim(&hidden);
-        let every = t.mul(&h).to_dim();
-        // A stack of `count` layers (PyTorch's `num_layers`): the first reads the sequence, the others the
-        // hidden states of the one before; only the last may return just its last step.
-        let mut stack = Vec::new();
-        for index in 0..count {
-            let top = index + 1 == count;
-            let layer_name = if index == 0 { name.clone() } else { Ident::new(&format!("{name}_l{index}"), span) };
-            let (input, layer_inputs) =
-                if index == 0 { (f.clone(), inputs.clone()) } else { (h.clone(), every.clone()) };
-            stack.push(Layer {
-                name: layer_name,
-                span,
-                kind: Kind::Recurrent {
-                    cell,
-                    steps: t.clone(),
-                    input: input.clone(),
-                    hidden: h.clone(),
-                    last: last && top,
-                    forget_bias: forget_bias.clone(),
-                    index,
-                    module: (index > 0).then(|| name.clone()),
-                },
-                inputs: layer_inputs,
-                outputs: if last && top { hidden.clone() } else { every.clone() },
-                init: InitKind::Zeros,
-                geometry: None,
-                step: Some(StepIo { steps: t.clone(), inputs: input.to_dim(), outputs: hidden.clone() }),
-            });
-        }
-        let out_planes = if last { Planes::Flat } else { Planes::Seq { t, f: h } };
-        Some((stack, out_planes))
-    }
-
-    /// `Residual(layers..., project = layer)`: the branch's output must have the shape of its input, or of the
-    /// projection's output when there is one.
-    fn residual(
-        &mut self,
-        call: &Call,
-        name: Ident,
-        span: Span,
-        start: Dim,
-        planes: Planes,
-    ) -> Option<(Layer, Planes)> {
-        let mut projection = None;
-        for (opt, value) in &call.options {
-            if *opt == "project" && projection.is_none() {
-                projection = Some(*value);
-            } else {
-                self.errors.at(opt, messages::unknown_residual_option(&opt.to_string()));
-            }
-        }
-        if call.positional.is_empty() {
-            self.errors.at(call.head, messages::RESIDUAL_NEEDS_BRANCH);
-            return None;
-        }
-        let entries: Vec<(Option<&Ident>, &Expr, Span)> =
-            call.positional.iter().map(|e| (None, *e, e.span())).collect();
-        let (branch, out, out_planes) = self.sequence(&entries, Some(start.clone()), planes.clone());
-        let out = out?;
-        let (projection, skip, skip_planes) = match projection {
-            Some(p) => {
-                let (mut layers, d, pl) = self.sequence(&[(None, p, p.span())], Some(start.clone()), planes);
-                if layers.len() != 1 {
-                    self.errors.at(p, messages::PROJECTION_IS_ONE_LAYER);
-                    return None;
-                }
-                (Some(Box::new(layers.remove(0))), d?, pl)
-            }
-            None => (None, start.clone(), planes),
-        };
-        let shape = |d: &Dim, p: &Planes| match p {
-            Planes::Flat => d.display(),
-            p => p.describe(),
-        };
-        let literal = |p: &Planes, d: &Dim| match p {
-            Planes::Flat => matches!(d, Dim::Lit(_)),
-            Planes::Spatial { c, h, w, .. } => c.lit().is_some() && h.lit().is_some() && w.lit().is_some(),
-            Planes::Seq { t, f } => t.lit().is_some() && f.lit().is_some(),
-        };
-        let (b, s) = (shape(&out, &out_planes), shape(&skip, &skip_planes));
-        let msg = if projection.is_some() {
-            messages::residual_differs_from_projection(&name.to_string(), &b, &s)
-        } else {
-            messages::residual_differs_from_input(&name.to_string(), &b, &s)
-        };
-        if literal(&out_planes, &out) && literal(&skip_planes, &skip) {
-            if out.display() != skip.display() || out_planes != skip_planes {
-                self.errors.at(call.head, msg);
-                return None;
-            }
-        } else {
-            // Sizes given by `const` items: the compiler compares them.
-            let dims = |p: &Planes, d: &Dim| match p {
-                Planes::Flat => vec![d.tokens()],
-                Planes::Spatial { c, h, w, .. } => vec![c.tokens(), h.tokens(), w.tokens()],
-                Planes::Seq { t, f } => vec![t.tokens(), f.tokens()],
-            };
-            let (x, y) = (dims(&out_planes, &out), dims(&skip_planes, &skip));
-            if x.len() != y.len() {
-                self.errors.at(call.head, msg);
-                return None;
-            }
-            self.checks.push(ConstCheck {
-                condition: quote!(true #(&& #x == #y)*),
-                message: msg,
-                span: call.head.span(),
-            });
-        }
-        let layer = Layer {
-            name,
-            span,
-            kind: Kind::Residual { branch, projection },
-            inputs: start,
-            outputs: out,
-            init: InitKind::Zeros,
-            geometry: None,
-            step: None,
-        };
-        Some((layer, out_planes))
-    }
-
-    /// `Concat([layers...], [layers...], ...)` or `Sum([...], [...], ...)`: two or more branches over the same
-    /// input (an empty branch `[]` passes the input through, a skip connection). `Concat` joins vectors, or planes
-    /// of the same size along channels; `Sum` adds outputs of the same shape.
-    fn merge(&mut self, call: &Call, name: Ident, span: Span, start: Dim, planes: Planes) -> Option<(Layer, Planes)> {
-        let head = call.head.to_string();
-        let sum = head == "Sum";
-        no_options(call, self.errors);
-        if call.positional.len() < 2 {
-            self.errors.at(call.head, messages::merge_needs_branches(&head));
-            return None;
-        }
-        let mut branches = Vec::new();
-        let mut outs: Vec<(Dim, Planes)> = Vec::new();
-        let mut ok = true;
-        for e in &call.positional {
-            let syn::Expr::Array(list) = ungroup(e) else {
-                self.errors.at(e, messages::branch_not_a_list(&head));
-                ok = false;
-                continue;
-            };
-            let entries: Vec<(Option<&Ident>, &Expr, Span)> = list.elems.iter().map(|e| (None, e, e.span())).collect();
-            let (layers, out, out_planes) = self.sequence(&entries, Some(start.clone()), planes.clone());
-            match out {
-                Some(out) => {
-                    branches.push(layers);
-                    outs.push((out, out_planes));
-                }
-                None => ok = false,
-            }
-        }
-        if !ok {
-            return None;
-        }
-        let shape = |d: &Dim, p: &Planes| match p {
-            Planes::Flat => d.display(),
-            p => p.describe(),
-        };
-        let (first, first_planes) = &outs[0];
-        let sizes: Vec<Sz> = outs.iter().map(|(d, _)| Sz::from_dim(d)).collect();
-        // What must agree between branches: every size for a sum; for a concatenation the plane's length (and
-        // height), the channels being what is joined.
-        let agreeing = |p: &Planes, d: &Dim| -> Option<Vec<Sz>> {
-            match (p, sum) {
-                (Planes::Flat, true) => Some(vec![Sz::from_dim(d)]),
-                (Planes::Flat, false) => Some(vec![]),
-                (Planes::Spatial { c, h, w, .. }, true) => Some(vec![c.clone(), h.clone(), w.clone()]),
-                (Planes::Spatial { h, w, .. }, false) => Some(vec![h.clone(), w.clone()]),
-                (Planes::Seq { .. }, _) => None,
-            }
-        };
-        for (j, (d, p)) in outs.iter().enumerate().skip(1) {
-            let same_kind = match (first_planes, p) {
-                (Planes::Flat, Planes::Flat) => true,
-                (Planes::Spatial { two_d: a, .. }, Planes::Spatial { two_d: b, .. }) => a == b,
-                _ => false,
-            };
-            let msg =
-                messages::branches_differ(&name.to_string(), &shape(first, first_planes), j + 1, &shape(d, p), sum);
-            let (Some(a), Some(b), true) = (agreeing(first_planes, first), agreeing(p, d), same_kind) else {
-                self.errors.at(call.head, msg);
-                return None;
-            };
-            if a.iter().all(|s| s.lit().is_some()) && b.iter().all(|s| s.lit().is_some()) {
-                if a != b {
-                    self.errors.at(call.head, msg);
-                    return None;
-                }
-            } else {
-                let (x, y) = (a.iter().map(Sz::tokens), b.iter().map(Sz::tokens));
-                self.checks.push(ConstCheck {
-                    condition: quote!(true #(&& #x == #y)*),
-                    message: msg,
-                    span: call.head.span(),
-                });
-            }
-        }
-        let (outputs, out_planes) = if sum {
-            (first.clone(), first_planes.clone())
-        } else {
-            let total = sizes.iter().skip(1).fold(sizes[0].clone(), |acc, s| acc.add(s));
-            // Planes of one size (checked above) joined along their channels.
-            let channels = outs
-                .iter()
-                .filter_map(|(_, p)| match p {
-                    Planes::Spatial { c, .. } => Some(c.clone()),
-                    _ => None,
-                })
-                .reduce(|a, b| a.add(&b));
-            let out_planes = match (first_planes, channels) {
-                (Planes::Spatial { h, w, two_d, .. }, Some(c)) => {
-                    Planes::Spatial { c, h: h.clone(), w: w.clone(), two_d: *two_d }
-                }
-                _ => Planes::Flat,
-            };
-            (total.to_dim(), out_planes)
-        };
-        let layer = Layer {
-            name,
-            span,
-            kind: Kind::Merge { branches, sum, sizes },
-            inputs: start,
-            outputs,
-            init: InitKind::Zeros,
-            geometry: None,
-            step: None,
-        };
-        Some((layer, out_planes))
     }
 }
 
@@ -1903,52 +741,6 @@ fn annotate_steps(layers: &mut [Layer], pending: Option<(Planes, usize)>, out: &
             _ => l.outputs.clone(),
         };
         l.step = Some(StepIo { steps: t.clone(), inputs: f.to_dim(), outputs });
-    }
-}
-
-/// `Reshape(N)`, `Reshape([C, L])` or `Reshape([C, H, W])`: the same values seen as another shape (nothing
-/// moves); the element count must not change.
-fn reshape(call: &Call, inputs: &Dim, planes: &Planes, errors: &mut Errors) -> Option<Planes> {
-    let [target] = call.positional.as_slice() else {
-        errors.at(call.head, messages::RESHAPE_ONE_SHAPE);
-        return None;
-    };
-    no_options(call, errors);
-    let elems: Vec<&Expr> = match target {
-        Expr::Array(a) => a.elems.iter().collect(),
-        other => vec![other],
-    };
-    let mut dims = Vec::new();
-    for e in &elems {
-        match size(e, part::RESHAPE_DIMENSION, errors)? {
-            Dim::Lit(n) => dims.push(n),
-            Dim::Const(_) => {
-                errors.at(e, messages::RESHAPE_NEEDS_LITERALS);
-                return None;
-            }
-        }
-    }
-    let count: usize = dims.iter().product();
-    let Dim::Lit(have) = inputs else {
-        errors.at(target, messages::RESHAPE_INPUT_NOT_LITERAL);
-        return None;
-    };
-    if count != *have {
-        let from = match planes {
-            Planes::Flat => have.to_string(),
-            p => p.describe(),
-        };
-        errors.at(target, messages::reshape_count_differs(&tokens(target), count, &from, *have));
-        return None;
-    }
-    match dims.as_slice() {
-        [_] => Some(Planes::Flat),
-        [c, l] => Some(Planes::Spatial { c: Sz::Lit(*c), h: Sz::Lit(1), w: Sz::Lit(*l), two_d: false }),
-        [c, h, w] => Some(Planes::Spatial { c: Sz::Lit(*c), h: Sz::Lit(*h), w: Sz::Lit(*w), two_d: true }),
-        _ => {
-            errors.at(target, messages::RESHAPE_RANK);
-            None
-        }
     }
 }
 
@@ -1974,7 +766,7 @@ fn weights_attribute(attrs: &[Attribute], errors: &mut Errors) -> (Vec<Attribute
 }
 
 /// An explicit input size must equal the size arriving from the previous layer.
-fn check_inputs(
+pub fn check_inputs(
     name: &Ident,
     declared: &Dim,
     tokens_in: &Expr,
@@ -2000,31 +792,7 @@ fn check_inputs(
     }
 }
 
-/// A drop probability: a literal in `[0, 1)`, or a `const` checked by a `const` assertion.
-fn dropout_probability(
-    e: &Expr,
-    name: &Ident,
-    errors: &mut Errors,
-    checks: &mut Vec<ConstCheck>,
-) -> Option<TokenStream> {
-    let p = number(e, errors, &part::drop_probability_of(&name.to_string()))?;
-    match p.to_string().parse::<f64>() {
-        Ok(v) if (0.0..1.0).contains(&v) => Some(p),
-        Ok(v) => {
-            errors.at(e, messages::drop_probability_out_of_range(&name.to_string(), v));
-            None
-        }
-        Err(_) => {
-            checks.push(ConstCheck {
-                condition: quote!(#p >= 0.0 && #p < 1.0),
-                message: messages::const_drop_probability_out_of_range(&name.to_string(), &tokens(e)),
-                span: e.span(),
-            });
-            Some(p)
-        }
-    }
-}
-
+/// Reports every layer name used twice, pointing at both uses.
 fn check_duplicates(uses: &[NameUse], errors: &mut Errors) {
     // Unnamed activations have no name to clash; everything else does.
     let counts = |u: &NameUse| u.named || u.is_param;

@@ -18,16 +18,23 @@ use syn::{Attribute, Expr, Ident, Token, Type, Visibility, braced};
 /// ```
 /// `LAYER` is any Rust expression here (`Dense(64, bias = false)`, `Relu`); its meaning is decided by the model.
 pub struct NetworkDef {
+    /// The attributes and doc comments (and `#[weights]`).
     pub attrs: Vec<Attribute>,
+    /// The struct's visibility.
     pub vis: Visibility,
+    /// The struct's name.
     pub name: Ident,
+    /// The scalar type, if given.
     pub scalar: Option<Type>,
+    /// The entries between the braces.
     pub entries: Punctuated<Entry, Token![,]>,
 }
 
 /// One comma-separated entry: an optional `name:` and an expression.
 pub struct Entry {
+    /// The name before `:`, if any.
     pub name: Option<Ident>,
+    /// The layer (or, for `input`, the shape).
     pub value: Expr,
 }
 

@@ -1,0 +1,126 @@
+//! `NAME: Network(TYPE)`: another network declared with `network!`, used as a layer on a vector; its parameters
+//! are this field's, named under it (`encoder.fc1.weight`).
+
+use super::{Kind, LayerKind};
+use crate::codegen::{Contract, Field};
+use crate::messages::{self, part};
+use crate::model::{Builder, Built, ConstCheck, Decl, InitKind, Layer, NameUse, Planes, Sz, no_options, tokens};
+use proc_macro2::TokenStream;
+use quote::{quote, quote_spanned};
+use syn::Expr;
+use syn::spanned::Spanned;
+
+/// The names it answers to and its builder.
+pub const KIND: Kind = Kind { names: &["Network"], build };
+
+/// A nested network.
+pub struct Nested {
+    /// Its type.
+    ty: syn::Path,
+}
+
+/// `NAME: Network(TYPE)`: the name is required; the compiler checks `TYPE::INPUTS`.
+fn build(b: &mut Builder<'_>, d: &Decl<'_>) -> Built {
+    let (entry_name, call, span, planes) = (d.name, d.call, d.span, d.planes);
+    let Some(name) = entry_name.cloned() else {
+        b.errors.at(call.head, messages::NESTED_NEEDS_NAME);
+        return Built::Unknown;
+    };
+    b.uses.push(NameUse { name: name.clone(), named: true, is_param: true, span });
+    no_options(call, b.errors);
+    let ty = match call.positional.as_slice() {
+        [Expr::Path(p)] if p.qself.is_none() => Some(p.path.clone()),
+        [other] => {
+            b.errors.at(other, messages::not_a_network_type(&tokens(other)));
+            None
+        }
+        [] => {
+            b.errors.at(call.head, messages::NETWORK_NEEDS_TYPE);
+            None
+        }
+        [_, extra, ..] => {
+            b.errors.at(extra, messages::NETWORK_TOO_MANY_ARGUMENTS);
+            None
+        }
+    };
+    let (Some(ty), Some(dim)) = (ty, d.current.cloned()) else { return Built::Unknown };
+    if !matches!(planes, Planes::Flat) {
+        b.errors.at(call.head, messages::nested_needs_vector(&name.to_string(), &planes.describe()));
+        return Built::Unknown;
+    }
+    let shown = tokens(&ty);
+    let n = Sz::from_dim(&dim);
+    let inputs = n.operand();
+    let from = match d.before.last() {
+        Some(l) => match l.kind_as::<Nested>() {
+            Some(Nested { ty: before }) => part::nested_outputs(&tokens(before), &l.name.to_string()),
+            None => part::layer_outputs(&n.display(), &l.name.to_string()),
+        },
+        None => part::network_inputs(&n.display()),
+    };
+    b.checks.push(ConstCheck {
+        condition: quote!(<#ty>::INPUTS == #inputs),
+        message: messages::nested_inputs_differ(&name.to_string(), &shown, &from),
+        span: ty.span(),
+    });
+    let outputs = Sz::Expr(quote!(<#ty>::OUTPUTS), format!("{shown}::OUTPUTS")).to_dim();
+    let layer = Layer {
+        name,
+        span,
+        kind: Box::new(Nested { ty }),
+        inputs: dim,
+        outputs: outputs.clone(),
+        init: InitKind::Zeros,
+        geometry: None,
+        step: None,
+    };
+    Built::Layers(vec![layer], outputs, planes.clone())
+}
+
+impl LayerKind for Nested {
+    fn describe_short(&self, l: &Layer) -> String {
+        format!("{} {}", l.name, quote::ToTokens::to_token_stream(&self.ty).to_string().replace(' ', ""))
+    }
+
+    fn describe(&self, l: &Layer) -> String {
+        let ty = quote::ToTokens::to_token_stream(&self.ty).to_string().replace(' ', "");
+        format!(
+            "Network `{}`: a [`{ty}`] used as a layer ({} inputs to {} outputs); its parameters are named \
+             `{}.<layer>.<tensor>`.",
+            l.name,
+            l.inputs.display(),
+            l.outputs.display(),
+            l.name
+        )
+    }
+
+    fn field(&self, l: &Layer, _: &TokenStream) -> Option<Field> {
+        let (ty, f) = (&self.ty, &l.name);
+        let init = quote_spanned!(l.span=> ::nn_core::__private::Initialize::init(&mut self.#f, rng););
+        Some(Field { init, ..Field::new(l, quote!(#ty)) })
+    }
+
+    /// Called through `nn_core::layer::Nested`, a transparent wrapper of its field.
+    fn contract(&self, l: &Layer, _: &TokenStream) -> Contract {
+        let (ty, f) = (&self.ty, &l.name);
+        let wrap =
+            quote!(<::nn_core::__private::Nested<#ty> as ::nn_core::__private::bytemuck::TransparentWrapper<#ty>>);
+        Contract {
+            ty: quote!(::nn_core::__private::Nested<#ty>),
+            value: quote_spanned!(l.span=> #wrap::wrap_ref(&self.#f)),
+            value_mut: Some(
+                quote_spanned!(l.span=> <::nn_core::__private::Nested<#ty> as ::nn_core::__private::bytemuck::TransparentWrapper<#ty>>::wrap_mut(&mut self.#f)),
+            ),
+            sink: quote_spanned!(l.span=> ::nn_core::__private::Sink::part(&mut sink, |n| #wrap::wrap_ref(&n.#f), |n| #wrap::wrap_mut(&mut n.#f))),
+            fuses: false,
+        }
+    }
+
+    fn keeps(&self) -> bool {
+        true
+    }
+
+    fn network(&self) -> Option<&syn::Path> {
+        Some(&self.ty)
+    }
+}
