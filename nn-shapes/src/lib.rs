@@ -88,6 +88,24 @@ pub const fn conv_transpose_out(n: usize, k: usize, s: usize, p: usize, d: usize
     }
 }
 
+/// PyTorch's `state_dict` names of the tensors of layer `l0` to `l7` of a recurrent module (`nn.RNN`, `nn.LSTM`,
+/// `nn.GRU` with `num_layers` up to 8), in the order the runtime stores them: input-side weights `[G, I]`,
+/// hidden-side weights `[G, H]`, then the two biases `[G]` (`G` gate rows).
+pub const RECURRENT_TENSORS: [[&str; 4]; 8] = [
+    ["weight_ih_l0", "weight_hh_l0", "bias_ih_l0", "bias_hh_l0"],
+    ["weight_ih_l1", "weight_hh_l1", "bias_ih_l1", "bias_hh_l1"],
+    ["weight_ih_l2", "weight_hh_l2", "bias_ih_l2", "bias_hh_l2"],
+    ["weight_ih_l3", "weight_hh_l3", "bias_ih_l3", "bias_hh_l3"],
+    ["weight_ih_l4", "weight_hh_l4", "bias_ih_l4", "bias_hh_l4"],
+    ["weight_ih_l5", "weight_hh_l5", "bias_ih_l5", "bias_hh_l5"],
+    ["weight_ih_l6", "weight_hh_l6", "bias_ih_l6", "bias_hh_l6"],
+    ["weight_ih_l7", "weight_hh_l7", "bias_ih_l7", "bias_hh_l7"],
+];
+
+/// PyTorch's `BatchNorm1d`/`BatchNorm2d` tensors: the trained `weight` (gamma) and `bias` (beta), then the
+/// running statistics used at inference.
+pub const BATCH_NORM_TENSORS: [&str; 4] = ["weight", "bias", "running_mean", "running_var"];
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -200,5 +218,17 @@ mod tests {
         const LENET: usize = conv_out(conv_out(28, 5, 1, 0, 1), 2, 2, 0, 1);
         const UP: usize = conv_transpose_out(LENET, 2, 2, 0, 1, 0);
         assert_eq!((LENET, UP), (12, 24));
+    }
+
+    #[test]
+    fn recurrent_tensor_names_follow_pytorch() {
+        assert_eq!(RECURRENT_TENSORS[0], ["weight_ih_l0", "weight_hh_l0", "bias_ih_l0", "bias_hh_l0"]);
+        for (l, names) in RECURRENT_TENSORS.iter().enumerate() {
+            for (name, stem) in names.iter().zip(["weight_ih", "weight_hh", "bias_ih", "bias_hh"]) {
+                let digit = [b'0' + l as u8];
+                let digit = core::str::from_utf8(&digit).unwrap();
+                assert_eq!(name.strip_prefix(stem).and_then(|r| r.strip_prefix("_l")), Some(digit));
+            }
+        }
     }
 }

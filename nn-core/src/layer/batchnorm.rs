@@ -12,6 +12,7 @@ use crate::float::{Float, lit};
 use crate::layer::contract::{Layer, Sink, Stream};
 use crate::params::{Parameters, Tensor, TensorMut};
 use nalgebra::{SMatrix, SVector};
+use nn_shapes::BATCH_NORM_TENSORS;
 use rand::Rng;
 
 /// The variance floor added before the square root.
@@ -239,16 +240,16 @@ impl<T: Float, const N: usize> Parameters<T> for BatchNorm<T, N> {
 
     fn tensor(&self, index: usize) -> Option<Tensor<'_, T>> {
         match index {
-            0 => Some(Tensor::vector("weight", &self.weight)),
-            1 => Some(Tensor::vector("bias", &self.bias)),
+            0 => Some(Tensor::vector(BATCH_NORM_TENSORS[0], &self.weight)),
+            1 => Some(Tensor::vector(BATCH_NORM_TENSORS[1], &self.bias)),
             _ => None,
         }
     }
 
     fn tensor_mut(&mut self, index: usize) -> Option<TensorMut<'_, T>> {
         match index {
-            0 => Some(TensorMut::vector("weight", &mut self.weight)),
-            1 => Some(TensorMut::vector("bias", &mut self.bias)),
+            0 => Some(TensorMut::vector(BATCH_NORM_TENSORS[0], &mut self.weight)),
+            1 => Some(TensorMut::vector(BATCH_NORM_TENSORS[1], &mut self.bias)),
             _ => None,
         }
     }
@@ -257,16 +258,16 @@ impl<T: Float, const N: usize> Parameters<T> for BatchNorm<T, N> {
 
     fn buffer(&self, index: usize) -> Option<Tensor<'_, T>> {
         match index {
-            0 => Some(Tensor::vector("running_mean", &self.running_mean)),
-            1 => Some(Tensor::vector("running_var", &self.running_var)),
+            0 => Some(Tensor::vector(BATCH_NORM_TENSORS[2], &self.running_mean)),
+            1 => Some(Tensor::vector(BATCH_NORM_TENSORS[3], &self.running_var)),
             _ => None,
         }
     }
 
     fn buffer_mut(&mut self, index: usize) -> Option<TensorMut<'_, T>> {
         match index {
-            0 => Some(TensorMut::vector("running_mean", &mut self.running_mean)),
-            1 => Some(TensorMut::vector("running_var", &mut self.running_var)),
+            0 => Some(TensorMut::vector(BATCH_NORM_TENSORS[2], &mut self.running_mean)),
+            1 => Some(TensorMut::vector(BATCH_NORM_TENSORS[3], &mut self.running_var)),
             _ => None,
         }
     }

@@ -19,6 +19,7 @@ use crate::layer::contract::{Layer, Sink, Stream};
 use crate::params::{Parameters, Tensor, TensorMut};
 use core::marker::PhantomData;
 use nalgebra::{SMatrix, SVector};
+use nn_shapes::RECURRENT_TENSORS;
 use rand::Rng;
 
 /// What distinguishes the kinds of recurrent layer at the type level: their number of gate blocks and which
@@ -180,22 +181,10 @@ impl<T: Float, const I: usize, const H: usize, const G: usize, C: Cell, const L:
     }
 }
 
-/// PyTorch's tensor names of the layers `l0` to `l7` of a recurrent module.
-const NAMES: [[&str; 4]; 8] = [
-    ["weight_ih_l0", "weight_hh_l0", "bias_ih_l0", "bias_hh_l0"],
-    ["weight_ih_l1", "weight_hh_l1", "bias_ih_l1", "bias_hh_l1"],
-    ["weight_ih_l2", "weight_hh_l2", "bias_ih_l2", "bias_hh_l2"],
-    ["weight_ih_l3", "weight_hh_l3", "bias_ih_l3", "bias_hh_l3"],
-    ["weight_ih_l4", "weight_hh_l4", "bias_ih_l4", "bias_hh_l4"],
-    ["weight_ih_l5", "weight_hh_l5", "bias_ih_l5", "bias_hh_l5"],
-    ["weight_ih_l6", "weight_hh_l6", "bias_ih_l6", "bias_hh_l6"],
-    ["weight_ih_l7", "weight_hh_l7", "bias_ih_l7", "bias_hh_l7"],
-];
-
 /// The names of layer `L`, which must be below 8.
 const fn names<const L: usize>() -> [&'static str; 4] {
-    assert!(L < NAMES.len(), "a recurrent module has at most 8 layers");
-    NAMES[L]
+    assert!(L < RECURRENT_TENSORS.len(), "a recurrent module has at most 8 layers");
+    RECURRENT_TENSORS[L]
 }
 
 impl<T: Float, const I: usize, const H: usize, const G: usize, C, const L: usize, const S: usize, const K: usize>

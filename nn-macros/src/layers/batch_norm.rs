@@ -136,7 +136,7 @@ impl LayerKind for BatchNorm {
             Some(g) => g.channels.lit().unwrap_or(0),
             None => lit(&l.outputs),
         };
-        ["weight", "bias", "running_mean", "running_var"].into_iter().map(|t| Expected::vector(l, t, o)).collect()
+        nn_shapes::BATCH_NORM_TENSORS.into_iter().map(|t| Expected::vector(l, t, o)).collect()
     }
 
     fn relu_like(&self) -> Option<bool> {

@@ -347,12 +347,13 @@ impl LayerKind for Recurrent {
         let Recurrent { cell, input, hidden, index, module, .. } = self;
         let (i, h) = (input.lit().unwrap_or(0), hidden.lit().unwrap_or(0));
         let g = cell.gates() * h;
-        let key = |t: &str| format!("{}.{t}_l{index}", module.as_ref().unwrap_or(&l.name));
+        let names = nn_shapes::RECURRENT_TENSORS.get(*index).copied().unwrap_or_default();
+        let key = |k: usize| format!("{}.{}", module.as_ref().unwrap_or(&l.name), names[k]);
         vec![
-            Expected { name: key("weight_ih"), shape: vec![g, i], matrix: true },
-            Expected { name: key("weight_hh"), shape: vec![g, h], matrix: true },
-            Expected { name: key("bias_ih"), shape: vec![g], matrix: false },
-            Expected { name: key("bias_hh"), shape: vec![g], matrix: false },
+            Expected { name: key(0), shape: vec![g, i], matrix: true },
+            Expected { name: key(1), shape: vec![g, h], matrix: true },
+            Expected { name: key(2), shape: vec![g], matrix: false },
+            Expected { name: key(3), shape: vec![g], matrix: false },
         ]
     }
 }
