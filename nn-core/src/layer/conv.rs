@@ -60,6 +60,7 @@ pub use nn_shapes::{conv_out, conv_transpose_out};
 impl Geometry {
     /// A 2-D geometry.
     #[allow(clippy::too_many_arguments)]
+    #[inline]
     pub const fn new2d(
         channels: usize,
         h: usize,
@@ -73,31 +74,37 @@ impl Geometry {
     }
 
     /// A 1-D geometry over `channels` rows of `len` values.
+    #[inline]
     pub const fn new1d(channels: usize, len: usize, k: usize, s: usize, p: usize, d: usize) -> Self {
         Self { channels, h: 1, w: len, kh: 1, kw: k, sh: 1, sw: s, ph: 0, pw: p, dh: 1, dw: d }
     }
 
     /// Output height.
+    #[inline]
     pub const fn out_h(&self) -> usize {
         conv_out(self.h, self.kh, self.sh, self.ph, self.dh)
     }
 
     /// Output width.
+    #[inline]
     pub const fn out_w(&self) -> usize {
         conv_out(self.w, self.kw, self.sw, self.pw, self.dw)
     }
 
     /// Output positions per channel.
+    #[inline]
     pub const fn positions(&self) -> usize {
         self.out_h() * self.out_w()
     }
 
     /// Values per input sample.
+    #[inline]
     pub const fn inputs(&self) -> usize {
         self.channels * self.h * self.w
     }
 
     /// Rows of the lowered matrix: `channels * kh * kw`.
+    #[inline]
     pub const fn receptive(&self) -> usize {
         self.channels * self.kh * self.kw
     }
