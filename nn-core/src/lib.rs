@@ -89,7 +89,9 @@ pub use float::{Float, lit};
 pub use init::Init;
 pub use network::{BatchNetwork, Chain, ChainCache, Network, Workspace};
 pub use nn_macros::network;
-pub use params::{Layout, MAX_SCOPES, Parameters, Shape, Tensor, TensorMut, TensorName};
+pub use params::{
+    Composite, Layout, MAX_SCOPES, Parameters, Parts, PartsMut, PartsRef, Shape, Tensor, TensorMut, TensorName,
+};
 pub use scratch::with_scratch;
 
 /// The linear-algebra crate the parameters are stored in.
@@ -198,9 +200,9 @@ pub mod __private {
     pub use crate::activation::*;
     pub use crate::layer::*;
     pub use crate::network_from_batches;
-    pub use crate::params::Find;
     pub use crate::{
-        BatchNetwork, Buffer, Float, Init, Initialize, MAX_SCOPES, Network, Parameters, Tensor, TensorMut, Workspace,
+        BatchNetwork, Buffer, Composite, Float, Init, Initialize, MAX_SCOPES, Network, Parameters, PartsMut, PartsRef,
+        Tensor, TensorMut, Workspace,
     };
     pub use bytemuck;
     pub use core::option::Option::{self, None, Some};

@@ -326,66 +326,173 @@ pub trait Parameters<T: Float> {
     }
 }
 
-/// Finds tensor (or state tensor, with `BUFFERS`) number `index` among the parts of a generated network, part
-/// by part in declaration order, and names it under the part's field: what generated `Parameters`
-/// implementations are made of.
-#[doc(hidden)]
-pub struct Find<R, const BUFFERS: bool> {
-    index: usize,
-    found: Option<R>,
+/// A value whose parameters are those of its parts, in order, each named under its own name: what `network!`
+/// implements for a generated network, and what its [`Parameters`] follow from.
+///
+/// ```
+/// use nn_core::{Composite, Dense, Parameters};
+///
+/// /// Two layers, named `encoder` and `decoder`.
+/// #[derive(Default)]
+/// struct Pair {
+///     encoder: Dense<f32, 3, 2>,
+///     decoder: Dense<f32, 2, 3>,
+/// }
+///
+/// impl Composite for Pair {
+///     type Scalar = f32;
+///     type Parts = (Dense<f32, 3, 2>, (Dense<f32, 2, 3>, ()));
+///     const NAMES: &'static [(&'static str, bool)] = &[("encoder", false), ("decoder", false)];
+///     fn parts(&self) -> nn_core::PartsRef<'_, Self> {
+///         (&self.encoder, (&self.decoder, ()))
+///     }
+///     fn parts_mut(&mut self) -> nn_core::PartsMut<'_, Self> {
+///         (&mut self.encoder, (&mut self.decoder, ()))
+///     }
+/// }
+///
+/// let pair = Pair::default();
+/// assert_eq!(Pair::TENSORS, 4);
+/// assert_eq!(pair.tensor(2).unwrap().name.to_string(), "decoder.weight");
+/// assert_eq!(pair.param_count(), 3 * 2 + 2 + 2 * 3 + 3);
+/// ```
+pub trait Composite {
+    /// The scalar every part computes in.
+    type Scalar: Float;
+    /// The parts' types as a list of nested pairs ending in `()`: `(A, (B, ()))`.
+    type Parts: Parts<Self::Scalar>;
+    /// Each part's name and whether the part is a nested network, whose tensor names the name scopes
+    /// (`encoder.fc1.weight`) instead of naming the layer (`fc1.weight`).
+    const NAMES: &'static [(&'static str, bool)];
+    /// One more than the deepest nested network's [`Parameters::DEPTH`]; 0 without nested networks.
+    const DEPTH: usize = 0;
+    /// The parts, borrowed, in the shape of [`Composite::Parts`].
+    fn parts(&self) -> PartsRef<'_, Self>;
+    /// The parts, borrowed mutably.
+    fn parts_mut(&mut self) -> PartsMut<'_, Self>;
 }
 
-impl<R, const BUFFERS: bool> Find<R, BUFFERS> {
-    /// The search for tensor `index`.
+/// The borrowed parts of a [`Composite`]: `(&A, (&B, ()))`.
+pub type PartsRef<'a, N> = <<N as Composite>::Parts as Parts<<N as Composite>::Scalar>>::Ref<'a>;
+/// The mutably borrowed parts of a [`Composite`]: `(&mut A, (&mut B, ()))`.
+pub type PartsMut<'a, N> = <<N as Composite>::Parts as Parts<<N as Composite>::Scalar>>::Mut<'a>;
+
+/// A list of parts with parameters, as nested pairs ending in `()`: the tensors of the whole list are those of
+/// the head followed by those of the tail.
+pub trait Parts<T: Float> {
+    /// How many tensors the list holds.
+    const TENSORS: usize;
+    /// How many state tensors the list holds.
+    const BUFFERS: usize;
+    /// The list borrowed.
+    type Ref<'a>
+    where
+        Self: 'a;
+    /// The list borrowed mutably.
+    type Mut<'a>
+    where
+        Self: 'a;
+    /// Tensor `index` of the list (a state tensor with `buffers`), named under the part's entry of `names`.
+    fn find<'a>(
+        parts: Self::Ref<'a>,
+        names: &[(&'static str, bool)],
+        index: usize,
+        buffers: bool,
+    ) -> Option<Tensor<'a, T>>;
+    /// [`Parts::find`], mutably.
+    fn find_mut<'a>(
+        parts: Self::Mut<'a>,
+        names: &[(&'static str, bool)],
+        index: usize,
+        buffers: bool,
+    ) -> Option<TensorMut<'a, T>>;
+}
+
+impl<T: Float> Parts<T> for () {
+    const TENSORS: usize = 0;
+    const BUFFERS: usize = 0;
+    type Ref<'a> = ();
+    type Mut<'a> = ();
+
     #[inline]
-    pub fn new(index: usize) -> Self {
-        Self { index, found: None }
+    fn find<'a>(_: (), _: &[(&'static str, bool)], _: usize, _: bool) -> Option<Tensor<'a, T>> {
+        None
     }
 
-    /// The tensor found, if any.
     #[inline]
-    pub fn done(self) -> Option<R> {
-        self.found
-    }
-
-    /// How many of `P`'s tensors this search counts.
-    #[inline]
-    fn count<T: Float, P: Parameters<T>>() -> usize {
-        if BUFFERS { P::BUFFERS } else { P::TENSORS }
+    fn find_mut<'a>(_: (), _: &[(&'static str, bool)], _: usize, _: bool) -> Option<TensorMut<'a, T>> {
+        None
     }
 }
 
-impl<'a, T: Float, const BUFFERS: bool> Find<Tensor<'a, T>, BUFFERS> {
-    /// Looks in `part`, a layer called `name` (or, `nested`, a network whose tensors `name` scopes).
+impl<T: Float, A: Parameters<T>, R: Parts<T>> Parts<T> for (A, R) {
+    const TENSORS: usize = A::TENSORS + R::TENSORS;
+    const BUFFERS: usize = A::BUFFERS + R::BUFFERS;
+    type Ref<'a>
+        = (&'a A, R::Ref<'a>)
+    where
+        Self: 'a;
+    type Mut<'a>
+        = (&'a mut A, R::Mut<'a>)
+    where
+        Self: 'a;
+
     #[inline]
-    #[must_use]
-    pub fn part<P: Parameters<T>>(mut self, part: &'a P, name: &'static str, nested: bool) -> Self {
-        let n = Self::count::<T, P>();
-        if self.found.is_none() && self.index < n {
-            let t = if BUFFERS { part.buffer(self.index) } else { part.tensor(self.index) };
-            self.found = t.map(|t| if nested { t.in_scope(name) } else { t.in_layer(name) });
-            self.index = usize::MAX;
-        } else {
-            self.index = self.index.saturating_sub(n);
+    fn find<'a>(
+        (head, tail): Self::Ref<'a>,
+        names: &[(&'static str, bool)],
+        index: usize,
+        buffers: bool,
+    ) -> Option<Tensor<'a, T>> {
+        let ((name, nested), rest) = names.split_first()?;
+        let n = if buffers { A::BUFFERS } else { A::TENSORS };
+        if index >= n {
+            return R::find(tail, rest, index - n, buffers);
         }
-        self
+        let t = if buffers { head.buffer(index) } else { head.tensor(index) };
+        t.map(|t| if *nested { t.in_scope(name) } else { t.in_layer(name) })
+    }
+
+    #[inline]
+    fn find_mut<'a>(
+        (head, tail): Self::Mut<'a>,
+        names: &[(&'static str, bool)],
+        index: usize,
+        buffers: bool,
+    ) -> Option<TensorMut<'a, T>> {
+        let ((name, nested), rest) = names.split_first()?;
+        let n = if buffers { A::BUFFERS } else { A::TENSORS };
+        if index >= n {
+            return R::find_mut(tail, rest, index - n, buffers);
+        }
+        let t = if buffers { head.buffer_mut(index) } else { head.tensor_mut(index) };
+        t.map(|t| if *nested { t.in_scope(name) } else { t.in_layer(name) })
     }
 }
 
-impl<'a, T: Float, const BUFFERS: bool> Find<TensorMut<'a, T>, BUFFERS> {
-    /// Looks in `part`, mutably (see [`Find::part`]).
+impl<N: Composite> Parameters<N::Scalar> for N {
+    const TENSORS: usize = <N::Parts as Parts<N::Scalar>>::TENSORS;
+    const BUFFERS: usize = <N::Parts as Parts<N::Scalar>>::BUFFERS;
+    const DEPTH: usize = N::DEPTH;
+
     #[inline]
-    #[must_use]
-    pub fn part_mut<P: Parameters<T>>(mut self, part: &'a mut P, name: &'static str, nested: bool) -> Self {
-        let n = Self::count::<T, P>();
-        if self.found.is_none() && self.index < n {
-            let t = if BUFFERS { part.buffer_mut(self.index) } else { part.tensor_mut(self.index) };
-            self.found = t.map(|t| if nested { t.in_scope(name) } else { t.in_layer(name) });
-            self.index = usize::MAX;
-        } else {
-            self.index = self.index.saturating_sub(n);
-        }
-        self
+    fn tensor(&self, index: usize) -> Option<Tensor<'_, N::Scalar>> {
+        N::Parts::find(self.parts(), N::NAMES, index, false)
+    }
+
+    #[inline]
+    fn tensor_mut(&mut self, index: usize) -> Option<TensorMut<'_, N::Scalar>> {
+        N::Parts::find_mut(self.parts_mut(), N::NAMES, index, false)
+    }
+
+    #[inline]
+    fn buffer(&self, index: usize) -> Option<Tensor<'_, N::Scalar>> {
+        N::Parts::find(self.parts(), N::NAMES, index, true)
+    }
+
+    #[inline]
+    fn buffer_mut(&mut self, index: usize) -> Option<TensorMut<'_, N::Scalar>> {
+        N::Parts::find_mut(self.parts_mut(), N::NAMES, index, true)
     }
 }
 

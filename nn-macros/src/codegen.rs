@@ -1,4 +1,5 @@
-//! Code generation from the validated model. Generated code names only `::nn_core::__private::…` and
+//! Code generation from the validated model. Generated code names only `::nn_core::__private::…` (written
+//! `__nn::…` inside the anonymous constant that holds the implementations and binds that alias) and
 //! `::core::…`, so nothing the user has in scope can break it.
 
 use crate::embed::Embedded;
@@ -56,8 +57,8 @@ pub struct Contract {
     pub value: TokenStream,
     /// The expression that borrows it mutably in `&mut self` methods, for a layer with a field.
     pub value_mut: Option<TokenStream>,
-    /// Its gradient sink.
-    pub sink: TokenStream,
+    /// Its gradient sink, for a layer with parameters; a layer without is called through `backward_frozen`.
+    pub sink: Option<TokenStream>,
     /// Whether inference applies the activation after it in place, in its forward (`forward_activated`).
     pub fuses: bool,
 }
@@ -70,20 +71,14 @@ impl Contract {
             ty,
             value: quote_spanned!(l.span=> &self.#f),
             value_mut: Some(quote_spanned!(l.span=> &mut self.#f)),
-            sink: quote_spanned!(l.span=> ::nn_core::__private::Sink::part(&mut sink, |n| &n.#f, |n| &mut n.#f)),
+            sink: Some(quote_spanned!(l.span=> sink.part(|n| &n.#f, |n| &mut n.#f))),
             fuses: false,
         }
     }
 
     /// A layer without parameters, called through `value`, a constant expression of type `ty`.
     pub fn constant(l: &Layer, ty: TokenStream, value: TokenStream) -> Self {
-        Contract {
-            ty,
-            value: quote_spanned!(l.span=> &#value),
-            value_mut: None,
-            sink: quote_spanned!(l.span=> ::nn_core::__private::Frozen(&#value)),
-            fuses: false,
-        }
+        Contract { ty, value: quote_spanned!(l.span=> &#value), value_mut: None, sink: None, fuses: false }
     }
 }
 
@@ -139,7 +134,7 @@ pub fn expand(m: &Model, weights: Option<&Embedded>) -> TokenStream {
     let mut w = Wiring::default();
     let x0 = format_ident!("x0");
     w.matrix(&t, &x0, d_in.clone());
-    let last = wire(&t, &m.layers, &x0, "", &mut w);
+    let (last, last_local) = wire(&t, &m.layers, (&x0, &x0), "", &mut w);
     wire_back(&t, &m.layers, &x0, "", quote!(dy), quote!(dx), &mut w.back);
     let Wiring { fwd: steps, infer, train: train_steps, back, stats, fields: cache_fields, deltas: delta_fields } = w;
     let deltas = format_ident!("{}Deltas", name);
@@ -152,38 +147,25 @@ pub fn expand(m: &Model, weights: Option<&Embedded>) -> TokenStream {
         }
     });
 
-    // Parameters and state: each layer's tensors in order, under the layer's name.
+    // Parameters and state: each layer's tensors in order, under the layer's name (layers after the first of a
+    // recurrent stack under the stack's, `lstm.weight_ih_l1`; a nested network's one scope further in).
     let params: Vec<&Layer> = m.param_layers().collect();
-    let counts = |what: TokenStream| -> Vec<TokenStream> {
-        params
-            .iter()
-            .map(|l| {
-                let ty = layer_type(&t, l);
-                quote!(<#ty as ::nn_core::__private::Parameters<#t>>::#what)
-            })
-            .collect()
-    };
-    let (tensor_counts, buffer_counts) = (counts(quote!(TENSORS)), counts(quote!(BUFFERS)));
-    // Each lookup asks the parts in order (`Find`); layers after the first of a recurrent stack appear under the
-    // stack's name (`lstm.weight_ih_l1`), a nested network's tensors one scope further in.
-    let lookup = |mutable: bool, buffers: bool| -> TokenStream {
-        let parts = params.iter().map(|l| {
+    let part_types = params.iter().rev().fold(quote!(()), |rest, l| {
+        let ty = layer_type(&t, l);
+        quote!((#ty, #rest))
+    });
+    let part_refs = |mutable: bool| {
+        params.iter().rev().fold(quote!(()), |rest, l| {
             let f = &l.name;
-            let lit = l.kind.field(l, &t).map_or_else(|| f.to_string(), |field| field.scope);
-            let nested = l.kind.network().is_some();
-            if mutable {
-                quote!(.part_mut(&mut self.#f, #lit, #nested))
-            } else {
-                quote!(.part(&self.#f, #lit, #nested))
-            }
-        });
-        let found = if mutable { quote!(TensorMut) } else { quote!(Tensor) };
-        quote!(::nn_core::__private::Find::<::nn_core::__private::#found<'_, #t>, #buffers>::new(index)#(#parts)*.done())
+            if mutable { quote!((&mut self.#f, #rest)) } else { quote!((&self.#f, #rest)) }
+        })
     };
-    let (get, get_mut, buf, buf_mut) =
-        (lookup(false, false), lookup(true, false), lookup(false, true), lookup(true, true));
-    let sum = |c: &[TokenStream]| if c.is_empty() { quote!(0) } else { quote!(#(#c)+*) };
-    let (tensor_count, buffer_count) = (sum(&tensor_counts), sum(&buffer_counts));
+    let (parts, parts_mut) = (part_refs(false), part_refs(true));
+    let names = params.iter().map(|l| {
+        let name = l.kind.field(l, &t).map_or_else(|| l.name.to_string(), |field| field.scope);
+        let nested = l.kind.network().is_some();
+        quote!((#name, #nested))
+    });
     // One composition level deeper than the deepest nested network, if there is one.
     let nested: Vec<TokenStream> = params
         .iter()
@@ -207,7 +189,8 @@ pub fn expand(m: &Model, weights: Option<&Embedded>) -> TokenStream {
         }
     });
 
-    let inits = params.iter().filter_map(|l| l.kind.field(l, &t)).map(|f| f.init);
+    let inits: Vec<TokenStream> = params.iter().filter_map(|l| l.kind.field(l, &t)).map(|f| f.init).collect();
+    let unused_rng = inits.is_empty().then(|| quote!(let _ = rng;));
 
     let checks = m.checks.iter().map(|c| {
         let (cond, msg) = (&c.condition, &c.message);
@@ -239,8 +222,6 @@ pub fn expand(m: &Model, weights: Option<&Embedded>) -> TokenStream {
     let summary_doc = format!("The layers, in order: `{summary}`.");
     let trained = weights.map(|w| trained(m, &t, w));
     let streaming = streaming(m, &t);
-    let tensor = quote!(::nn_core::__private::Option<::nn_core::__private::Tensor<'_, #t>>);
-    let tensor_mut = quote!(::nn_core::__private::Option<::nn_core::__private::TensorMut<'_, #t>>);
 
     let head = quote! {
         #(#checks)*
@@ -289,33 +270,28 @@ pub fn expand(m: &Model, weights: Option<&Embedded>) -> TokenStream {
 
         #streaming
     };
+    // The implementations go in an anonymous constant, where `__nn` stands for `::nn_core::__private` (bound
+    // there, so nothing the user has in scope can change what it names).
     let impls = quote! {
         impl ::nn_core::__private::Initialize for #name {
             fn init<R: ::nn_core::__private::Rng + ?Sized>(&mut self, rng: &mut R) {
-                let _ = &rng;
+                #unused_rng
                 #(#inits)*
             }
         }
 
-        impl ::nn_core::__private::Parameters<#t> for #name {
-            const TENSORS: usize = #tensor_count;
-            const BUFFERS: usize = #buffer_count;
+        impl ::nn_core::__private::Composite for #name {
+            type Scalar = #t;
+            type Parts = #part_types;
+            const NAMES: &'static [(&'static str, bool)] = &[#(#names),*];
             #depth
 
-            fn tensor(&self, index: usize) -> #tensor {
-                #get
+            fn parts(&self) -> ::nn_core::__private::PartsRef<'_, Self> {
+                #parts
             }
 
-            fn tensor_mut(&mut self, index: usize) -> #tensor_mut {
-                #get_mut
-            }
-
-            fn buffer(&self, index: usize) -> #tensor {
-                #buf
-            }
-
-            fn buffer_mut(&mut self, index: usize) -> #tensor_mut {
-                #buf_mut
+            fn parts_mut(&mut self) -> ::nn_core::__private::PartsMut<'_, Self> {
+                #parts_mut
             }
         }
 
@@ -328,15 +304,15 @@ pub fn expand(m: &Model, weights: Option<&Embedded>) -> TokenStream {
             fn forward_batch<const B: usize>(&self, x: &Self::InputBatch<B>) -> Self::OutputBatch<B> {
                 let x0 = *x;
                 #(#steps)*
-                #last
+                #last_local
             }
 
             #[inline]
             fn forward_batch_in<const B: usize>(&self, x: &Self::InputBatch<B>, cache: &mut Self::BatchCache<B>) -> Self::OutputBatch<B> {
-                let cache = &mut cache.cache;
-                cache.x0.copy_from(x);
+                let c = &mut cache.cache;
+                c.x0.copy_from(x);
                 #(#infer)*
-                cache.#last
+                c.#last
             }
 
             #[inline]
@@ -346,10 +322,10 @@ pub fn expand(m: &Model, weights: Option<&Embedded>) -> TokenStream {
                 cache: &mut Self::BatchCache<B>,
                 rng: &mut R,
             ) -> Self::OutputBatch<B> {
-                let cache = &mut cache.cache;
-                cache.x0.copy_from(x);
+                let c = &mut cache.cache;
+                c.x0.copy_from(x);
                 #(#train_steps)*
-                cache.#last
+                c.#last
             }
 
             #[inline]
@@ -357,11 +333,9 @@ pub fn expand(m: &Model, weights: Option<&Embedded>) -> TokenStream {
                 mut sink: S,
                 cache: &mut Self::BatchCache<B>,
                 dy: &Self::OutputBatch<B>,
-                dx: ::core::option::Option<&mut Self::InputBatch<B>>,
+                dx: ::nn_core::__private::Option<&mut Self::InputBatch<B>>,
             ) {
-                let _ = &mut sink;
-                let ::nn_core::__private::Workspace { cache, deltas } = cache;
-                let _ = (&cache, &deltas);
+                let ::nn_core::__private::Workspace { cache: c, deltas: d } = cache;
                 #(#back)*
             }
 
@@ -370,10 +344,51 @@ pub fn expand(m: &Model, weights: Option<&Embedded>) -> TokenStream {
 
         ::nn_core::__private::network_from_batches!(#name, #t, #d_in, #d_out);
     };
+    let impls = alias_private(impls);
     quote! {
         #head
-        #impls
+        const _: () = {
+            use ::nn_core::__private::{self as __nn, Backward as _, Sink as _};
+            #impls
+        };
     }
+}
+
+/// `tokens` with every `::nn_core::__private::` path written `__nn::`, the alias generated code binds.
+fn alias_private(tokens: TokenStream) -> TokenStream {
+    use proc_macro2::{Group, Span, TokenTree};
+    let tt: Vec<TokenTree> = tokens.into_iter().collect();
+    let ident = |t: &TokenTree, name: &str| matches!(t, TokenTree::Ident(i) if i == name);
+    let colon = |t: &TokenTree| matches!(t, TokenTree::Punct(p) if p.as_char() == ':');
+    let mut out = Vec::with_capacity(tt.len());
+    let mut i = 0;
+    while i < tt.len() {
+        let path = tt.len() - i >= 8
+            && colon(&tt[i])
+            && colon(&tt[i + 1])
+            && ident(&tt[i + 2], "nn_core")
+            && colon(&tt[i + 3])
+            && colon(&tt[i + 4])
+            && ident(&tt[i + 5], "__private")
+            && colon(&tt[i + 6])
+            && colon(&tt[i + 7]);
+        if path {
+            out.push(TokenTree::Ident(Ident::new("__nn", tt[i + 2].span().resolved_at(Span::call_site()))));
+            out.extend_from_slice(&tt[i + 6..i + 8]);
+            i += 8;
+            continue;
+        }
+        out.push(match &tt[i] {
+            TokenTree::Group(g) => {
+                let mut group = Group::new(g.delimiter(), alias_private(g.stream()));
+                group.set_span(g.span());
+                TokenTree::Group(group)
+            }
+            t => t.clone(),
+        });
+        i += 1;
+    }
+    out.into_iter().collect()
 }
 
 /// `NAME::TRAINED`, the network with the weights of the `#[weights]` file as constant data, and an
@@ -547,7 +562,7 @@ impl Wiring {
 
 /// The expression for a layer's cache: its field, or `()`.
 fn kept(l: &Layer, c: &Ident) -> TokenStream {
-    if l.kind.keeps() { quote!(&mut cache.#c) } else { quote!(&mut ()) }
+    if l.kind.keeps() { quote!(&mut c.#c) } else { quote!(&mut ()) }
 }
 
 /// `Layer::<T, I, O>`, the contract a layer is called through where its value names its type.
@@ -562,31 +577,34 @@ fn as_layer(t: &TokenStream, l: &Layer, ty: &TokenStream) -> TokenStream {
     quote_spanned!(l.span=> <#ty as ::nn_core::__private::Layer<#t, #i, #o>>)
 }
 
-/// Forward code and cache fields for `layers` reading `input` (a local in inference, a cache field in training);
+/// Forward code and cache fields for `layers` reading `input` (a cache field, and the local that holds its value
+/// in inference);
 /// the output of layer `i` is `{prefix}x{i+1}`, what it keeps `{prefix}c{i}`, and the gradient of its output
-/// `{prefix}d{i+1}` (except the last, whose gradient the caller holds). Returns the output's name.
-fn wire(t: &TokenStream, layers: &[Layer], input: &Ident, prefix: &str, w: &mut Wiring) -> Ident {
-    let mut inp = input.clone();
+/// `{prefix}d{i+1}` (except the last, whose gradient the caller holds). Returns the output's name, and the name of
+/// the local that holds it in inference (an earlier one where an activation was fused into its layer).
+fn wire(t: &TokenStream, layers: &[Layer], input: (&Ident, &Ident), prefix: &str, w: &mut Wiring) -> (Ident, Ident) {
+    let (mut inp, mut local) = (input.0.clone(), input.1.clone());
     // Inference fuses a dense layer with the activation after it (in place on the layer's output buffer).
     let mut fused = false;
     for (i, l) in layers.iter().enumerate() {
         let out = format_ident!("{}x{}", prefix, i + 1);
         let c = format_ident!("{}c{}", prefix, i);
         let was_fused = core::mem::take(&mut fused);
+        let mut out_local = out.clone();
         if let Some(Residual { branch, projection }) = l.kind_as::<Residual>() {
             let q = format!("{prefix}r{i}_");
-            let b = wire(t, branch, &inp, &q, w);
-            let skip = match projection {
-                Some(p) => wire(t, core::slice::from_ref(p.as_ref()), &inp, &format!("{prefix}r{i}p_"), w),
-                None => inp.clone(),
+            let (b, b_local) = wire(t, branch, (&inp, &local), &q, w);
+            let (skip, skip_local) = match projection {
+                Some(p) => wire(t, core::slice::from_ref(p.as_ref()), (&inp, &local), &format!("{prefix}r{i}p_"), w),
+                None => (inp.clone(), local.clone()),
             };
             w.fwd.push(quote_spanned!(l.span=>
-                let mut #out = #b;
-                ::nn_core::__private::add_assign(&mut #out, &#skip);
+                let mut #out = #b_local;
+                ::nn_core::__private::add_assign(&mut #out, &#skip_local);
             ));
             let add = quote_spanned!(l.span=>
-                cache.#out.copy_from(&cache.#b);
-                ::nn_core::__private::add_assign(&mut cache.#out, &cache.#skip);
+                c.#out.copy_from(&c.#b);
+                ::nn_core::__private::add_assign(&mut c.#out, &c.#skip);
             );
             w.infer.push(add.clone());
             w.train.push(add);
@@ -596,9 +614,12 @@ fn wire(t: &TokenStream, layers: &[Layer], input: &Ident, prefix: &str, w: &mut 
                 w.delta(t, &format_ident!("{}r{}p_dx", prefix, i), it);
             }
         } else if let Some(Merge { branches, sum, sizes }) = l.kind_as::<Merge>() {
-            let outs: Vec<Ident> =
-                branches.iter().enumerate().map(|(j, b)| wire(t, b, &inp, &format!("{prefix}m{i}b{j}_"), w)).collect();
-            w.fwd.extend(merge_forward(t, *sum, &outs, sizes, &out, false));
+            let (outs, locals): (Vec<Ident>, Vec<Ident>) = branches
+                .iter()
+                .enumerate()
+                .map(|(j, b)| wire(t, b, (&inp, &local), &format!("{prefix}m{i}b{j}_"), w))
+                .unzip();
+            w.fwd.extend(merge_forward(t, *sum, &locals, sizes, &out, false));
             w.infer.extend(merge_forward(t, *sum, &outs, sizes, &out, true));
             w.train.extend(merge_forward(t, *sum, &outs, sizes, &out, true));
             for j in 0..branches.len() {
@@ -608,18 +629,18 @@ fn wire(t: &TokenStream, layers: &[Layer], input: &Ident, prefix: &str, w: &mut 
             let Contract { ty, value, value_mut, fuses, .. } = l.kind.contract(l, t);
             let (layer, call) = (as_layer(t, l, &ty), layer_path(t, l));
             let next_activation = layers.get(i + 1).filter(|_| fuses).and_then(|next| next.kind.activation(next, t));
-            w.fwd.push(match (was_fused, next_activation) {
-                (true, _) => quote_spanned!(l.span=> let #out = #inp;),
+            match (was_fused, next_activation) {
+                (true, _) => out_local = local.clone(),
                 (false, Some(a)) => {
                     fused = true;
-                    quote_spanned!(l.span=> let #out = #call::forward_activated(#value, &#inp, &#a);)
+                    w.fwd.push(quote_spanned!(l.span=> let #out = #call::forward_activated(#value, &#local, &#a);));
                 }
-                (false, None) => quote_spanned!(l.span=> let #out = #call::forward(#value, &#inp);),
-            });
+                (false, None) => w.fwd.push(quote_spanned!(l.span=> let #out = #call::forward(#value, &#local);)),
+            }
             let kept = kept(l, &c);
-            w.infer.push(quote_spanned!(l.span=> #call::forward_into(#value, &cache.#inp, &mut cache.#out);));
+            w.infer.push(quote_spanned!(l.span=> #call::forward_into(#value, &c.#inp, &mut c.#out);));
             w.train.push(quote_spanned!(l.span=>
-                #call::forward_train(#value, &cache.#inp, &mut cache.#out, #kept, rng);
+                #call::forward_train(#value, &c.#inp, &mut c.#out, #kept, rng);
             ));
             if l.kind.keeps() {
                 w.fields.push(quote!(pub #c: #layer::Cache<B>,));
@@ -633,8 +654,9 @@ fn wire(t: &TokenStream, layers: &[Layer], input: &Ident, prefix: &str, w: &mut 
             w.delta(t, &format_ident!("{}d{}", prefix, i + 1), l.outputs.tokens());
         }
         inp = out;
+        local = out_local;
     }
-    inp
+    (inp, local)
 }
 
 /// Backward code for `layers` (as wired by [`wire`] from `input`): `dy` is an expression for dL/d(output),
@@ -656,29 +678,29 @@ fn wire_back(
             dy.clone()
         } else {
             let d = format_ident!("{}d{}", prefix, i + 1);
-            quote!(&deltas.#d)
+            quote!(&d.#d)
         };
         let dx = if i == 0 {
             dx.clone()
         } else {
             let d = format_ident!("{}d{}", prefix, i);
-            quote!(::nn_core::__private::Some(&mut deltas.#d))
+            quote!(::nn_core::__private::Some(&mut d.#d))
         };
         if let Some(Residual { branch, projection }) = l.kind_as::<Residual>() {
             let (q, qp) = (format!("{prefix}r{i}_"), format!("{prefix}r{i}p_"));
             let (bdx, pdx) = (format_ident!("{}dx", q), format_ident!("{}dx", qp));
-            let some = |f: &Ident| quote!(::nn_core::__private::Some(&mut deltas.#f));
+            let some = |f: &Ident| quote!(::nn_core::__private::Some(&mut d.#f));
             wire_back(t, branch, &xin, &q, d.clone(), some(&bdx), back);
             let skip = match projection {
                 Some(p) => {
                     wire_back(t, core::slice::from_ref(p.as_ref()), &xin, &qp, d.clone(), some(&pdx), back);
-                    quote!(&deltas.#pdx)
+                    quote!(&d.#pdx)
                 }
                 None => d.clone(),
             };
             back.push(quote_spanned!(l.span=>
                 if let ::nn_core::__private::Some(dx) = #dx {
-                    dx.copy_from(&deltas.#bdx);
+                    dx.copy_from(&d.#bdx);
                     ::nn_core::__private::add_assign(dx, #skip);
                 }
             ));
@@ -691,16 +713,8 @@ fn wire_back(
                     dxs.push(g.clone());
                 } else {
                     let q = format!("{prefix}m{i}b{j}_");
-                    wire_back(
-                        t,
-                        b,
-                        &xin,
-                        &q,
-                        g.clone(),
-                        quote!(::nn_core::__private::Some(&mut deltas.#bdx)),
-                        &mut code,
-                    );
-                    dxs.push(quote!(&deltas.#bdx));
+                    wire_back(t, b, &xin, &q, g.clone(), quote!(::nn_core::__private::Some(&mut d.#bdx)), &mut code);
+                    dxs.push(quote!(&d.#bdx));
                 }
             }
             let (first, rest) = (&dxs[0], &dxs[1..]);
@@ -712,12 +726,14 @@ fn wire_back(
             ));
             back.push(quote_spanned!(l.span=> { #(#code)* }));
         } else {
-            let Contract { ty, sink, .. } = l.kind.contract(l, t);
-            let layer = as_layer(t, l, &ty);
+            let Contract { value, sink, .. } = l.kind.contract(l, t);
             let kept = kept(l, &c);
-            back.push(quote_spanned!(l.span=>
-                #layer::backward(#sink, &cache.#xin, &cache.#xout, #kept, #d, #dx);
-            ));
+            back.push(match sink {
+                Some(sink) => quote_spanned!(l.span=> #sink.backward(&c.#xin, &c.#xout, #kept, #d, #dx);),
+                None => quote_spanned!(l.span=>
+                    ::nn_core::__private::backward_frozen(#value, &c.#xin, &c.#xout, #kept, #d, #dx);
+                ),
+            });
         }
     }
 }
@@ -732,16 +748,15 @@ fn merge_forward(
     out: &Ident,
     train: bool,
 ) -> Vec<TokenStream> {
-    let at = |id: &Ident| if train { quote!(cache.#id) } else { quote!(#id) };
+    let at = |id: &Ident| if train { quote!(c.#id) } else { quote!(#id) };
     let (first, rest) = (at(&outs[0]), outs[1..].iter().map(&at));
     if sum {
-        let (target, out) =
-            if train { (quote!(cache.#out), quote!(cache.#out)) } else { (quote!(let mut #out), quote!(#out)) };
+        let (target, out) = if train { (quote!(c.#out), quote!(c.#out)) } else { (quote!(let mut #out), quote!(#out)) };
         let mut stmts = vec![quote!(#target = #first;)];
         stmts.extend(rest.map(|r| quote!(::nn_core::__private::add_assign(&mut #out, &#r);)));
         return stmts;
     }
-    let target = if train { quote!(cache.#out) } else { quote!(let #out) };
+    let target = if train { quote!(c.#out) } else { quote!(let #out) };
     let mut stmts = Vec::new();
     let (mut acc, mut acc_size) = (first, sizes[0].clone());
     for (j, o) in outs.iter().enumerate().skip(1) {

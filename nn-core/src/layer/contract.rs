@@ -84,6 +84,42 @@ pub trait Layer<T: Float, const I: usize, const O: usize> {
     }
 }
 
+/// A layer's backward pass called on its sink, `sink.backward(x, y, cache, dy, dx)`: the same as
+/// [`Layer::backward`], in the method form generated networks are written in (the layer's type follows from the
+/// sink, its sizes from the arguments).
+pub trait Backward<T: Float, L>: Sink<T, L> + Sized {
+    /// Runs `L::backward` with this sink.
+    #[inline]
+    fn backward<const I: usize, const O: usize, const B: usize>(
+        self,
+        x: &SMatrix<T, I, B>,
+        y: &SMatrix<T, O, B>,
+        cache: &mut L::Cache<B>,
+        dy: &SMatrix<T, O, B>,
+        dx: Option<&mut SMatrix<T, I, B>>,
+    ) where
+        L: Layer<T, I, O>,
+    {
+        L::backward(self, x, y, cache, dy, dx);
+    }
+}
+
+impl<T: Float, L, S: Sink<T, L>> Backward<T, L> for S {}
+
+/// The backward pass of `layer` with its parameters (if it has any) held fixed: only dL/dx, through
+/// [`Frozen`]. What generated networks call for layers without parameters.
+#[inline]
+pub fn backward_frozen<T: Float, L: Layer<T, I, O>, const I: usize, const O: usize, const B: usize>(
+    layer: &L,
+    x: &SMatrix<T, I, B>,
+    y: &SMatrix<T, O, B>,
+    cache: &mut L::Cache<B>,
+    dy: &SMatrix<T, O, B>,
+    dx: Option<&mut SMatrix<T, I, B>>,
+) {
+    L::backward(Frozen(layer), x, y, cache, dy, dx);
+}
+
 /// A layer that runs on a sequence one step at a time, `I` values in and `O` out per step, carrying a state
 /// (recurrent layers) or none (every per-step layer): streaming inference that allocates nothing.
 pub trait Stream<T: Float, const I: usize, const O: usize> {

@@ -111,7 +111,7 @@ impl LayerKind for Nested {
             value_mut: Some(
                 quote_spanned!(l.span=> <::nn_core::__private::Nested<#ty> as ::nn_core::__private::bytemuck::TransparentWrapper<#ty>>::wrap_mut(&mut self.#f)),
             ),
-            sink: quote_spanned!(l.span=> ::nn_core::__private::Sink::part(&mut sink, |n| #wrap::wrap_ref(&n.#f), |n| #wrap::wrap_mut(&mut n.#f))),
+            sink: Some(quote_spanned!(l.span=> sink.part(|n| #wrap::wrap_ref(&n.#f), |n| #wrap::wrap_mut(&mut n.#f)))),
             fuses: false,
         }
     }
