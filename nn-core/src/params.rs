@@ -330,10 +330,11 @@ pub trait Parameters<T: Float> {
 /// implements for a generated network, and what its [`Parameters`] follow from.
 ///
 /// ```
-/// use nn_core::{Composite, Dense, Parameters};
+/// use nn_core::layer::Dense;
+/// use nn_core::{Composite, Parameters};
 ///
 /// /// Two layers, named `encoder` and `decoder`.
-/// #[derive(Default)]
+/// #[derive(bytemuck::Zeroable)]
 /// struct Pair {
 ///     encoder: Dense<f32, 3, 2>,
 ///     decoder: Dense<f32, 2, 3>,
@@ -351,7 +352,7 @@ pub trait Parameters<T: Float> {
 ///     }
 /// }
 ///
-/// let pair = Pair::default();
+/// let pair: Pair = bytemuck::Zeroable::zeroed();
 /// assert_eq!(Pair::TENSORS, 4);
 /// assert_eq!(pair.tensor(2).unwrap().name.to_string(), "decoder.weight");
 /// assert_eq!(pair.param_count(), 3 * 2 + 2 + 2 * 3 + 3);

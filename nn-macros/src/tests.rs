@@ -224,11 +224,25 @@ fn formatted_three_layer_network() -> String {
     String::from_utf8(out.stdout).unwrap()
 }
 
-/// A ratchet on the size of what the macro writes: 240 lines before the layer contract, 117 with it (inference
+/// A ratchet on the size of what the macro writes: 240 lines before the layer contract, 118 with it (inference
 /// into a workspace included).
 #[test]
 fn a_three_layer_network_expands_to_under_120_formatted_lines() {
     let code = formatted_three_layer_network();
     let lines = code.lines().filter(|l| !l.trim().is_empty()).count();
     assert!(lines < 120, "{lines} lines:\n{code}");
+}
+
+/// The gradients between layers of a small network are locals of the backward pass (registers, once inlined);
+/// a larger network's live in the workspace, so that its backward pass stays off the stack.
+#[test]
+fn small_networks_keep_their_backward_gradients_in_locals() {
+    let text = |net| expand(net).unwrap().to_token_stream().to_string();
+    let small = text(quote! { struct Net { input: 2, Dense(4), Tanh, Dense(1), Sigmoid } });
+    assert!(small.contains("Workspace { cache : c , .. } = cache ;"), "{small}");
+    assert!(!small.contains("deltas : d"));
+    let large = text(quote! { struct Net { input: 2, Dense(64), Tanh, Dense(1), Sigmoid } });
+    assert!(large.contains("Workspace { cache : c , deltas : d } = cache ;"), "{large}");
+    let symbolic = text(quote! { struct Net { input: 2, Dense(WIDTH), Tanh, Dense(1) } });
+    assert!(symbolic.contains("deltas : d"), "sizes unknown to the macro use the workspace");
 }
