@@ -9,11 +9,13 @@
 //!
 //! # Lowering
 //!
-//! A convolution is computed as matrix products: four output positions at a time, the receptive fields are
-//! gathered into a `K x 4` matrix (`K = C_in * KH * KW`, "im2col"), multiplied by the `C_out x K` weight matrix
-//! with the register-blocked kernel of [`crate::kernel`], and scattered to the output. Backward uses the same
-//! tiles: `dW += dY colᵀ`, `dcol = Wᵀ dY`, and `dcol` is added back into `dx` ("col2im"). A transposed convolution
-//! is the same pair of operations with forward and backward exchanged. Nothing is allocated.
+//! A convolution is computed as matrix products over the lowered input ("im2col": one row per weight of an
+//! output channel, `K = C_in * KH * KW`, one column per output position). The forward pass never builds it
+//! whole: the implicit GEMM of `conv_fast` gathers panels of positions into a small buffer and multiplies
+//! blocks of output channels by them in registers (AVX-512 or AVX2 micro-kernels for `f32`, picked at run
+//! time). Backward works four output positions at a time: the receptive fields are gathered into a `K x 4`
+//! tile, `dW += dY colᵀ`, `dcol = Wᵀ dY`, and `dcol` is added back into `dx` ("col2im"). A transposed
+//! convolution is the same pair of operations with forward and backward exchanged. Nothing is allocated.
 
 use crate::float::Float;
 use crate::init::Init;
@@ -163,16 +165,21 @@ fn add_tile<T: Float, const C: usize>(tile: &SMatrix<T, C, TILE>, plane: &mut [T
     }
 }
 
-/// `y = conv(x)` without bias, added into `y` (weight `CO x K`).
-fn conv_forward<T: Float, const CO: usize, const K: usize>(w: &SMatrix<T, CO, K>, g: &Geometry, x: &[T], y: &mut [T]) {
-    let positions = g.positions();
-    let mut col = SMatrix::<T, K, TILE>::zeros();
-    for p0 in (0..positions).step_by(TILE) {
-        im2col(g, x, p0, &mut col);
-        let mut out = SMatrix::<T, CO, TILE>::zeros();
-        kernel::gemm_acc(w, &col, &mut out);
-        add_tile(&out, y, positions, p0);
+/// Sets every plane of `y` (one sample, `positions` values per channel) to its channel's bias.
+#[inline]
+fn fill_bias<T: Float, const CO: usize>(bias: &SVector<T, CO>, positions: usize, y: &mut [T]) {
+    if positions == 0 {
+        return;
     }
+    for (plane, &b) in y.chunks_exact_mut(positions).zip(bias.iter()) {
+        plane.fill(b);
+    }
+}
+
+/// `y = conv(x)` without bias, added into `y` (weight `CO x K`): the implicit GEMM of [`super::conv_fast`].
+#[inline]
+fn conv_forward<T: Float, const CO: usize, const K: usize>(w: &SMatrix<T, CO, K>, g: &Geometry, x: &[T], y: &mut [T]) {
+    super::conv_fast::conv_forward_fast::<T, CO, K>(w.as_slice(), g, x, y);
 }
 
 /// The conv's backward: `dw += dy colᵀ` and `dx += col2im(wᵀ dy)`.
@@ -324,10 +331,10 @@ impl<
         x: &SMatrix<T, IN, B>,
     ) -> SMatrix<T, OUT, B> {
         debug_assert!(IN == g.inputs() && OUT == CO * g.positions() && K == g.receptive());
-        let positions = g.positions();
-        let mut y = SMatrix::<T, OUT, B>::from_fn(|r, _| self.bias[r / positions.max(1)]);
+        let mut y = SMatrix::<T, OUT, B>::zeros();
         for b in 0..B {
             let (xb, yb) = (&x.as_slice()[b * IN..(b + 1) * IN], &mut y.as_mut_slice()[b * OUT..(b + 1) * OUT]);
+            fill_bias(&self.bias, g.positions(), yb);
             conv_forward(&self.weight, g, xb, yb);
         }
         y
@@ -439,11 +446,8 @@ impl<
     fn forward_into<const B: usize>(&self, x: &SMatrix<T, IN, B>, y: &mut SMatrix<T, OUT, B>) {
         let g = &Self::GEOMETRY;
         debug_assert!(IN == g.inputs() && OUT == CO * g.positions() && K == g.receptive());
-        let positions = g.positions().max(1);
-        for (r, v) in y.as_mut_slice().iter_mut().enumerate() {
-            *v = self.bias[(r % OUT.max(1)) / positions];
-        }
         for (xb, yb) in x.as_slice().chunks_exact(IN.max(1)).zip(y.as_mut_slice().chunks_exact_mut(OUT.max(1))) {
+            fill_bias(&self.bias, g.positions(), yb);
             conv_forward(&self.weight, g, xb, yb);
         }
     }

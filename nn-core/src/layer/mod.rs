@@ -3,6 +3,7 @@
 mod batchnorm;
 mod contract;
 mod conv;
+mod conv_fast;
 mod dense;
 mod dropout;
 mod embedding;

@@ -1,0 +1,436 @@
+//! The convolution's forward kernel: an implicit GEMM over panels of output positions.
+//!
+//! `y[co, p] += Σ_k W[co, k] X[k, p]`, where `X` is the lowered input ("im2col", `K = C_in KH KW` rows, one
+//! column per output position) that is never built whole. For each panel of `PB` consecutive output positions,
+//! at most `KC` rows of `X` at a time are gathered into a small buffer on the stack (`KC x PB` values, 16 KiB in
+//! `f32`), and a register-blocked micro-kernel multiplies `MR` weight rows by it: `MR x PB` accumulators stay
+//! in registers while `k` runs over the buffer's rows, each step one broadcast weight per row and one load of
+//! `PB` input values. The weights need no packing: `W` is column-major, so rows `co..co + MR` of column `k` are
+//! contiguous.
+//!
+//! Gathering a panel costs `KC x PB` loads and stores against `CO x KC x PB` multiply-adds, so it is cheap from
+//! a few output channels on; it walks the receptive field with counters (no division per element), which is
+//! what made the first lowering (four positions per tile, an index computed per element) run at a few percent
+//! of the machine's multiply-add rate. With `std` the kernel is compiled for AVX-512, for AVX2 with FMA and for
+//! the build target, and the widest the CPU has is picked at run time, as for the dense kernels: the panel width
+//! and the number of rows per block are chosen per instruction set so that the accumulators fill the vector
+//! registers without spilling.
+
+use super::conv::Geometry;
+use crate::float::Float;
+
+/// Rows of `X` gathered per pass over the weights (bounds the stack buffer).
+const KC: usize = 256;
+
+/// `y += conv(x)` (no bias) for one sample: `w` is `CO x K` column-major, `x` holds `g.inputs()` values and `y`
+/// `CO g.positions()`.
+#[inline]
+pub(super) fn conv_forward_fast<T: Float, const CO: usize, const K: usize>(
+    w: &[T],
+    g: &Geometry,
+    x: &[T],
+    y: &mut [T],
+) {
+    debug_assert!(w.len() == CO * K && K == g.receptive() && x.len() >= g.inputs());
+    debug_assert!(y.len() >= CO * g.positions());
+    dispatch::<T, CO, K>(w, g, x, y);
+}
+
+#[cfg(feature = "std")]
+#[multiversion::multiversion(targets("x86_64+avx512f+avx512vl+avx2+fma", "x86_64+avx2+fma"))]
+fn dispatch<T: Float, const CO: usize, const K: usize>(w: &[T], g: &Geometry, x: &[T], y: &mut [T]) {
+    // Decided at compile time for each clone: 32 registers of 16 `f32` with AVX-512, 16 of 8 with AVX2, 16 of
+    // 4 without. The accumulators take `MR x PB / lanes` registers.
+    const AVX512: bool = multiversion::target::selected_target!().supports_feature_str("avx512f");
+    const FMA: bool = multiversion::target::selected_target!().supports_feature_str("fma");
+    if AVX512 {
+        panels::<T, CO, K, 12, FMA, { Isa::Avx512 as u8 }>(w, g, x, y);
+    } else if FMA {
+        panels::<T, CO, K, 6, FMA, { Isa::Avx2 as u8 }>(w, g, x, y);
+    } else {
+        panels::<T, CO, K, 6, FMA, { Isa::Portable as u8 }>(w, g, x, y);
+    }
+}
+
+#[cfg(not(feature = "std"))]
+#[inline(always)]
+fn dispatch<T: Float, const CO: usize, const K: usize>(w: &[T], g: &Geometry, x: &[T], y: &mut [T]) {
+    panels::<T, CO, K, 6, false, { Isa::Portable as u8 }>(w, g, x, y);
+}
+
+/// The instruction set a clone of the kernel is compiled for.
+#[derive(Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+#[cfg_attr(not(all(feature = "std", target_arch = "x86_64")), allow(dead_code))]
+enum Isa {
+    /// Whatever the build target has; the micro-kernel is plain Rust.
+    Portable,
+    /// AVX2 with FMA: `f32` blocks of 8 or 16 channels in 256-bit registers.
+    Avx2,
+    /// AVX-512: `f32` blocks of 16 or 32 channels in 512-bit registers.
+    Avx512,
+}
+
+/// A run of a panel's lanes that lie on one output row: lanes `lane..lane + len` are positions
+/// `(oy, ox..ox + len)`. A panel of `PB` positions has at most `PB` runs (fewer when rows are long).
+#[derive(Clone, Copy, Default)]
+struct Run {
+    lane: usize,
+    len: usize,
+    oy: usize,
+    ox: usize,
+}
+
+/// The kernel for one instruction set: panels of `PB` positions; output channels in blocks of the widest
+/// micro-kernel that fits, then of eight, then one by one.
+#[inline(always)]
+fn panels<T: Float, const CO: usize, const K: usize, const PB: usize, const FMA: bool, const ISA: u8>(
+    w: &[T],
+    g: &Geometry,
+    x: &[T],
+    y: &mut [T],
+) {
+    let (positions, ow) = (g.positions(), g.out_w());
+    if positions == 0 || CO == 0 || K == 0 {
+        return;
+    }
+    let w = &w[..CO * K];
+    let mut buf = [[T::zero(); PB]; KC];
+    let (mut oy, mut ox) = (0, 0);
+    for p0 in (0..positions).step_by(PB) {
+        // The panel's positions as runs along output rows.
+        let lanes = PB.min(positions - p0);
+        let (mut runs, mut count) = ([Run::default(); PB], 0);
+        let mut lane = 0;
+        while lane < lanes {
+            let len = (ow - ox).min(lanes - lane);
+            runs[count] = Run { lane, len, oy, ox };
+            (count, lane, ox) = (count + 1, lane + len, ox + len);
+            if ox == ow {
+                (oy, ox) = (oy + 1, 0);
+            }
+        }
+        let runs = &runs[..count];
+        for k0 in (0..K).step_by(KC) {
+            let kn = KC.min(K - k0);
+            gather(g, x, runs, k0, &mut buf[..kn]);
+            let buf = &buf[..kn];
+            let mut co = 0;
+            #[cfg(all(feature = "std", target_arch = "x86_64"))]
+            if ISA != Isa::Portable as u8 && core::any::TypeId::of::<T>() == core::any::TypeId::of::<f32>() {
+                let (w32, buf32): (&[f32], &[[f32; PB]]) = (bytemuck::cast_slice(w), cast_rows(buf));
+                let y32: &mut [f32] = bytemuck::cast_slice_mut(y);
+                let wide = if ISA == Isa::Avx512 as u8 { 32 } else { 16 };
+                while co + wide <= CO {
+                    x86::block::<PB, 2, ISA>(w32, CO, k0, co, buf32, &mut y32[co * positions + p0..], positions, lanes);
+                    co += wide;
+                }
+                while co + wide / 2 <= CO {
+                    x86::block::<PB, 1, ISA>(w32, CO, k0, co, buf32, &mut y32[co * positions + p0..], positions, lanes);
+                    co += wide / 2;
+                }
+                // Eight channels in one 256-bit register (AVX-512 implies AVX2 and FMA).
+                const AVX2: u8 = Isa::Avx2 as u8;
+                while co + 8 <= CO {
+                    x86::block::<PB, 1, AVX2>(
+                        w32,
+                        CO,
+                        k0,
+                        co,
+                        buf32,
+                        &mut y32[co * positions + p0..],
+                        positions,
+                        lanes,
+                    );
+                    co += 8;
+                }
+            }
+            while co + 8 <= CO {
+                block::<T, CO, 8, PB, FMA>(w, buf, k0, co, &mut y[co * positions + p0..], positions, lanes);
+                co += 8;
+            }
+            while co < CO {
+                block::<T, CO, 1, PB, FMA>(w, buf, k0, co, &mut y[co * positions + p0..], positions, lanes);
+                co += 1;
+            }
+        }
+    }
+}
+
+/// `buf` as rows of `f32` (the caller has checked that `T` is `f32`).
+#[cfg(all(feature = "std", target_arch = "x86_64"))]
+#[inline(always)]
+fn cast_rows<T: Float, const PB: usize>(buf: &[[T; PB]]) -> &[[f32; PB]] {
+    let flat: &[T] = buf.as_flattened();
+    let flat: &[f32] = bytemuck::cast_slice(flat);
+    let (rows, rest) = flat.as_chunks::<PB>();
+    debug_assert!(rest.is_empty());
+    rows
+}
+
+/// The `f32` micro-kernels with AVX2 and AVX-512 intrinsics: plain Rust left the compiler a choice of loops to
+/// vectorise, and it picked the wrong one (gathers and scatters through accumulators in memory).
+#[cfg(all(feature = "std", target_arch = "x86_64"))]
+mod x86 {
+    use super::Isa;
+    use core::arch::x86_64::*;
+
+    /// `NV` vectors of output channels from `co` over one panel of `PB` positions, added into `y` (starting at
+    /// `(co, p0)`, rows `positions` apart, the first `lanes` positions): AVX-512 (16 lanes) or AVX2 (8).
+    #[allow(clippy::too_many_arguments)]
+    #[inline(always)]
+    pub(super) fn block<const PB: usize, const NV: usize, const ISA: u8>(
+        w: &[f32],
+        co_stride: usize,
+        k0: usize,
+        co: usize,
+        buf: &[[f32; PB]],
+        y: &mut [f32],
+        positions: usize,
+        lanes: usize,
+    ) {
+        let width = if ISA == Isa::Avx512 as u8 { 16 } else { 8 };
+        let rows = NV * width;
+        // Every weight read below is inside `w`, and every output written inside `y`.
+        assert!(buf.is_empty() || (k0 + buf.len() - 1) * co_stride + co + rows <= w.len());
+        assert!(lanes <= PB && (lanes == 0 || (rows - 1) * positions + lanes <= y.len()));
+        let w = &w[k0 * co_stride + co..];
+        let mut acc = [[0.0f32; 32]; PB];
+        // SAFETY: the caller runs this only in the clone compiled for the instruction set `ISA` names, which the
+        // dispatcher selected because the CPU has it; the reads stay in `w` by the assertion above.
+        #[allow(unsafe_code)]
+        unsafe {
+            if ISA == Isa::Avx512 as u8 {
+                avx512::<PB, NV>(w, co_stride, buf, &mut acc);
+            } else {
+                avx2::<PB, NV>(w, co_stride, buf, &mut acc);
+            }
+        }
+        for (t, a) in acc.iter().enumerate().take(lanes) {
+            for (i, &v) in a[..rows].iter().enumerate() {
+                y[i * positions + t] += v;
+            }
+        }
+    }
+
+    #[allow(unsafe_code)]
+    #[target_feature(enable = "avx512f")]
+    unsafe fn avx512<const PB: usize, const NV: usize>(
+        w: &[f32],
+        stride: usize,
+        buf: &[[f32; PB]],
+        out: &mut [[f32; 32]; PB],
+    ) {
+        // SAFETY: the caller checked that `w` holds `NV` vectors at every row `kk * stride` read here.
+        unsafe {
+            let mut acc = [[_mm512_setzero_ps(); NV]; PB];
+            for (kk, xr) in buf.iter().enumerate() {
+                let p = w.as_ptr().add(kk * stride);
+                let mut wv = [_mm512_setzero_ps(); NV];
+                for (v, wr) in wv.iter_mut().enumerate() {
+                    *wr = _mm512_loadu_ps(p.add(16 * v));
+                }
+                for (a, &x) in acc.iter_mut().zip(xr) {
+                    let xv = _mm512_set1_ps(x);
+                    for (av, &wr) in a.iter_mut().zip(&wv) {
+                        *av = _mm512_fmadd_ps(wr, xv, *av);
+                    }
+                }
+            }
+            for (o, a) in out.iter_mut().zip(&acc) {
+                for (v, &av) in a.iter().enumerate() {
+                    _mm512_storeu_ps(o.as_mut_ptr().add(16 * v), av);
+                }
+            }
+        }
+    }
+
+    #[allow(unsafe_code)]
+    #[target_feature(enable = "avx2,fma")]
+    unsafe fn avx2<const PB: usize, const NV: usize>(
+        w: &[f32],
+        stride: usize,
+        buf: &[[f32; PB]],
+        out: &mut [[f32; 32]; PB],
+    ) {
+        // SAFETY: the caller checked that `w` holds `NV` vectors at every row `kk * stride` read here.
+        unsafe {
+            let mut acc = [[_mm256_setzero_ps(); NV]; PB];
+            for (kk, xr) in buf.iter().enumerate() {
+                let p = w.as_ptr().add(kk * stride);
+                let mut wv = [_mm256_setzero_ps(); NV];
+                for (v, wr) in wv.iter_mut().enumerate() {
+                    *wr = _mm256_loadu_ps(p.add(8 * v));
+                }
+                for (a, &x) in acc.iter_mut().zip(xr) {
+                    let xv = _mm256_set1_ps(x);
+                    for (av, &wr) in a.iter_mut().zip(&wv) {
+                        *av = _mm256_fmadd_ps(wr, xv, *av);
+                    }
+                }
+            }
+            for (o, a) in out.iter_mut().zip(&acc) {
+                for (v, &av) in a.iter().enumerate() {
+                    _mm256_storeu_ps(o.as_mut_ptr().add(8 * v), av);
+                }
+            }
+        }
+    }
+}
+
+/// Fills `buf[kk][t]` with `X[k0 + kk, p0 + t]`: row `k = (c, ky, kx)` of the lowered input at each lane's
+/// position (zero in the padding and past the last position). Along a run of one output row the input is read
+/// at a fixed stride (contiguously at stride 1), with one unsigned comparison per value for the padding.
+#[inline(always)]
+fn gather<T: Float, const PB: usize>(g: &Geometry, x: &[T], runs: &[Run], k0: usize, buf: &mut [[T; PB]]) {
+    let taps = g.kh * g.kw;
+    let plane = g.h * g.w;
+    let (mut c, r) = (k0 / taps, k0 % taps);
+    let (mut ky, mut kx) = (r / g.kw, r % g.kw);
+    for row in buf.iter_mut() {
+        *row = [T::zero(); PB];
+        let channel = &x[c * plane..(c + 1) * plane];
+        for run in runs {
+            // Input row of this tap for the run's output row, wrapping to a huge value in the top padding.
+            let iy = (run.oy * g.sh + ky * g.dh).wrapping_sub(g.ph);
+            if iy >= g.h {
+                continue;
+            }
+            let line = &channel[iy * g.w..(iy + 1) * g.w];
+            let ix0 = (run.ox * g.sw + kx * g.dw).wrapping_sub(g.pw);
+            let out = &mut row[run.lane..run.lane + run.len];
+            if g.sw == 1 {
+                for (t, v) in out.iter_mut().enumerate() {
+                    let ix = ix0.wrapping_add(t);
+                    if ix < g.w {
+                        *v = line[ix];
+                    }
+                }
+            } else {
+                for (t, v) in out.iter_mut().enumerate() {
+                    let ix = ix0.wrapping_add(t * g.sw);
+                    if ix < g.w {
+                        *v = line[ix];
+                    }
+                }
+            }
+        }
+        // The next tap: along the kernel row, then down, then the next channel.
+        kx += 1;
+        if kx == g.kw {
+            (kx, ky) = (0, ky + 1);
+            if ky == g.kh {
+                (ky, c) = (0, c + 1);
+            }
+        }
+    }
+}
+
+/// `MR` output channels from `co` over one panel: `y[co + i, p0 + t] += Σ_kk W[co + i, k0 + kk] buf[kk][t]`,
+/// `y` starting at `(co, p0)` with rows `positions` apart; only the first `lanes` positions are written.
+///
+/// The vectors run along the output channels, a contiguous piece of each weight column, and every position's
+/// input value is broadcast: the pattern of the dense kernels' row strips. (Vectors along the positions left the
+/// compiler vectorising across the rows of the accumulators instead, through gathers and scatters in memory,
+/// seven times slower than the lowering this replaces.)
+#[inline(always)]
+fn block<T: Float, const CO: usize, const MR: usize, const PB: usize, const FMA: bool>(
+    w: &[T],
+    buf: &[[T; PB]],
+    k0: usize,
+    co: usize,
+    y: &mut [T],
+    positions: usize,
+    lanes: usize,
+) {
+    let mut acc = [[T::zero(); MR]; PB];
+    for (kk, xr) in buf.iter().enumerate() {
+        let wc = &w[(k0 + kk) * CO + co..][..MR];
+        for (a, &xv) in acc.iter_mut().zip(xr) {
+            for (av, &wv) in a.iter_mut().zip(wc) {
+                *av = if FMA { wv.mul_add(xv, *av) } else { wv * xv + *av };
+            }
+        }
+    }
+    for (t, a) in acc.iter().enumerate().take(lanes) {
+        for (i, &av) in a.iter().enumerate() {
+            y[i * positions + t] += av;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloc::vec;
+    use alloc::vec::Vec;
+
+    /// The textbook convolution in `f64`, straight from the definition.
+    fn textbook(w: &[f32], co: usize, g: &Geometry, x: &[f32]) -> Vec<f64> {
+        let (oh, ow) = (g.out_h(), g.out_w());
+        let mut y = vec![0.0; co * oh * ow];
+        for o in 0..co {
+            for oy in 0..oh {
+                for ox in 0..ow {
+                    let mut s = 0.0;
+                    for c in 0..g.channels {
+                        for ky in 0..g.kh {
+                            for kx in 0..g.kw {
+                                let iy = (oy * g.sh + ky * g.dh) as isize - g.ph as isize;
+                                let ix = (ox * g.sw + kx * g.dw) as isize - g.pw as isize;
+                                if iy < 0 || ix < 0 || iy >= g.h as isize || ix >= g.w as isize {
+                                    continue;
+                                }
+                                let k = (c * g.kh + ky) * g.kw + kx;
+                                let v = x[c * g.h * g.w + iy as usize * g.w + ix as usize];
+                                s += f64::from(w[k * co + o]) * f64::from(v);
+                            }
+                        }
+                    }
+                    y[(o * oh + oy) * ow + ox] = s;
+                }
+            }
+        }
+        y
+    }
+
+    /// The largest error of the fast `f32` kernel against the textbook one, relative to the sum of the
+    /// products' magnitudes (the scale of the rounding error of any summation order).
+    fn worst<const CO: usize, const K: usize>(g: Geometry) -> f64 {
+        assert_eq!(K, g.receptive());
+        let value = |i: usize, salt: u32| {
+            ((i as u32).wrapping_mul(2_654_435_761).wrapping_add(salt) >> 8) as f32 / 16_777_216.0 - 0.5
+        };
+        let w: Vec<f32> = (0..CO * K).map(|i| value(i, 7)).collect();
+        let x: Vec<f32> = (0..g.inputs()).map(|i| value(i, 99)).collect();
+        let mut y = vec![0.0f32; CO * g.positions()];
+        conv_forward_fast::<f32, CO, K>(&w, &g, &x, &mut y);
+        let abs_w: Vec<f32> = w.iter().map(|v| v.abs()).collect();
+        let abs_x: Vec<f32> = x.iter().map(|v| v.abs()).collect();
+        let (exact, scale) = (textbook(&w, CO, &g, &x), textbook(&abs_w, CO, &g, &abs_x));
+        y.iter()
+            .zip(exact.iter().zip(&scale))
+            .map(|(&got, (&e, &s))| (f64::from(got) - e).abs() / s.max(1e-30))
+            .fold(0.0, f64::max)
+    }
+
+    /// Every block width (32, 16, 8 and single channels), panels that cross rows and end short, strides,
+    /// padding, dilation and more receptive-field rows than one pass over the weights takes.
+    #[test]
+    fn the_f32_kernel_agrees_with_the_textbook_convolution() {
+        let g2 = |c, h, w, k, s, p, d| Geometry::new2d(c, h, w, (k, k), (s, s), (p, p), (d, d));
+        let errors = [
+            worst::<8, 25>(g2(1, 28, 28, 5, 1, 0, 1)),
+            worst::<32, 144>(g2(16, 14, 14, 3, 1, 1, 1)),
+            worst::<1, 9>(g2(1, 5, 7, 3, 1, 1, 1)),
+            worst::<5, 18>(g2(2, 9, 6, 3, 2, 1, 1)),
+            worst::<13, 12>(g2(3, 7, 7, 2, 1, 0, 2)),
+            worst::<24, 27>(g2(3, 11, 9, 3, 2, 2, 1)),
+            worst::<56, 270>(g2(30, 6, 5, 3, 1, 1, 1)),
+            worst::<40, 300>(Geometry::new1d(60, 17, 5, 1, 2, 1)),
+        ];
+        for (i, e) in errors.iter().enumerate() {
+            assert!(*e < 1e-6, "case {i}: relative error {e:e}");
+        }
+    }
+}
