@@ -21,6 +21,7 @@ pub trait Loss<T: Float> {
     fn sample_gradient(&self, y: &[T], t: &[T], g: &mut [T]);
 
     /// The mean loss over the samples (columns) of `y`.
+    #[inline]
     fn value<B: Buffer<T>>(&self, y: &B, target: &B) -> T {
         if B::SAMPLES == 0 || B::FEATURES == 0 {
             return T::zero();
@@ -34,6 +35,7 @@ pub trait Loss<T: Float> {
     }
 
     /// The gradient of [`Loss::value`]: each sample's gradient divided by the number of samples.
+    #[inline]
     fn gradient<B: Buffer<T>>(&self, y: &B, target: &B) -> B {
         let mut g = B::zeros();
         if B::SAMPLES == 0 || B::FEATURES == 0 {
@@ -54,11 +56,13 @@ pub trait Loss<T: Float> {
 
     /// How well one sample is predicted, in `[0, 1]`: by default 1 when the prediction's largest entry is where
     /// the target's is (classification accuracy). [`PerStep`] gives the fraction of steps predicted so.
+    #[inline]
     fn sample_accuracy(&self, y: &[T], t: &[T]) -> f64 {
         if crate::argmax(y) == crate::argmax(t) { 1.0 } else { 0.0 }
     }
 
     /// Both at once.
+    #[inline]
     fn value_and_gradient<B: Buffer<T>>(&self, y: &B, target: &B) -> (T, B) {
         (self.value(y, target), self.gradient(y, target))
     }
@@ -69,11 +73,13 @@ pub trait Loss<T: Float> {
 pub struct HalfSquaredError;
 
 impl<T: Float> Loss<T> for HalfSquaredError {
+    #[inline]
     fn sample_value(&self, y: &[T], t: &[T]) -> T {
         let half = lit::<T>(0.5);
         y.iter().zip(t).fold(T::zero(), |acc, (&y, &t)| acc + half * (t - y) * (t - y))
     }
 
+    #[inline]
     fn sample_gradient(&self, y: &[T], t: &[T], g: &mut [T]) {
         for ((g, &y), &t) in g.iter_mut().zip(y).zip(t) {
             *g = y - t;
@@ -87,6 +93,7 @@ impl<T: Float> Loss<T> for HalfSquaredError {
 pub struct MeanSquaredError;
 
 impl<T: Float> Loss<T> for MeanSquaredError {
+    #[inline]
     fn sample_value(&self, y: &[T], t: &[T]) -> T {
         if y.is_empty() {
             return T::zero();
@@ -95,6 +102,7 @@ impl<T: Float> Loss<T> for MeanSquaredError {
         sum / lit(y.len() as f64)
     }
 
+    #[inline]
     fn sample_gradient(&self, y: &[T], t: &[T], g: &mut [T]) {
         let scale = lit::<T>(2.0 / y.len().max(1) as f64);
         for ((g, &y), &t) in g.iter_mut().zip(y).zip(t) {
@@ -122,11 +130,13 @@ pub fn log_sum_exp<T: Float>(z: &[T]) -> T {
 }
 
 impl<T: Float> Loss<T> for SoftmaxCrossEntropy {
+    #[inline]
     fn sample_value(&self, z: &[T], t: &[T]) -> T {
         let lse = log_sum_exp(z);
         z.iter().zip(t).fold(T::zero(), |acc, (&z, &t)| acc + t * (lse - z))
     }
 
+    #[inline]
     fn sample_gradient(&self, z: &[T], t: &[T], g: &mut [T]) {
         let lse = log_sum_exp(z);
         let total = t.iter().fold(T::zero(), |acc, &t| acc + t);
@@ -144,6 +154,7 @@ impl<T: Float> Loss<T> for SoftmaxCrossEntropy {
 pub struct BinaryCrossEntropyWithLogits;
 
 impl<T: Float> Loss<T> for BinaryCrossEntropyWithLogits {
+    #[inline]
     fn sample_value(&self, z: &[T], t: &[T]) -> T {
         if z.is_empty() {
             return T::zero();
@@ -153,6 +164,7 @@ impl<T: Float> Loss<T> for BinaryCrossEntropyWithLogits {
         sum / lit(z.len() as f64)
     }
 
+    #[inline]
     fn sample_gradient(&self, z: &[T], t: &[T], g: &mut [T]) {
         let scale = lit::<T>(1.0 / z.len().max(1) as f64);
         for ((g, &z), &t) in g.iter_mut().zip(z).zip(t) {
@@ -182,6 +194,7 @@ impl<T: Float> Loss<T> for BinaryCrossEntropyWithLogits {
 pub struct PerStep<L, const F: usize>(pub L);
 
 impl<T: Float, L: Loss<T>, const F: usize> Loss<T> for PerStep<L, F> {
+    #[inline]
     fn sample_value(&self, y: &[T], t: &[T]) -> T {
         let steps = y.len() / F.max(1);
         if steps == 0 {
@@ -191,6 +204,7 @@ impl<T: Float, L: Loss<T>, const F: usize> Loss<T> for PerStep<L, F> {
         sum / lit(steps as f64)
     }
 
+    #[inline]
     fn sample_gradient(&self, y: &[T], t: &[T], g: &mut [T]) {
         let steps = y.len() / F.max(1);
         if steps == 0 {
@@ -203,6 +217,7 @@ impl<T: Float, L: Loss<T>, const F: usize> Loss<T> for PerStep<L, F> {
         }
     }
 
+    #[inline]
     fn sample_accuracy(&self, y: &[T], t: &[T]) -> f64 {
         let steps = y.len() / F.max(1);
         if steps == 0 {
