@@ -38,7 +38,7 @@ pub fn gemm_acc_columns<T: Float, const O: usize, const I: usize>(w: &SMatrix<T,
     }
     if blocked(O, I, n) {
         // y (O x n) += w (O x I) x (I x n), all column-major.
-        if blocked_gemm(O, I, n, w.as_slice(), (1, O), x, (1, I), T::one(), y, O) {
+        if blocked_gemm(O, I, n, w.as_slice(), (1, O), x, (1, I), (T::one(), T::one()), y, O) {
             return;
         }
     }
@@ -99,13 +99,13 @@ fn blocked(o: usize, i: usize, n: usize) -> bool {
     cfg!(feature = "std") && n >= BLOCKED_COLUMNS && o * i * n >= BLOCKED_WORK
 }
 
-/// `c = a b + beta c` for `a: m x k`, `b: k x n`, `c: m x n` column-major with leading dimension `ldc`; `a` and
+/// `c = alpha a b + beta c` for `a: m x k`, `b: k x n`, `c: m x n` column-major with leading dimension `ldc`; `a` and
 /// `b` are read through `(row stride, column stride)` pairs, so a transposed operand costs nothing. `f32` and
 /// `f64` go to `matrixmultiply`'s `sgemm`/`dgemm`; returns `false` (having done nothing) for any other scalar.
 #[cfg(feature = "std")]
 #[allow(clippy::too_many_arguments)]
 #[inline(never)]
-fn blocked_gemm<T: Float>(
+pub(crate) fn blocked_gemm<T: Float>(
     m: usize,
     k: usize,
     n: usize,
@@ -113,7 +113,7 @@ fn blocked_gemm<T: Float>(
     (rsa, csa): (usize, usize),
     b: &[T],
     (rsb, csb): (usize, usize),
-    beta: T,
+    (alpha, beta): (T, T),
     c: &mut [T],
     ldc: usize,
 ) -> bool {
@@ -129,7 +129,7 @@ fn blocked_gemm<T: Float>(
     let s = |v: usize| v as isize;
     if TypeId::of::<T>() == TypeId::of::<f32>() {
         let (a, b): (&[f32], &[f32]) = (bytemuck::cast_slice(a), bytemuck::cast_slice(b));
-        let beta = beta.to_f64() as f32;
+        let (alpha, beta) = (alpha.to_f64() as f32, beta.to_f64() as f32);
         let c: &mut [f32] = bytemuck::cast_slice_mut(c);
         // SAFETY: the asserts above keep every element `sgemm` reads (a, b) or writes (c) inside its slice, and
         // `c` is borrowed mutably, so it aliases neither `a` nor `b`.
@@ -139,7 +139,7 @@ fn blocked_gemm<T: Float>(
                 m,
                 k,
                 n,
-                1.0,
+                alpha,
                 a.as_ptr(),
                 s(rsa),
                 s(csa),
@@ -154,7 +154,7 @@ fn blocked_gemm<T: Float>(
         }
     } else if TypeId::of::<T>() == TypeId::of::<f64>() {
         let (a, b): (&[f64], &[f64]) = (bytemuck::cast_slice(a), bytemuck::cast_slice(b));
-        let beta = beta.to_f64();
+        let (alpha, beta) = (alpha.to_f64(), beta.to_f64());
         let c: &mut [f64] = bytemuck::cast_slice_mut(c);
         // SAFETY: as for `sgemm` above.
         #[allow(unsafe_code)]
@@ -163,7 +163,7 @@ fn blocked_gemm<T: Float>(
                 m,
                 k,
                 n,
-                1.0,
+                alpha,
                 a.as_ptr(),
                 s(rsa),
                 s(csa),
@@ -185,7 +185,7 @@ fn blocked_gemm<T: Float>(
 /// Without `std` the blocked path is never taken ([`blocked`] is false).
 #[cfg(not(feature = "std"))]
 #[allow(clippy::too_many_arguments)]
-fn blocked_gemm<T: Float>(
+pub(crate) fn blocked_gemm<T: Float>(
     _: usize,
     _: usize,
     _: usize,
@@ -193,7 +193,7 @@ fn blocked_gemm<T: Float>(
     _: (usize, usize),
     _: &[T],
     _: (usize, usize),
-    _: T,
+    _: (T, T),
     _: &mut [T],
     _: usize,
 ) -> bool {
@@ -356,7 +356,7 @@ pub fn ger_acc_columns<T: Float, const O: usize, const I: usize>(dy: &[T], x: &[
     let n = (x.len() / I).min(dy.len() / O);
     if blocked(O, I, n) {
         // g (O x I) += dy (O x n) x^T (n x I), where x^T is x read with its strides swapped.
-        if blocked_gemm(O, n, I, dy, (1, O), x, (I, 1), T::one(), g.as_mut_slice(), O) {
+        if blocked_gemm(O, n, I, dy, (1, O), x, (I, 1), (T::one(), T::one()), g.as_mut_slice(), O) {
             return;
         }
     }
@@ -406,7 +406,7 @@ pub fn gemm_tn_columns<T: Float, const O: usize, const I: usize>(w: &SMatrix<T, 
     let n = (dx.len() / I).min(dy.len() / O);
     if blocked(O, I, n) {
         // dx (I x n) = w^T (I x O) dy (O x n).
-        if blocked_gemm(I, O, n, w.as_slice(), (O, 1), dy, (1, O), T::zero(), dx, I) {
+        if blocked_gemm(I, O, n, w.as_slice(), (O, 1), dy, (1, O), (T::one(), T::zero()), dx, I) {
             return;
         }
     }

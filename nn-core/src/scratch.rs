@@ -57,3 +57,32 @@ where
 pub fn boxed_zeroed<N: bytemuck::Zeroable>() -> alloc::boxed::Box<N> {
     bytemuck::zeroed_box()
 }
+
+#[cfg(feature = "std")]
+std::thread_local! {
+    /// The storage of [`with_buffers`]: grown to the largest request on each thread, then reused.
+    static BUFFERS: core::cell::RefCell<alloc::vec::Vec<f64>> = const { core::cell::RefCell::new(alloc::vec::Vec::new()) };
+}
+
+/// Runs `f` on two scratch slices of `a` and `b` values (contents unspecified), kept per thread and reused, so
+/// that a kernel needing working storage larger than the stack allows allocates only the first time it sees a
+/// size. A call made from inside `f` gets fresh storage instead.
+#[cfg(feature = "std")]
+pub(crate) fn with_buffers<T: bytemuck::Pod, D>(a: usize, b: usize, f: impl FnOnce(&mut [T], &mut [T]) -> D) -> D {
+    // Whole `f64`s cover any `T` up to eight bytes, aligned.
+    let words = |n: usize| (n * core::mem::size_of::<T>()).div_ceil(8);
+    let split = words(a);
+    let total = split + words(b);
+    let run = |v: &mut alloc::vec::Vec<f64>| {
+        if v.len() < total {
+            v.resize(total, 0.0);
+        }
+        let (x, y) = v[..total].split_at_mut(split);
+        let (x, y): (&mut [T], &mut [T]) = (bytemuck::cast_slice_mut(x), bytemuck::cast_slice_mut(y));
+        f(&mut x[..a], &mut y[..b])
+    };
+    BUFFERS.with(|cell| match cell.try_borrow_mut() {
+        Ok(mut v) => run(&mut v),
+        Err(_) => run(&mut alloc::vec::Vec::new()),
+    })
+}

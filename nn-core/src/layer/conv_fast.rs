@@ -25,37 +25,33 @@ const KC: usize = 256;
 /// `y += conv(x)` (no bias) for one sample: `w` is `CO x K` column-major, `x` holds `g.inputs()` values and `y`
 /// `CO g.positions()`.
 #[inline]
-pub(super) fn conv_forward_fast<T: Float, const CO: usize, const K: usize>(
-    w: &[T],
-    g: &Geometry,
-    x: &[T],
-    y: &mut [T],
-) {
-    debug_assert!(w.len() == CO * K && K == g.receptive() && x.len() >= g.inputs());
-    debug_assert!(y.len() >= CO * g.positions());
-    dispatch::<T, CO, K>(w, g, x, y);
+pub(super) fn conv_forward_fast<T: Float>(w: &[T], g: &Geometry, x: &[T], y: &mut [T]) {
+    let k = g.receptive();
+    let co = w.len().checked_div(k).unwrap_or(0);
+    debug_assert!(w.len() == co * k && x.len() >= g.inputs() && y.len() >= co * g.positions());
+    dispatch::<T>(w, co, g, x, y);
 }
 
 #[cfg(feature = "std")]
 #[multiversion::multiversion(targets("x86_64+avx512f+avx512vl+avx2+fma", "x86_64+avx2+fma"))]
-fn dispatch<T: Float, const CO: usize, const K: usize>(w: &[T], g: &Geometry, x: &[T], y: &mut [T]) {
+fn dispatch<T: Float>(w: &[T], co: usize, g: &Geometry, x: &[T], y: &mut [T]) {
     // Decided at compile time for each clone: 32 registers of 16 `f32` with AVX-512, 16 of 8 with AVX2, 16 of
     // 4 without. The accumulators take `MR x PB / lanes` registers.
     const AVX512: bool = multiversion::target::selected_target!().supports_feature_str("avx512f");
     const FMA: bool = multiversion::target::selected_target!().supports_feature_str("fma");
     if AVX512 {
-        panels::<T, CO, K, 12, FMA, { Isa::Avx512 as u8 }>(w, g, x, y);
+        panels::<T, 12, FMA, { Isa::Avx512 as u8 }>(w, co, g, x, y);
     } else if FMA {
-        panels::<T, CO, K, 6, FMA, { Isa::Avx2 as u8 }>(w, g, x, y);
+        panels::<T, 6, FMA, { Isa::Avx2 as u8 }>(w, co, g, x, y);
     } else {
-        panels::<T, CO, K, 6, FMA, { Isa::Portable as u8 }>(w, g, x, y);
+        panels::<T, 6, FMA, { Isa::Portable as u8 }>(w, co, g, x, y);
     }
 }
 
 #[cfg(not(feature = "std"))]
 #[inline(always)]
-fn dispatch<T: Float, const CO: usize, const K: usize>(w: &[T], g: &Geometry, x: &[T], y: &mut [T]) {
-    panels::<T, CO, K, 6, false, { Isa::Portable as u8 }>(w, g, x, y);
+fn dispatch<T: Float>(w: &[T], co: usize, g: &Geometry, x: &[T], y: &mut [T]) {
+    panels::<T, 6, false, { Isa::Portable as u8 }>(w, co, g, x, y);
 }
 
 /// The instruction set a clone of the kernel is compiled for.
@@ -84,17 +80,19 @@ struct Run {
 /// The kernel for one instruction set: panels of `PB` positions; output channels in blocks of the widest
 /// micro-kernel that fits, then of eight, then one by one.
 #[inline(always)]
-fn panels<T: Float, const CO: usize, const K: usize, const PB: usize, const FMA: bool, const ISA: u8>(
+fn panels<T: Float, const PB: usize, const FMA: bool, const ISA: u8>(
     w: &[T],
+    channels_out: usize,
     g: &Geometry,
     x: &[T],
     y: &mut [T],
 ) {
-    let (positions, ow) = (g.positions(), g.out_w());
-    if positions == 0 || CO == 0 || K == 0 {
+    let (positions, ow, rows) = (g.positions(), g.out_w(), g.receptive());
+    let cout = channels_out;
+    if positions == 0 || cout == 0 || rows == 0 {
         return;
     }
-    let w = &w[..CO * K];
+    let w = &w[..cout * rows];
     let mut buf = [[T::zero(); PB]; KC];
     let (mut oy, mut ox) = (0, 0);
     for p0 in (0..positions).step_by(PB) {
@@ -111,8 +109,8 @@ fn panels<T: Float, const CO: usize, const K: usize, const PB: usize, const FMA:
             }
         }
         let runs = &runs[..count];
-        for k0 in (0..K).step_by(KC) {
-            let kn = KC.min(K - k0);
+        for k0 in (0..rows).step_by(KC) {
+            let kn = KC.min(rows - k0);
             gather(g, x, runs, k0, &mut buf[..kn]);
             let buf = &buf[..kn];
             let mut co = 0;
@@ -121,20 +119,38 @@ fn panels<T: Float, const CO: usize, const K: usize, const PB: usize, const FMA:
                 let (w32, buf32): (&[f32], &[[f32; PB]]) = (bytemuck::cast_slice(w), cast_rows(buf));
                 let y32: &mut [f32] = bytemuck::cast_slice_mut(y);
                 let wide = if ISA == Isa::Avx512 as u8 { 32 } else { 16 };
-                while co + wide <= CO {
-                    x86::block::<PB, 2, ISA>(w32, CO, k0, co, buf32, &mut y32[co * positions + p0..], positions, lanes);
+                while co + wide <= cout {
+                    x86::block::<PB, 2, ISA>(
+                        w32,
+                        cout,
+                        k0,
+                        co,
+                        buf32,
+                        &mut y32[co * positions + p0..],
+                        positions,
+                        lanes,
+                    );
                     co += wide;
                 }
-                while co + wide / 2 <= CO {
-                    x86::block::<PB, 1, ISA>(w32, CO, k0, co, buf32, &mut y32[co * positions + p0..], positions, lanes);
+                while co + wide / 2 <= cout {
+                    x86::block::<PB, 1, ISA>(
+                        w32,
+                        cout,
+                        k0,
+                        co,
+                        buf32,
+                        &mut y32[co * positions + p0..],
+                        positions,
+                        lanes,
+                    );
                     co += wide / 2;
                 }
                 // Eight channels in one 256-bit register (AVX-512 implies AVX2 and FMA).
                 const AVX2: u8 = Isa::Avx2 as u8;
-                while co + 8 <= CO {
+                while co + 8 <= cout {
                     x86::block::<PB, 1, AVX2>(
                         w32,
-                        CO,
+                        cout,
                         k0,
                         co,
                         buf32,
@@ -145,12 +161,12 @@ fn panels<T: Float, const CO: usize, const K: usize, const PB: usize, const FMA:
                     co += 8;
                 }
             }
-            while co + 8 <= CO {
-                block::<T, CO, 8, PB, FMA>(w, buf, k0, co, &mut y[co * positions + p0..], positions, lanes);
+            while co + 8 <= cout {
+                block::<T, 8, PB, FMA>(w, cout, buf, k0, co, &mut y[co * positions + p0..], positions, lanes);
                 co += 8;
             }
-            while co < CO {
-                block::<T, CO, 1, PB, FMA>(w, buf, k0, co, &mut y[co * positions + p0..], positions, lanes);
+            while co < cout {
+                block::<T, 1, PB, FMA>(w, cout, buf, k0, co, &mut y[co * positions + p0..], positions, lanes);
                 co += 1;
             }
         }
@@ -333,9 +349,11 @@ fn gather<T: Float, const PB: usize>(g: &Geometry, x: &[T], runs: &[Run], k0: us
 /// input value is broadcast: the pattern of the dense kernels' row strips. (Vectors along the positions left the
 /// compiler vectorising across the rows of the accumulators instead, through gathers and scatters in memory,
 /// seven times slower than the lowering this replaces.)
+#[allow(clippy::too_many_arguments)]
 #[inline(always)]
-fn block<T: Float, const CO: usize, const MR: usize, const PB: usize, const FMA: bool>(
+fn block<T: Float, const MR: usize, const PB: usize, const FMA: bool>(
     w: &[T],
+    co_stride: usize,
     buf: &[[T; PB]],
     k0: usize,
     co: usize,
@@ -345,7 +363,7 @@ fn block<T: Float, const CO: usize, const MR: usize, const PB: usize, const FMA:
 ) {
     let mut acc = [[T::zero(); MR]; PB];
     for (kk, xr) in buf.iter().enumerate() {
-        let wc = &w[(k0 + kk) * CO + co..][..MR];
+        let wc = &w[(k0 + kk) * co_stride + co..][..MR];
         for (a, &xv) in acc.iter_mut().zip(xr) {
             for (av, &wv) in a.iter_mut().zip(wc) {
                 *av = if FMA { wv.mul_add(xv, *av) } else { wv * xv + *av };
@@ -357,6 +375,111 @@ fn block<T: Float, const CO: usize, const MR: usize, const PB: usize, const FMA:
             y[i * positions + t] += av;
         }
     }
+}
+
+/// Fills `col` (`K` rows of `P` values) with one sample's lowered input: row `k = (c, ky, kx)`, column `p = (oy,
+/// ox)` holds the input value tap `(ky, kx)` of channel `c` sees at output position `p` (zero in the padding).
+#[cfg(feature = "std")]
+fn lower<T: Float>(g: &Geometry, x: &[T], col: &mut [T]) {
+    let (oh, ow, positions) = (g.out_h(), g.out_w(), g.positions());
+    let plane = g.h * g.w;
+    let (mut c, mut ky, mut kx) = (0, 0, 0);
+    for row in col.chunks_exact_mut(positions.max(1)).take(g.receptive()) {
+        let channel = &x[c * plane..(c + 1) * plane];
+        for (oy, out) in row.chunks_exact_mut(ow.max(1)).take(oh).enumerate() {
+            let iy = (oy * g.sh + ky * g.dh).wrapping_sub(g.ph);
+            if iy >= g.h {
+                out.fill(T::zero());
+                continue;
+            }
+            let line = &channel[iy * g.w..(iy + 1) * g.w];
+            let ix0 = (kx * g.dw).wrapping_sub(g.pw);
+            for (ox, v) in out.iter_mut().enumerate() {
+                let ix = ix0.wrapping_add(ox * g.sw);
+                *v = if ix < g.w { line[ix] } else { T::zero() };
+            }
+        }
+        kx += 1;
+        if kx == g.kw {
+            (kx, ky) = (0, ky + 1);
+            if ky == g.kh {
+                (ky, c) = (0, c + 1);
+            }
+        }
+    }
+}
+
+/// The weight gradient of `samples` samples: `dw += scale Σ_b dY_b colᵀ_b`, `dw` being `CO x K` column-major,
+/// `dys` `CO` planes per sample and `xs` the inputs. Each sample's lowered input is built once in per-thread
+/// scratch and multiplied by the packed GEMM of [`crate::kernel`]. Returns `false`, having done nothing, where
+/// that GEMM does not exist (a scalar other than `f32` and `f64`).
+#[cfg(feature = "std")]
+pub(super) fn conv_weight_gradient_fast<T: Float>(
+    g: &Geometry,
+    xs: &[T],
+    dys: &[T],
+    samples: usize,
+    scale: T,
+    dw: &mut [T],
+) -> bool {
+    let (k, p, inputs) = (g.receptive(), g.positions(), g.inputs());
+    if k == 0 || p == 0 || samples == 0 {
+        return true;
+    }
+    let co = dw.len() / k;
+    crate::scratch::with_buffers(k * p, 0, |col: &mut [T], _| {
+        for b in 0..samples {
+            lower(g, &xs[b * inputs..(b + 1) * inputs], col);
+            let dy = &dys[b * co * p..(b + 1) * co * p];
+            // dw (co x k) += scale dy (co x p, row-major) colᵀ (p x k, col read with its strides swapped).
+            if !crate::kernel::blocked_gemm(co, p, k, dy, (p, 1), col, (1, p), (scale, T::one()), dw, co) {
+                return false;
+            }
+        }
+        true
+    })
+}
+
+/// The input gradient of `samples` samples for a convolution with unit strides, as the forward kernel on the
+/// output gradient: `dx = conv(dy, W')` where `W'` maps `CO` channels to `C_in` with every kernel flipped, and
+/// the padding is the kernel's extent less the forward padding. `W'` is packed once per call in per-thread
+/// scratch. `dxs` is added into. Returns `false`, having done nothing, for strides other than one or a padding
+/// wider than the kernel's extent (the caller's tile path handles those).
+#[cfg(feature = "std")]
+pub(super) fn conv_input_gradient_fast<T: Float>(
+    w: &[T],
+    g: &Geometry,
+    dys: &[T],
+    samples: usize,
+    dxs: &mut [T],
+) -> bool {
+    let (ci, taps) = (g.channels, g.kh * g.kw);
+    let k = ci * taps;
+    if g.sh != 1 || g.sw != 1 || g.ph > (g.kh - 1) * g.dh || g.pw > (g.kw - 1) * g.dw || k == 0 {
+        return false;
+    }
+    let co = w.len() / k;
+    let (oh, ow) = (g.out_h(), g.out_w());
+    let pad = ((g.kh - 1) * g.dh - g.ph, (g.kw - 1) * g.dw - g.pw);
+    let flipped = Geometry::new2d(co, oh, ow, (g.kh, g.kw), (1, 1), pad, (g.dh, g.dw));
+    crate::scratch::with_buffers(co * k, 0, |wt: &mut [T], _| {
+        // wt is C_in x (CO KH KW), column `(o, ky, kx)` holding W[o, :, KH - 1 - ky, KW - 1 - kx].
+        for o in 0..co {
+            for tap in 0..taps {
+                let (ky, kx) = (tap / g.kw, tap % g.kw);
+                let source = (g.kh - 1 - ky) * g.kw + (g.kw - 1 - kx);
+                let column = &mut wt[(o * taps + tap) * ci..][..ci];
+                for (c, v) in column.iter_mut().enumerate() {
+                    *v = w[o + (c * taps + source) * co];
+                }
+            }
+        }
+        let (outs, ins) = (co * oh * ow, g.inputs());
+        for b in 0..samples {
+            conv_forward_fast(wt, &flipped, &dys[b * outs..(b + 1) * outs], &mut dxs[b * ins..(b + 1) * ins]);
+        }
+    });
+    true
 }
 
 #[cfg(test)]
@@ -404,7 +527,7 @@ mod tests {
         let w: Vec<f32> = (0..CO * K).map(|i| value(i, 7)).collect();
         let x: Vec<f32> = (0..g.inputs()).map(|i| value(i, 99)).collect();
         let mut y = vec![0.0f32; CO * g.positions()];
-        conv_forward_fast::<f32, CO, K>(&w, &g, &x, &mut y);
+        conv_forward_fast::<f32>(&w, &g, &x, &mut y);
         let abs_w: Vec<f32> = w.iter().map(|v| v.abs()).collect();
         let abs_x: Vec<f32> = x.iter().map(|v| v.abs()).collect();
         let (exact, scale) = (textbook(&w, CO, &g, &x), textbook(&abs_w, CO, &g, &abs_x));
