@@ -1,6 +1,6 @@
-//! Convolutions: the MNIST CNN of `examples/mnist_cnn.rs` per sample and in batches of 32, and single
-//! convolution layers lowered to im2col tiles and a register-blocked GEMM (`nn_core`'s `Conv2d`) against the
-//! textbook six-loop form ([`nn_benches::conv2d_naive`]) with the same weights.
+//! Convolutions: the MNIST CNN of `examples/mnist_cnn.rs` per sample and in batches of 32, a VGG-style CIFAR
+//! network per sample, and single convolution layers (`nn_core`'s `Conv2d`, an implicit GEMM with register-blocked
+//! micro-kernels) against the textbook six-loop form ([`nn_benches::conv2d_naive`]) with the same weights.
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use nn_benches::{CONV_1X28X28_8K5, CONV_16X14X14_32K3P1, ConvShape, conv_weights_oihw, conv2d_naive};
@@ -25,6 +25,34 @@ network! {
         fc2: Dense(84), Relu, Dropout(0.3),
         fc3: Dense(10),
     }
+}
+
+network! {
+    /// The VGG-style CIFAR network of `../shared/peers/ort/ortbench.py vgg` (VGG-11's eight 3x3 convolutions,
+    /// 64 to 512 channels, on 3x32x32, then 512 -> 512 -> 10), for the comparison with ONNX Runtime.
+    pub struct VggCifar<f32> {
+        input: [3, 32, 32],
+        Conv2d(64, kernel = 3, padding = 1), Relu, MaxPool2d(2),
+        Conv2d(128, kernel = 3, padding = 1), Relu, MaxPool2d(2),
+        Conv2d(256, kernel = 3, padding = 1), Relu, Conv2d(256, kernel = 3, padding = 1), Relu, MaxPool2d(2),
+        Conv2d(512, kernel = 3, padding = 1), Relu, Conv2d(512, kernel = 3, padding = 1), Relu, MaxPool2d(2),
+        Conv2d(512, kernel = 3, padding = 1), Relu, Conv2d(512, kernel = 3, padding = 1), Relu, MaxPool2d(2),
+        Flatten,
+        Dense(512), Relu,
+        Dense(512), Relu,
+        Dense(10),
+    }
+}
+
+/// Group `vgg_cifar/forward`: one 3x32x32 image per call.
+fn vgg_cifar(c: &mut Criterion) {
+    let mut rng = seeded_rng(1);
+    let net = VggCifar::boxed_init(&mut rng);
+    let x = Box::new(SMatrix::<f32, 3072, 1>::from_fn(|_, _| rng.random_range(0.0..1.0)));
+    let mut g = c.benchmark_group("vgg_cifar/forward");
+    g.throughput(Throughput::Elements(1));
+    g.bench_function("sample", |b| b.iter(|| black_box(net.forward(black_box(&*x)))));
+    g.finish();
 }
 
 /// Group `mnist_cnn/forward`: `sample` (one image per call) and `batch_32` (32 images per call); both report
@@ -78,6 +106,7 @@ fn conv_layer<const CO: usize, const K: usize, const KH: usize, const KW: usize,
 
 fn conv(c: &mut Criterion) {
     mnist_cnn(c);
+    vgg_cifar(c);
     conv_layer::<8, 25, 5, 5, 784, 4608>(c, "1x28x28->8@5x5", &CONV_1X28X28_8K5);
     conv_layer::<32, 144, 3, 3, 3136, 6272>(c, "16x14x14->32@3x3p1", &CONV_16X14X14_32K3P1);
 }

@@ -62,6 +62,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     for (digit, row) in confusion(&*net, &test, 10).iter().enumerate() {
         println!("{digit}: {}", row.iter().map(|c| format!("{c:>4}")).collect::<String>());
     }
+    nn_examples::create_parent(std::path::Path::new(WEIGHTS))?;
     nn_core::io::save(&*net, WEIGHTS)?;
     println!("weights written to {}", std::path::Path::new(WEIGHTS).display());
     nn_examples::plot_history(PLOT, "8x8 digits 64-64-10, Adam", &report.epochs)?;

@@ -39,10 +39,26 @@ fn dispatch<T: Float>(w: &[T], co: usize, g: &Geometry, x: &[T], y: &mut [T]) {
     // 4 without. The accumulators take `MR x PB / lanes` registers.
     const AVX512: bool = multiversion::target::selected_target!().supports_feature_str("avx512f");
     const FMA: bool = multiversion::target::selected_target!().supports_feature_str("fma");
+    // The panel width that wastes the fewest lanes on the last, partial panel (ties to the wider): a 2x2 plane
+    // in panels of 12 would compute three times the work it keeps. Narrower panels cost nothing else here: the
+    // micro-kernel stays bound by its multiply-adds down to four positions.
+    let p = g.positions();
+    let slots = |width: usize| p.div_ceil(width) * width;
+    if padded_windows::<T, FMA>(w, co, g, x, y, AVX512) {
+        return;
+    }
     if AVX512 {
-        panels::<T, 12, FMA, { Isa::Avx512 as u8 }>(w, co, g, x, y);
+        match [12, 8, 4].into_iter().min_by_key(|&w| slots(w)) {
+            Some(4) => panels::<T, 4, FMA, { Isa::Avx512 as u8 }>(w, co, g, x, y),
+            Some(8) => panels::<T, 8, FMA, { Isa::Avx512 as u8 }>(w, co, g, x, y),
+            _ => panels::<T, 12, FMA, { Isa::Avx512 as u8 }>(w, co, g, x, y),
+        }
     } else if FMA {
-        panels::<T, 6, FMA, { Isa::Avx2 as u8 }>(w, co, g, x, y);
+        if slots(4) < slots(6) {
+            panels::<T, 4, FMA, { Isa::Avx2 as u8 }>(w, co, g, x, y);
+        } else {
+            panels::<T, 6, FMA, { Isa::Avx2 as u8 }>(w, co, g, x, y);
+        }
     } else {
         panels::<T, 6, FMA, { Isa::Portable as u8 }>(w, co, g, x, y);
     }
@@ -77,8 +93,52 @@ struct Run {
     ox: usize,
 }
 
-/// The kernel for one instruction set: panels of `PB` positions; output channels in blocks of the widest
-/// micro-kernel that fits, then of eight, then one by one.
+/// Runs [`windows`] where it pays: unit strides, and at most one virtual position in eight dropped (the
+/// `(kw - 1) dw` at the end of each padded row). Copies the input into zero-padded planes in per-thread scratch
+/// first. Returns `false`, having done nothing, elsewhere.
+#[cfg(feature = "std")]
+#[inline(always)]
+fn padded_windows<T: Float, const FMA: bool>(
+    w: &[T],
+    co: usize,
+    g: &Geometry,
+    x: &[T],
+    y: &mut [T],
+    avx512: bool,
+) -> bool {
+    let (hp, wp) = (g.h + 2 * g.ph, g.w + 2 * g.pw);
+    let dropped = (g.kw - 1) * g.dw;
+    if g.sh != 1 || g.sw != 1 || dropped * 8 > wp || g.positions() == 0 {
+        return false;
+    }
+    let plane = hp * wp;
+    crate::scratch::with_buffers(g.channels * plane + 12, 0, |xpad: &mut [T], _| {
+        xpad.fill(T::zero());
+        for c in 0..g.channels {
+            for (r, row) in x[c * g.h * g.w..(c + 1) * g.h * g.w].chunks_exact(g.w).enumerate() {
+                let start = c * plane + (r + g.ph) * wp + g.pw;
+                xpad[start..start + g.w].copy_from_slice(row);
+            }
+        }
+        if avx512 {
+            windows::<T, 12, FMA, { Isa::Avx512 as u8 }>(w, co, g, xpad, (hp, wp), y);
+        } else if FMA {
+            windows::<T, 6, FMA, { Isa::Avx2 as u8 }>(w, co, g, xpad, (hp, wp), y);
+        } else {
+            windows::<T, 6, FMA, { Isa::Portable as u8 }>(w, co, g, xpad, (hp, wp), y);
+        }
+    });
+    true
+}
+
+/// The rows a micro-kernel multiplies: row `kk` is `base[offsets[kk]..][..PB]`, either a gathered panel or a
+/// window straight into a padded input.
+struct Rows<'a, T> {
+    base: &'a [T],
+    offsets: &'a [usize],
+}
+
+/// The kernel for one instruction set: panels of `PB` positions gathered along output rows.
 #[inline(always)]
 fn panels<T: Float, const PB: usize, const FMA: bool, const ISA: u8>(
     w: &[T],
@@ -88,12 +148,14 @@ fn panels<T: Float, const PB: usize, const FMA: bool, const ISA: u8>(
     y: &mut [T],
 ) {
     let (positions, ow, rows) = (g.positions(), g.out_w(), g.receptive());
-    let cout = channels_out;
-    if positions == 0 || cout == 0 || rows == 0 {
+    if positions == 0 || channels_out == 0 || rows == 0 {
         return;
     }
-    let w = &w[..cout * rows];
     let mut buf = [[T::zero(); PB]; KC];
+    let mut offsets = [0; KC];
+    for (kk, o) in offsets.iter_mut().enumerate() {
+        *o = kk * PB;
+    }
     let (mut oy, mut ox) = (0, 0);
     for p0 in (0..positions).step_by(PB) {
         // The panel's positions as runs along output rows.
@@ -108,123 +170,166 @@ fn panels<T: Float, const PB: usize, const FMA: bool, const ISA: u8>(
                 (oy, ox) = (oy + 1, 0);
             }
         }
-        let runs = &runs[..count];
+        let mut targets = [None; PB];
+        for (t, target) in targets.iter_mut().enumerate().take(lanes) {
+            *target = Some(p0 + t);
+        }
         for k0 in (0..rows).step_by(KC) {
             let kn = KC.min(rows - k0);
-            gather(g, x, runs, k0, &mut buf[..kn]);
-            let buf = &buf[..kn];
-            let mut co = 0;
-            #[cfg(all(feature = "std", target_arch = "x86_64"))]
-            if ISA != Isa::Portable as u8 && core::any::TypeId::of::<T>() == core::any::TypeId::of::<f32>() {
-                let (w32, buf32): (&[f32], &[[f32; PB]]) = (bytemuck::cast_slice(w), cast_rows(buf));
-                let y32: &mut [f32] = bytemuck::cast_slice_mut(y);
-                let wide = if ISA == Isa::Avx512 as u8 { 32 } else { 16 };
-                while co + wide <= cout {
-                    x86::block::<PB, 2, ISA>(
-                        w32,
-                        cout,
-                        k0,
-                        co,
-                        buf32,
-                        &mut y32[co * positions + p0..],
-                        positions,
-                        lanes,
-                    );
-                    co += wide;
-                }
-                while co + wide / 2 <= cout {
-                    x86::block::<PB, 1, ISA>(
-                        w32,
-                        cout,
-                        k0,
-                        co,
-                        buf32,
-                        &mut y32[co * positions + p0..],
-                        positions,
-                        lanes,
-                    );
-                    co += wide / 2;
-                }
-                // Eight channels in one 256-bit register (AVX-512 implies AVX2 and FMA).
-                const AVX2: u8 = Isa::Avx2 as u8;
-                while co + 8 <= cout {
-                    x86::block::<PB, 1, AVX2>(
-                        w32,
-                        cout,
-                        k0,
-                        co,
-                        buf32,
-                        &mut y32[co * positions + p0..],
-                        positions,
-                        lanes,
-                    );
-                    co += 8;
-                }
-            }
-            while co + 8 <= cout {
-                block::<T, 8, PB, FMA>(w, cout, buf, k0, co, &mut y[co * positions + p0..], positions, lanes);
-                co += 8;
-            }
-            while co < cout {
-                block::<T, 1, PB, FMA>(w, cout, buf, k0, co, &mut y[co * positions + p0..], positions, lanes);
-                co += 1;
-            }
+            gather(g, x, &runs[..count], k0, &mut buf[..kn]);
+            let rows = Rows { base: buf[..kn].as_flattened(), offsets: &offsets[..kn] };
+            channel_blocks::<T, PB, FMA, ISA>(w, channels_out, k0, &rows, &targets, y, positions);
         }
     }
 }
 
-/// `buf` as rows of `f32` (the caller has checked that `T` is `f32`).
-#[cfg(all(feature = "std", target_arch = "x86_64"))]
+/// The kernel for unit strides with the input zero-padded into `xpad` (planes of `hp x wp`): "virtual"
+/// positions `q = oy wp + ox` run over whole padded rows, so tap `(c, ky, kx)` of positions `q..q + PB` is the
+/// contiguous window `xpad[c hp wp + ky dh wp + kx dw + q..]`, and nothing is gathered. The `(kw - 1) dw`
+/// virtual positions at the end of each row are not outputs and are dropped.
+#[cfg(feature = "std")]
 #[inline(always)]
-fn cast_rows<T: Float, const PB: usize>(buf: &[[T; PB]]) -> &[[f32; PB]] {
-    let flat: &[T] = buf.as_flattened();
-    let flat: &[f32] = bytemuck::cast_slice(flat);
-    let (rows, rest) = flat.as_chunks::<PB>();
-    debug_assert!(rest.is_empty());
-    rows
+fn windows<T: Float, const PB: usize, const FMA: bool, const ISA: u8>(
+    w: &[T],
+    channels_out: usize,
+    g: &Geometry,
+    xpad: &[T],
+    (hp, wp): (usize, usize),
+    y: &mut [T],
+) {
+    let (positions, oh, ow, rows) = (g.positions(), g.out_h(), g.out_w(), g.receptive());
+    if positions == 0 || channels_out == 0 || rows == 0 {
+        return;
+    }
+    let mut taps = [0; KC];
+    let mut offsets = [0; KC];
+    let virtual_positions = (oh - 1) * wp + ow;
+    for q0 in (0..virtual_positions).step_by(PB) {
+        let mut targets = [None; PB];
+        for (t, target) in targets.iter_mut().enumerate() {
+            let q = q0 + t;
+            let (oy, ox) = (q / wp, q % wp);
+            if q < virtual_positions && ox < ow {
+                *target = Some(oy * ow + ox);
+            }
+        }
+        for k0 in (0..rows).step_by(KC) {
+            let kn = KC.min(rows - k0);
+            // Each tap's window start, for this chunk of rows (the same for every panel).
+            if q0 == 0 || rows > KC {
+                let (kh, kw) = (g.kh, g.kw);
+                for (kk, tap) in taps[..kn].iter_mut().enumerate() {
+                    let k = k0 + kk;
+                    let (c, r) = (k / (kh * kw), k % (kh * kw));
+                    *tap = c * hp * wp + (r / kw) * g.dh * wp + (r % kw) * g.dw;
+                }
+            }
+            for (o, &tap) in offsets[..kn].iter_mut().zip(&taps[..kn]) {
+                *o = tap + q0;
+            }
+            let rows = Rows { base: xpad, offsets: &offsets[..kn] };
+            channel_blocks::<T, PB, FMA, ISA>(w, channels_out, k0, &rows, &targets, y, positions);
+        }
+    }
+}
+
+/// All output channels over one panel and one chunk of rows `k0..`: blocks of the widest micro-kernel that fits,
+/// then of eight, then one by one; lane `t`'s sums go to output position `targets[t]`.
+#[inline(always)]
+fn channel_blocks<T: Float, const PB: usize, const FMA: bool, const ISA: u8>(
+    w: &[T],
+    cout: usize,
+    k0: usize,
+    rows: &Rows<'_, T>,
+    targets: &[Option<usize>; PB],
+    y: &mut [T],
+    positions: usize,
+) {
+    let mut acc = [[T::zero(); 32]; PB];
+    let mut co = 0;
+    #[cfg(all(feature = "std", target_arch = "x86_64"))]
+    if ISA != Isa::Portable as u8 && core::any::TypeId::of::<T>() == core::any::TypeId::of::<f32>() {
+        let (w32, base32): (&[f32], &[f32]) = (bytemuck::cast_slice(w), bytemuck::cast_slice(rows.base));
+        let rows32 = Rows { base: base32, offsets: rows.offsets };
+        let mut acc32 = [[0.0f32; 32]; PB];
+        let wide = if ISA == Isa::Avx512 as u8 { 32 } else { 16 };
+        // Eight channels in one 256-bit register (AVX-512 implies AVX2 and FMA).
+        const AVX2: u8 = Isa::Avx2 as u8;
+        for (vectors, width, isa) in [(2, wide, ISA), (1, wide / 2, ISA), (1, 8, AVX2)] {
+            while co + width <= cout {
+                match (vectors, isa == Isa::Avx512 as u8) {
+                    (2, true) => x86::block::<PB, 2, { Isa::Avx512 as u8 }>(w32, cout, k0, co, &rows32, &mut acc32),
+                    (1, true) => x86::block::<PB, 1, { Isa::Avx512 as u8 }>(w32, cout, k0, co, &rows32, &mut acc32),
+                    (2, false) => x86::block::<PB, 2, AVX2>(w32, cout, k0, co, &rows32, &mut acc32),
+                    _ => x86::block::<PB, 1, AVX2>(w32, cout, k0, co, &rows32, &mut acc32),
+                }
+                let y32: &mut [f32] = bytemuck::cast_slice_mut(y);
+                scatter(&acc32, width, targets, &mut y32[co * positions..], positions);
+                co += width;
+            }
+        }
+    }
+    while co + 8 <= cout {
+        block::<T, 8, PB, FMA>(w, cout, rows, k0, co, &mut acc);
+        scatter(&acc, 8, targets, &mut y[co * positions..], positions);
+        co += 8;
+    }
+    while co < cout {
+        block::<T, 1, PB, FMA>(w, cout, rows, k0, co, &mut acc);
+        scatter(&acc, 1, targets, &mut y[co * positions..], positions);
+        co += 1;
+    }
+}
+
+/// Adds the first `channels` sums of each lane into `y` (rows `positions` apart) at the lane's target.
+#[inline(always)]
+fn scatter<T: Float, const PB: usize>(
+    acc: &[[T; 32]; PB],
+    channels: usize,
+    targets: &[Option<usize>; PB],
+    y: &mut [T],
+    positions: usize,
+) {
+    for (a, target) in acc.iter().zip(targets) {
+        if let Some(p) = *target {
+            for (i, &v) in a[..channels].iter().enumerate() {
+                y[i * positions + p] += v;
+            }
+        }
+    }
 }
 
 /// The `f32` micro-kernels with AVX2 and AVX-512 intrinsics: plain Rust left the compiler a choice of loops to
 /// vectorise, and it picked the wrong one (gathers and scatters through accumulators in memory).
 #[cfg(all(feature = "std", target_arch = "x86_64"))]
 mod x86 {
-    use super::Isa;
+    use super::{Isa, Rows};
     use core::arch::x86_64::*;
 
-    /// `NV` vectors of output channels from `co` over one panel of `PB` positions, added into `y` (starting at
-    /// `(co, p0)`, rows `positions` apart, the first `lanes` positions): AVX-512 (16 lanes) or AVX2 (8).
-    #[allow(clippy::too_many_arguments)]
+    /// `NV` vectors of output channels from `co` (AVX-512: 16 lanes each, AVX2: 8) over rows `k0..` of one
+    /// panel: `acc[t][i] = Σ_kk W[co + i, k0 + kk] rows[kk][t]`.
     #[inline(always)]
     pub(super) fn block<const PB: usize, const NV: usize, const ISA: u8>(
         w: &[f32],
         co_stride: usize,
         k0: usize,
         co: usize,
-        buf: &[[f32; PB]],
-        y: &mut [f32],
-        positions: usize,
-        lanes: usize,
+        rows: &Rows<'_, f32>,
+        acc: &mut [[f32; 32]; PB],
     ) {
         let width = if ISA == Isa::Avx512 as u8 { 16 } else { 8 };
-        let rows = NV * width;
-        // Every weight read below is inside `w`, and every output written inside `y`.
-        assert!(buf.is_empty() || (k0 + buf.len() - 1) * co_stride + co + rows <= w.len());
-        assert!(lanes <= PB && (lanes == 0 || (rows - 1) * positions + lanes <= y.len()));
+        let n = rows.offsets.len();
+        // Every weight read below is inside `w`; the input rows are sliced with bounds checks.
+        assert!(n == 0 || (k0 + n - 1) * co_stride + co + NV * width <= w.len());
         let w = &w[k0 * co_stride + co..];
-        let mut acc = [[0.0f32; 32]; PB];
         // SAFETY: the caller runs this only in the clone compiled for the instruction set `ISA` names, which the
-        // dispatcher selected because the CPU has it; the reads stay in `w` by the assertion above.
+        // dispatcher selected because the CPU has it; the weight reads stay in `w` by the assertion above.
         #[allow(unsafe_code)]
         unsafe {
             if ISA == Isa::Avx512 as u8 {
-                avx512::<PB, NV>(w, co_stride, buf, &mut acc);
+                avx512::<PB, NV>(w, co_stride, rows, acc);
             } else {
-                avx2::<PB, NV>(w, co_stride, buf, &mut acc);
-            }
-        }
-        for (t, a) in acc.iter().enumerate().take(lanes) {
-            for (i, &v) in a[..rows].iter().enumerate() {
-                y[i * positions + t] += v;
+                avx2::<PB, NV>(w, co_stride, rows, acc);
             }
         }
     }
@@ -234,13 +339,14 @@ mod x86 {
     unsafe fn avx512<const PB: usize, const NV: usize>(
         w: &[f32],
         stride: usize,
-        buf: &[[f32; PB]],
+        rows: &Rows<'_, f32>,
         out: &mut [[f32; 32]; PB],
     ) {
         // SAFETY: the caller checked that `w` holds `NV` vectors at every row `kk * stride` read here.
         unsafe {
             let mut acc = [[_mm512_setzero_ps(); NV]; PB];
-            for (kk, xr) in buf.iter().enumerate() {
+            for (kk, &offset) in rows.offsets.iter().enumerate() {
+                let xr = &rows.base[offset..offset + PB];
                 let p = w.as_ptr().add(kk * stride);
                 let mut wv = [_mm512_setzero_ps(); NV];
                 for (v, wr) in wv.iter_mut().enumerate() {
@@ -266,13 +372,14 @@ mod x86 {
     unsafe fn avx2<const PB: usize, const NV: usize>(
         w: &[f32],
         stride: usize,
-        buf: &[[f32; PB]],
+        rows: &Rows<'_, f32>,
         out: &mut [[f32; 32]; PB],
     ) {
         // SAFETY: the caller checked that `w` holds `NV` vectors at every row `kk * stride` read here.
         unsafe {
             let mut acc = [[_mm256_setzero_ps(); NV]; PB];
-            for (kk, xr) in buf.iter().enumerate() {
+            for (kk, &offset) in rows.offsets.iter().enumerate() {
+                let xr = &rows.base[offset..offset + PB];
                 let p = w.as_ptr().add(kk * stride);
                 let mut wv = [_mm256_setzero_ps(); NV];
                 for (v, wr) in wv.iter_mut().enumerate() {
@@ -342,27 +449,23 @@ fn gather<T: Float, const PB: usize>(g: &Geometry, x: &[T], runs: &[Run], k0: us
     }
 }
 
-/// `MR` output channels from `co` over one panel: `y[co + i, p0 + t] += Σ_kk W[co + i, k0 + kk] buf[kk][t]`,
-/// `y` starting at `(co, p0)` with rows `positions` apart; only the first `lanes` positions are written.
+/// `MR` output channels from `co` over rows `k0..` of one panel, in plain Rust (any scalar, any target):
+/// `acc[t][i] = Σ_kk W[co + i, k0 + kk] rows[kk][t]`.
 ///
 /// The vectors run along the output channels, a contiguous piece of each weight column, and every position's
-/// input value is broadcast: the pattern of the dense kernels' row strips. (Vectors along the positions left the
-/// compiler vectorising across the rows of the accumulators instead, through gathers and scatters in memory,
-/// seven times slower than the lowering this replaces.)
-#[allow(clippy::too_many_arguments)]
+/// input value is broadcast: the pattern of the dense kernels' row strips.
 #[inline(always)]
 fn block<T: Float, const MR: usize, const PB: usize, const FMA: bool>(
     w: &[T],
     co_stride: usize,
-    buf: &[[T; PB]],
+    rows: &Rows<'_, T>,
     k0: usize,
     co: usize,
-    y: &mut [T],
-    positions: usize,
-    lanes: usize,
+    out: &mut [[T; 32]; PB],
 ) {
     let mut acc = [[T::zero(); MR]; PB];
-    for (kk, xr) in buf.iter().enumerate() {
+    for (kk, &offset) in rows.offsets.iter().enumerate() {
+        let xr = &rows.base[offset..offset + PB];
         let wc = &w[(k0 + kk) * co_stride + co..][..MR];
         for (a, &xv) in acc.iter_mut().zip(xr) {
             for (av, &wv) in a.iter_mut().zip(wc) {
@@ -370,10 +473,8 @@ fn block<T: Float, const MR: usize, const PB: usize, const FMA: bool>(
             }
         }
     }
-    for (t, a) in acc.iter().enumerate().take(lanes) {
-        for (i, &av) in a.iter().enumerate() {
-            y[i * positions + t] += av;
-        }
+    for (o, a) in out.iter_mut().zip(&acc) {
+        o[..MR].copy_from_slice(a);
     }
 }
 
@@ -537,8 +638,8 @@ mod tests {
             .fold(0.0, f64::max)
     }
 
-    /// Every block width (32, 16, 8 and single channels), panels that cross rows and end short, strides,
-    /// padding, dilation and more receptive-field rows than one pass over the weights takes.
+    /// Every block width (32, 16, 8 and single channels), every panel width, panels that cross rows and end
+    /// short, strides, padding, dilation and more receptive-field rows than one pass over the weights takes.
     #[test]
     fn the_f32_kernel_agrees_with_the_textbook_convolution() {
         let g2 = |c, h, w, k, s, p, d| Geometry::new2d(c, h, w, (k, k), (s, s), (p, p), (d, d));
@@ -551,6 +652,9 @@ mod tests {
             worst::<24, 27>(g2(3, 11, 9, 3, 2, 2, 1)),
             worst::<56, 270>(g2(30, 6, 5, 3, 1, 1, 1)),
             worst::<40, 300>(Geometry::new1d(60, 17, 5, 1, 2, 1)),
+            // Planes of 2x2 and 4x4: panels of four and eight positions.
+            worst::<48, 72>(g2(8, 2, 2, 3, 1, 1, 1)),
+            worst::<16, 36>(g2(4, 4, 4, 3, 1, 1, 1)),
         ];
         for (i, e) in errors.iter().enumerate() {
             assert!(*e < 1e-6, "case {i}: relative error {e:e}");
