@@ -71,6 +71,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let reconstructions: Vec<Vector<f32, 784>> = originals.iter().map(|x| net.forward(x)).collect();
     let rows =
         vec![originals.iter().map(|x| x.as_slice()).collect(), reconstructions.iter().map(|x| x.as_slice()).collect()];
+    nn_examples::create_parent(std::path::Path::new(GRID))?;
     nn_examples::save_image_grid(GRID, &rows, 28, 28, 3)?;
     println!("originals above reconstructions written to {}", std::path::Path::new(GRID).display());
     Ok(())

@@ -131,6 +131,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             ranges: Some(bounds(points)),
         },
     );
+    nn_examples::create_parent(std::path::Path::new(PLOT))?;
     save_scatter(PLOT, "Two-dimensional codes of the 2,000 test digits", &panels, 2, 0.0..1.0, 0.0..1.0)?;
     println!("wrote {PLOT}");
     if ae_error >= pca_error {

@@ -155,6 +155,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     let rows: Vec<SMatrix<f32, 784, 12>> = (0..10).map(|label| generate::<12>(&g, &[label; 12], &mut rng)).collect();
     let grid: Vec<Vec<&[f32]>> = rows.iter().map(|m| m.as_slice().chunks_exact(784).collect()).collect();
+    nn_examples::create_parent(std::path::Path::new(GRID))?;
     save_image_grid(GRID, &grid, 28, 28, 2)?;
     println!("wrote {GRID} (row k: twelve samples of digit k)");
     if share < 0.8 {

@@ -39,6 +39,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             ranges: None,
         })
         .collect();
+    nn_examples::create_parent(std::path::Path::new(PLOT))?;
     save_scatter(PLOT, "GAN samples over training (red: the eight modes)", &panels, 3, -3.0..3.0, -3.0..3.0)?;
     println!("wrote {PLOT}");
     let last = &run.snapshots.last().ok_or("no snapshot")?.1;

@@ -25,7 +25,6 @@ pub fn save_image_grid(
     let gap = 2;
     let (cell_w, cell_h) = (width * scale + gap, height * scale + gap);
     let size = ((columns * cell_w + gap) as u32, (rows.len() * cell_h + gap) as u32);
-    crate::create_parent(path)?;
     let root = BitMapBackend::new(path, size).into_drawing_area();
     root.fill(&RGBColor(40, 40, 40))?;
     for (r, row) in rows.iter().enumerate() {

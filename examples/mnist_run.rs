@@ -93,6 +93,7 @@ where
     for (digit, row) in confusion(&*net, &test, 10).iter().enumerate() {
         println!("{digit:>3} {}", row.iter().map(|c| format!("{c:>5}")).collect::<String>());
     }
+    crate::create_parent(std::path::Path::new(run.plot))?;
     plot_history(run.plot, run.title, &report.epochs)?;
     println!("training curves written to {}", std::path::Path::new(run.plot).display());
     println!("done in {:.1} s", start.elapsed().as_secs_f64());

@@ -61,8 +61,6 @@ pub fn plot_history(path: impl AsRef<Path>, title: &str, epochs: &[EpochStats]) 
     let first = epochs.iter().map(|s| s.epoch).min().unwrap_or(0);
     let last = epochs.iter().map(|s| s.epoch).max().unwrap_or(0).max(first.saturating_add(1));
 
-    crate::create_parent(path)?;
-
     let root = BitMapBackend::new(path, PLOT_SIZE).into_drawing_area();
     root.fill(&WHITE)?;
     let body = root.titled(title, (FAMILY, 26))?;

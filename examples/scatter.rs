@@ -71,7 +71,6 @@ pub fn save_scatter(
     ensure_font()?;
     let rows = panels.len().div_ceil(columns);
     let size = (PANEL_SIZE * columns as u32, PANEL_SIZE * rows as u32 + 40);
-    crate::create_parent(path)?;
     let root = BitMapBackend::new(path, size).into_drawing_area();
     root.fill(&WHITE)?;
     let body = root.titled(title, (FAMILY, 24))?;
