@@ -3,7 +3,8 @@
 //! micro-kernels) against the textbook six-loop form ([`nn_benches::conv2d_naive`]) with the same weights.
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use nn_benches::{CONV_1X28X28_8K5, CONV_16X14X14_32K3P1, ConvShape, conv_weights_oihw, conv2d_naive};
+use nn_benches::{CONV_1X28X28_8K5, CONV_16X14X14_32K3P1, CONV_64X8X8_64K3P1, CONV_64X8X8_128K1};
+use nn_benches::{ConvShape, conv_weights_oihw, conv2d_naive};
 use nn_core::layer::Conv2d;
 use nn_core::nalgebra::{SMatrix, SVector};
 use nn_core::prelude::*;
@@ -109,6 +110,8 @@ fn conv(c: &mut Criterion) {
     vgg_cifar(c);
     conv_layer::<8, 25, 5, 5, 784, 4608>(c, "1x28x28->8@5x5", &CONV_1X28X28_8K5);
     conv_layer::<32, 144, 3, 3, 3136, 6272>(c, "16x14x14->32@3x3p1", &CONV_16X14X14_32K3P1);
+    conv_layer::<64, 576, 3, 3, 4096, 4096>(c, "64x8x8->64@3x3p1", &CONV_64X8X8_64K3P1);
+    conv_layer::<128, 64, 1, 1, 4096, 8192>(c, "64x8x8->128@1x1", &CONV_64X8X8_128K1);
 }
 
 criterion_group! {

@@ -743,6 +743,14 @@ pub const CONV_1X28X28_8K5: ConvShape =
 pub const CONV_16X14X14_32K3P1: ConvShape =
     ConvShape { c_in: 16, h: 14, w: 14, c_out: 32, kh: 3, kw: 3, stride: 1, padding: 1 };
 
+/// A mid-network 3x3 convolution: 64 to 64 channels on 8x8, stride 1, padding 1.
+pub const CONV_64X8X8_64K3P1: ConvShape =
+    ConvShape { c_in: 64, h: 8, w: 8, c_out: 64, kh: 3, kw: 3, stride: 1, padding: 1 };
+
+/// A pointwise (1x1) convolution: 64 to 128 channels on 8x8.
+pub const CONV_64X8X8_128K1: ConvShape =
+    ConvShape { c_in: 64, h: 8, w: 8, c_out: 128, kh: 1, kw: 1, stride: 1, padding: 0 };
+
 #[cfg(test)]
 mod conv_tests {
     use super::*;
@@ -776,6 +784,8 @@ mod conv_tests {
     fn naive_convolution_matches_the_lowered_layer() {
         agree::<8, 25, 5, 5, 784, 4608>(&CONV_1X28X28_8K5);
         agree::<32, 144, 3, 3, 3136, 6272>(&CONV_16X14X14_32K3P1);
+        agree::<64, 576, 3, 3, 4096, 4096>(&CONV_64X8X8_64K3P1);
+        agree::<128, 64, 1, 1, 4096, 8192>(&CONV_64X8X8_128K1);
     }
 }
 

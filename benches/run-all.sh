@@ -5,7 +5,8 @@
 #   benches/run-all.sh native    # RUSTFLAGS="-C target-cpu=native", in target/native
 #
 # In-repo benches (nn-benches: dense, train, recurrent, conv) first, then the peer package (benches/peers: dfdx
-# and candle), whose first build downloads and compiles both libraries (about five minutes on two cores).
+# and candle), whose first build downloads and compiles both libraries (about five minutes on two cores), then
+# ONNX Runtime on the convolution cases (benches/peers/onnxruntime_conv.py, skipped without onnx/onnxruntime).
 # Criterion's full reports land in target/criterion (target/native/criterion) and benches/peers/target/...
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -30,3 +31,11 @@ done
     cd benches/peers
     RAYON_NUM_THREADS=1 RUSTFLAGS="$flags" cargo bench --bench peers --target-dir "../../$peer_dir" -- --noplot 2>&1 | medians
 )
+
+# ONNX Runtime on the convolution cases (Python; ORT_PYTHON names an interpreter with onnx and onnxruntime).
+python="${ORT_PYTHON:-python3}"
+if "$python" -c "import onnx, onnxruntime, numpy" 2>/dev/null; then
+    "$python" benches/peers/onnxruntime_conv.py
+else
+    echo "onnxruntime: skipped ($python cannot import onnx, onnxruntime and numpy; set ORT_PYTHON to an interpreter that can)"
+fi

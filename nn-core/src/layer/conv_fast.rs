@@ -138,6 +138,19 @@ struct Rows<'a, T> {
     offsets: &'a [usize],
 }
 
+/// One panel of positions for the micro-kernels: its rows, and the output position each lane's sums go to.
+struct Panel<'a, T, const PB: usize> {
+    rows: Rows<'a, T>,
+    targets: [Option<usize>; PB],
+}
+
+/// Panels processed together: each block of output channels runs over all of them before the next block, so
+/// its slice of the weights is read from memory once per group rather than once per panel. The late layers of
+/// a VGG-style network hold megabytes of weights over a few positions; there the weights' traffic, not the
+/// arithmetic, sets the time.
+#[cfg(feature = "std")]
+const GROUP: usize = 4;
+
 /// The kernel for one instruction set: panels of `PB` positions gathered along output rows.
 #[inline(always)]
 fn panels<T: Float, const PB: usize, const FMA: bool, const ISA: u8>(
@@ -151,34 +164,47 @@ fn panels<T: Float, const PB: usize, const FMA: bool, const ISA: u8>(
     if positions == 0 || channels_out == 0 || rows == 0 {
         return;
     }
-    let mut buf = [[T::zero(); PB]; KC];
+    // Two panels' rows at a time on the stack (24 KiB in f32).
+    const GATHERED: usize = 2;
+    let mut buf = [[[T::zero(); PB]; KC]; GATHERED];
     let mut offsets = [0; KC];
     for (kk, o) in offsets.iter_mut().enumerate() {
         *o = kk * PB;
     }
     let (mut oy, mut ox) = (0, 0);
-    for p0 in (0..positions).step_by(PB) {
-        // The panel's positions as runs along output rows.
-        let lanes = PB.min(positions - p0);
-        let (mut runs, mut count) = ([Run::default(); PB], 0);
-        let mut lane = 0;
-        while lane < lanes {
-            let len = (ow - ox).min(lanes - lane);
-            runs[count] = Run { lane, len, oy, ox };
-            (count, lane, ox) = (count + 1, lane + len, ox + len);
-            if ox == ow {
-                (oy, ox) = (oy + 1, 0);
+    let mut p0 = 0;
+    while p0 < positions {
+        // The group's panels as runs along output rows, and where each lane's sums go.
+        let mut runs = [([Run::default(); PB], 0); GATHERED];
+        let mut targets = [[None; PB]; GATHERED];
+        let mut count = 0;
+        while count < GATHERED && p0 < positions {
+            let lanes = PB.min(positions - p0);
+            let (panel_runs, n) = &mut runs[count];
+            let mut lane = 0;
+            while lane < lanes {
+                let len = (ow - ox).min(lanes - lane);
+                panel_runs[*n] = Run { lane, len, oy, ox };
+                (*n, lane, ox) = (*n + 1, lane + len, ox + len);
+                if ox == ow {
+                    (oy, ox) = (oy + 1, 0);
+                }
             }
-        }
-        let mut targets = [None; PB];
-        for (t, target) in targets.iter_mut().enumerate().take(lanes) {
-            *target = Some(p0 + t);
+            for (t, target) in targets[count].iter_mut().enumerate().take(lanes) {
+                *target = Some(p0 + t);
+            }
+            (count, p0) = (count + 1, p0 + lanes);
         }
         for k0 in (0..rows).step_by(KC) {
             let kn = KC.min(rows - k0);
-            gather(g, x, &runs[..count], k0, &mut buf[..kn]);
-            let rows = Rows { base: buf[..kn].as_flattened(), offsets: &offsets[..kn] };
-            channel_blocks::<T, PB, FMA, ISA>(w, channels_out, k0, &rows, &targets, y, positions);
+            for ((panel_buf, (panel_runs, n)), _) in buf.iter_mut().zip(&runs).zip(0..count) {
+                gather(g, x, &panel_runs[..*n], k0, &mut panel_buf[..kn]);
+            }
+            let group: [Panel<'_, T, PB>; GATHERED] = core::array::from_fn(|j| Panel {
+                rows: Rows { base: buf[j][..kn].as_flattened(), offsets: &offsets[..kn] },
+                targets: targets[j],
+            });
+            channel_blocks::<T, PB, FMA, ISA>(w, channels_out, k0, &group[..count], y, positions);
         }
     }
 }
@@ -202,46 +228,52 @@ fn windows<T: Float, const PB: usize, const FMA: bool, const ISA: u8>(
         return;
     }
     let mut taps = [0; KC];
-    let mut offsets = [0; KC];
+    let mut offsets = [[0; KC]; GROUP];
     let virtual_positions = (oh - 1) * wp + ow;
-    for q0 in (0..virtual_positions).step_by(PB) {
-        let mut targets = [None; PB];
-        for (t, target) in targets.iter_mut().enumerate() {
-            let q = q0 + t;
-            let (oy, ox) = (q / wp, q % wp);
-            if q < virtual_positions && ox < ow {
-                *target = Some(oy * ow + ox);
+    let mut q0 = 0;
+    while q0 < virtual_positions {
+        let count = GROUP.min(virtual_positions.div_ceil(PB) - q0 / PB);
+        let mut targets = [[None; PB]; GROUP];
+        for (j, panel_targets) in targets.iter_mut().enumerate().take(count) {
+            for (t, target) in panel_targets.iter_mut().enumerate() {
+                let q = q0 + j * PB + t;
+                let (oy, ox) = (q / wp, q % wp);
+                if q < virtual_positions && ox < ow {
+                    *target = Some(oy * ow + ox);
+                }
             }
         }
         for k0 in (0..rows).step_by(KC) {
             let kn = KC.min(rows - k0);
-            // Each tap's window start, for this chunk of rows (the same for every panel).
-            if q0 == 0 || rows > KC {
-                let (kh, kw) = (g.kh, g.kw);
-                for (kk, tap) in taps[..kn].iter_mut().enumerate() {
-                    let k = k0 + kk;
-                    let (c, r) = (k / (kh * kw), k % (kh * kw));
-                    *tap = c * hp * wp + (r / kw) * g.dh * wp + (r % kw) * g.dw;
+            let (kh, kw) = (g.kh, g.kw);
+            for (kk, tap) in taps[..kn].iter_mut().enumerate() {
+                let k = k0 + kk;
+                let (c, r) = (k / (kh * kw), k % (kh * kw));
+                *tap = c * hp * wp + (r / kw) * g.dh * wp + (r % kw) * g.dw;
+            }
+            for (j, panel_offsets) in offsets.iter_mut().enumerate().take(count) {
+                for (o, &tap) in panel_offsets[..kn].iter_mut().zip(&taps[..kn]) {
+                    *o = tap + q0 + j * PB;
                 }
             }
-            for (o, &tap) in offsets[..kn].iter_mut().zip(&taps[..kn]) {
-                *o = tap + q0;
-            }
-            let rows = Rows { base: xpad, offsets: &offsets[..kn] };
-            channel_blocks::<T, PB, FMA, ISA>(w, channels_out, k0, &rows, &targets, y, positions);
+            let group: [Panel<'_, T, PB>; GROUP] = core::array::from_fn(|j| Panel {
+                rows: Rows { base: xpad, offsets: &offsets[j][..kn] },
+                targets: targets[j],
+            });
+            channel_blocks::<T, PB, FMA, ISA>(w, channels_out, k0, &group[..count], y, positions);
         }
+        q0 += count * PB;
     }
 }
 
-/// All output channels over one panel and one chunk of rows `k0..`: blocks of the widest micro-kernel that fits,
-/// then of eight, then one by one; lane `t`'s sums go to output position `targets[t]`.
+/// All output channels over a group of panels and one chunk of rows `k0..`: blocks of the widest micro-kernel
+/// that fits, then of eight, then one by one, each block over every panel of the group.
 #[inline(always)]
 fn channel_blocks<T: Float, const PB: usize, const FMA: bool, const ISA: u8>(
     w: &[T],
     cout: usize,
     k0: usize,
-    rows: &Rows<'_, T>,
-    targets: &[Option<usize>; PB],
+    panels: &[Panel<'_, T, PB>],
     y: &mut [T],
     positions: usize,
 ) {
@@ -249,34 +281,40 @@ fn channel_blocks<T: Float, const PB: usize, const FMA: bool, const ISA: u8>(
     let mut co = 0;
     #[cfg(all(feature = "std", target_arch = "x86_64"))]
     if ISA != Isa::Portable as u8 && core::any::TypeId::of::<T>() == core::any::TypeId::of::<f32>() {
-        let (w32, base32): (&[f32], &[f32]) = (bytemuck::cast_slice(w), bytemuck::cast_slice(rows.base));
-        let rows32 = Rows { base: base32, offsets: rows.offsets };
+        let w32: &[f32] = bytemuck::cast_slice(w);
         let mut acc32 = [[0.0f32; 32]; PB];
         let wide = if ISA == Isa::Avx512 as u8 { 32 } else { 16 };
         // Eight channels in one 256-bit register (AVX-512 implies AVX2 and FMA).
         const AVX2: u8 = Isa::Avx2 as u8;
         for (vectors, width, isa) in [(2, wide, ISA), (1, wide / 2, ISA), (1, 8, AVX2)] {
             while co + width <= cout {
-                match (vectors, isa == Isa::Avx512 as u8) {
-                    (2, true) => x86::block::<PB, 2, { Isa::Avx512 as u8 }>(w32, cout, k0, co, &rows32, &mut acc32),
-                    (1, true) => x86::block::<PB, 1, { Isa::Avx512 as u8 }>(w32, cout, k0, co, &rows32, &mut acc32),
-                    (2, false) => x86::block::<PB, 2, AVX2>(w32, cout, k0, co, &rows32, &mut acc32),
-                    _ => x86::block::<PB, 1, AVX2>(w32, cout, k0, co, &rows32, &mut acc32),
+                for panel in panels {
+                    let rows = Rows { base: bytemuck::cast_slice(panel.rows.base), offsets: panel.rows.offsets };
+                    match (vectors, isa == Isa::Avx512 as u8) {
+                        (2, true) => x86::block::<PB, 2, { Isa::Avx512 as u8 }>(w32, cout, k0, co, &rows, &mut acc32),
+                        (1, true) => x86::block::<PB, 1, { Isa::Avx512 as u8 }>(w32, cout, k0, co, &rows, &mut acc32),
+                        (2, false) => x86::block::<PB, 2, AVX2>(w32, cout, k0, co, &rows, &mut acc32),
+                        _ => x86::block::<PB, 1, AVX2>(w32, cout, k0, co, &rows, &mut acc32),
+                    }
+                    let y32: &mut [f32] = bytemuck::cast_slice_mut(y);
+                    scatter(&acc32, width, &panel.targets, &mut y32[co * positions..], positions);
                 }
-                let y32: &mut [f32] = bytemuck::cast_slice_mut(y);
-                scatter(&acc32, width, targets, &mut y32[co * positions..], positions);
                 co += width;
             }
         }
     }
     while co + 8 <= cout {
-        block::<T, 8, PB, FMA>(w, cout, rows, k0, co, &mut acc);
-        scatter(&acc, 8, targets, &mut y[co * positions..], positions);
+        for panel in panels {
+            block::<T, 8, PB, FMA>(w, cout, &panel.rows, k0, co, &mut acc);
+            scatter(&acc, 8, &panel.targets, &mut y[co * positions..], positions);
+        }
         co += 8;
     }
     while co < cout {
-        block::<T, 1, PB, FMA>(w, cout, rows, k0, co, &mut acc);
-        scatter(&acc, 1, targets, &mut y[co * positions..], positions);
+        for panel in panels {
+            block::<T, 1, PB, FMA>(w, cout, &panel.rows, k0, co, &mut acc);
+            scatter(&acc, 1, &panel.targets, &mut y[co * positions..], positions);
+        }
         co += 1;
     }
 }
