@@ -176,6 +176,71 @@ fn fill_bias<T: Float, const CO: usize>(bias: &SVector<T, CO>, positions: usize,
     }
 }
 
+/// [`conv_forward`] for a convolution of `groups` groups: group `i` maps input channels `i C_in / groups..` with
+/// weight rows `i CO / groups..` to those output channels (`g` is one group's geometry).
+#[inline]
+fn conv_forward_groups<T: Float, const CO: usize, const K: usize>(
+    w: &SMatrix<T, CO, K>,
+    groups: usize,
+    g: &Geometry,
+    x: &[T],
+    y: &mut [T],
+) {
+    if groups <= 1 {
+        return conv_forward(w, g, x, y);
+    }
+    let (per_group, ins) = (CO / groups, g.inputs());
+    let outs = per_group * g.positions();
+    for i in 0..groups {
+        let (xg, yg) = (&x[i * ins..(i + 1) * ins], &mut y[i * outs..(i + 1) * outs]);
+        super::conv_fast::conv_forward_rows(&w.as_slice()[i * per_group..], CO, per_group, g, xg, yg);
+    }
+}
+
+/// The backward pass of a grouped convolution straight from the definition, for what the fast kernels do not
+/// cover (builds without `std`, and the input gradient of strides above one): adds `scale dL/dW` into `dw`
+/// and `dL/dx` into `dx` for one sample. `w` (`CO x K`, column-major) is read only for `dx`, `x` only for `dw`.
+fn grouped_backward_textbook<T: Float>(
+    w: &[T],
+    groups: usize,
+    g: &Geometry,
+    x: &[T],
+    dy: &[T],
+    mut dw: Option<(&mut [T], T)>,
+    mut dx: Option<&mut [T]>,
+) {
+    let (oh, ow, plane) = (g.out_h(), g.out_w(), g.h * g.w);
+    let co = dy.len() / (oh * ow).max(1);
+    let per_group = co / groups.max(1);
+    for o in 0..co {
+        let group = o / per_group.max(1);
+        for oy in 0..oh {
+            for ox in 0..ow {
+                let d = dy[(o * oh + oy) * ow + ox];
+                for c in 0..g.channels {
+                    for ky in 0..g.kh {
+                        for kx in 0..g.kw {
+                            let iy = (oy * g.sh + ky * g.dh).wrapping_sub(g.ph);
+                            let ix = (ox * g.sw + kx * g.dw).wrapping_sub(g.pw);
+                            if iy >= g.h || ix >= g.w {
+                                continue;
+                            }
+                            let k = (c * g.kh + ky) * g.kw + kx;
+                            let i = (group * g.channels + c) * plane + iy * g.w + ix;
+                            if let Some((dw, scale)) = dw.as_mut() {
+                                dw[o + k * co] += *scale * d * x[i];
+                            }
+                            if let Some(dx) = dx.as_deref_mut() {
+                                dx[i] += w[o + k * co] * d;
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
 /// `y = conv(x)` without bias, added into `y` (weight `CO x K`): the implicit GEMM of [`super::conv_fast`].
 #[inline]
 fn conv_forward<T: Float, const CO: usize, const K: usize>(w: &SMatrix<T, CO, K>, g: &Geometry, x: &[T], y: &mut [T]) {
@@ -248,6 +313,7 @@ pub struct Conv<
     const PW: usize = 0,
     const DH: usize = 1,
     const DW: usize = 1,
+    const G: usize = 1,
 > where
     T: Float,
 {
@@ -272,7 +338,8 @@ pub type Conv2d<
     const PW: usize = 0,
     const DH: usize = 1,
     const DW: usize = 1,
-> = Conv<T, CO, K, KH, KW, true, H, W, SH, SW, PH, PW, DH, DW>;
+    const G: usize = 1,
+> = Conv<T, CO, K, KH, KW, true, H, W, SH, SW, PH, PW, DH, DW, G>;
 
 /// A 1-D convolution: weight shape `[out, in, k]`.
 pub type Conv1d<
@@ -284,7 +351,8 @@ pub type Conv1d<
     const SW: usize = 1,
     const PW: usize = 0,
     const DW: usize = 1,
-> = Conv<T, CO, K, 1, KW, false, 1, W, 1, SW, 0, PW, 1, DW>;
+    const G: usize = 1,
+> = Conv<T, CO, K, 1, KW, false, 1, W, 1, SW, 0, PW, 1, DW, G>;
 
 impl<
     T: Float,
@@ -301,7 +369,8 @@ impl<
     const PW: usize,
     const DH: usize,
     const DW: usize,
-> Conv<T, CO, K, KH, KW, D2, H, W, SH, SW, PH, PW, DH, DW>
+    const G: usize,
+> Conv<T, CO, K, KH, KW, D2, H, W, SH, SW, PH, PW, DH, DW, G>
 {
     /// The geometry of the type's parameters: `K / (KH KW)` channels of `H x W`.
     pub const GEOMETRY: Geometry = Geometry {
@@ -318,6 +387,10 @@ impl<
         dw: DW,
     };
 
+    /// Fails to compile unless `G` (the groups) is at least one and divides the output channels.
+    const GROUPS_DIVIDE_CHANNELS: () =
+        assert!(G >= 1 && CO.is_multiple_of(G), "the groups must divide the output channels");
+
     /// A layer built from its weights and biases.
     pub const fn new(weight: SMatrix<T, CO, K>, bias: SVector<T, CO>) -> Self {
         Self { weight, bias }
@@ -330,12 +403,12 @@ impl<
         g: &Geometry,
         x: &SMatrix<T, IN, B>,
     ) -> SMatrix<T, OUT, B> {
-        debug_assert!(IN == g.inputs() && OUT == CO * g.positions() && K == g.receptive());
+        debug_assert!(IN == G * g.inputs() && OUT == CO * g.positions() && K == g.receptive());
         let mut y = SMatrix::<T, OUT, B>::zeros();
         for b in 0..B {
             let (xb, yb) = (&x.as_slice()[b * IN..(b + 1) * IN], &mut y.as_mut_slice()[b * OUT..(b + 1) * OUT]);
             fill_bias(&self.bias, g.positions(), yb);
-            conv_forward(&self.weight, g, xb, yb);
+            conv_forward_groups(&self.weight, G, g, xb, yb);
         }
         y
     }
@@ -357,14 +430,13 @@ impl<
             for (r, &d) in dyb.iter().enumerate() {
                 grads.bias[r / positions] += d;
             }
-            conv_backward(
-                &self.weight,
-                g,
-                xb,
-                dyb,
-                Some(&mut grads.weight),
-                &mut dx.as_mut_slice()[b * IN..(b + 1) * IN],
-            );
+            let dxb = &mut dx.as_mut_slice()[b * IN..(b + 1) * IN];
+            if G == 1 {
+                conv_backward(&self.weight, g, xb, dyb, Some(&mut grads.weight), dxb);
+            } else {
+                let dw = Some((grads.weight.as_mut_slice(), T::one()));
+                grouped_backward_textbook(self.weight.as_slice(), G, g, xb, dyb, dw, Some(dxb));
+            }
         }
         dx
     }
@@ -395,7 +467,8 @@ impl<
     const PW: usize,
     const DH: usize,
     const DW: usize,
-> Parameters<T> for Conv<T, CO, K, KH, KW, D2, H, W, SH, SW, PH, PW, DH, DW>
+    const G: usize,
+> Parameters<T> for Conv<T, CO, K, KH, KW, D2, H, W, SH, SW, PH, PW, DH, DW, G>
 {
     const TENSORS: usize = 2;
 
@@ -431,9 +504,10 @@ impl<
     const PW: usize,
     const DH: usize,
     const DW: usize,
+    const G: usize,
     const IN: usize,
     const OUT: usize,
-> Layer<T, IN, OUT> for Conv<T, CO, K, KH, KW, D2, H, W, SH, SW, PH, PW, DH, DW>
+> Layer<T, IN, OUT> for Conv<T, CO, K, KH, KW, D2, H, W, SH, SW, PH, PW, DH, DW, G>
 {
     type Cache<const B: usize> = ();
 
@@ -445,10 +519,11 @@ impl<
     #[inline]
     fn forward_into<const B: usize>(&self, x: &SMatrix<T, IN, B>, y: &mut SMatrix<T, OUT, B>) {
         let g = &Self::GEOMETRY;
-        debug_assert!(IN == g.inputs() && OUT == CO * g.positions() && K == g.receptive());
+        let () = Self::GROUPS_DIVIDE_CHANNELS;
+        debug_assert!(IN == G * g.inputs() && OUT == CO * g.positions() && K == g.receptive());
         for (xb, yb) in x.as_slice().chunks_exact(IN.max(1)).zip(y.as_mut_slice().chunks_exact_mut(OUT.max(1))) {
             fill_bias(&self.bias, g.positions(), yb);
-            conv_forward(&self.weight, g, xb, yb);
+            conv_forward_groups(&self.weight, G, g, xb, yb);
         }
     }
 
@@ -466,13 +541,18 @@ impl<
             dx.fill(T::zero());
             let w = &sink.weights().weight;
             #[cfg(feature = "std")]
-            let done = super::conv_fast::conv_input_gradient_fast(w.as_slice(), g, dy.as_slice(), B, dx.as_mut_slice());
+            let done =
+                super::conv_fast::conv_input_gradient_fast(w.as_slice(), G, g, dy.as_slice(), B, dx.as_mut_slice());
             #[cfg(not(feature = "std"))]
             let done = false;
             if !done {
                 let columns = dy.as_slice().chunks_exact(OUT.max(1)).zip(dx.as_mut_slice().chunks_exact_mut(IN.max(1)));
                 for (dyb, dxb) in columns {
-                    conv_backward(w, g, &[], dyb, None, dxb);
+                    if G == 1 {
+                        conv_backward(w, g, &[], dyb, None, dxb);
+                    } else {
+                        grouped_backward_textbook(w.as_slice(), G, g, &[], dyb, None, Some(dxb));
+                    }
                 }
             }
         }
@@ -485,6 +565,7 @@ impl<
             }
             #[cfg(feature = "std")]
             let done = super::conv_fast::conv_weight_gradient_fast(
+                G,
                 g,
                 x.as_slice(),
                 dy.as_slice(),
@@ -496,7 +577,12 @@ impl<
             let done = false;
             if !done {
                 for (xb, dyb) in x.as_slice().chunks_exact(IN.max(1)).zip(dy.as_slice().chunks_exact(OUT.max(1))) {
-                    conv_weight_gradient(g, xb, dyb, scale, &mut target.weight);
+                    if G == 1 {
+                        conv_weight_gradient(g, xb, dyb, scale, &mut target.weight);
+                    } else {
+                        let dw = Some((target.weight.as_mut_slice(), scale));
+                        grouped_backward_textbook(&[], G, g, xb, dyb, dw, None);
+                    }
                 }
             }
         }
@@ -939,10 +1025,10 @@ mod tests {
             let (mut dx_tile, mut dw_tile) = (vec![0.0f32; g.inputs()], SMatrix::<f32, CO, K>::zeros());
             conv_backward(&w, &g, &x, &dy, Some(&mut dw_tile), &mut dx_tile);
             let mut dx = vec![0.0f32; g.inputs()];
-            let dx_done = super::super::conv_fast::conv_input_gradient_fast(w.as_slice(), &g, &dy, 1, &mut dx);
+            let dx_done = super::super::conv_fast::conv_input_gradient_fast(w.as_slice(), 1, &g, &dy, 1, &mut dx);
             let mut dw = SMatrix::<f32, CO, K>::zeros();
             let scale = 0.5;
-            assert!(super::super::conv_fast::conv_weight_gradient_fast(&g, &x, &dy, 1, scale, dw.as_mut_slice()));
+            assert!(super::super::conv_fast::conv_weight_gradient_fast(1, &g, &x, &dy, 1, scale, dw.as_mut_slice()));
             let worst = |a: &[f32], b: &[f32], s: f32| {
                 a.iter()
                     .zip(b)
@@ -1132,6 +1218,58 @@ mod tests {
         assert!(e < 1e-6, "{e}");
         let t = conv.tensor(0).unwrap();
         assert_eq!(t.layout.shape(t.rows, t.cols).dims(), &[3, 2, 3, 3]);
+    }
+
+    /// Grouped and depthwise convolutions through the layer contract: input, weight and bias gradients against
+    /// central differences, at stride 1 (the fast kernels) and stride 2 (the definition, for the input gradient),
+    /// with as many weights per output channel as one group's input channels.
+    #[test]
+    fn grouped_and_depthwise_convolution_gradients_check() {
+        fn check<const CO: usize, const K: usize, const S: usize, const G: usize, const IN: usize, const OUT: usize>(
+            seed: u64,
+        ) {
+            type L<const CO: usize, const K: usize, const S: usize, const G: usize> =
+                Conv<f64, CO, K, 3, 3, true, 6, 6, S, S, 1, 1, 1, 1, G>;
+            let mut rng = ChaCha8Rng::seed_from_u64(seed);
+            let mut conv = L::<CO, K, S, G>::new(
+                SMatrix::from_column_slice(&random(&mut rng, CO * K)),
+                SVector::from_column_slice(&random(&mut rng, CO)),
+            );
+            let x: SMatrix<f64, IN, 2> = SMatrix::from_column_slice(&random(&mut rng, IN * 2));
+            let dy: SMatrix<f64, OUT, 2> = SMatrix::from_column_slice(&weights_of(OUT * 2));
+            let mut grads: L<CO, K, S, G> = bytemuck::Zeroable::zeroed();
+            let mut dx = SMatrix::<f64, IN, 2>::zeros();
+            let y = Layer::<f64, IN, OUT>::forward(&conv, &x);
+            let sink = crate::sink::Accumulate { layer: &conv, grads: &mut grads };
+            Layer::<f64, IN, OUT>::backward(sink, &x, &y, &mut (), &dy, Some(&mut dx));
+            let f = |c: &L<CO, K, S, G>, x: &[f64]| {
+                weighted(Layer::<f64, IN, OUT>::forward(c, &SMatrix::<f64, IN, 2>::from_column_slice(x)).as_slice())
+            };
+            let name = alloc::format!("CO {CO}, groups {G}, stride {S}");
+            // A depthwise layer's input gradients are small (each input feeds one output channel), down to 2e-3,
+            // against the central differences' rounding of about 1e-16 |f| / h = 3e-8 here: 1e-5 relative.
+            let e = max_error(&mut x.as_slice().to_vec(), dx.as_slice(), |x| f(&conv, x));
+            assert!(e < 1e-5, "{name}: dx {e}");
+            let mut w = conv.weight.as_slice().to_vec();
+            let e = max_error(&mut w, grads.weight.as_slice(), |v| {
+                conv.weight.as_mut_slice().copy_from_slice(v);
+                f(&conv, x.as_slice())
+            });
+            assert!(e < 1e-6, "{name}: dw {e}");
+            let mut b = conv.bias.as_slice().to_vec();
+            let e = max_error(&mut b, grads.bias.as_slice(), |v| {
+                conv.bias.as_mut_slice().copy_from_slice(v);
+                f(&conv, x.as_slice())
+            });
+            assert!(e < 1e-6, "{name}: db {e}");
+            let t = conv.tensor(0).unwrap();
+            assert_eq!(t.layout.shape(t.rows, t.cols).dims(), &[CO, K / 9, 3, 3]);
+        }
+        // 4 channels in two groups of 2 to 6 out (3 per group); depthwise over 3 channels; 6x6 planes, pad 1.
+        check::<6, 18, 1, 2, 144, 216>(1);
+        check::<6, 18, 2, 2, 144, 54>(2);
+        check::<3, 9, 1, 3, 108, 108>(3);
+        check::<3, 9, 2, 3, 108, 27>(4);
     }
 
     #[test]

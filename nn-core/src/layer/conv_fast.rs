@@ -26,15 +26,24 @@ const KC: usize = 256;
 /// `CO g.positions()`.
 #[inline]
 pub(super) fn conv_forward_fast<T: Float>(w: &[T], g: &Geometry, x: &[T], y: &mut [T]) {
+    let co = w.len().checked_div(g.receptive()).unwrap_or(0);
+    conv_forward_rows(w, co, co, g, x, y);
+}
+
+/// [`conv_forward_fast`] for `count` output channels whose weights are rows of a larger column-major matrix
+/// with `stride` rows (one group of a grouped convolution): row `i` of column `k` is `w[k * stride + i]`, and `y`
+/// holds the `count` output planes.
+#[inline]
+pub(super) fn conv_forward_rows<T: Float>(w: &[T], stride: usize, count: usize, g: &Geometry, x: &[T], y: &mut [T]) {
     let k = g.receptive();
-    let co = w.len().checked_div(k).unwrap_or(0);
-    debug_assert!(w.len() == co * k && x.len() >= g.inputs() && y.len() >= co * g.positions());
-    dispatch::<T>(w, co, g, x, y);
+    assert!(count <= stride && (k == 0 || count == 0 || (k - 1) * stride + count <= w.len()));
+    debug_assert!(x.len() >= g.inputs() && y.len() >= count * g.positions());
+    dispatch::<T>(w, stride, count, g, x, y);
 }
 
 #[cfg(feature = "std")]
 #[multiversion::multiversion(targets("x86_64+avx512f+avx512vl+avx2+fma", "x86_64+avx2+fma"))]
-fn dispatch<T: Float>(w: &[T], co: usize, g: &Geometry, x: &[T], y: &mut [T]) {
+fn dispatch<T: Float>(w: &[T], stride: usize, co: usize, g: &Geometry, x: &[T], y: &mut [T]) {
     // Decided at compile time for each clone: 32 registers of 16 `f32` with AVX-512, 16 of 8 with AVX2, 16 of
     // 4 without. The accumulators take `MR x PB / lanes` registers.
     const AVX512: bool = multiversion::target::selected_target!().supports_feature_str("avx512f");
@@ -44,30 +53,30 @@ fn dispatch<T: Float>(w: &[T], co: usize, g: &Geometry, x: &[T], y: &mut [T]) {
     // micro-kernel stays bound by its multiply-adds down to four positions.
     let p = g.positions();
     let slots = |width: usize| p.div_ceil(width) * width;
-    if padded_windows::<T, FMA>(w, co, g, x, y, AVX512) {
+    if padded_windows::<T, FMA>(w, stride, co, g, x, y, AVX512) {
         return;
     }
     if AVX512 {
         match [12, 8, 4].into_iter().min_by_key(|&w| slots(w)) {
-            Some(4) => panels::<T, 4, FMA, { Isa::Avx512 as u8 }>(w, co, g, x, y),
-            Some(8) => panels::<T, 8, FMA, { Isa::Avx512 as u8 }>(w, co, g, x, y),
-            _ => panels::<T, 12, FMA, { Isa::Avx512 as u8 }>(w, co, g, x, y),
+            Some(4) => panels::<T, 4, FMA, { Isa::Avx512 as u8 }>(w, stride, co, g, x, y),
+            Some(8) => panels::<T, 8, FMA, { Isa::Avx512 as u8 }>(w, stride, co, g, x, y),
+            _ => panels::<T, 12, FMA, { Isa::Avx512 as u8 }>(w, stride, co, g, x, y),
         }
     } else if FMA {
         if slots(4) < slots(6) {
-            panels::<T, 4, FMA, { Isa::Avx2 as u8 }>(w, co, g, x, y);
+            panels::<T, 4, FMA, { Isa::Avx2 as u8 }>(w, stride, co, g, x, y);
         } else {
-            panels::<T, 6, FMA, { Isa::Avx2 as u8 }>(w, co, g, x, y);
+            panels::<T, 6, FMA, { Isa::Avx2 as u8 }>(w, stride, co, g, x, y);
         }
     } else {
-        panels::<T, 6, FMA, { Isa::Portable as u8 }>(w, co, g, x, y);
+        panels::<T, 6, FMA, { Isa::Portable as u8 }>(w, stride, co, g, x, y);
     }
 }
 
 #[cfg(not(feature = "std"))]
 #[inline(always)]
-fn dispatch<T: Float>(w: &[T], co: usize, g: &Geometry, x: &[T], y: &mut [T]) {
-    panels::<T, 6, false, { Isa::Portable as u8 }>(w, co, g, x, y);
+fn dispatch<T: Float>(w: &[T], stride: usize, co: usize, g: &Geometry, x: &[T], y: &mut [T]) {
+    panels::<T, 6, false, { Isa::Portable as u8 }>(w, stride, co, g, x, y);
 }
 
 /// The instruction set a clone of the kernel is compiled for.
@@ -100,6 +109,7 @@ struct Run {
 #[inline(always)]
 fn padded_windows<T: Float, const FMA: bool>(
     w: &[T],
+    stride: usize,
     co: usize,
     g: &Geometry,
     x: &[T],
@@ -121,11 +131,11 @@ fn padded_windows<T: Float, const FMA: bool>(
             }
         }
         if avx512 {
-            windows::<T, 12, FMA, { Isa::Avx512 as u8 }>(w, co, g, xpad, (hp, wp), y);
+            windows::<T, 12, FMA, { Isa::Avx512 as u8 }>(w, stride, co, g, xpad, (hp, wp), y);
         } else if FMA {
-            windows::<T, 6, FMA, { Isa::Avx2 as u8 }>(w, co, g, xpad, (hp, wp), y);
+            windows::<T, 6, FMA, { Isa::Avx2 as u8 }>(w, stride, co, g, xpad, (hp, wp), y);
         } else {
-            windows::<T, 6, FMA, { Isa::Portable as u8 }>(w, co, g, xpad, (hp, wp), y);
+            windows::<T, 6, FMA, { Isa::Portable as u8 }>(w, stride, co, g, xpad, (hp, wp), y);
         }
     });
     true
@@ -155,6 +165,7 @@ const GROUP: usize = 4;
 #[inline(always)]
 fn panels<T: Float, const PB: usize, const FMA: bool, const ISA: u8>(
     w: &[T],
+    stride: usize,
     channels_out: usize,
     g: &Geometry,
     x: &[T],
@@ -204,7 +215,7 @@ fn panels<T: Float, const PB: usize, const FMA: bool, const ISA: u8>(
                 rows: Rows { base: buf[j][..kn].as_flattened(), offsets: &offsets[..kn] },
                 targets: targets[j],
             });
-            channel_blocks::<T, PB, FMA, ISA>(w, channels_out, k0, &group[..count], y, positions);
+            channel_blocks::<T, PB, FMA, ISA>(w, stride, channels_out, k0, &group[..count], y, positions);
         }
     }
 }
@@ -217,6 +228,7 @@ fn panels<T: Float, const PB: usize, const FMA: bool, const ISA: u8>(
 #[inline(always)]
 fn windows<T: Float, const PB: usize, const FMA: bool, const ISA: u8>(
     w: &[T],
+    stride: usize,
     channels_out: usize,
     g: &Geometry,
     xpad: &[T],
@@ -260,7 +272,7 @@ fn windows<T: Float, const PB: usize, const FMA: bool, const ISA: u8>(
                 rows: Rows { base: xpad, offsets: &offsets[j][..kn] },
                 targets: targets[j],
             });
-            channel_blocks::<T, PB, FMA, ISA>(w, channels_out, k0, &group[..count], y, positions);
+            channel_blocks::<T, PB, FMA, ISA>(w, stride, channels_out, k0, &group[..count], y, positions);
         }
         q0 += count * PB;
     }
@@ -271,6 +283,7 @@ fn windows<T: Float, const PB: usize, const FMA: bool, const ISA: u8>(
 #[inline(always)]
 fn channel_blocks<T: Float, const PB: usize, const FMA: bool, const ISA: u8>(
     w: &[T],
+    stride: usize,
     cout: usize,
     k0: usize,
     panels: &[Panel<'_, T, PB>],
@@ -291,10 +304,10 @@ fn channel_blocks<T: Float, const PB: usize, const FMA: bool, const ISA: u8>(
                 for panel in panels {
                     let rows = Rows { base: bytemuck::cast_slice(panel.rows.base), offsets: panel.rows.offsets };
                     match (vectors, isa == Isa::Avx512 as u8) {
-                        (2, true) => x86::block::<PB, 2, { Isa::Avx512 as u8 }>(w32, cout, k0, co, &rows, &mut acc32),
-                        (1, true) => x86::block::<PB, 1, { Isa::Avx512 as u8 }>(w32, cout, k0, co, &rows, &mut acc32),
-                        (2, false) => x86::block::<PB, 2, AVX2>(w32, cout, k0, co, &rows, &mut acc32),
-                        _ => x86::block::<PB, 1, AVX2>(w32, cout, k0, co, &rows, &mut acc32),
+                        (2, true) => x86::block::<PB, 2, { Isa::Avx512 as u8 }>(w32, stride, k0, co, &rows, &mut acc32),
+                        (1, true) => x86::block::<PB, 1, { Isa::Avx512 as u8 }>(w32, stride, k0, co, &rows, &mut acc32),
+                        (2, false) => x86::block::<PB, 2, AVX2>(w32, stride, k0, co, &rows, &mut acc32),
+                        _ => x86::block::<PB, 1, AVX2>(w32, stride, k0, co, &rows, &mut acc32),
                     }
                     let y32: &mut [f32] = bytemuck::cast_slice_mut(y);
                     scatter(&acc32, width, &panel.targets, &mut y32[co * positions..], positions);
@@ -305,14 +318,14 @@ fn channel_blocks<T: Float, const PB: usize, const FMA: bool, const ISA: u8>(
     }
     while co + 8 <= cout {
         for panel in panels {
-            block::<T, 8, PB, FMA>(w, cout, &panel.rows, k0, co, &mut acc);
+            block::<T, 8, PB, FMA>(w, stride, &panel.rows, k0, co, &mut acc);
             scatter(&acc, 8, &panel.targets, &mut y[co * positions..], positions);
         }
         co += 8;
     }
     while co < cout {
         for panel in panels {
-            block::<T, 1, PB, FMA>(w, cout, &panel.rows, k0, co, &mut acc);
+            block::<T, 1, PB, FMA>(w, stride, &panel.rows, k0, co, &mut acc);
             scatter(&acc, 1, &panel.targets, &mut y[co * positions..], positions);
         }
         co += 1;
@@ -548,12 +561,14 @@ fn lower<T: Float>(g: &Geometry, x: &[T], col: &mut [T]) {
     }
 }
 
-/// The weight gradient of `samples` samples: `dw += scale Σ_b dY_b colᵀ_b`, `dw` being `CO x K` column-major,
-/// `dys` `CO` planes per sample and `xs` the inputs. Each sample's lowered input is built once in per-thread
-/// scratch and multiplied by the packed GEMM of [`crate::kernel`]. Returns `false`, having done nothing, where
-/// that GEMM does not exist (a scalar other than `f32` and `f64`).
+/// The weight gradient of `samples` samples of a convolution of `groups` groups (`g` is one group's geometry):
+/// `dw += scale Σ_b dY_b colᵀ_b` group by group, `dw` being `CO x K` column-major, `dys` `CO` planes per sample
+/// and `xs` the inputs. Each sample's lowered input is built once per group in per-thread scratch and
+/// multiplied by the packed GEMM of [`crate::kernel`]. Returns `false`, having done nothing, where that GEMM
+/// does not exist (a scalar other than `f32` and `f64`).
 #[cfg(feature = "std")]
 pub(super) fn conv_weight_gradient_fast<T: Float>(
+    groups: usize,
     g: &Geometry,
     xs: &[T],
     dys: &[T],
@@ -561,32 +576,40 @@ pub(super) fn conv_weight_gradient_fast<T: Float>(
     scale: T,
     dw: &mut [T],
 ) -> bool {
-    let (k, p, inputs) = (g.receptive(), g.positions(), g.inputs());
-    if k == 0 || p == 0 || samples == 0 {
+    let (k, p, ins) = (g.receptive(), g.positions(), g.inputs());
+    if k == 0 || p == 0 || samples == 0 || groups == 0 {
         return true;
     }
     let co = dw.len() / k;
+    let per_group = co / groups;
     crate::scratch::with_buffers(k * p, 0, |col: &mut [T], _| {
         for b in 0..samples {
-            lower(g, &xs[b * inputs..(b + 1) * inputs], col);
-            let dy = &dys[b * co * p..(b + 1) * co * p];
-            // dw (co x k) += scale dy (co x p, row-major) colᵀ (p x k, col read with its strides swapped).
-            if !crate::kernel::blocked_gemm(co, p, k, dy, (p, 1), col, (1, p), (scale, T::one()), dw, co) {
-                return false;
+            for i in 0..groups {
+                let x = &xs[(b * groups + i) * ins..][..ins];
+                lower(g, x, col);
+                let dy = &dys[(b * co + i * per_group) * p..][..per_group * p];
+                // This group's rows of dw (per_group x k, column stride co) += scale dy colᵀ, with dy read as a
+                // row-major per_group x p matrix and col (k x p) with its strides swapped.
+                let rows = &mut dw[i * per_group..];
+                if !crate::kernel::blocked_gemm(per_group, p, k, dy, (p, 1), col, (1, p), (scale, T::one()), rows, co) {
+                    return false;
+                }
             }
         }
         true
     })
 }
 
-/// The input gradient of `samples` samples for a convolution with unit strides, as the forward kernel on the
-/// output gradient: `dx = conv(dy, W')` where `W'` maps `CO` channels to `C_in` with every kernel flipped, and
-/// the padding is the kernel's extent less the forward padding. `W'` is packed once per call in per-thread
-/// scratch. `dxs` is added into. Returns `false`, having done nothing, for strides other than one or a padding
-/// wider than the kernel's extent (the caller's tile path handles those).
+/// The input gradient of `samples` samples of a convolution of `groups` groups with unit strides (`g` is one
+/// group's geometry), as the forward kernel on the output gradient: `dx = conv(dy, W')` group by group, where
+/// `W'` maps the group's output channels to its input channels with every kernel flipped, and the padding is
+/// the kernel's extent less the forward padding. `W'` is packed once per call in per-thread scratch. `dxs` is
+/// added into. Returns `false`, having done nothing, for strides other than one or a padding wider than the
+/// kernel's extent (the caller's other paths handle those).
 #[cfg(feature = "std")]
 pub(super) fn conv_input_gradient_fast<T: Float>(
     w: &[T],
+    groups: usize,
     g: &Geometry,
     dys: &[T],
     samples: usize,
@@ -594,28 +617,33 @@ pub(super) fn conv_input_gradient_fast<T: Float>(
 ) -> bool {
     let (ci, taps) = (g.channels, g.kh * g.kw);
     let k = ci * taps;
-    if g.sh != 1 || g.sw != 1 || g.ph > (g.kh - 1) * g.dh || g.pw > (g.kw - 1) * g.dw || k == 0 {
+    if g.sh != 1 || g.sw != 1 || g.ph > (g.kh - 1) * g.dh || g.pw > (g.kw - 1) * g.dw || k == 0 || groups == 0 {
         return false;
     }
     let co = w.len() / k;
+    let per_group = co / groups;
     let (oh, ow) = (g.out_h(), g.out_w());
     let pad = ((g.kh - 1) * g.dh - g.ph, (g.kw - 1) * g.dw - g.pw);
-    let flipped = Geometry::new2d(co, oh, ow, (g.kh, g.kw), (1, 1), pad, (g.dh, g.dw));
-    crate::scratch::with_buffers(co * k, 0, |wt: &mut [T], _| {
-        // wt is C_in x (CO KH KW), column `(o, ky, kx)` holding W[o, :, KH - 1 - ky, KW - 1 - kx].
-        for o in 0..co {
-            for tap in 0..taps {
-                let (ky, kx) = (tap / g.kw, tap % g.kw);
-                let source = (g.kh - 1 - ky) * g.kw + (g.kw - 1 - kx);
-                let column = &mut wt[(o * taps + tap) * ci..][..ci];
-                for (c, v) in column.iter_mut().enumerate() {
-                    *v = w[o + (c * taps + source) * co];
+    let flipped = Geometry::new2d(per_group, oh, ow, (g.kh, g.kw), (1, 1), pad, (g.dh, g.dw));
+    crate::scratch::with_buffers(per_group * k, 0, |wt: &mut [T], _| {
+        let (outs, ins) = (per_group * oh * ow, g.inputs());
+        for i in 0..groups {
+            // wt is C_in x (per_group KH KW), column `(o, ky, kx)` holding W[i per_group + o, :, KH - 1 - ky,
+            // KW - 1 - kx].
+            for o in 0..per_group {
+                for tap in 0..taps {
+                    let (ky, kx) = (tap / g.kw, tap % g.kw);
+                    let source = (g.kh - 1 - ky) * g.kw + (g.kw - 1 - kx);
+                    let column = &mut wt[(o * taps + tap) * ci..][..ci];
+                    for (c, v) in column.iter_mut().enumerate() {
+                        *v = w[i * per_group + o + (c * taps + source) * co];
+                    }
                 }
             }
-        }
-        let (outs, ins) = (co * oh * ow, g.inputs());
-        for b in 0..samples {
-            conv_forward_fast(wt, &flipped, &dys[b * outs..(b + 1) * outs], &mut dxs[b * ins..(b + 1) * ins]);
+            for b in 0..samples {
+                let dy = &dys[(b * groups + i) * outs..][..outs];
+                conv_forward_fast(wt, &flipped, dy, &mut dxs[(b * groups + i) * ins..][..ins]);
+            }
         }
     });
     true
