@@ -297,3 +297,64 @@ fn const_sized_convolutions_work_out_their_shapes() {
     let r = check_batch(&mut *net, &x, &t, &MeanSquaredError, &mut ConstSized::boxed_zeroed(), 0);
     assert!(r.max_relative_error < 1e-6, "{r:?}");
 }
+
+network! {
+    /// A MobileNet-style block stack: a depthwise 3x3 convolution (one group per channel), a pointwise 1x1
+    /// one, a grouped 3x3 one at stride 2, then a classifier.
+    struct Separable<f64> {
+        input: [4, 6, 6],
+        dw1: Conv2d(4, kernel = 3, padding = 1, groups = 4), Relu,
+        pw1: Conv2d(6, kernel = 1), Relu,
+        grouped: Conv2d(4, kernel = 3, stride = 2, padding = 1, groups = 2), Tanh,
+        Flatten,
+        Dense(3),
+    }
+}
+
+network! {
+    /// Grouped 1-D convolution: 6 channels in three groups to 9.
+    struct Grouped1d<f64> {
+        input: [6, 8],
+        Conv1d(9, kernel = 3, groups = 3), Tanh,
+        Flatten,
+        Dense(2),
+    }
+}
+
+#[test]
+fn depthwise_and_grouped_convolutions_pass_the_gradient_check() {
+    // [4, 6, 6] -dw 3x3 p1-> [4, 6, 6] -pw-> [6, 6, 6] -grouped 3x3 s2 p1-> [4, 3, 3] -> 36 -> 3
+    assert_eq!((Separable::INPUTS, Separable::OUTPUTS), (144, 3));
+    let net = Separable::boxed_zeroed();
+    // PyTorch's shapes: weight [out, in / groups, kh, kw].
+    assert_eq!(net.dw1.weight.shape(), (4, 9));
+    assert_eq!(net.grouped.weight.shape(), (4, 3 * 9));
+    let dims = |name: &str| {
+        let t = net.tensor_named(name).unwrap();
+        t.layout.shape(t.rows, t.cols).dims().to_vec()
+    };
+    assert_eq!(dims("dw1.weight"), [4, 1, 3, 3]);
+    assert_eq!(dims("grouped.weight"), [4, 3, 3, 3]);
+    let layers = Separable::SUMMARY;
+    assert!(layers.contains("dw1 Conv 4ch (144)"), "{layers}");
+
+    let mut rng = seeded_rng(12);
+    let mut net = Separable::boxed_init(&mut rng);
+    net.visit_mut(|t| {
+        if t.name.tensor == "bias" {
+            t.data.iter_mut().for_each(|b| *b = rng.random_range(-0.5..0.5));
+        }
+    });
+    let x = random::<144, 2>(&mut rng);
+    let t = random::<3, 2>(&mut rng);
+    let r = check_batch(&mut *net, &x, &t, &MeanSquaredError, &mut Separable::boxed_zeroed(), 0);
+    assert!(r.max_relative_error < 1e-6, "{r:?}");
+    assert_eq!(r.checked, net.param_count() + 288);
+
+    assert_eq!((Grouped1d::INPUTS, Grouped1d::OUTPUTS), (48, 2));
+    let mut net = Grouped1d::boxed_init(&mut rng);
+    let x = random::<48, 3>(&mut rng);
+    let t = random::<2, 3>(&mut rng);
+    let r = check_batch(&mut *net, &x, &t, &HalfSquaredError, &mut Grouped1d::boxed_zeroed(), 0);
+    assert!(r.max_relative_error < 1e-6, "{r:?}");
+}

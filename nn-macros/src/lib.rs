@@ -60,7 +60,8 @@ use proc_macro::TokenStream;
 ///                                            `init = xavier_uniform|xavier_normal|he_normal|he_uniform|zeros`
 ///        | BatchNorm | BatchNorm(N) | Dropout(P)
 ///        | Conv2d(OUT_CHANNELS, KERNEL)     options `kernel`, `stride`, `padding`, `dilation` (a number or
-///        | Conv1d(OUT_CHANNELS, KERNEL)       a pair `(height, width)` for 2-D layers)
+///        | Conv1d(OUT_CHANNELS, KERNEL)       a pair `(height, width)` for 2-D layers), `groups` (dividing
+///                                            both channel counts; depthwise when it equals them)
 ///        | ConvTranspose2d(OUT_CHANNELS, KERNEL) | ConvTranspose1d(..)   also `output_padding`
 ///        | MaxPool2d(WINDOW) | AvgPool2d(WINDOW) | MaxPool1d(..) | AvgPool1d(..)   option `stride` (default: the window)
 ///        | GlobalAvgPool2d | GlobalAvgPool1d   the mean of each channel: planes to a vector of their channels

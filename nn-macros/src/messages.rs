@@ -287,6 +287,14 @@ pub fn unknown_spatial_option(layer: &str, option: &str, options: &[&str]) -> St
     format!("`{layer}` has no option `{option}`; its options are {}", listed(options))
 }
 
+/// A `groups` option that is not a positive integer literal.
+pub const GROUPS_NOT_A_POSITIVE_INTEGER: &str = "`groups` must be a positive integer literal (1 for an ordinary convolution, the number of channels for a depthwise one)";
+
+/// Groups that do not divide a convolution's input or output channels.
+pub fn groups_do_not_divide(layer: &str, side: &str, channels: &str, groups: usize) -> String {
+    format!("`{layer}`: {groups} groups do not divide its {channels} {side} channels")
+}
+
 /// An unknown option of `Dense`.
 pub fn unknown_dense_option(option: &str) -> String {
     format!("`Dense` has no option `{option}`; its options are `bias`, `init` and `per_step`")

@@ -1272,6 +1272,68 @@ mod tests {
         check::<3, 9, 2, 3, 108, 27>(4);
     }
 
+    /// Grouped and depthwise forward values against `tests/fixtures/conv/grouped_reference.txt`, written by the
+    /// numpy script next to it: every output within 1e-12 of the reference, relative to `max(1, |reference|)`.
+    #[cfg(feature = "std")]
+    #[test]
+    fn grouped_convolutions_match_the_numpy_reference() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/fixtures/conv/grouped_reference.txt");
+        let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("reading {path}: {e}"));
+        let numbers = |rest: &[&str]| -> Vec<f64> { rest.iter().map(|t| t.parse().unwrap()).collect() };
+        let mut cases = 0;
+        let mut lines = text.lines();
+        while let Some(header) = lines.next() {
+            let header: Vec<&str> = header.split(' ').collect();
+            assert_eq!(header[0], "case");
+            let param = |k: &str| -> usize {
+                let kv = header.iter().find(|t| t.starts_with(&alloc::format!("{k}="))).unwrap();
+                kv[k.len() + 1..].parse().unwrap()
+            };
+            let mut block = |what: &str| {
+                let line: Vec<&str> = lines.next().unwrap().split(' ').collect();
+                assert_eq!(line[0], what, "{}", header[1]);
+                numbers(&line[1..])
+            };
+            let (input, weight, bias, output) = (block("input"), block("weight"), block("bias"), block("output"));
+            assert_eq!(lines.next(), Some("end"));
+            let groups = param("groups");
+            let [ci, h, w] = [input[0], input[1], input[2]].map(|v| v as usize);
+            let [co, cig, kh, kw] = [weight[0], weight[1], weight[2], weight[3]].map(|v| v as usize);
+            let [_, oh, ow] = [output[0], output[1], output[2]].map(|v| v as usize);
+            let (x, wv, b, reference) = (&input[3..], &weight[4..], &bias[1..], &output[3..]);
+            assert_eq!(ci, cig * groups);
+            let g = Geometry::new2d(
+                cig,
+                h,
+                w,
+                (kh, kw),
+                (param("sh"), param("sw")),
+                (param("ph"), param("pw")),
+                (param("dh"), param("dw")),
+            );
+            assert_eq!((g.out_h(), g.out_w()), (oh, ow), "{}", header[1]);
+            // PyTorch's [co, ci / groups, kh, kw] to the layer's column-major CO x K.
+            let k = cig * kh * kw;
+            let mut columns = vec![0.0; co * k];
+            for o in 0..co {
+                for j in 0..k {
+                    columns[o + j * co] = wv[o * k + j];
+                }
+            }
+            let (per, positions, ins) = (co / groups, oh * ow, g.inputs());
+            let mut y: Vec<f64> = (0..co * positions).map(|i| b[i / positions]).collect();
+            for i in 0..groups {
+                let (xg, yg) = (&x[i * ins..(i + 1) * ins], &mut y[i * per * positions..(i + 1) * per * positions]);
+                super::super::conv_fast::conv_forward_rows(&columns[i * per..], co, per, &g, xg, yg);
+            }
+            for (got, want) in y.iter().zip(reference) {
+                assert!((got - want).abs() <= 1e-12 * want.abs().max(1.0), "{}: {got} against {want}", header[1]);
+            }
+            cases += 1;
+        }
+        assert_eq!(cases, 9);
+    }
+
     #[test]
     fn pooling_gradients_and_values() {
         let mut rng = ChaCha8Rng::seed_from_u64(9);

@@ -27,6 +27,9 @@ pub struct Conv {
     in_channels: Sz,
     /// The channels out.
     out: Sz,
+    /// Groups: each maps `in_channels / groups` input channels to `out / groups` outputs (depthwise when it
+    /// equals both channel counts).
+    groups: usize,
 }
 
 /// A convolution: its default name is `convN` whatever its kind.
@@ -37,6 +40,7 @@ fn build(b: &mut Builder<'_>, d: &Decl<'_>) -> Built {
             two_d: w.two_d,
             in_channels: w.in_channels.clone(),
             out: w.out.clone(),
+            groups: w.groups,
         })
     })
 }
@@ -55,6 +59,8 @@ pub struct Window {
     pub geometry: Geometry,
     /// The planes out.
     pub planes: Planes,
+    /// A convolution's groups (1 for everything else).
+    pub groups: usize,
 }
 
 /// A convolution or pooling layer (the entry's name says which) whose kind `kind` makes of its [`Window`]: its
@@ -148,7 +154,7 @@ fn spatial(
     let allowed: &[&str] = if transposed {
         &["kernel", "stride", "padding", "output_padding", "dilation"]
     } else if conv {
-        &["kernel", "stride", "padding", "dilation"]
+        &["kernel", "stride", "padding", "dilation", "groups"]
     } else {
         &["stride"]
     };
@@ -205,6 +211,10 @@ fn spatial(
     let padding = get("padding").map_or(Some((0, 0)), |e| pair(e, part::PADDING, two_d, true, errors))?;
     let dilation = get("dilation").map_or(Some((1, 1)), |e| pair(e, part::DILATION, two_d, false, errors))?;
     let out_pad = get("output_padding").map_or(Some((0, 0)), |e| pair(e, part::OUTPUT_PADDING, two_d, true, errors))?;
+    let groups = match get("groups") {
+        Some(e) => groups_of(e, name, &c, &out, errors, checks)?,
+        None => 1,
+    };
     let (kh, sh, ph, dh) = if two_d { (kh, stride.0, padding.0, dilation.0) } else { (1, 1, 0, 1) };
     let (sw, pw, dw) = (stride.1, padding.1, dilation.1);
 
@@ -239,7 +249,7 @@ fn spatial(
         };
         let g = Geometry { channels: out.clone(), h: oh.clone(), w: ow.clone(), kh, kw, sh, sw, ph, pw, dh, dw };
         let planes = Planes::Spatial { c: out.clone(), h: oh, w: ow, two_d };
-        return Some(Window { transposed, two_d, in_channels: c, out, geometry: g, planes });
+        return Some(Window { transposed, two_d, in_channels: c, out, geometry: g, planes, groups: 1 });
     }
     let mut outs = Vec::new();
     for (axis, n, k, s, p, d) in [("height", &h, kh, sh, ph, dh), ("width", &w, kw, sw, pw, dw)] {
@@ -267,7 +277,42 @@ fn spatial(
     let (oh, ow) = (outs[0].clone(), outs[1].clone());
     let g = Geometry { channels: c.clone(), h, w, kh, kw, sh, sw, ph, pw, dh, dw };
     let out_planes = Planes::Spatial { c: out.clone(), h: oh, w: ow, two_d };
-    Some(Window { transposed: false, two_d, in_channels: c, out, geometry: g, planes: out_planes })
+    Some(Window { transposed: false, two_d, in_channels: c, out, geometry: g, planes: out_planes, groups })
+}
+
+/// The `groups` option: a positive integer literal that divides the input and the output channels (checked
+/// here when they are literals, by `const` assertions with the same message when they are `const` expressions).
+fn groups_of(
+    e: &Expr,
+    name: &Ident,
+    channels_in: &Sz,
+    channels_out: &Sz,
+    errors: &mut Errors,
+    checks: &mut Vec<ConstCheck>,
+) -> Option<usize> {
+    let groups = match e {
+        Expr::Lit(ExprLit { lit: Lit::Int(n), .. }) => n.base10_parse::<usize>().ok().filter(|&g| g > 0),
+        _ => None,
+    };
+    let Some(groups) = groups else {
+        errors.at(e, messages::GROUPS_NOT_A_POSITIVE_INTEGER);
+        return None;
+    };
+    for (side, channels) in [("input", channels_in), ("output", channels_out)] {
+        let message = messages::groups_do_not_divide(&name.to_string(), side, &channels.display(), groups);
+        match channels {
+            Sz::Lit(n) if n % groups != 0 => {
+                errors.at(e, message);
+                return None;
+            }
+            Sz::Lit(_) => {}
+            Sz::Expr(..) => {
+                let t = channels.operand();
+                checks.push(ConstCheck { condition: quote!((#t) % #groups == 0), message, span: e.span() });
+            }
+        }
+    }
+    Some(groups)
 }
 
 impl LayerKind for Conv {
@@ -283,8 +328,13 @@ impl LayerKind for Conv {
 
     fn describe(&self, l: &Layer) -> String {
         let g = l.geometry.as_ref().map_or((0, 0), |g| (g.kh, g.kw));
+        let grouped = match self.groups {
+            1 => String::new(),
+            n if self.in_channels.lit() == Some(n) && self.out.lit() == Some(n) => ", depthwise".into(),
+            n => format!(", in {n} groups"),
+        };
         format!(
-            "Layer `{}`: {}convolution, {} to {} channels, kernel {}x{} ({} inputs to {} outputs).",
+            "Layer `{}`: {}convolution, {} to {} channels{grouped}, kernel {}x{} ({} inputs to {} outputs).",
             l.name,
             if self.transposed { "transposed " } else { "" },
             self.in_channels.display(),
@@ -298,20 +348,27 @@ impl LayerKind for Conv {
 
     fn field(&self, l: &Layer, t: &TokenStream) -> Option<Field> {
         let lit = proc_macro2::Literal::usize_unsuffixed;
-        let Conv { transposed, two_d, in_channels, out } = self;
+        let Conv { transposed, two_d, in_channels, out, groups } = self;
         let g = l.geometry.as_ref()?;
         let (ci, co, kh, kw) = (in_channels.tokens(), out.tokens(), lit(g.kh), lit(g.kw));
         let (h, w) = (g.h.tokens(), g.w.tokens());
         let [sh, sw, ph, pw, dh, dw] = [g.sh, g.sw, g.ph, g.pw, g.dh, g.dw].map(lit);
         let per = Sz::Lit(g.kh * g.kw);
+        // Weights per output channel: one group's input channels times the kernel's taps.
+        let k = match in_channels {
+            Sz::Lit(c) => Sz::Lit(c / groups * g.kh * g.kw).tokens(),
+            Sz::Expr(..) => {
+                let (c, taps) = (in_channels.operand(), lit(g.kh * g.kw));
+                quote!({ #c / #groups * #taps })
+            }
+        };
+        let groups = lit(*groups);
         let ty = match (*transposed, *two_d) {
             (false, true) => {
-                let k = in_channels.mul(&per).tokens();
-                quote!(::nn_core::__private::Conv2d<#t, #co, #k, #kh, #kw, #h, #w, #sh, #sw, #ph, #pw, #dh, #dw>)
+                quote!(::nn_core::__private::Conv2d<#t, #co, #k, #kh, #kw, #h, #w, #sh, #sw, #ph, #pw, #dh, #dw, #groups>)
             }
             (false, false) => {
-                let k = in_channels.mul(&per).tokens();
-                quote!(::nn_core::__private::Conv1d<#t, #co, #k, #kw, #w, #sw, #pw, #dw>)
+                quote!(::nn_core::__private::Conv1d<#t, #co, #k, #kw, #w, #sw, #pw, #dw, #groups>)
             }
             (true, true) => {
                 let k = out.mul(&per).tokens();
@@ -328,7 +385,7 @@ impl LayerKind for Conv {
     fn tensors(&self, l: &Layer) -> Vec<Expected> {
         let (kh, kw) = l.geometry.as_ref().map_or((1, 1), |g| (g.kh, g.kw));
         let (ci, co) = (self.in_channels.lit().unwrap_or(0), self.out.lit().unwrap_or(0));
-        let (a, b) = if self.transposed { (ci, co) } else { (co, ci) };
+        let (a, b) = if self.transposed { (ci, co) } else { (co, ci / self.groups.max(1)) };
         let shape = if self.two_d { vec![a, b, kh, kw] } else { vec![a, b, kw] };
         vec![Expected::matrix(l, "weight", shape), Expected::vector(l, "bias", co)]
     }
