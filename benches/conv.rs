@@ -45,6 +45,42 @@ network! {
     }
 }
 
+network! {
+    /// One depthwise 3x3 convolution over 32 channels of 16x16 (one group per channel).
+    pub struct Depthwise<f32> {
+        input: [32, 16, 16],
+        Conv2d(32, kernel = 3, padding = 1, groups = 32),
+    }
+}
+
+network! {
+    /// A MobileNet-style stack: depthwise 3x3 and pointwise 1x1 convolutions, the second depthwise one at
+    /// stride 2, then global average pooling and a classifier.
+    pub struct MobileBlocks<f32> {
+        input: [32, 16, 16],
+        Conv2d(32, kernel = 3, padding = 1, groups = 32), Relu,
+        Conv2d(64, kernel = 1), Relu,
+        Conv2d(64, kernel = 3, stride = 2, padding = 1, groups = 64), Relu,
+        Conv2d(128, kernel = 1), Relu,
+        GlobalAvgPool2d,
+        Dense(10),
+    }
+}
+
+/// Groups `depthwise/32x16x16@3x3` and `mobile_blocks/forward`: one sample per call.
+fn depthwise(c: &mut Criterion) {
+    let mut rng = seeded_rng(1);
+    let x = Box::new(SMatrix::<f32, 8192, 1>::from_fn(|_, _| rng.random_range(-1.0..1.0)));
+    let layer = Depthwise::boxed_init(&mut rng);
+    let blocks = MobileBlocks::boxed_init(&mut rng);
+    let mut g = c.benchmark_group("depthwise");
+    g.bench_function("32x16x16@3x3", |b| b.iter(|| black_box(layer.forward(black_box(&*x)))));
+    g.finish();
+    let mut g = c.benchmark_group("mobile_blocks/forward");
+    g.bench_function("sample", |b| b.iter(|| black_box(blocks.forward(black_box(&*x)))));
+    g.finish();
+}
+
 /// Group `vgg_cifar/forward`: one 3x32x32 image per call.
 fn vgg_cifar(c: &mut Criterion) {
     let mut rng = seeded_rng(1);
@@ -108,6 +144,7 @@ fn conv_layer<const CO: usize, const K: usize, const KH: usize, const KW: usize,
 fn conv(c: &mut Criterion) {
     mnist_cnn(c);
     vgg_cifar(c);
+    depthwise(c);
     conv_layer::<8, 25, 5, 5, 784, 4608>(c, "1x28x28->8@5x5", &CONV_1X28X28_8K5);
     conv_layer::<32, 144, 3, 3, 3136, 6272>(c, "16x14x14->32@3x3p1", &CONV_16X14X14_32K3P1);
     conv_layer::<64, 576, 3, 3, 4096, 4096>(c, "64x8x8->64@3x3p1", &CONV_64X8X8_64K3P1);

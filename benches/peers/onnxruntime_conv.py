@@ -45,17 +45,23 @@ class Graph:
         self.last = out
         return self
 
-    def conv(self, cin, cout, k, pad=0):
+    def conv(self, cin, cout, k, pad=0, stride=1, groups=1):
         name = self._name("w")
-        w = self._tensor(name, (cout, cin, k, k), 0.05)
+        w = self._tensor(name, (cout, cin // groups, k, k), 0.05)
         b = self._tensor(name + "b", (cout,), 0.05)
-        return self._node("Conv", [w, b], kernel_shape=[k, k], pads=[pad] * 4)
+        return self._node(
+            "Conv", [w, b], kernel_shape=[k, k], pads=[pad] * 4, strides=[stride, stride], group=groups
+        )
 
     def relu(self):
         return self._node("Relu", [])
 
     def max_pool(self):
         return self._node("MaxPool", [], kernel_shape=[2, 2], strides=[2, 2])
+
+    def global_average_pool(self):
+        self._node("GlobalAveragePool", [])
+        return self.flatten()
 
     def flatten(self):
         return self._node("Flatten", [])
@@ -95,11 +101,20 @@ def mnist_cnn():
     return g.dense(256, 120).relu().dense(120, 84).relu().dense(84, 10)
 
 
+def mobile_blocks():
+    g = Graph([1, 32, 16, 16])
+    g.conv(32, 32, 3, pad=1, groups=32).relu().conv(32, 64, 1).relu()
+    g.conv(64, 64, 3, pad=1, stride=2, groups=64).relu().conv(64, 128, 1).relu()
+    return g.global_average_pool().dense(128, 10)
+
+
 CASES = {
     "conv_layer/1x28x28->8@5x5": lambda: Graph([1, 1, 28, 28]).conv(1, 8, 5),
     "conv_layer/16x14x14->32@3x3p1": lambda: Graph([1, 16, 14, 14]).conv(16, 32, 3, pad=1),
     "conv_layer/64x8x8->64@3x3p1": lambda: Graph([1, 64, 8, 8]).conv(64, 64, 3, pad=1),
     "conv_layer/64x8x8->128@1x1": lambda: Graph([1, 64, 8, 8]).conv(64, 128, 1),
+    "depthwise/32x16x16@3x3": lambda: Graph([1, 32, 16, 16]).conv(32, 32, 3, pad=1, groups=32),
+    "mobile_blocks/forward/sample": mobile_blocks,
     "mnist_cnn/forward/sample": mnist_cnn,
     "vgg_cifar/forward/sample": vgg_cifar,
 }

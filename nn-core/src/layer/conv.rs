@@ -189,6 +189,9 @@ fn conv_forward_groups<T: Float, const CO: usize, const K: usize>(
     if groups <= 1 {
         return conv_forward(w, g, x, y);
     }
+    if g.channels == 1 {
+        return super::conv_fast::depthwise_forward(w.as_slice(), groups, g, x, y);
+    }
     let (per_group, ins) = (CO / groups, g.inputs());
     let outs = per_group * g.positions();
     for i in 0..groups {
@@ -1280,7 +1283,7 @@ mod tests {
         let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/fixtures/conv/grouped_reference.txt");
         let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("reading {path}: {e}"));
         let numbers = |rest: &[&str]| -> Vec<f64> { rest.iter().map(|t| t.parse().unwrap()).collect() };
-        let mut cases = 0;
+        let (mut cases, mut depthwise) = (0, 0);
         let mut lines = text.lines();
         while let Some(header) = lines.next() {
             let header: Vec<&str> = header.split(' ').collect();
@@ -1329,9 +1332,18 @@ mod tests {
             for (got, want) in y.iter().zip(reference) {
                 assert!((got - want).abs() <= 1e-12 * want.abs().max(1.0), "{}: {got} against {want}", header[1]);
             }
+            // One input channel per group: the depthwise kernel the layer uses for those.
+            if cig == 1 {
+                let mut y: Vec<f64> = (0..co * positions).map(|i| b[i / positions]).collect();
+                super::super::conv_fast::depthwise_forward(&columns, groups, &g, x, &mut y);
+                for (got, want) in y.iter().zip(reference) {
+                    assert!((got - want).abs() <= 1e-12 * want.abs().max(1.0), "{} (depthwise)", header[1]);
+                }
+                depthwise += 1;
+            }
             cases += 1;
         }
-        assert_eq!(cases, 9);
+        assert_eq!((cases, depthwise), (9, 4));
     }
 
     #[test]

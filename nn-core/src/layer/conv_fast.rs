@@ -529,6 +529,130 @@ fn block<T: Float, const MR: usize, const PB: usize, const FMA: bool>(
     }
 }
 
+/// The largest padded plane (values) the depthwise kernel keeps on the stack (twice: 32 KiB in `f32`).
+const DEPTHWISE_PLANE: usize = 4096;
+
+/// `y += conv(x)` for a convolution whose groups have one input channel each (depthwise, with `CO / groups`
+/// outputs per channel): `w` is `CO x KH KW` column-major, `g` one group's geometry (`channels = 1`), `x` the
+/// `groups` input planes and `y` the `CO` output planes of one sample.
+///
+/// Each output row is a sum of input rows shifted by the taps, so the work is whole-row multiply-adds over the
+/// valid span of each tap (worked out once per row and tap, so there is no padding copy and no test per value):
+/// at unit stride, contiguous slices the compiler vectorises. There is too little arithmetic per value loaded
+/// (one multiply-add per tap) for the implicit GEMM's blocking to pay; memory bandwidth bounds it.
+pub(super) fn depthwise_forward<T: Float>(w: &[T], groups: usize, g: &Geometry, x: &[T], y: &mut [T]) {
+    let (oh, ow, taps) = (g.out_h(), g.out_w(), g.kh * g.kw);
+    let (plane, positions) = (g.h * g.w, oh * ow);
+    if positions == 0 || groups == 0 {
+        return;
+    }
+    let co = w.len() / taps.max(1);
+    let per = co / groups;
+    // The valid output columns of tap column `kx`: those whose input column `ox sw + kx dw - pw` is inside.
+    let span = |kx: usize| -> (usize, usize, isize) {
+        let shift = (kx * g.dw) as isize - g.pw as isize;
+        let lo = if shift >= 0 { 0 } else { ((-shift) as usize).div_ceil(g.sw) };
+        let hi = if (g.w as isize) <= shift { 0 } else { ((g.w as isize - shift) as usize).div_ceil(g.sw).min(ow) };
+        (lo, hi.max(lo), shift)
+    };
+    // Unit strides on planes that fit on the stack: the input plane is copied once into a zero-padded plane,
+    // and each tap is one multiply-add over the whole "virtual" output (rows of the padded width, the last
+    // `(kw - 1) dw` columns of each dropped afterwards): a few long vector loops instead of many short ones.
+    let (hp, wp) = (g.h + 2 * g.ph, g.w + 2 * g.pw);
+    let lines = (oh - 1) * wp + ow;
+    if (g.sh != 1 || g.sw != 1) && hp * wp <= DEPTHWISE_PLANE && positions <= DEPTHWISE_PLANE {
+        // Other strides: the same padded plane, each tap a pass over the output rows reading every `sw`-th value.
+        let mut padded = [T::zero(); DEPTHWISE_PLANE];
+        let mut channel = usize::MAX;
+        for o in 0..co {
+            let c = o / per.max(1);
+            if c != channel {
+                channel = c;
+                for (r, row) in x[c * plane..][..plane].chunks_exact(g.w).enumerate() {
+                    let start = (r + g.ph) * wp + g.pw;
+                    padded[start..start + g.w].copy_from_slice(row);
+                }
+            }
+            let out = &mut y[o * positions..][..positions];
+            for ky in 0..g.kh {
+                for kx in 0..g.kw {
+                    let weight = w[o + (ky * g.kw + kx) * co];
+                    for (oy, row) in out.chunks_exact_mut(ow).enumerate() {
+                        let start = (oy * g.sh + ky * g.dh) * wp + kx * g.dw;
+                        let source = padded[start..].iter().step_by(g.sw);
+                        for (v, &xv) in row.iter_mut().zip(source) {
+                            *v += weight * xv;
+                        }
+                    }
+                }
+            }
+        }
+        return;
+    }
+    if g.sh == 1 && g.sw == 1 && hp * wp <= DEPTHWISE_PLANE {
+        let mut padded = [T::zero(); DEPTHWISE_PLANE];
+        let mut acc = [T::zero(); DEPTHWISE_PLANE];
+        let mut channel = usize::MAX;
+        for o in 0..co {
+            let c = o / per.max(1);
+            if c != channel {
+                channel = c;
+                let input = &x[c * plane..][..plane];
+                for (r, row) in input.chunks_exact(g.w).enumerate() {
+                    let start = (r + g.ph) * wp + g.pw;
+                    padded[start..start + g.w].copy_from_slice(row);
+                }
+            }
+            let acc = &mut acc[..lines];
+            acc.fill(T::zero());
+            for ky in 0..g.kh {
+                for kx in 0..g.kw {
+                    let weight = w[o + (ky * g.kw + kx) * co];
+                    let start = ky * g.dh * wp + kx * g.dw;
+                    for (a, &v) in acc.iter_mut().zip(&padded[start..start + lines]) {
+                        *a += weight * v;
+                    }
+                }
+            }
+            let out = &mut y[o * positions..][..positions];
+            for (oy, row) in out.chunks_exact_mut(ow).enumerate() {
+                for (v, &a) in row.iter_mut().zip(&acc[oy * wp..oy * wp + ow]) {
+                    *v += a;
+                }
+            }
+        }
+        return;
+    }
+    for o in 0..co {
+        let input = &x[(o / per.max(1)) * plane..][..plane];
+        let out = &mut y[o * positions..][..positions];
+        for (oy, row) in out.chunks_exact_mut(ow).enumerate() {
+            for ky in 0..g.kh {
+                let iy = (oy * g.sh + ky * g.dh).wrapping_sub(g.ph);
+                if iy >= g.h {
+                    continue;
+                }
+                let line = &input[iy * g.w..(iy + 1) * g.w];
+                for kx in 0..g.kw {
+                    let weight = w[o + (ky * g.kw + kx) * co];
+                    let (lo, hi, shift) = span(kx);
+                    if g.sw == 1 {
+                        let start = (lo as isize + shift) as usize;
+                        let source = &line[start..start + (hi - lo)];
+                        for (v, &xv) in row[lo..hi].iter_mut().zip(source) {
+                            *v += weight * xv;
+                        }
+                    } else {
+                        for (ox, v) in row.iter_mut().enumerate().take(hi).skip(lo) {
+                            *v += weight * line[(ox as isize * g.sw as isize + shift) as usize];
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
 /// Fills `col` (`K` rows of `P` values) with one sample's lowered input: row `k = (c, ky, kx)`, column `p = (oy,
 /// ox)` holds the input value tap `(ky, kx)` of channel `c` sees at output position `p` (zero in the padding).
 #[cfg(feature = "std")]
