@@ -38,45 +38,146 @@ pub(super) fn conv_forward_rows<T: Float>(w: &[T], stride: usize, count: usize, 
     let k = g.receptive();
     assert!(count <= stride && (k == 0 || count == 0 || (k - 1) * stride + count <= w.len()));
     debug_assert!(x.len() >= g.inputs() && y.len() >= count * g.positions());
+    #[cfg(feature = "std")]
+    {
+        let padded = if uses_windows(g, count) { g.channels * (g.h + 2 * g.ph) * (g.w + 2 * g.pw) + 12 } else { 0 };
+        crate::scratch::with_buffers(padded, count * g.positions(), |xpad: &mut [T], yt: &mut [T]| {
+            dispatch::<T>(w, stride, count, g, x, y, xpad, yt);
+        });
+    }
+    #[cfg(not(feature = "std"))]
     dispatch::<T>(w, stride, count, g, x, y);
+}
+
+/// Whether [`windows`] runs the convolution: unit strides, and few enough virtual positions dropped (the
+/// `(kw - 1) dw` at the end of each padded row) for the output channels. Dropped positions waste `dropped / wp`
+/// of the multiply-adds, `co` per input value; gathering costs about sixteen of them per value on the short
+/// runs of small planes (64x8x8 -> 64 @3x3 spent 46% of its time gathering). So windows, unless that waste is
+/// larger.
+#[cfg(feature = "std")]
+fn uses_windows(g: &Geometry, co: usize) -> bool {
+    let (wp, dropped) = (g.w + 2 * g.pw, (g.kw - 1) * g.dw);
+    g.sh == 1 && g.sw == 1 && dropped * co <= wp * 16 && g.positions() > 0
+}
+
+/// Where the micro-kernels' sums go: output channel `c`, position `p` is `y[c channel + p position]`. The
+/// output planes themselves (`channel` = positions, `position` = 1), or a position-major scratch copy
+/// (`channel` = 1, `position` = channels) that takes each block's sums as whole vectors.
+struct Out<'a, T> {
+    y: &'a mut [T],
+    channel: usize,
+    position: usize,
 }
 
 #[cfg(feature = "std")]
 #[multiversion::multiversion(targets("x86_64+avx512f+avx512vl+avx2+fma", "x86_64+avx2+fma"))]
-fn dispatch<T: Float>(w: &[T], stride: usize, co: usize, g: &Geometry, x: &[T], y: &mut [T]) {
+#[allow(clippy::too_many_arguments)]
+fn dispatch<T: Float>(
+    w: &[T],
+    stride: usize,
+    co: usize,
+    g: &Geometry,
+    x: &[T],
+    y: &mut [T],
+    xpad: &mut [T],
+    yt: &mut [T],
+) {
     // Decided at compile time for each clone: 32 registers of 16 `f32` with AVX-512, 16 of 8 with AVX2, 16 of
     // 4 without. The accumulators take `MR x PB / lanes` registers.
     const AVX512: bool = multiversion::target::selected_target!().supports_feature_str("avx512f");
     const FMA: bool = multiversion::target::selected_target!().supports_feature_str("fma");
-    // The panel width that wastes the fewest lanes on the last, partial panel (ties to the wider): a 2x2 plane
-    // in panels of 12 would compute three times the work it keeps. Narrower panels cost nothing else here: the
-    // micro-kernel stays bound by its multiply-adds down to four positions.
     let p = g.positions();
-    let slots = |width: usize| p.div_ceil(width) * width;
-    if padded_windows::<T, FMA>(w, stride, co, g, x, y, AVX512) {
-        return;
-    }
-    if AVX512 {
-        match [12, 8, 4].into_iter().min_by_key(|&w| slots(w)) {
-            Some(4) => panels::<T, 4, FMA, { Isa::Avx512 as u8 }>(w, stride, co, g, x, y),
-            Some(8) => panels::<T, 8, FMA, { Isa::Avx512 as u8 }>(w, stride, co, g, x, y),
-            _ => panels::<T, 12, FMA, { Isa::Avx512 as u8 }>(w, stride, co, g, x, y),
-        }
-    } else if FMA {
-        if slots(4) < slots(6) {
-            panels::<T, 4, FMA, { Isa::Avx2 as u8 }>(w, stride, co, g, x, y);
+    // The sums go to a position-major copy first, a block's channels contiguous: added straight into the
+    // planes, sixteen or thirty-two channels of one position are that many planes apart, and with planes of a
+    // multiple of 1024 values every one of them falls in the same set of the first-level cache (3x32x32 -> 64
+    // @3x3 ran at 5 GFLOP/s, 88% of it in those additions). One transposing pass adds the copy into `y`.
+    yt.fill(T::zero());
+    let mut out = Out { y: yt, channel: 1, position: co };
+    if uses_windows(g, co) {
+        let (hp, wp) = (g.h + 2 * g.ph, g.w + 2 * g.pw);
+        pad_planes(g, x, xpad);
+        if AVX512 {
+            windows::<T, 12, FMA, { Isa::Avx512 as u8 }>(w, stride, co, g, xpad, (hp, wp), &mut out);
+        } else if FMA {
+            windows::<T, 6, FMA, { Isa::Avx2 as u8 }>(w, stride, co, g, xpad, (hp, wp), &mut out);
         } else {
-            panels::<T, 6, FMA, { Isa::Avx2 as u8 }>(w, stride, co, g, x, y);
+            windows::<T, 6, FMA, { Isa::Portable as u8 }>(w, stride, co, g, xpad, (hp, wp), &mut out);
         }
     } else {
-        panels::<T, 6, FMA, { Isa::Portable as u8 }>(w, stride, co, g, x, y);
+        // The panel width that wastes the fewest lanes on the last, partial panel (ties to the wider): a 2x2
+        // plane in panels of 12 would compute three times the work it keeps. Narrower panels cost nothing
+        // else here: the micro-kernel stays bound by its multiply-adds down to four positions.
+        let slots = |width: usize| p.div_ceil(width) * width;
+        if AVX512 {
+            match [12, 8, 4].into_iter().min_by_key(|&w| slots(w)) {
+                Some(4) => panels::<T, 4, FMA, { Isa::Avx512 as u8 }>(w, stride, co, g, x, &mut out),
+                Some(8) => panels::<T, 8, FMA, { Isa::Avx512 as u8 }>(w, stride, co, g, x, &mut out),
+                _ => panels::<T, 12, FMA, { Isa::Avx512 as u8 }>(w, stride, co, g, x, &mut out),
+            }
+        } else if FMA {
+            if slots(4) < slots(6) {
+                panels::<T, 4, FMA, { Isa::Avx2 as u8 }>(w, stride, co, g, x, &mut out);
+            } else {
+                panels::<T, 6, FMA, { Isa::Avx2 as u8 }>(w, stride, co, g, x, &mut out);
+            }
+        } else {
+            panels::<T, 6, FMA, { Isa::Portable as u8 }>(w, stride, co, g, x, &mut out);
+        }
+    }
+    transpose_add(yt, co, p, y);
+}
+
+/// `y[c p_count + p] += yt[p channels + c]`: the position-major sums added into the output planes, in tiles of
+/// 16 x 16 so that both sides are read and written a cache line at a time.
+#[cfg(feature = "std")]
+#[inline(always)]
+fn transpose_add<T: Float>(yt: &[T], channels: usize, positions: usize, y: &mut [T]) {
+    const TILE: usize = 16;
+    for p0 in (0..positions).step_by(TILE) {
+        let pn = TILE.min(positions - p0);
+        for c0 in (0..channels).step_by(TILE) {
+            let cn = TILE.min(channels - c0);
+            let mut tile = [[T::zero(); TILE]; TILE];
+            for (pp, row) in tile.iter_mut().enumerate().take(pn) {
+                row[..cn].copy_from_slice(&yt[(p0 + pp) * channels + c0..][..cn]);
+            }
+            for cc in 0..cn {
+                let plane = &mut y[(c0 + cc) * positions + p0..][..pn];
+                for (pp, v) in plane.iter_mut().enumerate() {
+                    *v += tile[pp][cc];
+                }
+            }
+        }
+    }
+}
+
+/// Copies the input into zero-padded planes of `(h + 2 ph) x (w + 2 pw)` in `xpad`.
+#[cfg(feature = "std")]
+#[inline(always)]
+fn pad_planes<T: Float>(g: &Geometry, x: &[T], xpad: &mut [T]) {
+    let (hp, wp) = (g.h + 2 * g.ph, g.w + 2 * g.pw);
+    let plane = hp * wp;
+    xpad.fill(T::zero());
+    for c in 0..g.channels {
+        for (r, row) in x[c * g.h * g.w..(c + 1) * g.h * g.w].chunks_exact(g.w).enumerate() {
+            let start = c * plane + (r + g.ph) * wp + g.pw;
+            xpad[start..start + g.w].copy_from_slice(row);
+        }
     }
 }
 
 #[cfg(not(feature = "std"))]
 #[inline(always)]
 fn dispatch<T: Float>(w: &[T], stride: usize, co: usize, g: &Geometry, x: &[T], y: &mut [T]) {
-    panels::<T, 6, false, { Isa::Portable as u8 }>(w, stride, co, g, x, y);
+    let positions = g.positions();
+    panels::<T, 6, false, { Isa::Portable as u8 }>(
+        w,
+        stride,
+        co,
+        g,
+        x,
+        &mut Out { y, channel: positions, position: 1 },
+    );
 }
 
 /// The instruction set a clone of the kernel is compiled for.
@@ -100,48 +201,6 @@ struct Run {
     len: usize,
     oy: usize,
     ox: usize,
-}
-
-/// Runs [`windows`] where it pays: unit strides, and few enough virtual positions dropped (the `(kw - 1) dw` at
-/// the end of each padded row) for the output channels. Copies the input into zero-padded planes in per-thread scratch
-/// first. Returns `false`, having done nothing, elsewhere.
-#[cfg(feature = "std")]
-#[inline(always)]
-fn padded_windows<T: Float, const FMA: bool>(
-    w: &[T],
-    stride: usize,
-    co: usize,
-    g: &Geometry,
-    x: &[T],
-    y: &mut [T],
-    avx512: bool,
-) -> bool {
-    let (hp, wp) = (g.h + 2 * g.ph, g.w + 2 * g.pw);
-    let dropped = (g.kw - 1) * g.dw;
-    // Dropped positions waste `dropped / wp` of the multiply-adds, `co` per input value; gathering costs about
-    // sixteen of them per value on the short runs of small planes (64x8x8 -> 64 @3x3 spent 46% of its time
-    // gathering). So windows, unless that waste is larger.
-    if g.sh != 1 || g.sw != 1 || dropped * co > wp * 16 || g.positions() == 0 {
-        return false;
-    }
-    let plane = hp * wp;
-    crate::scratch::with_buffers(g.channels * plane + 12, 0, |xpad: &mut [T], _| {
-        xpad.fill(T::zero());
-        for c in 0..g.channels {
-            for (r, row) in x[c * g.h * g.w..(c + 1) * g.h * g.w].chunks_exact(g.w).enumerate() {
-                let start = c * plane + (r + g.ph) * wp + g.pw;
-                xpad[start..start + g.w].copy_from_slice(row);
-            }
-        }
-        if avx512 {
-            windows::<T, 12, FMA, { Isa::Avx512 as u8 }>(w, stride, co, g, xpad, (hp, wp), y);
-        } else if FMA {
-            windows::<T, 6, FMA, { Isa::Avx2 as u8 }>(w, stride, co, g, xpad, (hp, wp), y);
-        } else {
-            windows::<T, 6, FMA, { Isa::Portable as u8 }>(w, stride, co, g, xpad, (hp, wp), y);
-        }
-    });
-    true
 }
 
 /// The rows a micro-kernel multiplies: row `kk` is `base[offsets[kk]..][..PB]`, either a gathered panel or a
@@ -172,7 +231,7 @@ fn panels<T: Float, const PB: usize, const FMA: bool, const ISA: u8>(
     channels_out: usize,
     g: &Geometry,
     x: &[T],
-    y: &mut [T],
+    out: &mut Out<'_, T>,
 ) {
     let (positions, ow, rows) = (g.positions(), g.out_w(), g.receptive());
     if positions == 0 || channels_out == 0 || rows == 0 {
@@ -218,7 +277,7 @@ fn panels<T: Float, const PB: usize, const FMA: bool, const ISA: u8>(
                 rows: Rows { base: buf[j][..kn].as_flattened(), offsets: &offsets[..kn] },
                 targets: targets[j],
             });
-            channel_blocks::<T, PB, FMA, ISA>(w, stride, channels_out, k0, &group[..count], y, positions);
+            channel_blocks::<T, PB, FMA, ISA>(w, stride, channels_out, k0, &group[..count], out);
         }
     }
 }
@@ -236,7 +295,7 @@ fn windows<T: Float, const PB: usize, const FMA: bool, const ISA: u8>(
     g: &Geometry,
     xpad: &[T],
     (hp, wp): (usize, usize),
-    y: &mut [T],
+    out: &mut Out<'_, T>,
 ) {
     let (positions, oh, ow, rows) = (g.positions(), g.out_h(), g.out_w(), g.receptive());
     if positions == 0 || channels_out == 0 || rows == 0 {
@@ -275,7 +334,7 @@ fn windows<T: Float, const PB: usize, const FMA: bool, const ISA: u8>(
                 rows: Rows { base: xpad, offsets: &offsets[j][..kn] },
                 targets: targets[j],
             });
-            channel_blocks::<T, PB, FMA, ISA>(w, stride, channels_out, k0, &group[..count], y, positions);
+            channel_blocks::<T, PB, FMA, ISA>(w, stride, channels_out, k0, &group[..count], out);
         }
         q0 += count * PB;
     }
@@ -290,8 +349,7 @@ fn channel_blocks<T: Float, const PB: usize, const FMA: bool, const ISA: u8>(
     cout: usize,
     k0: usize,
     panels: &[Panel<'_, T, PB>],
-    y: &mut [T],
-    positions: usize,
+    out: &mut Out<'_, T>,
 ) {
     let mut acc = [[T::zero(); 32]; PB];
     let mut co = 0;
@@ -312,8 +370,9 @@ fn channel_blocks<T: Float, const PB: usize, const FMA: bool, const ISA: u8>(
                         (2, false) => x86::block::<PB, 2, AVX2>(w32, stride, k0, co, &rows, &mut acc32),
                         _ => x86::block::<PB, 1, AVX2>(w32, stride, k0, co, &rows, &mut acc32),
                     }
-                    let y32: &mut [f32] = bytemuck::cast_slice_mut(y);
-                    scatter(&acc32, width, &panel.targets, &mut y32[co * positions..], positions);
+                    let out32 =
+                        &mut Out { y: bytemuck::cast_slice_mut(out.y), channel: out.channel, position: out.position };
+                    scatter(&acc32, width, &panel.targets, out32, co);
                 }
                 co += width;
             }
@@ -322,32 +381,39 @@ fn channel_blocks<T: Float, const PB: usize, const FMA: bool, const ISA: u8>(
     while co + 8 <= cout {
         for panel in panels {
             block::<T, 8, PB, FMA>(w, stride, &panel.rows, k0, co, &mut acc);
-            scatter(&acc, 8, &panel.targets, &mut y[co * positions..], positions);
+            scatter(&acc, 8, &panel.targets, out, co);
         }
         co += 8;
     }
     while co < cout {
         for panel in panels {
             block::<T, 1, PB, FMA>(w, stride, &panel.rows, k0, co, &mut acc);
-            scatter(&acc, 1, &panel.targets, &mut y[co * positions..], positions);
+            scatter(&acc, 1, &panel.targets, out, co);
         }
         co += 1;
     }
 }
 
-/// Adds the first `channels` sums of each lane into `y` (rows `positions` apart) at the lane's target.
+/// Adds the first `channels` sums of each lane into `out` at output channels `co..` and the lane's target
+/// position.
 #[inline(always)]
 fn scatter<T: Float, const PB: usize>(
     acc: &[[T; 32]; PB],
     channels: usize,
     targets: &[Option<usize>; PB],
-    y: &mut [T],
-    positions: usize,
+    out: &mut Out<'_, T>,
+    co: usize,
 ) {
     for (a, target) in acc.iter().zip(targets) {
         if let Some(p) = *target {
-            for (i, &v) in a[..channels].iter().enumerate() {
-                y[i * positions + p] += v;
+            if out.channel == 1 {
+                for (v, &s) in out.y[p * out.position + co..][..channels].iter_mut().zip(&a[..channels]) {
+                    *v += s;
+                }
+            } else {
+                for (i, &s) in a[..channels].iter().enumerate() {
+                    out.y[(co + i) * out.channel + p * out.position] += s;
+                }
             }
         }
     }
@@ -359,6 +425,38 @@ fn scatter<T: Float, const PB: usize>(
 mod x86 {
     use super::{Isa, Rows};
     use core::arch::x86_64::*;
+
+    /// Rows of weights ahead of the one being multiplied that the micro-kernels ask the first-level cache for.
+    const PREFETCH: usize = 8;
+
+    /// Rows ahead that they ask the memory for.
+    const FAR: usize = 48;
+
+    /// Prefetches the `NV` vectors of `width` channels at rows `PREFETCH` and `FAR` after row `kk` (at `p`) of
+    /// `n`, rows being `stride` values apart. A block of channels reads a short piece of each row, `stride`
+    /// values apart, which the hardware prefetchers do not follow: 256x8x8 -> 256 @3x3 ran at 72 GFLOP/s and
+    /// 512x4x4 -> 512 at 25 with its 9.4 MB of weights in the last-level cache, 96 and 90 with this (115 is the
+    /// core's peak); from memory, 512x2x2 -> 512 went from 8.5 to 9.8 GB/s of weights.
+    #[inline(always)]
+    #[allow(unsafe_code)]
+    unsafe fn prefetch_rows<const NV: usize>(p: *const f32, stride: usize, kk: usize, n: usize, width: usize) {
+        // SAFETY: prefetches of addresses inside the weights (the rows exist: `kk + ahead < n`); they read
+        // nothing and cannot fault.
+        unsafe {
+            if kk + PREFETCH < n {
+                let ahead = p.add(PREFETCH * stride);
+                for v in 0..NV {
+                    _mm_prefetch::<_MM_HINT_T0>(ahead.add(width * v) as *const i8);
+                }
+            }
+            if kk + FAR < n {
+                let ahead = p.add(FAR * stride);
+                for v in 0..NV {
+                    _mm_prefetch::<_MM_HINT_T2>(ahead.add(width * v) as *const i8);
+                }
+            }
+        }
+    }
 
     /// `NV` vectors of output channels from `co` (AVX-512: 16 lanes each, AVX2: 8) over rows `k0..` of one
     /// panel: `acc[t][i] = Σ_kk W[co + i, k0 + kk] rows[kk][t]`.
@@ -399,9 +497,11 @@ mod x86 {
         // SAFETY: the caller checked that `w` holds `NV` vectors at every row `kk * stride` read here.
         unsafe {
             let mut acc = [[_mm512_setzero_ps(); NV]; PB];
+            let n = rows.offsets.len();
             for (kk, &offset) in rows.offsets.iter().enumerate() {
                 let xr = &rows.base[offset..offset + PB];
                 let p = w.as_ptr().add(kk * stride);
+                prefetch_rows::<NV>(p, stride, kk, n, 16);
                 let mut wv = [_mm512_setzero_ps(); NV];
                 for (v, wr) in wv.iter_mut().enumerate() {
                     *wr = _mm512_loadu_ps(p.add(16 * v));
@@ -432,9 +532,11 @@ mod x86 {
         // SAFETY: the caller checked that `w` holds `NV` vectors at every row `kk * stride` read here.
         unsafe {
             let mut acc = [[_mm256_setzero_ps(); NV]; PB];
+            let n = rows.offsets.len();
             for (kk, &offset) in rows.offsets.iter().enumerate() {
                 let xr = &rows.base[offset..offset + PB];
                 let p = w.as_ptr().add(kk * stride);
+                prefetch_rows::<NV>(p, stride, kk, n, 8);
                 let mut wv = [_mm256_setzero_ps(); NV];
                 for (v, wr) in wv.iter_mut().enumerate() {
                     *wr = _mm256_loadu_ps(p.add(8 * v));
