@@ -5,8 +5,9 @@
 #   benches/run-all.sh native    # RUSTFLAGS="-C target-cpu=native", in target/native
 #
 # In-repo benches (nn-benches: dense, train, recurrent, conv) first, then the peer package (benches/peers: dfdx
-# and candle), whose first build downloads and compiles both libraries (about five minutes on two cores), then
-# ONNX Runtime on the convolution cases (benches/peers/onnxruntime_conv.py, skipped without onnx/onnxruntime).
+# and candle, then tract on the convolution cases), whose first build downloads and compiles the three libraries,
+# then ONNX Runtime on the convolution cases (benches/peers/onnxruntime_conv.py, skipped without
+# onnx/onnxruntime).
 # Criterion's full reports land in target/criterion (target/native/criterion) and benches/peers/target/...
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -30,6 +31,7 @@ done
 (
     cd benches/peers
     RAYON_NUM_THREADS=1 RUSTFLAGS="$flags" cargo bench --bench peers --target-dir "../../$peer_dir" -- --noplot 2>&1 | medians
+    RUSTFLAGS="$flags" cargo bench --bench tract_conv --target-dir "../../$peer_dir" -- --noplot 2>&1 | medians
 )
 
 # ONNX Runtime on the convolution cases (Python; ORT_PYTHON names an interpreter with onnx and onnxruntime).

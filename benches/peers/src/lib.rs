@@ -13,7 +13,12 @@
 //!   (PyTorch's gate order and names on all sides). dfdx has no recurrent layer.
 //!
 //! The tests check that the three compute the same outputs (and, for training, the same updated weights).
+//!
+//! [`tract_models`] holds the convolution cases of `benches/conv.rs` as ONNX graphs for
+//! [tract](tract_onnx), with the generated networks' weights.
 #![deny(missing_docs)]
+
+pub mod tract_models;
 
 use candle_core::{DType, Device, Tensor as CandleTensor, Var};
 use candle_nn::{GRU, GRUConfig, LSTM, LSTMConfig, Linear, Module, Optimizer as _, SGD as CandleSgd, VarBuilder};
