@@ -304,26 +304,36 @@ fn windows<T: Float, const PB: usize, const FMA: bool, const ISA: u8>(
     let mut taps = [0; KC];
     let mut offsets = [[0; KC]; GROUP];
     let virtual_positions = (oh - 1) * wp + ow;
-    let mut q0 = 0;
-    while q0 < virtual_positions {
-        let count = GROUP.min(virtual_positions.div_ceil(PB) - q0 / PB);
-        let mut targets = [[None; PB]; GROUP];
-        for (j, panel_targets) in targets.iter_mut().enumerate().take(count) {
-            for (t, target) in panel_targets.iter_mut().enumerate() {
-                let q = q0 + j * PB + t;
-                let (oy, ox) = (q / wp, q % wp);
-                if q < virtual_positions && ox < ow {
-                    *target = Some(oy * ow + ox);
+    // Chunks of rows outside, groups of panels inside: each row's tap offset is worked out once, and lanes are
+    // mapped to outputs with counters (a division per row and per lane cost the MNIST CNN's first layer a fifth
+    // of its time).
+    let (mut c, mut ky, mut kx) = (0, 0, 0);
+    for k0 in (0..rows).step_by(KC) {
+        let kn = KC.min(rows - k0);
+        for tap in taps[..kn].iter_mut() {
+            *tap = c * hp * wp + ky * g.dh * wp + kx * g.dw;
+            kx += 1;
+            if kx == g.kw {
+                (kx, ky) = (0, ky + 1);
+                if ky == g.kh {
+                    (ky, c) = (0, c + 1);
                 }
             }
         }
-        for k0 in (0..rows).step_by(KC) {
-            let kn = KC.min(rows - k0);
-            let (kh, kw) = (g.kh, g.kw);
-            for (kk, tap) in taps[..kn].iter_mut().enumerate() {
-                let k = k0 + kk;
-                let (c, r) = (k / (kh * kw), k % (kh * kw));
-                *tap = c * hp * wp + (r / kw) * g.dh * wp + (r % kw) * g.dw;
+        let (mut q0, mut oy, mut ox) = (0, 0, 0);
+        while q0 < virtual_positions {
+            let count = GROUP.min(virtual_positions.div_ceil(PB) - q0 / PB);
+            let mut targets = [[None; PB]; GROUP];
+            for (j, panel_targets) in targets.iter_mut().enumerate().take(count) {
+                for (t, target) in panel_targets.iter_mut().enumerate() {
+                    if q0 + j * PB + t < virtual_positions && ox < ow {
+                        *target = Some(oy * ow + ox);
+                    }
+                    ox += 1;
+                    if ox == wp {
+                        (ox, oy) = (0, oy + 1);
+                    }
+                }
             }
             for (j, panel_offsets) in offsets.iter_mut().enumerate().take(count) {
                 for (o, &tap) in panel_offsets[..kn].iter_mut().zip(&taps[..kn]) {
@@ -335,8 +345,8 @@ fn windows<T: Float, const PB: usize, const FMA: bool, const ISA: u8>(
                 targets: targets[j],
             });
             channel_blocks::<T, PB, FMA, ISA>(w, stride, channels_out, k0, &group[..count], out);
+            q0 += count * PB;
         }
-        q0 += count * PB;
     }
 }
 
