@@ -19,6 +19,9 @@
 use super::conv::Geometry;
 use crate::float::Float;
 
+/// Output channels a micro-kernel's sums hold per position at most.
+const ACC: usize = 64;
+
 /// Rows of `X` gathered per pass over the weights (bounds the stack buffer).
 const KC: usize = 256;
 
@@ -108,20 +111,24 @@ fn dispatch<T: Float>(
         // plane in panels of 12 would compute three times the work it keeps. Narrower panels cost nothing
         // else here: the micro-kernel stays bound by its multiply-adds down to four positions.
         let slots = |width: usize| p.div_ceil(width) * width;
+        // Up to sixteen positions over many channels (the late layers of a VGG-style network), the weights are
+        // what takes the time: panels of four, with the widest blocks of channels, all in one group so that
+        // the weights are read once.
+        let few = p <= 16 && co >= 64;
         if AVX512 {
-            match [12, 8, 4].into_iter().min_by_key(|&w| slots(w)) {
-                Some(4) => panels::<T, 4, FMA, { Isa::Avx512 as u8 }>(w, stride, co, g, x, &mut out),
-                Some(8) => panels::<T, 8, FMA, { Isa::Avx512 as u8 }>(w, stride, co, g, x, &mut out),
-                _ => panels::<T, 12, FMA, { Isa::Avx512 as u8 }>(w, stride, co, g, x, &mut out),
+            match if few { Some(4) } else { [12, 8, 4].into_iter().min_by_key(|&w| slots(w)) } {
+                Some(4) => panels::<T, 4, 4, FMA, { Isa::Avx512 as u8 }>(w, stride, co, g, x, &mut out),
+                Some(8) => panels::<T, 8, 2, FMA, { Isa::Avx512 as u8 }>(w, stride, co, g, x, &mut out),
+                _ => panels::<T, 12, 2, FMA, { Isa::Avx512 as u8 }>(w, stride, co, g, x, &mut out),
             }
         } else if FMA {
             if slots(4) < slots(6) {
-                panels::<T, 4, FMA, { Isa::Avx2 as u8 }>(w, stride, co, g, x, &mut out);
+                panels::<T, 4, 2, FMA, { Isa::Avx2 as u8 }>(w, stride, co, g, x, &mut out);
             } else {
-                panels::<T, 6, FMA, { Isa::Avx2 as u8 }>(w, stride, co, g, x, &mut out);
+                panels::<T, 6, 2, FMA, { Isa::Avx2 as u8 }>(w, stride, co, g, x, &mut out);
             }
         } else {
-            panels::<T, 6, FMA, { Isa::Portable as u8 }>(w, stride, co, g, x, &mut out);
+            panels::<T, 6, 2, FMA, { Isa::Portable as u8 }>(w, stride, co, g, x, &mut out);
         }
     }
     transpose_add(yt, co, p, y);
@@ -170,7 +177,7 @@ fn pad_planes<T: Float>(g: &Geometry, x: &[T], xpad: &mut [T]) {
 #[inline(always)]
 fn dispatch<T: Float>(w: &[T], stride: usize, co: usize, g: &Geometry, x: &[T], y: &mut [T]) {
     let positions = g.positions();
-    panels::<T, 6, false, { Isa::Portable as u8 }>(
+    panels::<T, 6, 2, false, { Isa::Portable as u8 }>(
         w,
         stride,
         co,
@@ -223,9 +230,11 @@ struct Panel<'a, T, const PB: usize> {
 #[cfg(feature = "std")]
 const GROUP: usize = 4;
 
-/// The kernel for one instruction set: panels of `PB` positions gathered along output rows.
+/// The kernel for one instruction set: panels of `PB` positions gathered along output rows, `GATHERED` of them
+/// at a time on the stack (`GATHERED x PB x KC` values: 24 KiB in `f32` for two panels of twelve) and run as
+/// one group (see [`GROUP`]).
 #[inline(always)]
-fn panels<T: Float, const PB: usize, const FMA: bool, const ISA: u8>(
+fn panels<T: Float, const PB: usize, const GATHERED: usize, const FMA: bool, const ISA: u8>(
     w: &[T],
     stride: usize,
     channels_out: usize,
@@ -237,8 +246,6 @@ fn panels<T: Float, const PB: usize, const FMA: bool, const ISA: u8>(
     if positions == 0 || channels_out == 0 || rows == 0 {
         return;
     }
-    // Two panels' rows at a time on the stack (24 KiB in f32).
-    const GATHERED: usize = 2;
     let mut buf = [[[T::zero(); PB]; KC]; GATHERED];
     let mut offsets = [0; KC];
     for (kk, o) in offsets.iter_mut().enumerate() {
@@ -361,20 +368,25 @@ fn channel_blocks<T: Float, const PB: usize, const FMA: bool, const ISA: u8>(
     panels: &[Panel<'_, T, PB>],
     out: &mut Out<'_, T>,
 ) {
-    let mut acc = [[T::zero(); 32]; PB];
+    let mut acc = [[T::zero(); ACC]; PB];
     let mut co = 0;
     #[cfg(all(feature = "std", target_arch = "x86_64"))]
     if ISA != Isa::Portable as u8 && core::any::TypeId::of::<T>() == core::any::TypeId::of::<f32>() {
         let w32: &[f32] = bytemuck::cast_slice(w);
-        let mut acc32 = [[0.0f32; 32]; PB];
+        let mut acc32 = [[0.0f32; ACC]; PB];
         let wide = if ISA == Isa::Avx512 as u8 { 32 } else { 16 };
         // Eight channels in one 256-bit register (AVX-512 implies AVX2 and FMA).
         const AVX2: u8 = Isa::Avx2 as u8;
-        for (vectors, width, isa) in [(2, wide, ISA), (1, wide / 2, ISA), (1, 8, AVX2)] {
+        // Sixty-four channels with AVX-512 on panels of at most four positions (sixteen accumulators): the
+        // weights' rows are read in runs of four cache lines, which is what bounds the late layers of a VGG-style
+        // network (512 channels over 2x2 or 4x4 planes).
+        let widest = if ISA == Isa::Avx512 as u8 && PB <= 4 { 64 } else { cout + 1 };
+        for (vectors, width, isa) in [(4, widest, ISA), (2, wide, ISA), (1, wide / 2, ISA), (1, 8, AVX2)] {
             while co + width <= cout {
                 for panel in panels {
                     let rows = Rows { base: bytemuck::cast_slice(panel.rows.base), offsets: panel.rows.offsets };
                     match (vectors, isa == Isa::Avx512 as u8) {
+                        (4, true) => x86::block::<PB, 4, { Isa::Avx512 as u8 }>(w32, stride, k0, co, &rows, &mut acc32),
                         (2, true) => x86::block::<PB, 2, { Isa::Avx512 as u8 }>(w32, stride, k0, co, &rows, &mut acc32),
                         (1, true) => x86::block::<PB, 1, { Isa::Avx512 as u8 }>(w32, stride, k0, co, &rows, &mut acc32),
                         (2, false) => x86::block::<PB, 2, AVX2>(w32, stride, k0, co, &rows, &mut acc32),
@@ -408,7 +420,7 @@ fn channel_blocks<T: Float, const PB: usize, const FMA: bool, const ISA: u8>(
 /// position.
 #[inline(always)]
 fn scatter<T: Float, const PB: usize>(
-    acc: &[[T; 32]; PB],
+    acc: &[[T; ACC]; PB],
     channels: usize,
     targets: &[Option<usize>; PB],
     out: &mut Out<'_, T>,
@@ -433,7 +445,7 @@ fn scatter<T: Float, const PB: usize>(
 /// vectorise, and it picked the wrong one (gathers and scatters through accumulators in memory).
 #[cfg(all(feature = "std", target_arch = "x86_64"))]
 mod x86 {
-    use super::{Isa, Rows};
+    use super::{ACC, Isa, Rows};
     use core::arch::x86_64::*;
 
     /// Rows of weights ahead of the one being multiplied that the micro-kernels ask the first-level cache for.
@@ -477,7 +489,7 @@ mod x86 {
         k0: usize,
         co: usize,
         rows: &Rows<'_, f32>,
-        acc: &mut [[f32; 32]; PB],
+        acc: &mut [[f32; ACC]; PB],
     ) {
         let width = if ISA == Isa::Avx512 as u8 { 16 } else { 8 };
         let n = rows.offsets.len();
@@ -502,7 +514,7 @@ mod x86 {
         w: &[f32],
         stride: usize,
         rows: &Rows<'_, f32>,
-        out: &mut [[f32; 32]; PB],
+        out: &mut [[f32; ACC]; PB],
     ) {
         // SAFETY: the caller checked that `w` holds `NV` vectors at every row `kk * stride` read here.
         unsafe {
@@ -537,7 +549,7 @@ mod x86 {
         w: &[f32],
         stride: usize,
         rows: &Rows<'_, f32>,
-        out: &mut [[f32; 32]; PB],
+        out: &mut [[f32; ACC]; PB],
     ) {
         // SAFETY: the caller checked that `w` holds `NV` vectors at every row `kk * stride` read here.
         unsafe {
@@ -627,7 +639,7 @@ fn block<T: Float, const MR: usize, const PB: usize, const FMA: bool>(
     rows: &Rows<'_, T>,
     k0: usize,
     co: usize,
-    out: &mut [[T; 32]; PB],
+    out: &mut [[T; ACC]; PB],
 ) {
     let mut acc = [[T::zero(); MR]; PB];
     for (kk, &offset) in rows.offsets.iter().enumerate() {
