@@ -1037,6 +1037,9 @@ mod tests {
             // Planes of 2x2 and 4x4: panels of four and eight positions.
             worst::<48, 72>(g2(8, 2, 2, 3, 1, 1, 1)),
             worst::<16, 36>(g2(4, 4, 4, 3, 1, 1, 1)),
+            // Few positions over many channels: panels of four, blocks of 64, 32, 16, 8 and single channels.
+            worst::<185, 90>(g2(10, 4, 4, 3, 1, 1, 1)),
+            worst::<136, 270>(g2(30, 2, 2, 3, 1, 1, 1)),
         ];
         for (i, e) in errors.iter().enumerate() {
             assert!(*e < 1e-6, "case {i}: relative error {e:e}");
