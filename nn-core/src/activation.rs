@@ -27,6 +27,14 @@ pub trait ActivationLayer<T: Float>: Copy {
     fn forward_in_place<const R: usize, const C: usize>(&self, x: &mut SMatrix<T, R, C>) {
         *x = self.forward(x);
     }
+    /// Applies the function to every value of `x` in place and returns `true`, for an elementwise activation;
+    /// returns `false`, having done nothing, for one that is not (softmax): what a layer that fuses its
+    /// activation into its last pass over the output asks first.
+    #[inline]
+    fn map_slice(&self, x: &mut [T]) -> bool {
+        let _ = x;
+        false
+    }
     /// Backward: dL/dx from the forward's input `x`, output `y` and dL/dy.
     fn backward<const R: usize, const C: usize>(
         &self,
@@ -61,6 +69,12 @@ macro_rules! elementwise_layer {
             #[inline]
             fn forward_in_place<const R: usize, const C: usize>(&self, x: &mut SMatrix<T, R, C>) {
                 map_in_place(x.as_mut_slice(), |v| self.f(v));
+            }
+
+            #[inline]
+            fn map_slice(&self, x: &mut [T]) -> bool {
+                map_in_place(x, |v| self.f(v));
+                true
             }
 
             #[inline]

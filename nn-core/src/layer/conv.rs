@@ -17,6 +17,7 @@
 //! tile, `dW += dY colᵀ`, `dcol = Wᵀ dY`, and `dcol` is added back into `dx` ("col2im"). A transposed
 //! convolution is the same pair of operations with forward and backward exchanged. Nothing is allocated.
 
+use crate::activation::ActivationLayer;
 use crate::float::Float;
 use crate::init::Init;
 use crate::kernel;
@@ -189,14 +190,32 @@ fn conv_forward_groups<T: Float, const CO: usize, const K: usize>(
     if groups <= 1 {
         return conv_forward(w, g, x, y);
     }
+    conv_forward_groups_then(w, groups, g, x, y, |_: &mut [T]| {});
+}
+
+/// [`conv_forward_groups`], then `epilogue` on every output value (fused into the kernel's last pass where the
+/// kernel has one, after it otherwise).
+#[inline]
+fn conv_forward_groups_then<T: Float, const CO: usize, const K: usize>(
+    w: &SMatrix<T, CO, K>,
+    groups: usize,
+    g: &Geometry,
+    x: &[T],
+    y: &mut [T],
+    epilogue: impl Fn(&mut [T]),
+) {
+    if groups <= 1 {
+        return super::conv_fast::conv_forward_rows_then(w.as_slice(), CO, CO, g, x, y, epilogue);
+    }
     if g.channels == 1 {
-        return super::conv_fast::depthwise_forward(w.as_slice(), groups, g, x, y);
+        super::conv_fast::depthwise_forward(w.as_slice(), groups, g, x, y);
+        return epilogue(&mut y[..CO * g.positions()]);
     }
     let (per_group, ins) = (CO / groups, g.inputs());
     let outs = per_group * g.positions();
     for i in 0..groups {
         let (xg, yg) = (&x[i * ins..(i + 1) * ins], &mut y[i * outs..(i + 1) * outs]);
-        super::conv_fast::conv_forward_rows(&w.as_slice()[i * per_group..], CO, per_group, g, xg, yg);
+        super::conv_fast::conv_forward_rows_then(&w.as_slice()[i * per_group..], CO, per_group, g, xg, yg, &epilogue);
     }
 }
 
@@ -528,6 +547,33 @@ impl<
             fill_bias(&self.bias, g.positions(), yb);
             conv_forward_groups(&self.weight, G, g, xb, yb);
         }
+    }
+
+    /// The activation applied by the convolution's last pass over each block of finished output planes (an
+    /// elementwise one; others after the convolution).
+    #[inline]
+    fn forward_activated<A: ActivationLayer<T>, const B: usize>(
+        &self,
+        x: &SMatrix<T, IN, B>,
+        act: &A,
+    ) -> SMatrix<T, OUT, B> {
+        let g = &Self::GEOMETRY;
+        let () = Self::GROUPS_DIVIDE_CHANNELS;
+        debug_assert!(IN == G * g.inputs() && OUT == CO * g.positions() && K == g.receptive());
+        let mut y = SMatrix::<T, OUT, B>::zeros();
+        // An empty slice asks whether the activation is elementwise without changing anything.
+        if act.map_slice(&mut []) {
+            for (xb, yb) in x.as_slice().chunks_exact(IN.max(1)).zip(y.as_mut_slice().chunks_exact_mut(OUT.max(1))) {
+                fill_bias(&self.bias, g.positions(), yb);
+                conv_forward_groups_then(&self.weight, G, g, xb, yb, |piece: &mut [T]| {
+                    act.map_slice(piece);
+                });
+            }
+        } else {
+            self.forward_into(x, &mut y);
+            act.forward_in_place(&mut y);
+        }
+        y
     }
 
     #[inline]
@@ -1195,6 +1241,43 @@ mod tests {
             f(&layer, x.as_slice())
         });
         assert!(e < 1e-6, "{e}");
+    }
+
+    /// The activation fused into the convolution's last pass gives what applying it afterwards gives, for plain,
+    /// depthwise and grouped convolutions, with elementwise activations and with softmax (not fused).
+    #[test]
+    fn a_fused_activation_matches_the_activation_applied_after() {
+        use crate::activation::{Relu, Softmax, Tanh};
+        fn check<L: Layer<f64, IN, OUT>, A: ActivationLayer<f64>, const IN: usize, const OUT: usize>(l: &L, a: A) {
+            let x = SMatrix::<f64, IN, 2>::from_fn(|r, c| ((r * 7 + c * 13) % 11) as f64 * 0.1 - 0.5);
+            let fused = l.forward_activated(&x, &a);
+            let after = a.forward(&l.forward(&x));
+            assert!((fused - after).abs().max() < 1e-12, "{}", (fused - after).abs().max());
+            // The activation changes the output: the comparison is not between two plain convolutions.
+            assert!((after - l.forward(&x)).abs().max() > 1e-3);
+        }
+        fn all<L: Layer<f64, IN, OUT>, const IN: usize, const OUT: usize>(l: &L) {
+            check(l, Relu);
+            check(l, Tanh);
+            check(l, Softmax);
+        }
+        let mut rng = ChaCha8Rng::seed_from_u64(3);
+        let mut layer = |k: usize| (random(&mut rng, 6 * k), SVector::from_column_slice(&random(&mut rng, 6)));
+        let (w, b) = layer(18);
+        all::<_, 126, 378>(&Conv2d::<f64, 6, 18, 3, 3, 7, 9, 1, 1, 1, 1, 1, 1, 1>::new(
+            SMatrix::from_column_slice(&w),
+            b,
+        ));
+        let (w, b) = layer(9);
+        all::<_, 126, 378>(&Conv2d::<f64, 6, 9, 3, 3, 7, 9, 1, 1, 1, 1, 1, 1, 2>::new(
+            SMatrix::from_column_slice(&w),
+            b,
+        ));
+        let (w, b) = layer(18);
+        all::<_, 252, 378>(&Conv2d::<f64, 6, 18, 3, 3, 7, 9, 1, 1, 1, 1, 1, 1, 2>::new(
+            SMatrix::from_column_slice(&w),
+            b,
+        ));
     }
 
     #[test]

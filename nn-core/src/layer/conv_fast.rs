@@ -38,6 +38,21 @@ pub(super) fn conv_forward_fast<T: Float>(w: &[T], g: &Geometry, x: &[T], y: &mu
 /// holds the `count` output planes.
 #[inline]
 pub(super) fn conv_forward_rows<T: Float>(w: &[T], stride: usize, count: usize, g: &Geometry, x: &[T], y: &mut [T]) {
+    conv_forward_rows_then(w, stride, count, g, x, y, |_: &mut [T]| {});
+}
+
+/// [`conv_forward_rows`], then `epilogue` on every value of `y`, each piece of an output plane as soon as its
+/// sums are complete (while it is in cache): how a following activation is fused into the convolution.
+#[inline]
+pub(super) fn conv_forward_rows_then<T: Float>(
+    w: &[T],
+    stride: usize,
+    count: usize,
+    g: &Geometry,
+    x: &[T],
+    y: &mut [T],
+    epilogue: impl Fn(&mut [T]),
+) {
     let k = g.receptive();
     assert!(count <= stride && (k == 0 || count == 0 || (k - 1) * stride + count <= w.len()));
     debug_assert!(x.len() >= g.inputs() && y.len() >= count * g.positions());
@@ -45,11 +60,14 @@ pub(super) fn conv_forward_rows<T: Float>(w: &[T], stride: usize, count: usize, 
     {
         let padded = if uses_windows(g, count) { g.channels * (g.h + 2 * g.ph) * (g.w + 2 * g.pw) + 12 } else { 0 };
         crate::scratch::with_buffers(padded, count * g.positions(), |xpad: &mut [T], yt: &mut [T]| {
-            dispatch::<T>(w, stride, count, g, x, y, xpad, yt);
+            dispatch::<T, _>(w, stride, count, g, x, y, xpad, yt, &epilogue);
         });
     }
     #[cfg(not(feature = "std"))]
-    dispatch::<T>(w, stride, count, g, x, y);
+    {
+        dispatch::<T>(w, stride, count, g, x, y);
+        epilogue(&mut y[..count * g.positions()]);
+    }
 }
 
 /// Whether [`windows`] runs the convolution: unit strides, and few enough virtual positions dropped (the
@@ -75,7 +93,7 @@ struct Out<'a, T> {
 #[cfg(feature = "std")]
 #[multiversion::multiversion(targets("x86_64+avx512f+avx512vl+avx2+fma", "x86_64+avx2+fma"))]
 #[allow(clippy::too_many_arguments)]
-fn dispatch<T: Float>(
+fn dispatch<T: Float, E: Fn(&mut [T])>(
     w: &[T],
     stride: usize,
     co: usize,
@@ -84,6 +102,7 @@ fn dispatch<T: Float>(
     y: &mut [T],
     xpad: &mut [T],
     yt: &mut [T],
+    epilogue: &E,
 ) {
     // Decided at compile time for each clone: 32 registers of 16 `f32` with AVX-512, 16 of 8 with AVX2, 16 of
     // 4 without. The accumulators take `MR x PB / lanes` registers.
@@ -131,19 +150,21 @@ fn dispatch<T: Float>(
             panels::<T, 6, 2, FMA, { Isa::Portable as u8 }>(w, stride, co, g, x, &mut out);
         }
     }
-    transpose_add(yt, co, p, y);
+    transpose_add(yt, co, p, y, epilogue);
 }
 
 /// `y[c p_count + p] += yt[p channels + c]`: the position-major sums added into the output planes, in tiles of
-/// 16 x 16 so that both sides are read and written a cache line at a time.
+/// 16 x 16 so that both sides are read and written a cache line at a time; `epilogue` runs on each block of
+/// sixteen finished planes (one call per block: on pieces of sixteen values, the activation's handling of
+/// short runs cost more than the pass it saves).
 #[cfg(feature = "std")]
 #[inline(always)]
-fn transpose_add<T: Float>(yt: &[T], channels: usize, positions: usize, y: &mut [T]) {
+fn transpose_add<T: Float, E: Fn(&mut [T])>(yt: &[T], channels: usize, positions: usize, y: &mut [T], epilogue: &E) {
     const TILE: usize = 16;
-    for p0 in (0..positions).step_by(TILE) {
-        let pn = TILE.min(positions - p0);
-        for c0 in (0..channels).step_by(TILE) {
-            let cn = TILE.min(channels - c0);
+    for c0 in (0..channels).step_by(TILE) {
+        let cn = TILE.min(channels - c0);
+        for p0 in (0..positions).step_by(TILE) {
+            let pn = TILE.min(positions - p0);
             let mut tile = [[T::zero(); TILE]; TILE];
             for (pp, row) in tile.iter_mut().enumerate().take(pn) {
                 row[..cn].copy_from_slice(&yt[(p0 + pp) * channels + c0..][..cn]);
@@ -155,6 +176,7 @@ fn transpose_add<T: Float>(yt: &[T], channels: usize, positions: usize, y: &mut 
                 }
             }
         }
+        epilogue(&mut y[c0 * positions..(c0 + cn) * positions]);
     }
 }
 
