@@ -551,7 +551,11 @@ impl<
 
     /// The activation applied by the convolution's last pass over each block of finished output planes (an
     /// elementwise one; others after the convolution).
-    #[inline]
+    ///
+    /// Never inlined: inlined into a generated network's forward, its output (32-64 KiB in the MobileNet-style
+    /// bench) was built in a temporary and copied to its place, which took the stack from 81 to 105 us; called,
+    /// it writes the caller's slot (73 us).
+    #[inline(never)]
     fn forward_activated<A: ActivationLayer<T>, const B: usize>(
         &self,
         x: &SMatrix<T, IN, B>,

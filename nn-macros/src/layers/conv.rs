@@ -2,7 +2,7 @@
 //! geometry (kernel, stride, padding, dilation, output padding); the window arithmetic here serves pooling too.
 
 use super::{Kind, LayerKind};
-use crate::codegen::Field;
+use crate::codegen::{Contract, Field};
 use crate::embed::Expected;
 use crate::errors::{Errors, did_you_mean};
 use crate::messages::{self, part};
@@ -344,6 +344,12 @@ impl LayerKind for Conv {
             l.inputs.display(),
             l.outputs.display()
         )
+    }
+
+    /// Inference fuses an elementwise activation right after it into the convolution's last pass.
+    fn contract(&self, l: &Layer, t: &TokenStream) -> Contract {
+        let field = self.field(l, t).expect("a convolution has a field");
+        Contract { fuses: l.step.is_none(), ..Contract::field(l, field.ty) }
     }
 
     fn field(&self, l: &Layer, t: &TokenStream) -> Option<Field> {
