@@ -130,14 +130,23 @@ fn dispatch<T: Float, E: Fn(&mut [T])>(
         // plane in panels of 12 would compute three times the work it keeps. Narrower panels cost nothing
         // else here: the micro-kernel stays bound by its multiply-adds down to four positions.
         let slots = |width: usize| p.div_ceil(width) * width;
-        // Up to sixteen positions over many channels (the late layers of a VGG-style network), the weights are
-        // what takes the time: panels of four, with the widest blocks of channels, all in one group so that
-        // the weights are read once.
+        // Up to sixteen positions over many channels (the late layers of a VGG-style network), all positions
+        // go in one panel, so that each weight is read once: sixteen positions by sixteen channels (every input
+        // value broadcast), eight by thirty-two, or four by sixty-four. 512x4x4 -> 512 @3x3 in four panels of
+        // four ran at 63-75 GFLOP/s with its weights in the last-level cache (each panel after the first read
+        // them again, and the first stalled on them), and at 94 in one panel of sixteen; from memory, 1.48 ->
+        // 1.13 ms.
         let few = p <= 16 && co >= 64;
         if AVX512 {
-            match if few { Some(4) } else { [12, 8, 4].into_iter().min_by_key(|&w| slots(w)) } {
-                Some(4) => panels::<T, 4, 4, FMA, { Isa::Avx512 as u8 }>(w, stride, co, g, x, &mut out),
-                Some(8) => panels::<T, 8, 2, FMA, { Isa::Avx512 as u8 }>(w, stride, co, g, x, &mut out),
+            let width = if few {
+                p.next_power_of_two().max(4)
+            } else {
+                [12, 8, 4].into_iter().min_by_key(|&w| slots(w)).unwrap_or(12)
+            };
+            match width {
+                16 => panels::<T, 16, 1, FMA, { Isa::Avx512 as u8 }>(w, stride, co, g, x, &mut out),
+                4 => panels::<T, 4, 4, FMA, { Isa::Avx512 as u8 }>(w, stride, co, g, x, &mut out),
+                8 => panels::<T, 8, 2, FMA, { Isa::Avx512 as u8 }>(w, stride, co, g, x, &mut out),
                 _ => panels::<T, 12, 2, FMA, { Isa::Avx512 as u8 }>(w, stride, co, g, x, &mut out),
             }
         } else if FMA {
@@ -403,16 +412,31 @@ fn channel_blocks<T: Float, const PB: usize, const FMA: bool, const ISA: u8>(
         // weights' rows are read in runs of four cache lines, which is what bounds the late layers of a VGG-style
         // network (512 channels over 2x2 or 4x4 planes).
         let widest = if ISA == Isa::Avx512 as u8 && PB <= 4 { 64 } else { cout + 1 };
-        for (vectors, width, isa) in [(4, widest, ISA), (2, wide, ISA), (1, wide / 2, ISA), (1, 8, AVX2)] {
+        // The rows of the next chunk, asked for in order while this one is multiplied (see `x86::Ahead`).
+        let kn = panels.first().map_or(0, |panel| panel.rows.offsets.len());
+        let next = w32.get((k0 + kn) * stride..).unwrap_or(&[]);
+        let next = &next[..next.len().min(KC * stride)];
+        let mut ahead = x86::Ahead::new(next, kn, cout);
+        // Panels of sixteen take one vector of channels: two would need 32 accumulators, every register.
+        let two = if PB > 12 { cout + 1 } else { wide };
+        for (vectors, width, isa) in [(4, widest, ISA), (2, two, ISA), (1, wide / 2, ISA), (1, 8, AVX2)] {
             while co + width <= cout {
-                for panel in panels {
+                let share = ahead.take(width);
+                for (j, panel) in panels.iter().enumerate() {
                     let rows = Rows { base: bytemuck::cast_slice(panel.rows.base), offsets: panel.rows.offsets };
+                    let a = if j == 0 { share } else { x86::Ahead::NONE };
                     match (vectors, isa == Isa::Avx512 as u8) {
-                        (4, true) => x86::block::<PB, 4, { Isa::Avx512 as u8 }>(w32, stride, k0, co, &rows, &mut acc32),
-                        (2, true) => x86::block::<PB, 2, { Isa::Avx512 as u8 }>(w32, stride, k0, co, &rows, &mut acc32),
-                        (1, true) => x86::block::<PB, 1, { Isa::Avx512 as u8 }>(w32, stride, k0, co, &rows, &mut acc32),
-                        (2, false) => x86::block::<PB, 2, AVX2>(w32, stride, k0, co, &rows, &mut acc32),
-                        _ => x86::block::<PB, 1, AVX2>(w32, stride, k0, co, &rows, &mut acc32),
+                        (4, true) => {
+                            x86::block::<PB, 4, { Isa::Avx512 as u8 }>(w32, stride, k0, co, &rows, a, &mut acc32)
+                        }
+                        (2, true) => {
+                            x86::block::<PB, 2, { Isa::Avx512 as u8 }>(w32, stride, k0, co, &rows, a, &mut acc32)
+                        }
+                        (1, true) => {
+                            x86::block::<PB, 1, { Isa::Avx512 as u8 }>(w32, stride, k0, co, &rows, a, &mut acc32)
+                        }
+                        (2, false) => x86::block::<PB, 2, AVX2>(w32, stride, k0, co, &rows, a, &mut acc32),
+                        _ => x86::block::<PB, 1, AVX2>(w32, stride, k0, co, &rows, a, &mut acc32),
                     }
                     let out32 =
                         &mut Out { y: bytemuck::cast_slice_mut(out.y), channel: out.channel, position: out.position };
@@ -473,18 +497,15 @@ mod x86 {
     /// Rows of weights ahead of the one being multiplied that the micro-kernels ask the first-level cache for.
     const PREFETCH: usize = 8;
 
-    /// Rows ahead that they ask the memory for.
-    const FAR: usize = 48;
-
-    /// Prefetches the `NV` vectors of `width` channels at rows `PREFETCH` and `FAR` after row `kk` (at `p`) of
-    /// `n`, rows being `stride` values apart. A block of channels reads a short piece of each row, `stride`
-    /// values apart, which the hardware prefetchers do not follow: 256x8x8 -> 256 @3x3 ran at 72 GFLOP/s and
-    /// 512x4x4 -> 512 at 25 with its 9.4 MB of weights in the last-level cache, 96 and 90 with this (115 is the
-    /// core's peak); from memory, 512x2x2 -> 512 went from 8.5 to 9.8 GB/s of weights.
+    /// Prefetches the `NV` vectors of `width` channels at row `PREFETCH` after row `kk` (at `p`) of `n`, rows
+    /// being `stride` values apart, into the first-level cache (the next chunk's rows are on their way to the
+    /// second-level cache: see [`Ahead`]). A block of channels reads a short piece of each row, `stride` values
+    /// apart, which the hardware prefetchers do not follow: 256x8x8 -> 256 @3x3 ran at 72 GFLOP/s with its
+    /// weights in the last-level cache, 96 with this (115 is the core's peak).
     #[inline(always)]
     #[allow(unsafe_code)]
     unsafe fn prefetch_rows<const NV: usize>(p: *const f32, stride: usize, kk: usize, n: usize, width: usize) {
-        // SAFETY: prefetches of addresses inside the weights (the rows exist: `kk + ahead < n`); they read
+        // SAFETY: prefetches of addresses inside the weights (the rows exist: `kk + PREFETCH < n`); they read
         // nothing and cannot fault.
         unsafe {
             if kk + PREFETCH < n {
@@ -493,11 +514,59 @@ mod x86 {
                     _mm_prefetch::<_MM_HINT_T0>(ahead.add(width * v) as *const i8);
                 }
             }
-            if kk + FAR < n {
-                let ahead = p.add(FAR * stride);
-                for v in 0..NV {
-                    _mm_prefetch::<_MM_HINT_T2>(ahead.add(width * v) as *const i8);
+        }
+    }
+
+    /// Cache lines of weights that a block asks the second-level cache for, a few per row it multiplies: the
+    /// rows of the next chunk, in address order, each block of channels taking its share, so that the whole
+    /// next chunk arrives while this one is multiplied. Read in the micro-kernels' order (a short piece of
+    /// each row, rows 2 KiB apart), weights came from memory at 10-12 GB/s and the first panel of each group
+    /// stalled on them while the others ran from cache.
+    #[derive(Clone, Copy)]
+    pub(super) struct Ahead<'a> {
+        /// What remains to be asked for.
+        next: &'a [f32],
+        /// Rows each block multiplies.
+        rows: usize,
+        /// Lines to ask for per row, per sixteen channels of the block.
+        per_row: usize,
+    }
+
+    impl<'a> Ahead<'a> {
+        /// Nothing to prefetch.
+        pub(super) const NONE: Self = Self { next: &[], rows: 0, per_row: 0 };
+
+        /// The lines of `next`, to be shared among blocks that multiply `rows` rows each over `channels`
+        /// output channels in all.
+        pub(super) fn new(next: &'a [f32], rows: usize, channels: usize) -> Self {
+            // Rounded up, so that the shares cover the whole of `next`.
+            let per_row = next.len().div_ceil(16).div_ceil((rows * channels.div_ceil(16)).max(1));
+            Self { next, rows, per_row }
+        }
+
+        /// The share of a block of `width` channels; the rest stays for the next blocks.
+        pub(super) fn take(&mut self, width: usize) -> Self {
+            let per_row = self.per_row * width.div_ceil(16);
+            let (share, rest) = self.next.split_at(self.next.len().min(per_row * self.rows * 16));
+            self.next = rest;
+            Self { next: share, rows: self.rows, per_row }
+        }
+
+        /// Asks for the lines of row `kk`'s share.
+        #[inline(always)]
+        fn row(&self, kk: usize) {
+            let first = kk * self.per_row * 16;
+            for j in 0..self.per_row {
+                let i = first + 16 * j;
+                if i >= self.next.len() {
+                    break;
                 }
+                // SAFETY: a prefetch of an address inside `next` (`i < next.len()`); it reads nothing and cannot
+                // fault.
+                #[allow(unsafe_code)]
+                unsafe {
+                    _mm_prefetch::<_MM_HINT_T1>(self.next.as_ptr().add(i) as *const i8)
+                };
             }
         }
     }
@@ -511,6 +580,7 @@ mod x86 {
         k0: usize,
         co: usize,
         rows: &Rows<'_, f32>,
+        ahead: Ahead<'_>,
         acc: &mut [[f32; ACC]; PB],
     ) {
         let width = if ISA == Isa::Avx512 as u8 { 16 } else { 8 };
@@ -523,9 +593,9 @@ mod x86 {
         #[allow(unsafe_code)]
         unsafe {
             if ISA == Isa::Avx512 as u8 {
-                avx512::<PB, NV>(w, co_stride, rows, acc);
+                avx512::<PB, NV>(w, co_stride, rows, ahead, acc);
             } else {
-                avx2::<PB, NV>(w, co_stride, rows, acc);
+                avx2::<PB, NV>(w, co_stride, rows, ahead, acc);
             }
         }
     }
@@ -536,6 +606,7 @@ mod x86 {
         w: &[f32],
         stride: usize,
         rows: &Rows<'_, f32>,
+        ahead: Ahead<'_>,
         out: &mut [[f32; ACC]; PB],
     ) {
         // SAFETY: the caller checked that `w` holds `NV` vectors at every row `kk * stride` read here.
@@ -546,6 +617,7 @@ mod x86 {
                 let xr = &rows.base[offset..offset + PB];
                 let p = w.as_ptr().add(kk * stride);
                 prefetch_rows::<NV>(p, stride, kk, n, 16);
+                ahead.row(kk);
                 let mut wv = [_mm512_setzero_ps(); NV];
                 for (v, wr) in wv.iter_mut().enumerate() {
                     *wr = _mm512_loadu_ps(p.add(16 * v));
@@ -571,6 +643,7 @@ mod x86 {
         w: &[f32],
         stride: usize,
         rows: &Rows<'_, f32>,
+        ahead: Ahead<'_>,
         out: &mut [[f32; ACC]; PB],
     ) {
         // SAFETY: the caller checked that `w` holds `NV` vectors at every row `kk * stride` read here.
@@ -581,6 +654,7 @@ mod x86 {
                 let xr = &rows.base[offset..offset + PB];
                 let p = w.as_ptr().add(kk * stride);
                 prefetch_rows::<NV>(p, stride, kk, n, 8);
+                ahead.row(kk);
                 let mut wv = [_mm256_setzero_ps(); NV];
                 for (v, wr) in wv.iter_mut().enumerate() {
                     *wr = _mm256_loadu_ps(p.add(8 * v));
@@ -1059,9 +1133,15 @@ mod tests {
             // Planes of 2x2 and 4x4: panels of four and eight positions.
             worst::<48, 72>(g2(8, 2, 2, 3, 1, 1, 1)),
             worst::<16, 36>(g2(4, 4, 4, 3, 1, 1, 1)),
-            // Few positions over many channels: panels of four, blocks of 64, 32, 16, 8 and single channels.
+            // Few positions over many channels, all in one panel: sixteen positions (blocks of 16, 8 and single
+            // channels), four (blocks of 64, 32, 16, 8 and single channels), eight and one; planes of 4x4 and
+            // 3x3 with more rows than one chunk, so that the next chunk's rows are prefetched.
             worst::<185, 90>(g2(10, 4, 4, 3, 1, 1, 1)),
             worst::<136, 270>(g2(30, 2, 2, 3, 1, 1, 1)),
+            worst::<89, 360>(g2(40, 4, 4, 3, 1, 1, 1)),
+            worst::<105, 621>(g2(69, 3, 3, 3, 1, 1, 1)),
+            worst::<121, 99>(Geometry::new2d(11, 2, 3, (3, 3), (1, 1), (1, 1), (1, 1))),
+            worst::<72, 9>(g2(1, 1, 1, 3, 1, 1, 1)),
         ];
         for (i, e) in errors.iter().enumerate() {
             assert!(*e < 1e-6, "case {i}: relative error {e:e}");
