@@ -106,6 +106,17 @@ fn uses_windows(g: &Geometry, co: usize) -> bool {
     g.sh == 1 && g.sw == 1 && dropped * co <= wp * 16 && g.positions() > 0
 }
 
+/// Whether `x86::planes` runs the convolution: unit strides, at most 64 rows of the lowered input (a few
+/// input channels: the first layer of an image network), and output rows that fill at least three quarters of
+/// the vectors of sixteen positions they take. With channels in the vectors, such a layer spent more time
+/// outside its micro-kernel than in it (3x32x32 -> 64 @3x3: 31% in the micro-kernel, the rest in clearing,
+/// adding and transposing the position-major sums), because each sum takes only `K` multiply-adds.
+#[cfg(all(feature = "std", target_arch = "x86_64"))]
+fn uses_planes(g: &Geometry) -> bool {
+    let ow = g.out_w();
+    g.sh == 1 && g.sw == 1 && g.receptive() <= 64 && ow > 0 && g.positions() > 0 && ow.div_ceil(16) * 16 * 3 <= ow * 4
+}
+
 /// Where the micro-kernels' sums go: output channel `c`, position `p` is `y[c channel + p position]`. The
 /// output planes themselves (`channel` = positions, `position` = 1), or a position-major scratch copy
 /// (`channel` = 1, `position` = channels) that takes each block's sums as whole vectors.
@@ -134,6 +145,17 @@ fn dispatch<T: Float, E: Fn(&mut [T])>(
     const AVX512: bool = multiversion::target::selected_target!().supports_feature_str("avx512f");
     const FMA: bool = multiversion::target::selected_target!().supports_feature_str("fma");
     let p = g.positions();
+    // Few input channels over wide planes: positions in the vectors, straight into the output planes.
+    #[cfg(target_arch = "x86_64")]
+    if AVX512 && core::any::TypeId::of::<T>() == core::any::TypeId::of::<f32>() && uses_planes(g) {
+        let (hp, wp) = (g.h + 2 * g.ph, g.w + 2 * g.pw);
+        pad_planes(g, x, xpad);
+        let y32: &mut [f32] = bytemuck::cast_slice_mut(y);
+        x86::planes(bytemuck::cast_slice(w), stride, co, g, bytemuck::cast_slice(xpad), (hp, wp), y32, &|piece| {
+            epilogue(bytemuck::cast_slice_mut(piece))
+        });
+        return;
+    }
     // The sums go to a position-major copy first, a block's channels contiguous: added straight into the
     // planes, sixteen or thirty-two channels of one position are that many planes apart, and with planes of a
     // multiple of 1024 values every one of them falls in the same set of the first-level cache (3x32x32 -> 64
@@ -631,6 +653,131 @@ mod x86 {
                 unsafe {
                     _mm_prefetch::<_MM_HINT_T1>(self.next.as_ptr().add(i) as *const i8)
                 };
+            }
+        }
+    }
+
+    /// Vectors of positions per block of [`planes`].
+    const NV_PLANES: usize = 3;
+
+    /// The convolution with positions in the vectors: `y[c, p] += Σ_k W[c, k] X[k, p]` for sixteen positions of
+    /// one output row per vector, each lowered row of them a window of the zero-padded planes `xpad`
+    /// (`hp x wp`, unit strides), added into the output planes `y` (which hold the biases); then `epilogue`
+    /// on each block of finished planes. Blocks of eight channels (then four, then one) by three vectors of
+    /// positions keep 24 sums in registers; each weight is broadcast.
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn planes(
+        w: &[f32],
+        stride: usize,
+        cout: usize,
+        g: &super::Geometry,
+        xpad: &[f32],
+        (hp, wp): (usize, usize),
+        y: &mut [f32],
+        epilogue: &dyn Fn(&mut [f32]),
+    ) {
+        let (oh, ow, rows, positions) = (g.out_h(), g.out_w(), g.receptive(), g.positions());
+        assert!(g.sh == 1 && g.sw == 1 && y.len() >= cout * positions);
+        // The vectors: where each starts in a padded plane and among the outputs, and its lanes.
+        let per_row = ow.div_ceil(16);
+        let total = oh * per_row;
+        let vector = |i: usize| {
+            let (oy, ox) = (i / per_row, i % per_row * 16);
+            (oy * wp + ox, oy * ow + ox, 16.min(ow - ox))
+        };
+        let mut taps = [0; super::KC];
+        let mut co = 0;
+        for mr in [8, 4, 1] {
+            while co + mr <= cout {
+                for v0 in (0..total).step_by(NV_PLANES) {
+                    let vs: [(usize, usize, usize); NV_PLANES] =
+                        core::array::from_fn(|v| if v0 + v < total { vector(v0 + v) } else { (0, 0, 0) });
+                    for (k0, kn) in super::chunks(rows) {
+                        super::tap_offsets(g, (hp, wp), k0, 0, &mut taps[..kn]);
+                        match mr {
+                            8 => plane_block::<8>(w, stride, co, k0, &taps[..kn], xpad, &vs, positions, y),
+                            4 => plane_block::<4>(w, stride, co, k0, &taps[..kn], xpad, &vs, positions, y),
+                            _ => plane_block::<1>(w, stride, co, k0, &taps[..kn], xpad, &vs, positions, y),
+                        }
+                    }
+                }
+                epilogue(&mut y[co * positions..(co + mr) * positions]);
+                co += mr;
+            }
+        }
+    }
+
+    /// Channels `co..co + MR` over the vectors `vs` (start in a padded plane, first output position, lanes;
+    /// none for zero lanes) and lowered rows `k0..` (at `taps` in `xpad`).
+    #[inline(always)]
+    #[allow(clippy::too_many_arguments)]
+    fn plane_block<const MR: usize>(
+        w: &[f32],
+        stride: usize,
+        co: usize,
+        k0: usize,
+        taps: &[usize],
+        xpad: &[f32],
+        vs: &[(usize, usize, usize); NV_PLANES],
+        positions: usize,
+        y: &mut [f32],
+    ) {
+        let n = taps.len();
+        // Every read and write below is inside `w`, `xpad` and `y`.
+        assert!(n == 0 || (k0 + n - 1) * stride + co + MR <= w.len());
+        let last_tap = taps.iter().copied().max().unwrap_or(0);
+        for &(start, first, lanes) in vs {
+            assert!(last_tap + start + 16 <= xpad.len());
+            assert!(lanes <= 16 && (lanes == 0 || (co + MR - 1) * positions + first + lanes <= y.len()));
+        }
+        // SAFETY: called only from the clones compiled for AVX-512, which the dispatcher picked because the CPU
+        // has it; every access stays inside the slices by the assertions above (masked-off lanes are not
+        // accessed).
+        #[allow(unsafe_code)]
+        unsafe {
+            plane_block_avx512::<MR>(
+                w.as_ptr().add(k0 * stride + co),
+                stride,
+                taps,
+                xpad.as_ptr(),
+                vs,
+                positions,
+                y.as_mut_ptr().add(co * positions),
+            )
+        }
+    }
+
+    #[allow(unsafe_code)]
+    #[target_feature(enable = "avx512f")]
+    unsafe fn plane_block_avx512<const MR: usize>(
+        w: *const f32,
+        stride: usize,
+        taps: &[usize],
+        xpad: *const f32,
+        vs: &[(usize, usize, usize); NV_PLANES],
+        positions: usize,
+        y: *mut f32,
+    ) {
+        // SAFETY: the caller bounds every weight row, window and masked output row read or written here.
+        unsafe {
+            let masks: [__mmask16; NV_PLANES] = core::array::from_fn(|v| ((1u32 << vs[v].2) - 1) as __mmask16);
+            let mut acc = [[_mm512_setzero_ps(); NV_PLANES]; MR];
+            for (kk, &tap) in taps.iter().enumerate() {
+                let x: [__m512; NV_PLANES] = core::array::from_fn(|v| _mm512_loadu_ps(xpad.add(tap + vs[v].0)));
+                let wr = w.add(kk * stride);
+                for (i, a) in acc.iter_mut().enumerate() {
+                    let wb = _mm512_set1_ps(*wr.add(i));
+                    for (av, &xv) in a.iter_mut().zip(&x) {
+                        *av = _mm512_fmadd_ps(wb, xv, *av);
+                    }
+                }
+            }
+            for (i, a) in acc.iter().enumerate() {
+                for (v, &av) in a.iter().enumerate() {
+                    let out = y.add(i * positions + vs[v].1);
+                    let sum = _mm512_add_ps(_mm512_maskz_loadu_ps(masks[v], out), av);
+                    _mm512_mask_storeu_ps(out, masks[v], sum);
+                }
             }
         }
     }
@@ -1266,6 +1413,11 @@ mod tests {
             // without gathering.
             worst::<96, 360>(g2(40, 8, 8, 3, 1, 1, 1)),
             worst::<160, 180>(g2(20, 12, 12, 3, 1, 1, 1)),
+            // Few input channels over wide planes: positions in the vectors (blocks of eight, four and single
+            // channels; rows of two, one and a partial vector; dilated).
+            worst::<64, 27>(g2(3, 32, 32, 3, 1, 1, 1)),
+            worst::<13, 27>(g2(3, 16, 12, 3, 1, 1, 1)),
+            worst::<5, 18>(g2(2, 30, 30, 3, 1, 2, 2)),
         ];
         for (i, e) in errors.iter().enumerate() {
             assert!(*e < 1e-6, "case {i}: relative error {e:e}");
