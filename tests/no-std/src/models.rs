@@ -1,0 +1,100 @@
+//! The firmware's networks and what it does with them, shared with the host-side test that computes the outputs
+//! the firmware must reproduce (`tests/tests/firmware.rs` includes this file): one source, so the host and the
+//! device cannot run different models.
+
+use nn_core::optim::{Optimizer, Sgd};
+use nn_core::prelude::*;
+
+network! {
+    /// The `digits` example's classifier, weights compiled in from its saved file.
+    #[weights = "../../../examples/assets/digits-mlp.safetensors"]
+    pub struct Digits<f32> {
+        input: 64,
+        hidden: Dense(64), Relu, Dropout(0.1),
+        out: Dense(10),
+    }
+}
+
+/// The trained network in read-only memory.
+pub static NET: Digits = Digits::TRAINED;
+
+/// The logits of an 8x8 image (64 pixels in [0, 1]) and the digit they pick.
+pub fn classify(net: &Digits, pixels: &[f32; 64]) -> (usize, [f32; 10]) {
+    let logits = net.forward(&Vector::from(*pixels));
+    let mut out = [0.0; 10];
+    out.copy_from_slice(logits.as_slice());
+    (nn_core::argmax(&out), out)
+}
+
+/// One SGD step on one labelled sample, entirely on the stack: training needs neither `std` nor a heap.
+pub fn train_step(net: &mut Digits, grads: &mut Digits, pixels: &[f32; 64], label: usize, seed: u64) -> f32 {
+    let mut target = Vector::<f32, 10>::zeros();
+    target[label % 10] = 1.0;
+    grads.fill(0.0);
+    let loss = net.backprop(&Vector::from(*pixels), &target, &SoftmaxCrossEntropy, grads, &mut seeded_rng(seed));
+    Sgd::new(0.01).step(net, grads);
+    loss
+}
+
+/// The mean softmax cross-entropy of `net` (inference, no dropout) over labelled samples.
+pub fn mean_loss(net: &Digits, samples: &[[f32; 64]], labels: &[u8]) -> f32 {
+    let mut total = 0.0;
+    for (pixels, &label) in samples.iter().zip(labels) {
+        let (_, logits) = classify(net, pixels);
+        let max = logits.iter().fold(f32::NEG_INFINITY, |m, &v| m.max(v));
+        let sum: f32 = logits.iter().map(|&v| nn_core::Float::exp(v - max)).sum();
+        total += nn_core::Float::ln(sum) + max - logits[label as usize];
+    }
+    total / samples.len().max(1) as f32
+}
+
+/// Epochs of on-device training over the compiled-in samples, one SGD step per sample.
+pub const EPOCHS: usize = 3;
+
+/// [`EPOCHS`] epochs of [`train_step`] over `samples` in order, seeds counting from one.
+pub fn train(net: &mut Digits, grads: &mut Digits, samples: &[[f32; 64]], labels: &[u8]) {
+    let mut seed = 0;
+    for _ in 0..EPOCHS {
+        for (pixels, &label) in samples.iter().zip(labels) {
+            seed += 1;
+            train_step(net, grads, pixels, label as usize, seed);
+        }
+    }
+}
+
+network! {
+    /// A streaming denoiser for audio or sensor samples: one value in, one out, per step.
+    pub struct Denoiser<f32> {
+        input: Seq(64, 1),
+        gru: Gru(16),
+        out: Dense(1),
+    }
+}
+
+/// A denoiser with fixed, non-zero weights spread over [-0.25, 0.25) (a real device would compile trained ones
+/// in with `#[weights]`); computed with integers, so the host and the device start from the same values.
+pub fn denoiser() -> Denoiser {
+    let mut net = Denoiser::zeroed();
+    let mut k = 0usize;
+    net.visit_mut(|t| {
+        for v in t.data.iter_mut() {
+            k += 1;
+            *v = ((k * 7919 % 200) as f32 - 100.0) / 400.0;
+        }
+    });
+    net
+}
+
+/// Samples of the stream the firmware denoises: a sawtooth in [-1, 1].
+pub fn stream_sample(i: usize) -> f32 {
+    ((i * 37 % 29) as f32 - 14.0) / 14.0
+}
+
+/// Steps of the stream the firmware checks.
+pub const STREAM: usize = 64;
+
+/// The denoiser's outputs for the first [`STREAM`] samples of the stream, from a fresh state.
+pub fn denoise_stream(net: &Denoiser) -> [f32; STREAM] {
+    let mut state = DenoiserState::new();
+    core::array::from_fn(|i| net.step(&mut state, &Vector::from([stream_sample(i)]))[0])
+}
