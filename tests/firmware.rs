@@ -9,7 +9,9 @@
 #[allow(dead_code)]
 mod models;
 
-use models::{Digits, NET, STREAM, classify, denoise_stream, denoiser, mean_loss, train};
+use models::{
+    Digits, NET, SINE, SINE_POINTS, STREAM, classify, denoise_stream, denoiser, mean_loss, sine_curve, train,
+};
 use nn_core::data::load_digits;
 use std::fmt::Write as _;
 
@@ -41,6 +43,12 @@ fn generate() -> String {
     let after = mean_loss(&net, &samples, labels);
     assert!(after < before * 0.9, "training on the samples lowers their loss: {before} -> {after}");
 
+    let curve = sine_curve(&SINE);
+    for (i, y) in curve.iter().enumerate() {
+        let x = i as f32 * std::f32::consts::TAU / SINE_POINTS as f32;
+        assert!((y - x.sin()).abs() < 0.1, "the sine model at {x}: {y} against {}", x.sin());
+    }
+
     let denoised = denoise_stream(&denoiser());
     assert!(denoised.iter().all(|v| v.is_finite()) && denoised.iter().any(|&v| v.abs() > 1e-3));
 
@@ -66,6 +74,8 @@ fn generate() -> String {
     }
     let _ = writeln!(s, "];\n\n/// The denoiser's outputs over the first {STREAM} samples of its stream.");
     let _ = writeln!(s, "pub const DENOISED: [f32; {STREAM}] = [{}];\n", list(denoised));
+    let _ = writeln!(s, "/// The sine model's outputs at its {SINE_POINTS} points.");
+    let _ = writeln!(s, "pub const SINE: [f32; {SINE_POINTS}] = [{}];\n", list(curve));
     let _ = writeln!(s, "/// The mean loss over the samples before and after the on-device training.");
     let _ = writeln!(s, "pub const LOSS: [f32; 2] = [{before:?}, {after:?}];");
     s

@@ -98,3 +98,25 @@ pub fn denoise_stream(net: &Denoiser) -> [f32; STREAM] {
     let mut state = DenoiserState::new();
     core::array::from_fn(|i| net.step(&mut state, &Vector::from([stream_sample(i)]))[0])
 }
+
+network! {
+    /// The sine model of the TinyML tutorials and of microflow (`examples/sine.rs` trains it): 1-16-16-1, ReLU.
+    #[weights = "../../../examples/assets/sine-mlp.safetensors"]
+    pub struct Sine<f32> {
+        input: 1,
+        hidden1: Dense(16), Relu,
+        hidden2: Dense(16), Relu,
+        out: Dense(1),
+    }
+}
+
+/// The trained sine model in read-only memory.
+pub static SINE: Sine = Sine::TRAINED;
+
+/// Points at which the firmware evaluates the sine model: `x = 2π i / SINE_POINTS`.
+pub const SINE_POINTS: usize = 32;
+
+/// The sine model's outputs at its [`SINE_POINTS`] points.
+pub fn sine_curve(net: &Sine) -> [f32; SINE_POINTS] {
+    core::array::from_fn(|i| net.forward(&Vector::from([i as f32 * core::f32::consts::TAU / SINE_POINTS as f32]))[0])
+}

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# microflow's sine and speech models on the emulated Cortex-M4F of `../../run-qemu.sh`, measured the same way
+# (instructions from SysTick under `-icount shift=0`, stack painted), then the image's sections. The models and
+# the speech samples are copied from the peers' directory: `$NN_PEERS` (default: `../shared/peers` beside the
+# repository); without it this says so and exits with status 0.
+set -euo pipefail
+cd "$(dirname "$0")"
+peers="${NN_PEERS:-$(cd ../../../../.. && pwd)/shared/peers}"
+if [[ ! -d "$peers/microflow/models" ]]; then
+    echo "microflow is not in $peers (set NN_PEERS); skipped"
+    exit 0
+fi
+mkdir -p models features
+cp "$peers/microflow/models/sine.tflite" "$peers/microflow/models/speech.tflite" models/
+cp "$peers/microflow/samples/features/speech.rs" features/
+cargo build --release --target thumbv7em-none-eabihf
+elf="${CARGO_TARGET_DIR:-target}/thumbv7em-none-eabihf/release/microflow-qemu"
+out=$(mktemp)
+trap 'rm -f "$out"' EXIT
+timeout 300 qemu-system-arm -machine netduinoplus2 -nographic -monitor none -serial none \
+    -chardev "file,id=semihosting,path=$out" -semihosting-config enable=on,target=native,chardev=semihosting \
+    -icount shift=0 -kernel "$elf"
+cat "$out"
+if command -v llvm-size >/dev/null; then
+    llvm-size -A "$elf" | grep -E '^\.(vector_table|text|rodata|data|bss) '
+fi
