@@ -10,7 +10,8 @@
 mod models;
 
 use models::{
-    Digits, NET, SINE, SINE_POINTS, STREAM, classify, denoise_stream, denoiser, mean_loss, sine_curve, train,
+    Digits, NET, SINE, SINE_POINTS, SPEECH, SPEECH_SEED, STREAM, Speech, classify, denoise_stream, denoiser, mean_loss,
+    sine_curve, spot, train,
 };
 use nn_core::data::load_digits;
 use std::fmt::Write as _;
@@ -49,6 +50,8 @@ fn generate() -> String {
         assert!((y - x.sin()).abs() < 0.1, "the sine model at {x}: {y} against {}", x.sin());
     }
 
+    let speech = spot(&SPEECH);
+
     let denoised = denoise_stream(&denoiser());
     assert!(denoised.iter().all(|v| v.is_finite()) && denoised.iter().any(|&v| v.abs() > 1e-3));
 
@@ -76,9 +79,20 @@ fn generate() -> String {
     let _ = writeln!(s, "pub const DENOISED: [f32; {STREAM}] = [{}];\n", list(denoised));
     let _ = writeln!(s, "/// The sine model's outputs at its {SINE_POINTS} points.");
     let _ = writeln!(s, "pub const SINE: [f32; {SINE_POINTS}] = [{}];\n", list(curve));
+    let _ = writeln!(s, "/// The keyword spotter's logits for its fixed input.");
+    let _ = writeln!(s, "pub const SPEECH: [f32; 4] = [{}];\n", list(speech));
     let _ = writeln!(s, "/// The mean loss over the samples before and after the on-device training.");
     let _ = writeln!(s, "pub const LOSS: [f32; 2] = [{before:?}, {after:?}];");
     s
+}
+
+#[test]
+fn the_keyword_spotters_weights_are_the_seeded_draw() {
+    use nn_core::prelude::*;
+    let drawn = nn_core::io::to_bytes(&*Speech::boxed_init(&mut seeded_rng(SPEECH_SEED))).expect("serialises");
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/assets/speech-random.safetensors");
+    let kept = std::fs::read(path).expect("the keyword spotter's weights exist");
+    assert!(kept == drawn, "{path} is not the draw of seeded_rng({SPEECH_SEED})");
 }
 
 #[test]

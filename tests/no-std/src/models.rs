@@ -120,3 +120,35 @@ pub const SINE_POINTS: usize = 32;
 pub fn sine_curve(net: &Sine) -> [f32; SINE_POINTS] {
     core::array::from_fn(|i| net.forward(&Vector::from([i as f32 * core::f32::consts::TAU / SINE_POINTS as f32]))[0])
 }
+
+network! {
+    /// The keyword spotter of TensorFlow Lite Micro's `micro_speech` and microflow's `speech`, in `f32`: 49 frames
+    /// of 40 spectral features, eight 10x8 filters at stride 2 (the output of TFLite's `SAME` padding, 25x20),
+    /// ReLU, four logits (silence, unknown, "yes", "no"). No speech data is bundled, so its weights are drawn
+    /// from `seeded_rng(SPEECH_SEED)` (`tests/firmware.rs` checks the file against that draw): what it measures
+    /// is the cost of the architecture, which does not depend on the weights' values.
+    #[weights = "../../../examples/assets/speech-random.safetensors"]
+    pub struct Speech<f32> {
+        input: [1, 49, 40],
+        conv: Conv2d(8, kernel = (10, 8), stride = 2, padding = (5, 3)), Relu,
+        Flatten,
+        fc: Dense(4),
+    }
+}
+
+/// The seed of the keyword spotter's weights.
+pub const SPEECH_SEED: u64 = 3;
+
+/// The keyword spotter in read-only memory.
+pub static SPEECH: Speech = Speech::TRAINED;
+
+/// A fixed input for the keyword spotter: features in [0, 1) computed with integers.
+pub fn speech_features() -> [f32; 1960] {
+    core::array::from_fn(|i| ((i * 7919 + 13) % 256) as f32 / 256.0)
+}
+
+/// The keyword spotter's logits for [`speech_features`].
+pub fn spot(net: &Speech) -> [f32; 4] {
+    let y = net.forward(&Vector::from(speech_features()));
+    [y[0], y[1], y[2], y[3]]
+}

@@ -8,7 +8,7 @@
 #![no_main]
 
 use nn_core::prelude::{Network, Vector};
-use nn_no_std::expected::{DENOISED, LABELS, LOGITS, LOSS, PREDICTIONS, SAMPLES, SINE};
+use nn_no_std::expected::{DENOISED, LABELS, LOGITS, LOSS, PREDICTIONS, SAMPLES, SINE, SPEECH};
 use nn_no_std::{Digits, NET, SINE_POINTS, STREAM, classify, denoise_stream, denoiser, mean_loss, sine_curve, train};
 
 /// Largest difference allowed between a device output and the host's: the host's kernels sum in another order
@@ -75,6 +75,17 @@ fn run() -> bool {
     total_equal += curve.iter().zip(&SINE).filter(|(a, b)| (*a - *b).abs() <= TOLERANCE).count();
     total_largest = total_largest.max(sine_largest);
 
+    // The keyword spotter (microflow's reference model, in f32).
+    let (logits, t) = ticks(|| nn_no_std::spot(&nn_no_std::SPEECH));
+    let mut speech_largest = 0.0f32;
+    for (a, b) in logits.iter().zip(&SPEECH) {
+        speech_largest = speech_largest.max((a - b).abs());
+    }
+    say!("speech: 1960 -> conv 8@10x8 /2 -> 4, {} instructions per inference", instructions(t));
+    ok &= speech_largest <= TOLERANCE;
+    total_equal += logits.iter().zip(&SPEECH).filter(|(a, b)| (*a - *b).abs() <= TOLERANCE).count();
+    total_largest = total_largest.max(speech_largest);
+
     // Training on the device lowers the loss, as on the host.
     // SAFETY: the only references to the statics, taken once.
     let (trained, grads) = unsafe { (&mut *core::ptr::addr_of_mut!(TRAINED), &mut *core::ptr::addr_of_mut!(GRADS)) };
@@ -88,7 +99,7 @@ fn run() -> bool {
     say!("stack: at most {} bytes", stack_used());
     say!(
         "{total_equal} of {} predictions equal the host's (largest output difference {total_largest:e})",
-        n + STREAM + SINE_POINTS
+        n + STREAM + SINE_POINTS + 4
     );
     ok
 }
