@@ -74,6 +74,36 @@ fn files_round_trip_and_saving_replaces_atomically() {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
+network! {
+    /// Large enough (17,802 parameters, 71 kB) that two saves overlap in time.
+    struct Big<f32> { input: 64, Dense(128), Relu, Dense(64), Relu, Dense(10) }
+}
+
+#[test]
+fn concurrent_saves_to_one_path_leave_one_complete_file() {
+    let dir = std::env::temp_dir().join(format!("nn-weights-race-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("net.safetensors");
+    let models = [Big::boxed_init(&mut seeded_rng(1)), Big::boxed_init(&mut seeded_rng(2))];
+    let bytes = models.each_ref().map(|m| to_bytes(&**m).unwrap());
+    assert_ne!(bytes[0], bytes[1]);
+    let rounds = 2000;
+    for round in 0..rounds {
+        std::thread::scope(|s| {
+            for m in &models {
+                s.spawn(|| save(&**m, &path).unwrap());
+            }
+        });
+        let kept = std::fs::read(&path).unwrap();
+        assert!(kept == bytes[0] || kept == bytes[1], "round {round}: the file is neither model");
+        let mut back = Big::boxed_zeroed();
+        load(&mut *back, &path, Policy::Strict).unwrap();
+    }
+    // Only the destination remains: no temporary files.
+    assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 1);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
 #[test]
 fn weights_are_written_in_pytorch_layout() {
     let mut net = Net::boxed_zeroed();

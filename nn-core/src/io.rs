@@ -266,20 +266,33 @@ pub fn from_bytes<T: Float, P: Parameters<T>>(
 }
 
 /// Writes `params` to `path` as safetensors. The file is written next to its destination under a temporary
-/// name and renamed over it only when complete, so an interrupted save never leaves a half-written file in
-/// place of a good one.
+/// name of its own and renamed over it only when complete and synced, so an interrupted save never leaves a
+/// half-written file in place of a good one, and saves racing to one path (threads or processes) leave one of
+/// the complete files.
 #[cfg(feature = "std")]
 pub fn save<T: Float, P: Parameters<T>>(params: &P, path: impl AsRef<std::path::Path>) -> Result<(), WeightsError> {
     use std::io::Write;
+    /// Saves made by this process so far: with the process id, a temporary name no other save uses.
+    static SAVES: core::sync::atomic::AtomicU64 = core::sync::atomic::AtomicU64::new(0);
     let path = path.as_ref();
     let bytes = to_bytes(params)?;
     let io = |source| WeightsError::Io { path: path.to_path_buf(), source };
     let file_name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    let tmp = path.with_file_name(alloc::format!(".{file_name}.{}.tmp", std::process::id()));
+    // Created only if new: a leftover of a crashed process that had the same id is never written into (the
+    // next number is tried).
+    let (tmp, mut file) = loop {
+        let n = SAVES.fetch_add(1, core::sync::atomic::Ordering::Relaxed);
+        let tmp = path.with_file_name(alloc::format!(".{file_name}.{}.{n}.tmp", std::process::id()));
+        match std::fs::OpenOptions::new().write(true).create_new(true).open(&tmp) {
+            Ok(file) => break (tmp, file),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+            Err(e) => return Err(io(e)),
+        }
+    };
     let result = (|| {
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(&bytes)?;
-        f.sync_all()?;
+        file.write_all(&bytes)?;
+        file.sync_all()?;
+        drop(file);
         std::fs::rename(&tmp, path)
     })();
     if result.is_err() {
