@@ -125,6 +125,18 @@ elementwise_layer!(
     PiecewiseLinear,
 );
 
+/// `v` limited to `[lo, hi]`, NaN kept (`min` and `max` return the other operand for NaN, which hid it).
+#[inline(always)]
+fn clamp<T: Float>(v: T, lo: T, hi: T) -> T {
+    if v < lo {
+        lo
+    } else if v > hi {
+        hi
+    } else {
+        v
+    }
+}
+
 /// Values per vector that [`map_in_place`] pads a short run to: eight `f32` fill a 256-bit register.
 const LANES: usize = 8;
 
@@ -192,7 +204,8 @@ pub struct Relu;
 impl<T: Float> Activation<T> for Relu {
     #[inline]
     fn f(&self, x: T) -> T {
-        if x > T::zero() { x } else { T::zero() }
+        // Not `x > 0 ? x : 0`, which turned NaN into 0.
+        if x < T::zero() { T::zero() } else { x }
     }
     #[inline]
     fn df(&self, x: T, _y: T) -> T {
@@ -308,7 +321,7 @@ pub struct HardSigmoid;
 impl<T: Float> Activation<T> for HardSigmoid {
     #[inline]
     fn f(&self, x: T) -> T {
-        (lit::<T>(0.25) * x + lit(0.5)).min(T::one()).max(T::zero())
+        clamp(lit::<T>(0.25) * x + lit(0.5), T::zero(), T::one())
     }
     #[inline]
     fn df(&self, x: T, _y: T) -> T {
@@ -324,7 +337,7 @@ pub struct HardTanh;
 impl<T: Float> Activation<T> for HardTanh {
     #[inline]
     fn f(&self, x: T) -> T {
-        x.min(T::one()).max(-T::one())
+        clamp(x, -T::one(), T::one())
     }
     #[inline]
     fn df(&self, x: T, _y: T) -> T {
@@ -348,8 +361,10 @@ impl<T: Float> Activation<T> for Step {
             T::one()
         } else if x < T::zero() {
             T::zero()
-        } else {
+        } else if x == T::zero() {
             lit(0.5)
+        } else {
+            x
         }
     }
     #[inline]
@@ -371,8 +386,10 @@ impl<T: Float> Activation<T> for Sign {
             T::one()
         } else if x < T::zero() {
             -T::one()
-        } else {
+        } else if x == T::zero() {
             T::zero()
+        } else {
+            x
         }
     }
     #[inline]
@@ -390,7 +407,7 @@ pub struct PiecewiseLinear;
 impl<T: Float> Activation<T> for PiecewiseLinear {
     #[inline]
     fn f(&self, x: T) -> T {
-        (x + lit(0.5)).min(T::one()).max(T::zero())
+        clamp(x + lit(0.5), T::zero(), T::one())
     }
     #[inline]
     fn df(&self, x: T, _y: T) -> T {
@@ -523,6 +540,46 @@ mod tests {
     use super::*;
     use crate::gradcheck::check_activation;
     use nalgebra::{SMatrix, SVector, vector};
+
+    /// NaN in, NaN out, for every activation in `f32` and `f64`, one value at a time and through the vectorised
+    /// slice path (whole groups of eight and a padded remainder).
+    fn nan_stays<T: Float + core::fmt::Debug, A: ActivationLayer<T>>(name: &str, act: &A) {
+        let nan = T::from_f64(f64::NAN);
+        let mut xs = [T::from_f64(0.5); 11];
+        xs[3] = nan;
+        xs[9] = nan;
+        assert!(act.map_slice(&mut xs), "{name} is elementwise");
+        assert!(xs[3].to_f64().is_nan() && xs[9].to_f64().is_nan(), "{name}: {:?}", xs);
+        assert!(!xs[2].to_f64().is_nan() && !xs[10].to_f64().is_nan(), "{name}: {:?}", xs);
+        let mut m = SMatrix::<T, 3, 1>::from_column_slice(&[nan, T::one(), -T::one()]);
+        act.forward_in_place(&mut m);
+        assert!(m[0].to_f64().is_nan(), "{name} on a matrix: {:?}", m);
+    }
+
+    fn nan_stays_in_both<A: ActivationLayer<f32> + ActivationLayer<f64>>(name: &str, act: &A) {
+        nan_stays::<f32, A>(name, act);
+        nan_stays::<f64, A>(name, act);
+    }
+
+    #[test]
+    fn every_activation_keeps_nan() {
+        nan_stays_in_both("Sigmoid", &Sigmoid);
+        nan_stays_in_both("Tanh", &Tanh);
+        nan_stays_in_both("Relu", &Relu);
+        nan_stays::<f32, _>("LeakyRelu", &LeakyRelu(0.01f32));
+        nan_stays::<f64, _>("LeakyRelu", &LeakyRelu(0.01f64));
+        nan_stays::<f32, _>("Elu", &Elu(1.0f32));
+        nan_stays::<f64, _>("Elu", &Elu(1.0f64));
+        nan_stays_in_both("Softplus", &Softplus);
+        nan_stays_in_both("Swish", &Swish);
+        nan_stays_in_both("Gelu", &Gelu);
+        nan_stays_in_both("HardSigmoid", &HardSigmoid);
+        nan_stays_in_both("HardTanh", &HardTanh);
+        nan_stays_in_both("Step", &Step);
+        nan_stays_in_both("Sign", &Sign);
+        nan_stays_in_both("PiecewiseLinear", &PiecewiseLinear);
+        nan_stays_in_both("Identity", &Identity);
+    }
 
     /// Twelve points over [-4, 4], each at least 0.05 from every kink (0, ±1, ±2).
     fn points() -> SVector<f64, 12> {
