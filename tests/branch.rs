@@ -91,3 +91,36 @@ fn a_batch_gives_each_sample_its_own_output() {
         assert!((ys.column(c) - net.forward(&xs.column(c).into_owned())).abs().max() < 1e-14);
     }
 }
+
+/// Names a user may choose that generated code also uses (a network `B`, a size `B`: the batch size of the
+/// generated code is a name of its own), and blocks nested as deep as the macro reads.
+mod chosen_names_and_deep_nesting {
+    use nn_core::prelude::*;
+
+    const B: usize = 4;
+
+    network! {
+        /// Residual blocks nested 62 deep, the deepest the macro reads (with the struct's braces and the dense
+        /// layer's parentheses, 64 brackets).
+        struct Deep { input: B, Residual(Residual(Residual(Residual(Residual(Residual(Residual(Residual(Residual(Residual(Residual(Residual(Residual(Residual(Residual(Residual(Residual(Residual(Residual(Residual(Residual(Residual(Residual(Residual(Residual(Residual(Residual(Residual(Residual(Residual(Residual(Residual(Residual(Residual(Residual(Residual(Residual(Residual(Residual(Residual(Residual(Residual(Residual(Residual(Residual(Residual(Residual(Residual(Residual(Residual(Residual(Residual(Residual(Residual(Residual(Residual(Residual(Residual(Residual(Residual(Residual(Residual(Dense(4))))))))))))))))))))))))))))))))))))))))))))))))))))))))))))))) }
+    }
+
+    network! {
+        /// Concatenations nested 31 deep, each with the input passed on.
+        struct B { input: 4, Concat([Concat([Concat([Concat([Concat([Concat([Concat([Concat([Concat([Concat([Concat([Concat([Concat([Concat([Concat([Concat([Concat([Concat([Concat([Concat([Concat([Concat([Concat([Concat([Concat([Concat([Concat([Concat([Concat([Concat([Concat([Dense(4)], [])], [])], [])], [])], [])], [])], [])], [])], [])], [])], [])], [])], [])], [])], [])], [])], [])], [])], [])], [])], [])], [])], [])], [])], [])], [])], [])], [])], [])], [])], []) }
+    }
+
+    #[test]
+    fn deepest_blocks_compile_and_run() {
+        let x = Vector::<f32, 4>::from([1.0, -2.0, 3.0, 0.5]);
+        // Zero weights: the dense layer gives 0, each residual block adds its input to its branch's output (62 x),
+        // each concatenation appends the input.
+        assert_eq!(Deep::boxed_zeroed().forward(&x), x * 62.0);
+        let y = B::boxed_zeroed().forward(&x);
+        assert_eq!(B::OUTPUTS, 4 + 31 * 4);
+        assert_eq!(y.fixed_rows::<4>(0), Vector::<f32, 4>::zeros());
+        for k in 0..31 {
+            assert_eq!(y.fixed_rows::<4>(4 + 4 * k), x, "copy {k}");
+        }
+    }
+}

@@ -10,5 +10,6 @@ fn compile_errors() {
     t.compile_fail("ui/weights/*.rs");
     t.compile_fail("ui/conv/*.rs");
     t.compile_fail("ui/recurrent/*.rs");
+    t.compile_fail("ui/hostile/*.rs");
     t.pass("ui/pass/*.rs");
 }

@@ -96,7 +96,7 @@ pub enum Streaming {
 /// A batch of `B` columns of `d` values.
 fn matrix(t: &TokenStream, d: &Dim) -> TokenStream {
     let d = d.tokens();
-    quote!(::nn_core::__private::SMatrix<#t, #d, B>)
+    quote!(::nn_core::__private::SMatrix<#t, #d, __B>)
 }
 
 /// The name of an initialisation in `nn_core::Init`.
@@ -154,7 +154,7 @@ pub fn expand(m: &Model, weights: Option<&Embedded>) -> TokenStream {
     // Only networks with batch norm (or nesting one) have statistics to fold in; the trait's default does nothing.
     let update_statistics = (!stats.is_empty()).then(|| {
         quote! {
-            fn update_statistics<const B: usize>(&mut self, cache: &Self::BatchCache<B>) {
+            fn update_statistics<const __B: usize>(&mut self, cache: &Self::BatchCache<__B>) {
                 #(#stats)*
             }
         }
@@ -209,7 +209,7 @@ pub fn expand(m: &Model, weights: Option<&Embedded>) -> TokenStream {
     let deltas_in = if delta_values.is_some_and(|n| n <= LOCAL_DELTAS) {
         quote! {
             let ::nn_core::__private::Workspace { cache: c, .. } = cache;
-            let d: &mut #deltas<B> = &mut ::nn_core::__private::bytemuck::Zeroable::zeroed();
+            let d: &mut #deltas<__B> = &mut ::nn_core::__private::bytemuck::Zeroable::zeroed();
         }
     } else {
         quote!(let ::nn_core::__private::Workspace { cache: c, deltas: d } = cache;)
@@ -231,12 +231,12 @@ pub fn expand(m: &Model, weights: Option<&Embedded>) -> TokenStream {
     });
 
     let cache_doc = format!(
-        "What [`{name}`]'s training forward keeps for its backward pass, for a batch of `B` samples (columns), and \
+        "What [`{name}`]'s training forward keeps for its backward pass, for a batch of `__B` samples (columns), and \
          room for the gradients backward passes between layers: `xN` is the output of the `N`th layer (`x0` the \
          input), `cN` what layer `N` keeps (a dropout mask, batch statistics)."
     );
     let deltas_doc = format!(
-        "The gradients [`{name}`]'s backward pass hands from layer to layer, for a batch of `B` samples: `dN` is \
+        "The gradients [`{name}`]'s backward pass hands from layer to layer, for a batch of `__B` samples: `dN` is \
          dL/d`xN` of [`{cache}`]."
     );
     let summary = std::iter::once(format!("input {}", m.input.display()))
@@ -262,7 +262,7 @@ pub fn expand(m: &Model, weights: Option<&Embedded>) -> TokenStream {
         #[derive(Clone, Debug, ::nn_core::__private::bytemuck::Zeroable)]
         #[bytemuck(crate = "::nn_core::__private::bytemuck")]
         #[allow(dead_code, missing_docs)]
-        #vis struct #cache<const B: usize> {
+        #vis struct #cache<const __B: usize> {
             #(#cache_fields)*
         }
 
@@ -270,7 +270,7 @@ pub fn expand(m: &Model, weights: Option<&Embedded>) -> TokenStream {
         #[derive(Clone, Debug, ::nn_core::__private::bytemuck::Zeroable)]
         #[bytemuck(crate = "::nn_core::__private::bytemuck")]
         #[allow(dead_code, missing_docs)]
-        #vis struct #deltas<const B: usize> {
+        #vis struct #deltas<const __B: usize> {
             #(#delta_fields)*
         }
 
@@ -320,19 +320,19 @@ pub fn expand(m: &Model, weights: Option<&Embedded>) -> TokenStream {
         }
 
         impl ::nn_core::__private::BatchNetwork for #name {
-            type InputBatch<const B: usize> = #input_batch;
-            type OutputBatch<const B: usize> = #output_batch;
-            type BatchCache<const B: usize> = ::nn_core::__private::Workspace<#cache<B>, #deltas<B>>;
+            type InputBatch<const __B: usize> = #input_batch;
+            type OutputBatch<const __B: usize> = #output_batch;
+            type BatchCache<const __B: usize> = ::nn_core::__private::Workspace<#cache<__B>, #deltas<__B>>;
 
             #[inline]
-            fn forward_batch<const B: usize>(&self, x: &Self::InputBatch<B>) -> Self::OutputBatch<B> {
+            fn forward_batch<const __B: usize>(&self, x: &Self::InputBatch<__B>) -> Self::OutputBatch<__B> {
                 let x0 = *x;
                 #(#steps)*
                 #last_local
             }
 
             #[inline]
-            fn forward_batch_in<const B: usize>(&self, x: &Self::InputBatch<B>, cache: &mut Self::BatchCache<B>) -> Self::OutputBatch<B> {
+            fn forward_batch_in<const __B: usize>(&self, x: &Self::InputBatch<__B>, cache: &mut Self::BatchCache<__B>) -> Self::OutputBatch<__B> {
                 let c = &mut cache.cache;
                 c.x0.copy_from(x);
                 #(#infer)*
@@ -340,12 +340,12 @@ pub fn expand(m: &Model, weights: Option<&Embedded>) -> TokenStream {
             }
 
             #[inline]
-            fn forward_train_batch_in<const B: usize, R: ::nn_core::__private::Rng + ?Sized>(
+            fn forward_train_batch_in<const __B: usize, R: ::nn_core::__private::Rng + ?Sized>(
                 &self,
-                x: &Self::InputBatch<B>,
-                cache: &mut Self::BatchCache<B>,
+                x: &Self::InputBatch<__B>,
+                cache: &mut Self::BatchCache<__B>,
                 rng: &mut R,
-            ) -> Self::OutputBatch<B> {
+            ) -> Self::OutputBatch<__B> {
                 let c = &mut cache.cache;
                 c.x0.copy_from(x);
                 #(#train_steps)*
@@ -353,11 +353,11 @@ pub fn expand(m: &Model, weights: Option<&Embedded>) -> TokenStream {
             }
 
             #[inline]
-            fn backward_batch_in<const B: usize, S: ::nn_core::__private::Sink<#t, Self>>(
+            fn backward_batch_in<const __B: usize, S: ::nn_core::__private::Sink<#t, Self>>(
                 mut sink: S,
-                cache: &mut Self::BatchCache<B>,
-                dy: &Self::OutputBatch<B>,
-                dx: ::nn_core::__private::Option<&mut Self::InputBatch<B>>,
+                cache: &mut Self::BatchCache<__B>,
+                dy: &Self::OutputBatch<__B>,
+                dx: ::nn_core::__private::Option<&mut Self::InputBatch<__B>>,
             ) {
                 #deltas_in
                 #(#back)*
@@ -583,17 +583,17 @@ impl Default for Wiring {
 impl Wiring {
     /// A field of the cache: a matrix of `rows` values per sample.
     fn matrix(&mut self, t: &TokenStream, name: &Ident, rows: TokenStream) {
-        self.fields.push(quote!(pub #name: ::nn_core::__private::SMatrix<#t, #rows, B>,));
+        self.fields.push(quote!(pub #name: ::nn_core::__private::SMatrix<#t, #rows, __B>,));
     }
 
     /// A gradient buffer: a matrix of `rows` values per sample.
     fn delta(&mut self, t: &TokenStream, name: &Ident, rows: &Dim) {
         self.delta_values = match (self.delta_values, rows) {
-            (Some(n), Dim::Lit(r)) => Some(n + r),
+            (Some(n), Dim::Lit(r)) => n.checked_add(*r),
             _ => None,
         };
         let rows = rows.tokens();
-        self.deltas.push(quote!(pub #name: ::nn_core::__private::SMatrix<#t, #rows, B>,));
+        self.deltas.push(quote!(pub #name: ::nn_core::__private::SMatrix<#t, #rows, __B>,));
     }
 }
 
@@ -679,10 +679,10 @@ fn wire(t: &TokenStream, layers: &[Layer], input: (&Ident, &Ident), prefix: &str
                 #call::forward_train(#value, &c.#inp, &mut c.#out, #kept, rng);
             ));
             if l.kind.keeps() {
-                w.fields.push(quote!(pub #c: #layer::Cache<B>,));
+                w.fields.push(quote!(pub #c: #layer::Cache<__B>,));
             }
             if let (true, Some(this)) = (l.kind.keeps(), value_mut) {
-                w.stats.push(quote_spanned!(l.span=> #call::update_statistics::<B>(#this, &cache.cache.#c);));
+                w.stats.push(quote_spanned!(l.span=> #call::update_statistics::<__B>(#this, &cache.cache.#c);));
             }
         }
         w.matrix(t, &out, l.outputs.tokens());
@@ -796,9 +796,9 @@ fn merge_forward(
     let mut stmts = Vec::new();
     let (mut acc, mut acc_size) = (first, sizes[0].clone());
     for (j, o) in outs.iter().enumerate().skip(1) {
-        let total = acc_size.add(&sizes[j]);
+        let total = acc_size.add_within(&sizes[j]);
         let (ra, rb, r, o) = (acc_size.tokens(), sizes[j].tokens(), total.tokens(), at(o));
-        let value = quote!(::nn_core::__private::concat::<#t, #ra, #rb, #r, B>(&#acc, &#o));
+        let value = quote!(::nn_core::__private::concat::<#t, #ra, #rb, #r, __B>(&#acc, &#o));
         if j + 1 == outs.len() {
             stmts.push(quote!(#target = #value;));
         } else {
@@ -827,7 +827,7 @@ fn merge_backward(
     let mut prefix_sizes = vec![sizes[0].clone()];
     for s in &sizes[1..] {
         let last = prefix_sizes.last().cloned().unwrap_or(Sz::Lit(0));
-        prefix_sizes.push(last.add(s));
+        prefix_sizes.push(last.add_within(s));
     }
     let mut stmts = Vec::new();
     let mut grads = vec![d.clone(); sizes.len()];
@@ -835,7 +835,7 @@ fn merge_backward(
     for j in (1..sizes.len()).rev() {
         let (head, tail) = (format_ident!("{}dhead{}", prefix, j), format_ident!("{}d{}", prefix, j));
         let (ra, rb, r) = (prefix_sizes[j - 1].tokens(), sizes[j].tokens(), prefix_sizes[j].tokens());
-        stmts.push(quote!(let (#head, #tail) = ::nn_core::__private::split::<#t, #ra, #rb, #r, B>(#acc);));
+        stmts.push(quote!(let (#head, #tail) = ::nn_core::__private::split::<#t, #ra, #rb, #r, __B>(#acc);));
         grads[j] = quote!(&#tail);
         acc = quote!(&#head);
     }

@@ -49,6 +49,18 @@ pub mod part {
     pub const ALPHA: &str = "alpha";
     /// Where values come from when no layer precedes.
     pub const THE_INPUT: &str = "the input";
+    /// The subject of a layer's count of values.
+    pub const ITS_VALUES: &str = "its values";
+    /// The subject of a convolution's weights per channel.
+    pub const WEIGHTS_PER_CHANNEL: &str = "its weights per channel";
+    /// The subject of a convolution's padded input size.
+    pub const ITS_PADDED_SIZE: &str = "its padded input";
+    /// The subject of a transposed convolution's output before the padding is removed.
+    pub const ITS_GROWN_SIZE: &str = "its output before the padding is removed";
+    /// The subject of a recurrent layer's gate rows.
+    pub const ITS_GATE_ROWS: &str = "its gate rows";
+    /// The subject of what a recurrent layer keeps of every step for backward.
+    pub const WHAT_IT_KEEPS: &str = "what it keeps of the sequence for backward";
     /// The shape of a vector.
     pub const A_VECTOR: &str = "a vector";
 
@@ -159,6 +171,16 @@ pub fn declares_nothing(network: &str) -> String {
 /// Only `input` is declared.
 pub fn no_layers(network: &str) -> String {
     format!("`{network}` has no layers: add at least one after `input`")
+}
+
+/// Brackets, parentheses or braces nested deeper than the macro reads.
+pub fn nested_too_deep(limit: usize) -> String {
+    format!("nested too deep: `network!` reads declarations nested at most {limit} brackets deep")
+}
+
+/// A layer's sizes multiply or add up to more than a `usize` holds.
+pub fn size_overflows(layer: &str, what: &str, expression: &str) -> String {
+    format!("`{layer}` is too large: {expression} ({what}) exceeds `usize::MAX` ({})", usize::MAX)
 }
 
 /// `input: ..` appears again after the first entry.
@@ -495,7 +517,11 @@ pub fn no_output(layer: &str, from: &str) -> String {
 /// `input` is the input's size along that axis, padding included.
 pub fn kernel_too_large(layer: &str, conv: bool, kernel: usize, dilation: usize, axis: &str, input: &str) -> String {
     let what = if conv { "kernel" } else { "window" };
-    let dilated = if dilation > 1 { format!(" (dilated to {})", dilation * (kernel - 1) + 1) } else { String::new() };
+    let dilated = if dilation > 1 {
+        format!(" (dilated to {})", dilation as u128 * (kernel as u128).saturating_sub(1) + 1)
+    } else {
+        String::new()
+    };
     format!("`{layer}`: the {what} {kernel}{dilated} is larger than the input {axis} {input}")
 }
 

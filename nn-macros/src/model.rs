@@ -195,27 +195,58 @@ impl Sz {
         }
     }
 
-    /// The sum of two sizes.
-    pub fn add(&self, other: &Sz) -> Sz {
+    /// The sum of two sizes; `None` when both are literals whose sum does not fit a `usize`.
+    pub fn add(&self, other: &Sz) -> Option<Sz> {
         match (self, other) {
-            (Sz::Lit(a), Sz::Lit(b)) => Sz::Lit(a + b),
+            (Sz::Lit(a), Sz::Lit(b)) => a.checked_add(*b).map(Sz::Lit),
             _ => {
                 let (a, b) = (self.operand(), other.operand());
-                Sz::Expr(quote!(#a + #b), format!("{} + {}", self.display(), other.display()))
+                Some(Sz::Expr(quote!(#a + #b), format!("{} + {}", self.display(), other.display())))
             }
         }
     }
 
-    /// The product of two sizes.
-    pub fn mul(&self, other: &Sz) -> Sz {
+    /// The sum of two sizes known to fit: parts of a total the model checked when it was built.
+    pub fn add_within(&self, other: &Sz) -> Sz {
         match (self, other) {
-            (Sz::Lit(a), Sz::Lit(b)) => Sz::Lit(a * b),
+            (Sz::Lit(a), Sz::Lit(b)) => Sz::Lit(a.saturating_add(*b)),
+            _ => self.add(other).unwrap_or(Sz::Lit(usize::MAX)),
+        }
+    }
+
+    /// The product of two sizes; `None` when both are literals whose product does not fit a `usize`.
+    pub fn mul(&self, other: &Sz) -> Option<Sz> {
+        match (self, other) {
+            (Sz::Lit(a), Sz::Lit(b)) => a.checked_mul(*b).map(Sz::Lit),
             _ => {
                 let (a, b) = (self.operand(), other.operand());
-                Sz::Expr(quote!(#a * #b), format!("{} * {}", self.display(), other.display()))
+                Some(Sz::Expr(quote!(#a * #b), format!("{} * {}", self.display(), other.display())))
             }
         }
     }
+}
+
+/// The product of `factors`, or an error at `at` saying that `layer`'s `what` (the factors shown) is more than a
+/// `usize` holds.
+pub fn product(factors: &[&Sz], at: impl ToTokens, layer: &str, what: &str, errors: &mut Errors) -> Option<Sz> {
+    let total = factors.iter().try_fold(Sz::Lit(1), |acc, f| acc.mul(f));
+    if total.is_none() {
+        let shown: Vec<String> = factors.iter().map(|f| f.display()).collect();
+        errors.at(at, messages::size_overflows(layer, what, &shown.join(" x ")));
+    }
+    total
+}
+
+/// The sum of `parts`, or an error at `at` saying that `layer`'s `what` (the parts shown) is more than a `usize`
+/// holds.
+pub fn sum(parts: &[Sz], at: impl ToTokens, layer: &str, what: &str, errors: &mut Errors) -> Option<Sz> {
+    let (first, rest) = parts.split_first()?;
+    let total = rest.iter().try_fold(first.clone(), |acc, p| acc.add(p));
+    if total.is_none() {
+        let shown: Vec<String> = parts.iter().map(Sz::display).collect();
+        errors.at(at, messages::size_overflows(layer, what, &shown.join(" + ")));
+    }
+    total
 }
 
 /// The geometry of a convolution or pooling window, as `nn_core::layer::Geometry` takes it; the plane's size
@@ -501,16 +532,9 @@ impl Model {
             }
         }
         errors.finish()?;
-        Ok(Model {
-            attrs,
-            weights,
-            vis: def.vis.clone(),
-            name: def.name.clone(),
-            scalar,
-            input: input.expect("an error was reported when the input is missing"),
-            layers,
-            checks,
-        })
+        // Every way to lose the input reports why above; this keeps a declaration without one from passing.
+        let Some(input) = input else { return Err(syn::Error::new(def.name.span(), messages::MISSING_INPUT)) };
+        Ok(Model { attrs, weights, vis: def.vis.clone(), name: def.name.clone(), scalar, input, layers, checks })
     }
 
     /// The layers with parameters (a field in the struct), those inside blocks included, in order.
@@ -565,7 +589,7 @@ fn input_size(value: &Expr, planes: &mut Planes, errors: &mut Errors) -> Option<
             let t = size(steps, part::STEPS, errors);
             let f = size(features, part::FEATURES_PER_STEP, errors);
             let (t, f) = (Sz::from_dim(&t?), Sz::from_dim(&f?));
-            let count = t.mul(&f).to_dim();
+            let count = product(&[&t, &f], c, "input", part::ITS_VALUES, errors)?.to_dim();
             *planes = Planes::Seq { t, f };
             Some(count)
         }
@@ -576,13 +600,15 @@ fn input_size(value: &Expr, planes: &mut Planes, errors: &mut Errors) -> Option<
                 dims.push(Sz::from_dim(&size(e, part::INPUT_DIMENSION, errors)?));
             }
             let one = Sz::Lit(1);
-            let (shape, count) = match dims.as_slice() {
-                [c, h, w] => {
-                    (Planes::Spatial { c: c.clone(), h: h.clone(), w: w.clone(), two_d: true }, c.mul(h).mul(w))
+            let shape = match dims.as_slice() {
+                [c, h, w] => Planes::Spatial { c: c.clone(), h: h.clone(), w: w.clone(), two_d: true },
+                [c, l] => Planes::Spatial { c: c.clone(), h: one, w: l.clone(), two_d: false },
+                _ => {
+                    errors.at(a, messages::input_rank(&tokens(a), a.elems.len()));
+                    return None;
                 }
-                [c, l] => (Planes::Spatial { c: c.clone(), h: one, w: l.clone(), two_d: false }, c.mul(l)),
-                _ => return None,
             };
+            let count = product(&dims.iter().collect::<Vec<_>>(), a, "input", part::ITS_VALUES, errors)?;
             *planes = shape;
             Some(count.to_dim())
         }

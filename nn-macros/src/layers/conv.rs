@@ -7,7 +7,8 @@ use crate::embed::Expected;
 use crate::errors::{Errors, did_you_mean};
 use crate::messages::{self, part};
 use crate::model::{
-    Builder, Built, Call, ConstCheck, Decl, Geometry, InitKind, Layer, NameUse, Planes, Sz, size, tokens, ungroup,
+    Builder, Built, Call, ConstCheck, Decl, Geometry, InitKind, Layer, NameUse, Planes, Sz, product, size, tokens,
+    ungroup,
 };
 use proc_macro2::{Ident, TokenStream};
 use quote::quote;
@@ -30,6 +31,9 @@ pub struct Conv {
     /// Groups: each maps `in_channels / groups` input channels to `out / groups` outputs (depthwise when it
     /// equals both channel counts).
     groups: usize,
+    /// The weights of one output channel (a convolution), or of one input channel (transposed): the channels
+    /// of a group times the kernel's taps.
+    weights: Sz,
 }
 
 /// A convolution: its default name is `convN` whatever its kind.
@@ -41,6 +45,7 @@ fn build(b: &mut Builder<'_>, d: &Decl<'_>) -> Built {
             in_channels: w.in_channels.clone(),
             out: w.out.clone(),
             groups: w.groups,
+            weights: w.weights.clone(),
         })
     })
 }
@@ -61,6 +66,8 @@ pub struct Window {
     pub planes: Planes,
     /// A convolution's groups (1 for everything else).
     pub groups: usize,
+    /// A convolution's weights per output channel (per input channel, transposed); 0 for pooling.
+    pub weights: Sz,
 }
 
 /// A convolution or pooling layer (the entry's name says which) whose kind `kind` makes of its [`Window`]: its
@@ -77,7 +84,12 @@ pub fn windowed(b: &mut Builder<'_>, d: &Decl<'_>, kind: impl FnOnce(&Window) ->
     let label = if entry_name.is_some() || is_conv { name.clone() } else { Ident::new(&h, call.head.span()) };
     let Some(window) = spatial(call, &h, &label, d.planes, b.errors, &mut b.checks) else { return Built::Unknown };
     let outputs = match &window.planes {
-        Planes::Spatial { c, h, w, .. } => c.mul(h).mul(w).to_dim(),
+        Planes::Spatial { c, h, w, .. } => {
+            match product(&[c, h, w], call.head, &label.to_string(), part::ITS_VALUES, b.errors) {
+                Some(n) => n.to_dim(),
+                None => return Built::Unknown,
+            }
+        }
         Planes::Flat | Planes::Seq { .. } => inputs.clone(),
     };
     let layer = Layer {
@@ -241,6 +253,21 @@ fn spatial(
                 }
             }
         };
+        let label = name.to_string();
+        for (n, k, s, d, op) in [(&h, kh, sh, dh, out_pad.0), (&w, kw, sw, dw, out_pad.1)] {
+            // `(n - 1)s + d(k - 1) + output_padding + 1`, before the padding takes its share.
+            if let Sz::Lit(n) = n
+                && n.saturating_sub(1)
+                    .checked_mul(s)
+                    .and_then(|a| a.checked_add(d.checked_mul(k - 1)?))
+                    .and_then(|a| a.checked_add(op)?.checked_add(1))
+                    .is_none()
+            {
+                let shown = format!("({n} - 1) x {s} + {d} x ({k} - 1) + {op} + 1");
+                errors.at(call.head, messages::size_overflows(&label, part::ITS_GROWN_SIZE, &shown));
+                return None;
+            }
+        }
         let oh = if two_d { grow(&h, kh, sh, ph, dh, out_pad.0) } else { Some(Sz::Lit(1)) };
         let ow = grow(&w, kw, sw, pw, dw, out_pad.1);
         let (Some(oh), Some(ow)) = (oh, ow) else {
@@ -249,13 +276,25 @@ fn spatial(
         };
         let g = Geometry { channels: out.clone(), h: oh.clone(), w: ow.clone(), kh, kw, sh, sw, ph, pw, dh, dw };
         let planes = Planes::Spatial { c: out.clone(), h: oh, w: ow, two_d };
-        return Some(Window { transposed, two_d, in_channels: c, out, geometry: g, planes, groups: 1 });
+        let weights =
+            product(&[&out, &Sz::Lit(kh), &Sz::Lit(kw)], call.head, &label, part::WEIGHTS_PER_CHANNEL, errors)?;
+        return Some(Window { transposed, two_d, in_channels: c, out, geometry: g, planes, groups: 1, weights });
     }
     let mut outs = Vec::new();
     for (axis, n, k, s, p, d) in [("height", &h, kh, sh, ph, dh), ("width", &w, kw, sw, pw, dw)] {
         if !two_d && axis == "height" {
             outs.push(Sz::Lit(1));
             continue;
+        }
+        if let Sz::Lit(n) = n
+            && p.checked_mul(2).and_then(|p2| n.checked_add(p2)).is_none()
+        {
+            let shown = format!("{n} + 2 x {p}");
+            errors.at(
+                get("padding").unwrap_or(kernel),
+                messages::size_overflows(&name.to_string(), part::ITS_PADDED_SIZE, &shown),
+            );
+            return None;
         }
         let message = messages::kernel_too_large(&name.to_string(), conv, k, d, axis, &part::padded(&n.display(), p));
         match n {
@@ -275,9 +314,34 @@ fn spatial(
         }
     }
     let (oh, ow) = (outs[0].clone(), outs[1].clone());
+    // One group's input channels times the kernel's taps.
+    let weights = match (&c, conv) {
+        (_, false) => Sz::Lit(0),
+        (Sz::Lit(n), true) => product(
+            &[&Sz::Lit(n / groups), &Sz::Lit(kh), &Sz::Lit(kw)],
+            call.head,
+            &name.to_string(),
+            part::WEIGHTS_PER_CHANNEL,
+            errors,
+        )?,
+        (Sz::Expr(..), true) => {
+            let (t, taps) = (
+                c.operand(),
+                product(
+                    &[&Sz::Lit(kh), &Sz::Lit(kw)],
+                    call.head,
+                    &name.to_string(),
+                    part::WEIGHTS_PER_CHANNEL,
+                    errors,
+                )?
+                .tokens(),
+            );
+            Sz::Expr(quote!(#t / #groups * #taps), format!("{} / {groups} * {}", c.display(), kh * kw))
+        }
+    };
     let g = Geometry { channels: c.clone(), h, w, kh, kw, sh, sw, ph, pw, dh, dw };
     let out_planes = Planes::Spatial { c: out.clone(), h: oh, w: ow, two_d };
-    Some(Window { transposed: false, two_d, in_channels: c, out, geometry: g, planes: out_planes, groups })
+    Some(Window { transposed: false, two_d, in_channels: c, out, geometry: g, planes: out_planes, groups, weights })
 }
 
 /// The `groups` option: a positive integer literal that divides the input and the output channels (checked
@@ -354,20 +418,12 @@ impl LayerKind for Conv {
 
     fn field(&self, l: &Layer, t: &TokenStream) -> Option<Field> {
         let lit = proc_macro2::Literal::usize_unsuffixed;
-        let Conv { transposed, two_d, in_channels, out, groups } = self;
+        let Conv { transposed, two_d, in_channels, out, groups, weights } = self;
         let g = l.geometry.as_ref()?;
         let (ci, co, kh, kw) = (in_channels.tokens(), out.tokens(), lit(g.kh), lit(g.kw));
         let (h, w) = (g.h.tokens(), g.w.tokens());
         let [sh, sw, ph, pw, dh, dw] = [g.sh, g.sw, g.ph, g.pw, g.dh, g.dw].map(lit);
-        let per = Sz::Lit(g.kh * g.kw);
-        // Weights per output channel: one group's input channels times the kernel's taps.
-        let k = match in_channels {
-            Sz::Lit(c) => Sz::Lit(c / groups * g.kh * g.kw).tokens(),
-            Sz::Expr(..) => {
-                let (c, taps) = (in_channels.operand(), lit(g.kh * g.kw));
-                quote!({ #c / #groups * #taps })
-            }
-        };
+        let k = weights.tokens();
         let groups = lit(*groups);
         let ty = match (*transposed, *two_d) {
             (false, true) => {
@@ -377,11 +433,9 @@ impl LayerKind for Conv {
                 quote!(::nn_core::__private::Conv1d<#t, #co, #k, #kw, #w, #sw, #pw, #dw, #groups>)
             }
             (true, true) => {
-                let k = out.mul(&per).tokens();
                 quote!(::nn_core::__private::ConvTranspose2d<#t, #ci, #k, #co, #kh, #kw, #h, #w, #sh, #sw, #ph, #pw, #dh, #dw>)
             }
             (true, false) => {
-                let k = out.mul(&per).tokens();
                 quote!(::nn_core::__private::ConvTranspose1d<#t, #ci, #k, #co, #kw, #w, #sw, #pw, #dw>)
             }
         };

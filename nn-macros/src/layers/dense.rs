@@ -8,7 +8,7 @@ use crate::errors::{Errors, did_you_mean};
 use crate::messages::{self, part};
 use crate::model::{
     Builder, Built, Call, ConstCheck, Decl, Dim, InitKind, Layer, NameUse, Planes, StepIo, Sz, bool_option,
-    check_inputs, size, tokens,
+    check_inputs, product, size, tokens,
 };
 use proc_macro2::{Ident, Span, TokenStream};
 use quote::quote;
@@ -72,8 +72,15 @@ fn build(b: &mut Builder<'_>, d: &Decl<'_>) -> Built {
     if let Some((t, f)) = seq {
         let o = Sz::from_dim(&layer.outputs);
         layer.step = Some(StepIo { steps: t.clone(), inputs: layer.inputs.clone(), outputs: layer.outputs.clone() });
-        layer.inputs = t.mul(&f).to_dim();
-        layer.outputs = t.mul(&o).to_dim();
+        let label = layer.name.to_string();
+        let Some(inputs) = product(&[&t, &f], call.head, &label, part::ITS_VALUES, b.errors) else {
+            return Built::Unknown;
+        };
+        let Some(outputs) = product(&[&t, &o], call.head, &label, part::ITS_VALUES, b.errors) else {
+            return Built::Unknown;
+        };
+        layer.inputs = inputs.to_dim();
+        layer.outputs = outputs.to_dim();
         planes = Planes::Seq { t, f: o };
     }
     let outputs = layer.outputs.clone();

@@ -4,7 +4,9 @@
 
 use super::{Kind, LayerKind};
 use crate::messages;
-use crate::model::{Builder, Built, Call, ConstCheck, Decl, Dim, InitKind, Layer, Planes, Sz, no_options, ungroup};
+use crate::model::{
+    self, Builder, Built, Call, ConstCheck, Decl, Dim, InitKind, Layer, Planes, Sz, no_options, ungroup,
+};
 use proc_macro2::{Ident, Span};
 use quote::quote;
 use syn::Expr;
@@ -122,15 +124,17 @@ fn merge(
     let (outputs, out_planes) = if sum {
         (first.clone(), first_planes.clone())
     } else {
-        let total = sizes.iter().skip(1).fold(sizes[0].clone(), |acc, s| acc.add(s));
+        let label = name.to_string();
+        let total = model::sum(&sizes, call.head, &label, messages::part::ITS_VALUES, builder.errors)?;
         // Planes of one size (checked above) joined along their channels.
+        // Within the total: the planes have one size.
         let channels = outs
             .iter()
             .filter_map(|(_, p)| match p {
                 Planes::Spatial { c, .. } => Some(c.clone()),
                 _ => None,
             })
-            .reduce(|a, b| a.add(&b));
+            .reduce(|a, b| a.add_within(&b));
         let out_planes = match (first_planes, channels) {
             (Planes::Spatial { h, w, two_d, .. }, Some(c)) => {
                 Planes::Spatial { c, h: h.clone(), w: w.clone(), two_d: *two_d }

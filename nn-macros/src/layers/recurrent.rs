@@ -9,8 +9,8 @@ use crate::embed::Expected;
 use crate::errors::did_you_mean;
 use crate::messages::{self, part};
 use crate::model::{
-    Builder, Built, Call, ConstCheck, Decl, Dim, InitKind, Layer, NameUse, Planes, StepIo, Sz, number, size, tokens,
-    ungroup,
+    Builder, Built, Call, ConstCheck, Decl, Dim, InitKind, Layer, NameUse, Planes, StepIo, Sz, number, product, size,
+    tokens, ungroup,
 };
 use proc_macro2::{Ident, Span, TokenStream};
 use quote::{quote, quote_spanned};
@@ -71,6 +71,10 @@ pub struct Recurrent {
     input: Sz,
     /// The hidden units.
     hidden: Sz,
+    /// The rows of its weights and biases: its cell's gates times the hidden units.
+    gate_rows: Sz,
+    /// The values the training forward keeps of the sequence: steps times the cell's `KEEP` times the hidden units.
+    kept: Sz,
     /// Whether it returns only the last step's hidden state.
     last: bool,
     /// `forget_bias = B` of an LSTM: its forget gate's initial bias.
@@ -242,7 +246,11 @@ fn recurrent(
         _ => CellKind::Rnn(activation),
     };
     let h = Sz::from_dim(&hidden);
-    let every = t.mul(&h).to_dim();
+    let label = name.to_string();
+    let errors = &mut *builder.errors;
+    let every = product(&[&t, &h], call.head, &label, part::ITS_VALUES, errors)?.to_dim();
+    let gate_rows = product(&[&Sz::Lit(cell.gates()), &h], call.head, &label, part::ITS_GATE_ROWS, errors)?;
+    let kept = product(&[&t, &Sz::Lit(cell.keep()), &h], call.head, &label, part::WHAT_IT_KEEPS, errors)?;
     // A stack of `count` layers (PyTorch's `num_layers`): the first reads the sequence, the others the
     // hidden states of the one before; only the last may return just its last step.
     let mut stack = Vec::new();
@@ -258,6 +266,8 @@ fn recurrent(
                 steps: t.clone(),
                 input: input.clone(),
                 hidden: h.clone(),
+                gate_rows: gate_rows.clone(),
+                kept: kept.clone(),
                 last: last && top,
                 forget_bias: forget_bias.clone(),
                 index,
@@ -286,8 +296,8 @@ impl LayerKind for Recurrent {
     }
 
     fn describe(&self, l: &Layer) -> String {
-        let Recurrent { cell, steps, input, hidden, last, index, module, .. } = self;
-        let g = Sz::Lit(cell.gates()).mul(hidden).display();
+        let Recurrent { cell, steps, input, hidden, gate_rows, last, index, module, .. } = self;
+        let g = gate_rows.display();
         let prefix = module.as_ref().map_or_else(|| l.name.to_string(), |m| format!("{m}"));
         format!(
             "Layer `{}`: {}, {} steps of {} inputs, {} hidden units, returns {} (`{prefix}.weight_ih_l{index}` \
@@ -309,9 +319,9 @@ impl LayerKind for Recurrent {
 
     fn field(&self, l: &Layer, t: &TokenStream) -> Option<Field> {
         let lit = proc_macro2::Literal::usize_unsuffixed;
-        let Recurrent { cell, steps, input, hidden, index, .. } = self;
-        let (i, h, g) = (input.tokens(), hidden.tokens(), Sz::Lit(cell.gates()).mul(hidden).tokens());
-        let (s, k) = (steps.tokens(), steps.mul(&Sz::Lit(cell.keep())).mul(hidden).tokens());
+        let Recurrent { cell, steps, input, hidden, gate_rows, kept, index, .. } = self;
+        let (i, h, g) = (input.tokens(), hidden.tokens(), gate_rows.tokens());
+        let (s, k) = (steps.tokens(), kept.tokens());
         let l_index = lit(*index);
         let ty = match cell {
             CellKind::Rnn(a) => {
@@ -344,9 +354,8 @@ impl LayerKind for Recurrent {
     }
 
     fn tensors(&self, l: &Layer) -> Vec<Expected> {
-        let Recurrent { cell, input, hidden, index, module, .. } = self;
-        let (i, h) = (input.lit().unwrap_or(0), hidden.lit().unwrap_or(0));
-        let g = cell.gates() * h;
+        let Recurrent { input, hidden, gate_rows, index, module, .. } = self;
+        let (i, h, g) = (input.lit().unwrap_or(0), hidden.lit().unwrap_or(0), gate_rows.lit().unwrap_or(0));
         let names = nn_shapes::RECURRENT_TENSORS.get(*index).copied().unwrap_or_default();
         let key = |k: usize| format!("{}.{}", module.as_ref().unwrap_or(&l.name), names[k]);
         vec![

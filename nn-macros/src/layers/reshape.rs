@@ -89,7 +89,11 @@ fn reshape(call: &Call, inputs: &Dim, planes: &Planes, errors: &mut Errors) -> O
             }
         }
     }
-    let count: usize = dims.iter().product();
+    let Some(count) = dims.iter().try_fold(1usize, |a, &d| a.checked_mul(d)) else {
+        let shown: Vec<String> = dims.iter().map(ToString::to_string).collect();
+        errors.at(target, messages::size_overflows("Reshape", part::ITS_VALUES, &shown.join(" x ")));
+        return None;
+    };
     let Dim::Lit(have) = inputs else {
         errors.at(target, messages::RESHAPE_INPUT_NOT_LITERAL);
         return None;
