@@ -1,7 +1,7 @@
 //! Weights in and out as safetensors: bit-for-bit round trips, PyTorch layout, and every failure an `Err` that
 //! names the tensor and the shapes, leaving the network untouched.
 
-use nn_core::io::{Policy, WeightsError, from_bytes, load, save, to_bytes};
+use nn_core::io::{LoadOptions, NonFinite, Policy, WeightsError, from_bytes, load, save, to_bytes};
 use nn_core::prelude::*;
 
 network! {
@@ -215,4 +215,161 @@ fn convolution_weights_round_trip_in_pytorch_layout() {
     let value = |i: usize| f32::from_le_bytes(w.data()[4 * i..4 * i + 4].try_into().unwrap());
     let (co, kh, kw) = (2, 1, 2);
     assert_eq!(value(co * 9 + kh * 3 + kw), net.conv1.weight[(co, kh * 3 + kw)]);
+}
+
+network! {
+    /// No batch norm: a `num_batches_tracked` counter in a file is a tensor it lacks.
+    struct Plain<f32> { input: 5, Dense(8), Relu, Dense(4), Tanh, Dense(3, bias = false) }
+}
+
+/// A safetensors file of `tensors` (name, dtype, shape, little-endian bytes).
+fn file_of(tensors: &[(&str, safetensors::Dtype, Vec<usize>, Vec<u8>)]) -> Vec<u8> {
+    let views: Vec<(&str, safetensors::tensor::TensorView<'_>)> = tensors
+        .iter()
+        .map(|(n, d, s, b)| (*n, safetensors::tensor::TensorView::new(*d, s.clone(), b).unwrap()))
+        .collect();
+    safetensors::serialize(views, None).unwrap()
+}
+
+/// The tensors of `bytes`, owned, so that a test can change one and write them again.
+fn tensors_of(bytes: &[u8]) -> Vec<(String, safetensors::Dtype, Vec<usize>, Vec<u8>)> {
+    let file = safetensors::SafeTensors::deserialize(bytes).unwrap();
+    let mut names = file.names();
+    names.sort();
+    names
+        .into_iter()
+        .map(|n| {
+            let t = file.tensor(n).unwrap();
+            (n.to_string(), t.dtype(), t.shape().to_vec(), t.data().to_vec())
+        })
+        .collect()
+}
+
+/// `trained()` saved with `fc2.weight[1, 3]` set to `value` (and, with `second`, `fc2.weight[3, 0]` too).
+fn with_non_finite(value: f32, second: bool) -> Vec<u8> {
+    let mut tensors = tensors_of(&to_bytes(&*trained()).unwrap());
+    let fc2 = tensors.iter_mut().find(|t| t.0 == "fc2.weight").unwrap();
+    // Row-major [4, 8]: element [1, 3] is number 11.
+    fc2.3[11 * 4..12 * 4].copy_from_slice(&value.to_le_bytes());
+    if second {
+        fc2.3[24 * 4..25 * 4].copy_from_slice(&f32::INFINITY.to_le_bytes());
+    }
+    let owned: Vec<(&str, safetensors::Dtype, Vec<usize>, Vec<u8>)> =
+        tensors.iter().map(|(n, d, s, b)| (n.as_str(), *d, s.clone(), b.clone())).collect();
+    file_of(&owned)
+}
+
+#[test]
+fn strict_refuses_nan_and_infinity_naming_the_tensor_and_position_and_changes_nothing() {
+    let mut net = trained();
+    let before = net.forward(&input());
+    for (value, shown) in [(f32::NAN, "NaN"), (f32::NEG_INFINITY, "-inf")] {
+        let err = from_bytes(&mut *net, &with_non_finite(value, false), Policy::Strict).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            format!(
+                "tensor `fc2.weight` holds {shown} at [1, 3] (1 non-finite value in all; load with \
+                 `Policy::allow_non_finite` to accept them)"
+            )
+        );
+        assert_eq!(net.forward(&input()), before);
+    }
+    let err = from_bytes(&mut *net, &with_non_finite(f32::NAN, true), Policy::Strict).unwrap_err();
+    assert!(matches!(err, WeightsError::NonFinite { count: 2, .. }), "{err}");
+}
+
+#[test]
+fn non_finite_values_load_when_allowed_and_the_report_counts_them() {
+    let bytes = with_non_finite(f32::NAN, true);
+    let expected = vec![("fc2.weight".to_string(), 2)];
+    for options in [Policy::Strict.allow_non_finite(), Policy::Lenient.into()] {
+        let mut net = Net::boxed_zeroed();
+        let report = from_bytes(&mut *net, &bytes, options).unwrap();
+        assert_eq!(report.non_finite, expected, "{options:?}");
+        assert!(net.fc2.weight[(1, 3)].is_nan() && net.fc2.weight[(3, 0)] == f32::INFINITY);
+        assert_eq!(report.loaded, 9);
+    }
+    // Lenient with non-finite values refused, as a user may ask.
+    let options = LoadOptions { policy: Policy::Lenient, non_finite: NonFinite::Reject };
+    assert!(matches!(from_bytes(&mut *Net::boxed_zeroed(), &bytes, options), Err(WeightsError::NonFinite { .. })));
+    // A clean file reports none.
+    let report = from_bytes(&mut *Net::boxed_zeroed(), &to_bytes(&*trained()).unwrap(), Policy::Lenient).unwrap();
+    assert!(report.non_finite.is_empty());
+}
+
+#[test]
+fn a_batch_norm_counter_is_accepted_only_for_a_batch_norm_layer_of_its_name_as_an_i64_scalar() {
+    use safetensors::Dtype::{F32, I64};
+    let plain = tensors_of(&to_bytes(&*Plain::boxed_init(&mut seeded_rng(2))).unwrap());
+    let with = |extra: (&str, safetensors::Dtype, Vec<usize>, Vec<u8>),
+                base: &[(String, safetensors::Dtype, Vec<usize>, Vec<u8>)]| {
+        let mut all: Vec<(&str, safetensors::Dtype, Vec<usize>, Vec<u8>)> =
+            base.iter().map(|(n, d, s, b)| (n.as_str(), *d, s.clone(), b.clone())).collect();
+        all.push(extra);
+        file_of(&all)
+    };
+    let counter = |name| (name, I64, vec![], 7i64.to_le_bytes().to_vec());
+
+    // A network without batch norm: the counter is a tensor it lacks.
+    let bytes = with(counter("bn1.num_batches_tracked"), &plain);
+    let err = from_bytes(&mut *Plain::boxed_zeroed(), &bytes, Policy::Strict).unwrap_err();
+    assert!(matches!(&err, WeightsError::Unexpected { name } if name == "bn1.num_batches_tracked"), "{err}");
+    let report = from_bytes(&mut *Plain::boxed_zeroed(), &bytes, Policy::Lenient).unwrap();
+    assert_eq!(report.unexpected, ["bn1.num_batches_tracked"]);
+
+    // A network with `bn1`: its counter is ignored, another layer's is not, and it must be an I64 scalar.
+    let mut net_tensors = tensors_of(&to_bytes(&*trained()).unwrap());
+    net_tensors.retain(|t| t.0 != "bn1.num_batches_tracked");
+    let report =
+        from_bytes(&mut *Net::boxed_zeroed(), &with(counter("bn1.num_batches_tracked"), &net_tensors), Policy::Strict)
+            .unwrap();
+    assert_eq!((report.loaded, report.unexpected.len()), (9, 0));
+    let err =
+        from_bytes(&mut *Net::boxed_zeroed(), &with(counter("bn2.num_batches_tracked"), &net_tensors), Policy::Strict);
+    assert!(matches!(err, Err(WeightsError::Unexpected { name }) if name == "bn2.num_batches_tracked"));
+    let wrong_dtype = ("bn1.num_batches_tracked", F32, vec![], 7f32.to_le_bytes().to_vec());
+    let err = from_bytes(&mut *Net::boxed_zeroed(), &with(wrong_dtype, &net_tensors), Policy::Lenient).unwrap_err();
+    assert_eq!(err.to_string(), "tensor `bn1.num_batches_tracked` is F32 in the file, the network needs I64");
+    let wrong_shape = ("bn1.num_batches_tracked", I64, vec![2], [7i64.to_le_bytes(), 7i64.to_le_bytes()].concat());
+    let err = from_bytes(&mut *Net::boxed_zeroed(), &with(wrong_shape, &net_tensors), Policy::Strict).unwrap_err();
+    assert_eq!(err.to_string(), "tensor `bn1.num_batches_tracked` has shape [2] in the file, the network needs []");
+}
+
+/// The `#[weights]` fixtures of `tests/ui/weights` about batch-norm counters, made here and compared with the
+/// committed files (`NN_BLESS=1` rewrites them): a counter in a file for a network without batch norm, a counter of
+/// the wrong type, and a right one.
+#[test]
+fn the_counter_fixtures_of_the_compile_time_checks_are_current() {
+    use safetensors::Dtype::{F32, I64};
+    let f32s = |n: usize, from: f32| (0..n).flat_map(|i| (from + i as f32 / 8.0).to_le_bytes()).collect::<Vec<u8>>();
+    let dense = |name: &'static str, rows: usize, cols: usize| {
+        [
+            (format!("{name}.weight"), F32, vec![rows, cols], f32s(rows * cols, -0.5)),
+            (format!("{name}.bias"), F32, vec![rows], f32s(rows, 0.0)),
+        ]
+    };
+    let batch_norm = ["weight", "bias", "running_mean", "running_var"]
+        .map(|t| (format!("bn1.{t}"), F32, vec![4], f32s(4, if t == "running_var" { 1.0 } else { 0.0 })));
+    let counter =
+        |dtype, shape: Vec<usize>, bytes: Vec<u8>| ("bn1.num_batches_tracked".to_string(), dtype, shape, bytes);
+    let plain: Vec<_> = dense("fc1", 4, 3).into_iter().chain(dense("fc2", 2, 4)).collect();
+    let normed: Vec<_> = dense("fc1", 4, 3).into_iter().chain(batch_norm).chain(dense("fc2", 2, 4)).collect();
+    let fixtures = [
+        ("counter_without_batch_norm", plain, counter(I64, vec![], 5i64.to_le_bytes().to_vec())),
+        ("counter_wrong_type", normed.clone(), counter(F32, vec![1], 5f32.to_le_bytes().to_vec())),
+        ("counter", normed, counter(I64, vec![], 5i64.to_le_bytes().to_vec())),
+    ];
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("ui/weights/fixtures");
+    for (name, mut tensors, extra) in fixtures {
+        tensors.push(extra);
+        let owned: Vec<(&str, safetensors::Dtype, Vec<usize>, Vec<u8>)> =
+            tensors.iter().map(|(n, d, s, b)| (n.as_str(), *d, s.clone(), b.clone())).collect();
+        let bytes = file_of(&owned);
+        let path = dir.join(format!("{name}.safetensors"));
+        if std::env::var_os("NN_BLESS").is_some() {
+            std::fs::write(&path, &bytes).unwrap();
+        }
+        let committed = std::fs::read(&path).unwrap_or_default();
+        assert!(committed == bytes, "{} is stale: run with NN_BLESS=1", path.display());
+    }
 }

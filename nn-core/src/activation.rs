@@ -281,14 +281,17 @@ pub struct Swish;
 impl<T: Float> Activation<T> for Swish {
     #[inline]
     fn f(&self, x: T) -> T {
-        x * x.fast_sigmoid()
+        // x limited to -MAX: at x = -inf the value is -MAX * 0 = 0, not -inf * 0 = NaN (one `max`, which keeps
+        // NaN here because the sigmoid of NaN is NaN).
+        x.max(-T::MAX) * x.fast_sigmoid()
     }
     #[inline]
     fn df(&self, x: T, y: T) -> T {
         // s + x s (1 - s), written as s + y (1 - s): the form `y + s (1 - y)` cancels to 0 once `1 - y == -y`
-        // (x beyond 2^24 in f32, 2^53 in f64), where the derivative is 1.
+        // (x beyond 2^24 in f32, 2^53 in f64), where the derivative is 1. y limited to MAX: at x = inf the second
+        // term is MAX * 0 = 0, not NaN.
         let s = x.fast_sigmoid();
-        s + y * (T::one() - s)
+        s + y.min(T::MAX) * (T::one() - s)
     }
 }
 
@@ -300,14 +303,15 @@ pub struct Gelu;
 impl<T: Float> Activation<T> for Gelu {
     #[inline]
     fn f(&self, x: T) -> T {
-        lit::<T>(0.5) * x * (T::one() + (x * lit(core::f64::consts::FRAC_1_SQRT_2)).erf())
+        // x limited to -MAX: at x = -inf the value is -MAX * 0 = 0, not NaN (the erf of NaN keeps NaN).
+        lit::<T>(0.5) * x.max(-T::MAX) * (T::one() + (x * lit(core::f64::consts::FRAC_1_SQRT_2)).erf())
     }
     #[inline]
     fn df(&self, x: T, _y: T) -> T {
         let cdf = lit::<T>(0.5) * (T::one() + (x * lit(core::f64::consts::FRAC_1_SQRT_2)).erf());
-        // phi(x) = e^(-x^2/2) / sqrt(2 pi)
+        // phi(x) = e^(-x^2/2) / sqrt(2 pi); x limited to +-MAX so that x phi(x) is 0 at x = +-inf, not NaN.
         let pdf = (lit::<T>(-0.5) * x * x).exp() * lit(0.398_942_280_401_432_7);
-        cdf + x * pdf
+        cdf + x.max(-T::MAX).min(T::MAX) * pdf
     }
 }
 
@@ -559,6 +563,81 @@ mod tests {
     fn nan_stays_in_both<A: ActivationLayer<f32> + ActivationLayer<f64>>(name: &str, act: &A) {
         nan_stays::<f32, A>(name, act);
         nan_stays::<f64, A>(name, act);
+    }
+
+    /// `act` at the extremes in `T`: at `+-1e38`, `+-MAX` and `+-inf` its value and derivative are `limit(x)` and
+    /// `slope(x)` (the function's behaviour for large `|x|`, to `f32` rounding), never NaN; at the smallest
+    /// subnormals and at zero they are those at zero to within the subnormal.
+    fn takes_its_limits<T: Float + core::fmt::Debug, A: ActivationLayer<T> + Activation<T>>(
+        name: &str,
+        act: &A,
+        limit: fn(f64) -> f64,
+        slope: fn(f64) -> f64,
+    ) {
+        let max = if core::mem::size_of::<T>() == 4 { f64::from(f32::MAX) } else { f64::MAX };
+        let near = |got: T, want: f64| {
+            let got = got.to_f64();
+            got == want || (got - want).abs() <= 1e-6 * want.abs() || (got.abs() < 1e-30 && want == 0.0)
+        };
+        for x in [1e38, max, f64::INFINITY].into_iter().flat_map(|x| [x, -x]) {
+            let xt = T::from_f64(x);
+            let (y, d) = (act.f(xt), act.df(xt, act.f(xt)));
+            assert!(near(y, limit(x)), "{name}({x:e}) = {y:?}, expected {}", limit(x));
+            assert!(near(d, slope(x)), "{name}'({x:e}) = {d:?}, expected {}", slope(x));
+            // The vectorised slice path agrees.
+            let mut xs = [xt; 9];
+            act.map_slice(&mut xs);
+            assert!(xs.iter().all(|&v| near(v, limit(x))), "{name} on a slice at {x:e}: {xs:?}");
+        }
+        let tiny = if core::mem::size_of::<T>() == 4 { f64::from(f32::from_bits(1)) } else { f64::from_bits(1) };
+        let at_zero = act.f(T::zero()).to_f64();
+        for x in [tiny, -tiny, 0.0, -0.0] {
+            let y = act.f(T::from_f64(x)).to_f64();
+            let jumps = name == "Step" || name == "Sign";
+            assert!(y.is_finite(), "{name}({x:e}) = {y}");
+            assert!(jumps || (y - at_zero).abs() <= 2.0 * tiny, "{name}({x:e}) = {y}, at 0 {at_zero}");
+        }
+    }
+
+    /// [`takes_its_limits`] in `f32` and `f64`.
+    fn takes_its_limits_in_both<A: ActivationLayer<f32> + ActivationLayer<f64> + Activation<f32> + Activation<f64>>(
+        name: &str,
+        act: &A,
+        limit: fn(f64) -> f64,
+        slope: fn(f64) -> f64,
+    ) {
+        takes_its_limits::<f32, A>(name, act, limit, slope);
+        takes_its_limits::<f64, A>(name, act, limit, slope);
+    }
+
+    #[test]
+    fn every_activation_takes_its_limits_at_the_extremes() {
+        let step = |x: f64| if x > 0.0 { 1.0 } else { 0.0 };
+        let sign = |x: f64| if x > 0.0 { 1.0 } else { -1.0 };
+        let ramp = |x: f64| if x > 0.0 { x } else { 0.0 };
+        let (zero, one) = (|_: f64| 0.0, |_: f64| 1.0);
+        takes_its_limits_in_both("Sigmoid", &Sigmoid, step, zero);
+        takes_its_limits_in_both("Tanh", &Tanh, sign, zero);
+        takes_its_limits_in_both("Relu", &Relu, ramp, step);
+        takes_its_limits_in_both("Swish", &Swish, ramp, step);
+        takes_its_limits_in_both("Gelu", &Gelu, ramp, step);
+        takes_its_limits_in_both("Softplus", &Softplus, ramp, step);
+        takes_its_limits_in_both("HardSigmoid", &HardSigmoid, step, zero);
+        takes_its_limits_in_both("HardTanh", &HardTanh, sign, zero);
+        takes_its_limits_in_both("PiecewiseLinear", &PiecewiseLinear, step, zero);
+        takes_its_limits_in_both("Step", &Step, step, zero);
+        takes_its_limits_in_both("Sign", &Sign, sign, zero);
+        takes_its_limits_in_both("Identity", &Identity, |x| x, one);
+        let leaky = |x: f64| if x > 0.0 { x } else { 0.25 * x };
+        let leaky_slope = |x: f64| if x > 0.0 { 1.0 } else { 0.25 };
+        takes_its_limits::<f32, _>("LeakyRelu", &LeakyRelu(0.25f32), leaky, leaky_slope);
+        takes_its_limits::<f64, _>("LeakyRelu", &LeakyRelu(0.25f64), leaky, leaky_slope);
+        let elu = |x: f64| if x > 0.0 { x } else { -0.5 };
+        takes_its_limits::<f32, _>("Elu", &Elu(0.5f32), elu, step);
+        takes_its_limits::<f64, _>("Elu", &Elu(0.5f64), elu, step);
+        // The values of the issue: swish(-1e38) was -0.449 and swish(-f32::MAX) -1.526 in f32.
+        assert_eq!(Swish.f(-1e38f32), 0.0);
+        assert_eq!(Swish.f(-f32::MAX), 0.0);
     }
 
     #[test]

@@ -8,7 +8,8 @@
 //! - [`tanh_f32`]: `x (1 + x^2 P(x^2))` with a degree-4 fit (relative error 1.7e-8) below `|x| = 0.625`, and
 //!   `1 - 2 / (e^(2|x|) + 1)` with the sign restored above; it reaches exactly `±1` where the rounded exact value
 //!   does (`|x|` above about 9.01).
-//! - [`sigmoid_f32`]: `1 / (1 + e^-x)`.
+//! - [`sigmoid_f32`]: `1 / (1 + e^-x)`, both terms scaled by `2^-24` so that it follows the exact value through
+//!   the subnormal numbers to 0 (at about `x = -104`).
 //!
 //! Maximum errors against the exact `f64` functions, measured by the tests over two million points in
 //! `[-20, 20]` and the values around every branch point: [`MAX_ULP`] unit in the last place for `exp_f32`
@@ -23,7 +24,9 @@
 pub const MAX_ULP: u32 = 1;
 
 /// The largest error of [`tanh_f32`] and [`sigmoid_f32`]: relative where the exact value is below 1 in
-/// magnitude, absolute otherwise (tested: 1.37e-7 for tanh, 1.58e-7 for sigmoid, about 2.7 `f32` ulps).
+/// magnitude, absolute otherwise (tested: 1.37e-7 for tanh, 1.58e-7 for sigmoid, about 2.7 `f32` ulps). Where
+/// the exact sigmoid is subnormal (`x` below about -87.3), add one subnormal step (`2^-149`) for the rounding
+/// to those.
 pub const MAX_ERROR: f32 = 2e-7;
 
 /// `|x|` by clearing the sign bit.
@@ -47,6 +50,14 @@ fn fma(a: f32, b: f32, c: f32) -> f32 {
 /// `e^x`, branch-free; see the module documentation for the method and its error.
 #[inline(always)]
 pub fn exp_f32(x: f32) -> f32 {
+    exp_scaled(x, -87.3, 88.3, 0)
+}
+
+/// `e^x 2^-m` for `x` clamped to `[lo, hi]`, the power of two folded into the exponent bits at no cost: exact
+/// scaling of [`exp_f32`]'s result where that stays normal. `lo` and `hi` must keep `k - m` (with
+/// `k = round(x / ln 2)`) within the normal exponents `[-126, 127]`.
+#[inline(always)]
+fn exp_scaled(x: f32, lo: f32, hi: f32, m: u32) -> f32 {
     const LOG2_E: f32 = core::f32::consts::LOG2_E;
     // ln 2 split so that `k * LN2_HI` is exact for the `k` that occur.
     const LN2_HI: f32 = 0.69314575;
@@ -54,7 +65,7 @@ pub fn exp_f32(x: f32) -> f32 {
     // Adding and subtracting 1.5 * 2^23 rounds to the nearest integer in `f32` arithmetic.
     const ROUND: f32 = 12_582_912.0;
     const C: [f32; 7] = [1.0, 1.0, 0.5, 0.16666415, 0.04166635, 0.008375126, 0.0013941108];
-    let x = x.clamp(-87.3, 88.3);
+    let x = x.clamp(lo, hi);
     let shifted = fma(x, LOG2_E, ROUND);
     let k = shifted - ROUND;
     let r = fma(-k, LN2_LO, fma(-k, LN2_HI, x));
@@ -63,7 +74,7 @@ pub fn exp_f32(x: f32) -> f32 {
     // of `shifted` (whose exponent is that of ROUND), so no float-to-integer conversion is needed: Rust's
     // saturating `as i32` does not vectorise and would leave a scalar conversion per lane.
     let k_bits = shifted.to_bits().wrapping_sub(ROUND.to_bits());
-    let two_k = f32::from_bits(k_bits.wrapping_add(127) << 23);
+    let two_k = f32::from_bits(k_bits.wrapping_add(127).wrapping_sub(m) << 23);
     p * two_k
 }
 
@@ -87,7 +98,13 @@ pub fn tanh_f32(x: f32) -> f32 {
 /// The logistic sigmoid `1 / (1 + e^-x)`, branch-free; see the module documentation for its error.
 #[inline(always)]
 pub fn sigmoid_f32(x: f32) -> f32 {
-    1.0 / (1.0 + exp_f32(-x))
+    // `1 / (1 + e^-x)` scaled by 2^-24 above and below: `2^-24 / (2^-24 + e^-x 2^-24)`. Scaling by a power of two
+    // is exact, so where `1 / (1 + e^-x)` is normal the result is the same to the bit, at the same cost (the
+    // scale costs nothing in `exp_scaled`); but `e^-x 2^-24` stays finite up to x = -104.5, so the quotient
+    // follows the exact value through the subnormals to 0, where the unscaled form stopped at 4.5e-39 (its
+    // `e^-x` clamped at e^88.3). NaN stays NaN.
+    const SCALE: f32 = 1.0 / 16_777_216.0;
+    SCALE / (SCALE + exp_scaled(-x, -70.0, 104.5, 24))
 }
 
 #[cfg(test)]
@@ -131,15 +148,51 @@ mod tests {
             // Absolute error, or relative where the value is below 1 in magnitude (small arguments).
             let scale = t.abs().clamp(f64::MIN_POSITIVE, 1.0);
             tanh_worst = tanh_worst.max((f64::from(tanh_f32(x)) - t).abs() / scale);
-            let s = 1.0 / (1.0 + (-xd).exp());
-            // Relative below 1, down to 1e-30; tinier values (inputs below -69) are only compared absolutely.
-            sigmoid_worst = sigmoid_worst.max((f64::from(sigmoid_f32(x)) - s).abs() / s.clamp(1e-30, 1.0));
+            sigmoid_worst = sigmoid_worst.max(sigmoid_error(x));
         }
         assert!(tanh_worst <= f64::from(MAX_ERROR), "tanh: {tanh_worst:e}");
         assert!(sigmoid_worst <= f64::from(MAX_ERROR), "sigmoid: {sigmoid_worst:e}");
         assert_eq!((tanh_f32(0.0), tanh_f32(30.0), tanh_f32(-30.0)), (0.0, 1.0, -1.0));
         assert_eq!(tanh_f32(-0.0).to_bits(), (-0.0f32).to_bits());
         assert!(sigmoid_f32(-200.0) >= 0.0 && sigmoid_f32(200.0) == 1.0 && sigmoid_f32(0.0) == 0.5);
+    }
+
+    /// The error of `sigmoid_f32(x)` in units of the documented bound: relative below 1, absolute above, with one
+    /// subnormal step allowed where the exact value is subnormal.
+    fn sigmoid_error(x: f32) -> f64 {
+        let xd = f64::from(x);
+        let exact = if xd >= 0.0 { 1.0 / (1.0 + (-xd).exp()) } else { xd.exp() / (1.0 + xd.exp()) };
+        let tiny = f64::from(f32::from_bits(1));
+        let error = (f64::from(sigmoid_f32(x)) - exact).abs();
+        let error = if exact < f64::from(f32::MIN_POSITIVE) { (error - tiny).max(0.0) } else { error };
+        error / exact.clamp(f64::MIN_POSITIVE, 1.0)
+    }
+
+    #[test]
+    fn sigmoid_follows_the_exact_value_through_the_subnormals_to_zero() {
+        // Every 1/64 from -120 to 120, and the extremes.
+        let mut worst = 0.0f64;
+        for i in -120 * 64..=120 * 64 {
+            let x = i as f32 / 64.0;
+            worst = worst.max(sigmoid_error(x));
+        }
+        assert!(worst <= f64::from(MAX_ERROR), "sigmoid: {worst:e}");
+        // Where `1 / (1 + e^-x)` is normal, the scaled form is the same to the bit.
+        for x in points().filter(|x| (-87.0..=88.0).contains(x)) {
+            assert_eq!(sigmoid_f32(x).to_bits(), (1.0 / (1.0 + exp_f32(-x))).to_bits(), "{x}");
+        }
+        // e^-100 = 3.72e-44, a subnormal (26 steps of 2^-149): the clamped exponential gave 4.5e-39.
+        let tiny = f32::from_bits(1);
+        assert!((f64::from(sigmoid_f32(-100.0)) - 3.720_076e-44).abs() <= f64::from(tiny), "{:e}", sigmoid_f32(-100.0));
+        for x in [-1e38, -f32::MAX, f32::NEG_INFINITY, -110.0] {
+            assert_eq!(sigmoid_f32(x), 0.0, "{x}");
+        }
+        for x in [1e38, f32::MAX, f32::INFINITY, 110.0, 20.0] {
+            assert_eq!(sigmoid_f32(x), 1.0, "{x}");
+        }
+        // Subnormal inputs give one half.
+        assert_eq!((sigmoid_f32(tiny), sigmoid_f32(-tiny)), (0.5, 0.5));
+        assert!(sigmoid_f32(f32::NAN).is_nan());
     }
 
     #[test]

@@ -82,12 +82,16 @@ pub trait Float:
 
     /// Zero, as a constant (for `const fn` constructors of compiled-in weights).
     const ZERO: Self;
+
+    /// The largest finite value (`f32::MAX`, `f64::MAX`).
+    const MAX: Self;
 }
 
 macro_rules! impl_float {
     ($t:ty, $exp:ident, $expm1:ident, $ln:ident, $ln1p:ident, $tanh:ident, $erf:ident, $sqrt:ident) => {
         impl Float for $t {
             const ZERO: Self = 0.0;
+            const MAX: Self = <$t>::MAX;
 
             #[inline]
             fn from_f64(v: f64) -> Self {

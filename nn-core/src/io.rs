@@ -8,7 +8,10 @@
 //! Loading validates the whole file before changing anything: a missing tensor, an unexpected one, a wrong shape
 //! or dtype, a truncated file or a corrupt header is an [`Err`] naming the tensor, both shapes or the problem,
 //! and the network is left as it was. [`Policy::Lenient`] accepts missing and extra tensors instead (reporting
-//! them). PyTorch's `num_batches_tracked` counters are accepted and ignored under both policies.
+//! them). A NaN or infinite value is an error under [`Policy::Strict`] (unless allowed with
+//! [`Policy::allow_non_finite`]) and counted in the report under [`Policy::Lenient`]. PyTorch's
+//! `num_batches_tracked` counter of a batch-norm layer (an `I64` scalar) is accepted and ignored where the network
+//! has that batch-norm layer; anywhere else it is a tensor like any other the network lacks.
 
 use crate::float::Float;
 use crate::params::{Layout, Parameters, Shape, Tensor};
@@ -27,6 +30,51 @@ pub enum Policy {
     Lenient,
 }
 
+impl Policy {
+    /// This policy, with NaN and infinite values loaded (and counted in the report) instead of refused.
+    ///
+    /// ```
+    /// use nn_core::io::{LoadOptions, NonFinite, Policy};
+    ///
+    /// let options = Policy::Strict.allow_non_finite();
+    /// assert_eq!(options, LoadOptions { policy: Policy::Strict, non_finite: NonFinite::Allow });
+    /// ```
+    pub fn allow_non_finite(self) -> LoadOptions {
+        LoadOptions { policy: self, non_finite: NonFinite::Allow }
+    }
+}
+
+/// What a load does with NaN and infinite values.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum NonFinite {
+    /// The load fails with [`WeightsError::NonFinite`], naming the tensor and the position.
+    #[default]
+    Reject,
+    /// They are loaded, and [`LoadReport::non_finite`] counts them per tensor.
+    Allow,
+}
+
+/// How to load: which tensors must match ([`Policy`]) and what to do with NaN and infinite values. A [`Policy`]
+/// converts into the options it implies: [`Policy::Strict`] rejects non-finite values, [`Policy::Lenient`] loads
+/// and counts them.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct LoadOptions {
+    /// Which tensors must match.
+    pub policy: Policy,
+    /// What to do with NaN and infinite values.
+    pub non_finite: NonFinite,
+}
+
+impl From<Policy> for LoadOptions {
+    fn from(policy: Policy) -> Self {
+        let non_finite = match policy {
+            Policy::Strict => NonFinite::Reject,
+            Policy::Lenient => NonFinite::Allow,
+        };
+        LoadOptions { policy, non_finite }
+    }
+}
+
 /// What a load did.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct LoadReport {
@@ -34,8 +82,12 @@ pub struct LoadReport {
     pub loaded: usize,
     /// Network tensors the file lacked (only under [`Policy::Lenient`]).
     pub missing: Vec<String>,
-    /// File tensors the network lacks (only under [`Policy::Lenient`]; `num_batches_tracked` is not listed).
+    /// File tensors the network lacks (only under [`Policy::Lenient`]; the `num_batches_tracked` counter of a
+    /// batch-norm layer the network has is not listed).
     pub unexpected: Vec<String>,
+    /// Tensors loaded with NaN or infinite values, and how many each holds (only when they are allowed:
+    /// [`Policy::Lenient`], or [`Policy::allow_non_finite`]).
+    pub non_finite: Vec<(String, usize)>,
 }
 
 /// Why weights could not be loaded or saved.
@@ -81,6 +133,17 @@ pub enum WeightsError {
         /// The file's type.
         found: String,
     },
+    /// A tensor holds a NaN or infinite value (refused unless allowed: see [`NonFinite`]).
+    NonFinite {
+        /// The tensor.
+        name: String,
+        /// The first such value's position, one index per dimension of the file's shape (row-major).
+        position: Vec<usize>,
+        /// The value.
+        value: f64,
+        /// How many of the tensor's values are not finite.
+        count: usize,
+    },
     /// Reading or writing the file failed.
     #[cfg(feature = "std")]
     Io {
@@ -108,6 +171,12 @@ impl fmt::Display for WeightsError {
             WeightsError::Dtype { name, expected, found } => {
                 write!(f, "tensor `{name}` is {found} in the file, the network needs {expected}")
             }
+            WeightsError::NonFinite { name, position, value, count } => write!(
+                f,
+                "tensor `{name}` holds {value} at {position:?} ({count} non-finite value{} in all; load with \
+                 `Policy::allow_non_finite` to accept them)",
+                if *count == 1 { "" } else { "s" }
+            ),
             #[cfg(feature = "std")]
             WeightsError::Io { path, source } => write!(f, "{}: {source}", path.display()),
         }
@@ -183,11 +252,13 @@ pub fn to_bytes<T: Float, P: Parameters<T>>(params: &P) -> Result<Vec<u8>, Weigh
 }
 
 /// Loads every parameter and state tensor of `params` from safetensors bytes, after validating the whole file.
+/// `options` is a [`Policy`] or [`LoadOptions`].
 pub fn from_bytes<T: Float, P: Parameters<T>>(
     params: &mut P,
     bytes: &[u8],
-    policy: Policy,
+    options: impl Into<LoadOptions>,
 ) -> Result<LoadReport, WeightsError> {
+    let LoadOptions { policy, non_finite } = options.into();
     let file = SafeTensors::deserialize(bytes).map_err(|e| match e {
         safetensors::SafeTensorError::MetadataIncompleteBuffer => {
             WeightsError::Format("the data section is shorter than the header says (truncated file)".to_string())
@@ -226,10 +297,46 @@ pub fn from_bytes<T: Float, P: Parameters<T>>(
         if view.data().len() != need {
             return Err(WeightsError::Truncated { name: name.clone(), expected: need, found: view.data().len() });
         }
+        let bad = values::<T>(&view).filter(|v| !v.is_finite()).count();
+        if bad > 0 {
+            if non_finite == NonFinite::Reject {
+                let (k, value) = values::<T>(&view).enumerate().find(|(_, v)| !v.is_finite()).unwrap_or_default();
+                let position = unravel(k, view.shape());
+                return Err(WeightsError::NonFinite {
+                    name: name.clone(),
+                    position,
+                    value: value.to_f64(),
+                    count: bad,
+                });
+            }
+            report.non_finite.push((name.clone(), bad));
+        }
         plan.push((i, view));
     }
+    let known = |n: &str| names.iter().any(|(k, _)| k == n);
     for name in file.names() {
-        if name.ends_with("num_batches_tracked") || names.iter().any(|(n, _)| n == name) {
+        if known(name) {
+            continue;
+        }
+        // PyTorch's counter of a batch-norm layer the network has: an `I64` scalar, ignored.
+        if let Some(layer) = name.strip_suffix(".num_batches_tracked")
+            && known(&alloc::format!("{layer}.running_mean"))
+        {
+            let view = file.tensor(name).map_err(|e| WeightsError::Format(e.to_string()))?;
+            if !view.shape().is_empty() {
+                return Err(WeightsError::Shape {
+                    name: name.to_string(),
+                    expected: Vec::new(),
+                    found: view.shape().to_vec(),
+                });
+            }
+            if view.dtype() != Dtype::I64 {
+                return Err(WeightsError::Dtype {
+                    name: name.to_string(),
+                    expected: Dtype::I64.to_string(),
+                    found: view.dtype().to_string(),
+                });
+            }
             continue;
         }
         match policy {
@@ -243,13 +350,7 @@ pub fn from_bytes<T: Float, P: Parameters<T>>(
     for (i, view) in plan {
         let tensor = if i < P::TENSORS { params.tensor_mut(i) } else { params.buffer_mut(i - P::TENSORS) };
         let Some(t) = tensor else { continue };
-        let values = view.data().chunks_exact(core::mem::size_of::<T>()).map(|b| {
-            if b.len() == 4 {
-                T::from_f64(f64::from(f32::from_le_bytes([b[0], b[1], b[2], b[3]])))
-            } else {
-                T::from_f64(f64::from_le_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]]))
-            }
-        });
+        let values = values::<T>(&view);
         match t.layout {
             Layout::Vector => t.data.iter_mut().zip(values).for_each(|(d, v)| *d = v),
             Layout::Matrix | Layout::Kernel2d { .. } | Layout::Kernel1d { .. } => {
@@ -263,6 +364,27 @@ pub fn from_bytes<T: Float, P: Parameters<T>>(
         report.loaded += 1;
     }
     Ok(report)
+}
+
+/// The values of a tensor whose dtype and size were checked against `T`, in the file's (row-major) order.
+fn values<'a, T: Float>(view: &'a TensorView<'_>) -> impl Iterator<Item = T> + 'a {
+    view.data().chunks_exact(core::mem::size_of::<T>()).map(|b| {
+        if b.len() == 4 {
+            T::from_f64(f64::from(f32::from_le_bytes([b[0], b[1], b[2], b[3]])))
+        } else {
+            T::from_f64(f64::from_le_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]]))
+        }
+    })
+}
+
+/// The row-major position of element `k` in a tensor of `shape`.
+fn unravel(mut k: usize, shape: &[usize]) -> Vec<usize> {
+    let mut position = alloc::vec![0; shape.len()];
+    for (p, &n) in position.iter_mut().zip(shape).rev() {
+        *p = k % n.max(1);
+        k /= n.max(1);
+    }
+    position
 }
 
 /// Writes `params` to `path` as safetensors. The file is written next to its destination under a temporary
@@ -301,14 +423,14 @@ pub fn save<T: Float, P: Parameters<T>>(params: &P, path: impl AsRef<std::path::
     result.map_err(io)
 }
 
-/// Reads `path` and loads it into `params` (see [`from_bytes`]).
+/// Reads `path` and loads it into `params` (see [`from_bytes`]); `options` is a [`Policy`] or [`LoadOptions`].
 #[cfg(feature = "std")]
 pub fn load<T: Float, P: Parameters<T>>(
     params: &mut P,
     path: impl AsRef<std::path::Path>,
-    policy: Policy,
+    options: impl Into<LoadOptions>,
 ) -> Result<LoadReport, WeightsError> {
     let path = path.as_ref();
     let bytes = std::fs::read(path).map_err(|source| WeightsError::Io { path: path.to_path_buf(), source })?;
-    from_bytes(params, &bytes, policy)
+    from_bytes(params, &bytes, options)
 }

@@ -159,9 +159,21 @@ impl<T: Float> Loss<T> for BinaryCrossEntropyWithLogits {
         if z.is_empty() {
             return T::zero();
         }
-        let sum =
-            z.iter().zip(t).fold(T::zero(), |acc, (&z, &t)| acc + z.max(T::zero()) - z * t + (-z.abs()).exp().ln_1p());
-        sum / lit(z.len() as f64)
+        let n = lit::<T>(z.len() as f64);
+        // max(z, 0) - z t, as max(z, 0) (1 - t) + max(-z, 0) t with a product left out where its weight is 0: an
+        // infinite logit then costs 0 when it is right, inf when it is wrong (not inf - inf, NaN). NaN stays in
+        // the last term.
+        let weighted = |v: T, w: T| if w == T::zero() { T::zero() } else { v * w };
+        let term = |z: T, t: T| {
+            weighted(z.max(T::zero()), T::one() - t) + weighted((-z).max(T::zero()), t) + (-z.abs()).exp().ln_1p()
+        };
+        let sum = z.iter().zip(t).fold(T::zero(), |acc, (&z, &t)| acc + term(z, t));
+        if sum.is_finite() || !z.iter().chain(t).all(|v| v.is_finite()) {
+            return sum / n;
+        }
+        // Finite logits whose terms add up past the largest float (logits near `T::MAX`): each term divided
+        // first, so that the mean, which fits, comes out.
+        z.iter().zip(t).fold(T::zero(), |acc, (&z, &t)| acc + term(z, t) / n)
     }
 
     #[inline]
@@ -242,6 +254,32 @@ mod tests {
 
     fn close(name: &str, got: f64, want: f64, tol: f64) {
         assert!((got - want).abs() <= tol, "{name}: got {got:e}, want {want:e}");
+    }
+
+    #[test]
+    fn bce_with_logits_holds_at_the_extremes() {
+        // Logits at the largest f32 with target 0: each term is f32::MAX, their mean too (the sum was inf).
+        let z = SVector::<f32, 2>::repeat(f32::MAX);
+        assert_eq!(BinaryCrossEntropyWithLogits.value(&z, &SVector::zeros()), f32::MAX);
+        let mixed = SVector::<f32, 4>::from([f32::MAX, -f32::MAX, 1e38, -1e38]);
+        let t = SVector::<f32, 4>::from([0.0, 1.0, 0.0, 1.0]);
+        let want = (2.0 * f64::from(f32::MAX) + 2e38) / 4.0;
+        let got = f64::from(BinaryCrossEntropyWithLogits.value(&mixed, &t));
+        assert!((got - want).abs() <= 1e-6 * want, "{got:e} against {want:e}");
+        // Right answers at the extremes cost nothing; gradients are sigmoid(z) - t, finite.
+        let right = SVector::<f32, 4>::from([1.0, 0.0, 1.0, 0.0]);
+        assert_eq!(BinaryCrossEntropyWithLogits.value(&mixed, &right), 0.0);
+        let mut g = SVector::<f32, 4>::zeros();
+        BinaryCrossEntropyWithLogits.sample_gradient(mixed.as_slice(), t.as_slice(), g.as_mut_slice());
+        assert_eq!(g, SVector::<f32, 4>::from([0.25, -0.25, 0.25, -0.25]));
+        // Infinite logits: the loss is infinite where the answer is wrong, 0 where it is right; NaN stays NaN.
+        let inf = SVector::<f32, 2>::from([f32::INFINITY, f32::NEG_INFINITY]);
+        assert_eq!(BinaryCrossEntropyWithLogits.value(&inf, &SVector::from([0.0, 1.0])), f32::INFINITY);
+        assert_eq!(BinaryCrossEntropyWithLogits.value(&inf, &SVector::from([1.0, 0.0])), 0.0);
+        assert!(BinaryCrossEntropyWithLogits.value(&SVector::<f32, 1>::repeat(f32::NAN), &SVector::zeros()).is_nan());
+        // Subnormal logits: ln 2 for either target.
+        let tiny = SVector::<f32, 1>::repeat(f32::from_bits(1));
+        assert_eq!(BinaryCrossEntropyWithLogits.value(&tiny, &SVector::zeros()), core::f32::consts::LN_2);
     }
 
     #[test]

@@ -104,13 +104,20 @@ pub fn read(m: &Model, base: &Path) -> Result<Option<Embedded>, syn::Error> {
         }
         layers.push(tensors);
     }
-    let mut extra: Vec<&str> = file
-        .names()
-        .into_iter()
-        .filter(|n| !n.ends_with("num_batches_tracked") && !known.iter().any(|k| k == *n))
-        .collect();
+    let is_known = |n: &str| known.iter().any(|k| k == n);
+    let mut extra: Vec<&str> = file.names().into_iter().filter(|n| !is_known(n)).collect();
     extra.sort_unstable();
     for n in extra {
+        // PyTorch's counter of a batch-norm layer the network has, an `I64` scalar: ignored.
+        if let Some(layer) = n.strip_suffix(".num_batches_tracked")
+            && is_known(&format!("{layer}.running_mean"))
+            && let Ok(view) = file.tensor(n)
+        {
+            if !view.shape().is_empty() || view.dtype() != Dtype::I64 {
+                errors.at(lit_path, messages::counter_not_an_i64_scalar(n, view.dtype(), view.shape(), &shown));
+            }
+            continue;
+        }
         errors.at(lit_path, messages::undeclared_tensor(&shown, n, &m.name.to_string()));
     }
     errors.finish()?;

@@ -736,6 +736,13 @@ pub fn tensor_dtype_differs(tensor: &str, found: impl Display, file: &str, scala
     format!("tensor `{tensor}` is {found} in `{file}`, the network computes in {scalar}")
 }
 
+/// A batch-norm layer's `num_batches_tracked` counter that is not PyTorch's `I64` scalar.
+pub fn counter_not_an_i64_scalar(tensor: &str, dtype: impl Display, shape: &[usize], file: &str) -> String {
+    format!(
+        "tensor `{tensor}` is {dtype} of shape {shape:?} in `{file}`; a batch-norm counter is an I64 scalar (shape [])"
+    )
+}
+
 /// A tensor holding NaN or an infinity.
 pub fn non_finite_tensor(tensor: &str, value: f64, index: usize) -> String {
     format!("tensor `{tensor}` holds {value} at element {index}")
