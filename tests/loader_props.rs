@@ -2,10 +2,10 @@
 //! loader agrees with a reference model built on the safetensors parser itself, and a failed load leaves the
 //! network exactly as it was.
 //!
-//! The reference model (`model`) parses the bytes with `safetensors` and decides from the tensor list alone
-//! what a load must do: `Err` when the file does not parse, when a tensor of the network has another shape or
-//! dtype, and (strictly) when a tensor is missing or extra; otherwise `Ok` with the missing and unexpected
-//! names. Every case checks the loader against it under both policies, then checks the loaded values bit for
+//! The reference model (`model`) parses the bytes with `safetensors` and decides from the tensors alone what a
+//! load must do: `Err` when the file does not parse, when a tensor of the network has another shape or dtype,
+//! when the batch-norm counter is not an `I64` scalar, and (strictly) when a tensor is missing or extra or holds
+//! a NaN or infinity; otherwise `Ok` with the missing and unexpected names and the non-finite counts. Every case checks the loader against it under both policies, then checks the loaded values bit for
 //! bit (NaNs only as NaNs) and runs the network.
 
 use nn_core::Parameters;
@@ -24,8 +24,8 @@ network! {
 
 /// A valid file of the network (its tensors sorted by name, as safetensors writes them).
 static VALID: LazyLock<Vec<u8>> = LazyLock::new(|| {
-    // The saved file without PyTorch's `num_batches_tracked` counter (which loads ignore under any name, shape
-    // or dtype): every remaining byte of the header then matters to the model below.
+    // The saved file without PyTorch's `num_batches_tracked` counter (which loads ignore as `bn1`'s `I64`
+    // scalar): every remaining byte of the header then matters to the model below.
     let full = to_bytes(&*Net::boxed_init(&mut seeded_rng(1))).unwrap();
     let file = SafeTensors::deserialize(&full).unwrap();
     let kept: Vec<_> = file.tensors().into_iter().filter(|(name, _)| !name.ends_with("num_batches_tracked")).collect();
@@ -60,26 +60,47 @@ fn cases(cases: u32) -> Config {
     Config { cases, failure_persistence: None, ..Config::default() }
 }
 
-/// What loading a file (`parsed` by safetensors) under `policy` must do: `Ok((missing, unexpected))`, both
-/// sorted, or `Err(why)`.
-fn model(
-    parsed: &Result<SafeTensors<'_>, SafeTensorError>,
-    policy: Policy,
-) -> Result<(Vec<String>, Vec<String>), String> {
+/// What a successful load reports: missing and unexpected tensors (sorted), and the tensors holding non-finite
+/// values with their counts (sorted by name).
+type Outcome = (Vec<String>, Vec<String>, Vec<(String, usize)>);
+
+/// What loading a file (`parsed` by safetensors) under `policy` must do: `Ok` with what the report says, or
+/// `Err(why)`. Under `Strict`, a NaN or infinite value in a tensor the network loads is an error; under
+/// `Lenient` it is counted. A `num_batches_tracked` counter is ignored only as `bn1`'s (the network's one batch
+/// norm), and only as an `I64` scalar, else it is an error; any other counter is a tensor the network lacks.
+fn model(parsed: &Result<SafeTensors<'_>, SafeTensorError>, policy: Policy) -> Result<Outcome, String> {
     let file = parsed.as_ref().map_err(|e| format!("does not parse: {e}"))?;
-    let mut missing = Vec::new();
+    let (mut missing, mut non_finite) = (Vec::new(), Vec::new());
     for (name, shape) in SPEC.iter() {
         match file.tensor(name) {
             Ok(view) if view.shape() != shape.as_slice() => return Err(format!("{name} has shape {:?}", view.shape())),
             Ok(view) if view.dtype() != Dtype::F32 => return Err(format!("{name} is {}", view.dtype())),
-            Ok(_) => {}
+            Ok(view) => {
+                let bad = view
+                    .data()
+                    .chunks_exact(4)
+                    .filter(|b| !f32::from_le_bytes((*b).try_into().unwrap()).is_finite())
+                    .count();
+                match (bad, policy) {
+                    (0, _) => {}
+                    (_, Policy::Strict) => return Err(format!("{name} holds {bad} non-finite values")),
+                    (_, Policy::Lenient) => non_finite.push((name.clone(), bad)),
+                }
+            }
             Err(_) if policy == Policy::Strict => return Err(format!("{name} is missing")),
             Err(_) => missing.push(name.clone()),
         }
     }
     let mut unexpected = Vec::new();
     for name in file.names() {
-        if name.ends_with("num_batches_tracked") || SPEC.iter().any(|(n, _)| n == name) {
+        if SPEC.iter().any(|(n, _)| n == name) {
+            continue;
+        }
+        if name == "bn1.num_batches_tracked" {
+            let view = file.tensor(name).map_err(|e| e.to_string())?;
+            if view.dtype() != Dtype::I64 || !view.shape().is_empty() {
+                return Err(format!("{name} is {} {:?}", view.dtype(), view.shape()));
+            }
             continue;
         }
         if policy == Policy::Strict {
@@ -88,7 +109,7 @@ fn model(
         unexpected.push(name.to_string());
     }
     unexpected.sort();
-    Ok((missing, unexpected))
+    Ok((missing, unexpected, non_finite))
 }
 
 /// Whether two little-endian `f32` buffers hold the same numbers: equal bits, or NaN in both (a NaN's payload
@@ -132,11 +153,14 @@ fn check(bytes: &[u8]) -> [Result<LoadReport, WeightsError>; 2] {
         let result = from_bytes(&mut *net, bytes, policy);
         match (&result, model(&parsed, policy)) {
             (Err(_), Err(_)) => assert!(bits(&net) == START.bits, "{policy:?}: a failed load changed the network"),
-            (Ok(report), Ok((missing, unexpected))) => {
+            (Ok(report), Ok((missing, unexpected, non_finite))) => {
                 let mut reported = report.missing.clone();
                 reported.sort();
                 assert_eq!(reported, missing, "{policy:?}: missing tensors");
                 assert_eq!(report.unexpected, unexpected, "{policy:?}: unexpected tensors");
+                let mut counted = report.non_finite.clone();
+                counted.sort();
+                assert_eq!(counted, non_finite, "{policy:?}: non-finite values");
                 assert_eq!(report.loaded, SPEC.len() - missing.len(), "{policy:?}: tensors loaded");
                 let after = to_bytes(&*net).unwrap();
                 let (file, old, new) = (
@@ -190,7 +214,7 @@ proptest! {
     #![proptest_config(cases(8192))]
 
     /// 1 to 8 bytes overwritten anywhere. Changing only the data section always loads (any 4 bytes are an
-    /// `f32`), with the new numbers; changing the length prefix or the JSON header (other than its padding
+    /// `f32`) with the new numbers, under `Strict` only if they are finite; changing the length prefix or the JSON header (other than its padding
     /// spaces for other whitespace) fails under `Strict` unless the header still lists the same tensors,
     /// names, dtypes and shapes (two names swapped, say); the model decides every case exactly.
     #[test]
@@ -203,8 +227,10 @@ proptest! {
         let header_changed = (0..header_end)
             .any(|i| bytes[i] != VALID[i] && !(i >= 8 && is_json_space(bytes[i]) && is_json_space(VALID[i])));
         let [strict, lenient] = check(&bytes);
+        let data_finite = bytes[header_end..].chunks_exact(4).all(|b| f32::from_le_bytes(b.try_into().unwrap()).is_finite());
         if !header_changed {
-            prop_assert!(strict.is_ok() && lenient.is_ok(), "only data changed: {strict:?} {lenient:?}");
+            // `Strict` refuses the numbers a change made NaN or infinite.
+            prop_assert!(strict.is_ok() == data_finite && lenient.is_ok(), "only data changed: {strict:?} {lenient:?}");
         } else if strict.is_ok() {
             let listed = |b: &[u8]| {
                 let file = SafeTensors::deserialize(b).unwrap();
@@ -397,8 +423,9 @@ proptest! {
     #![proptest_config(cases(2048))]
 
     /// Well-formed files with some of the network's tensors (right, misshapen or of another dtype), extra
-    /// tensors and PyTorch's `num_batches_tracked` counter: `Strict` loads exactly the complete, right files,
-    /// `Lenient` every file whose shared tensors are right, reporting the missing and unexpected names.
+    /// tensors and PyTorch's `num_batches_tracked` counter: `Strict` loads exactly the complete, right, finite
+    /// files, `Lenient` every file whose shared tensors are right, reporting the missing and unexpected names and
+    /// the non-finite values.
     #[test]
     fn generated_files_follow_the_model(
         entries in prop::collection::vec(entry(), 9),
@@ -445,7 +472,11 @@ proptest! {
         let [strict, lenient] = check(&bytes);
         let all_right = entries.iter().all(|e| matches!(e, Entry::Right));
         let shared_right = entries.iter().all(|e| matches!(e, Entry::Right | Entry::Absent));
-        prop_assert_eq!(strict.is_ok(), all_right && extras.is_empty());
+        // Random bytes include NaN and infinite patterns, which only `Lenient` loads.
+        let finite = tensors.iter().zip(&data).filter(|((n, _, _), _)| SPEC.iter().any(|(s, _)| s == n)).all(
+            |(_, d)| d.chunks_exact(4).all(|b| f32::from_le_bytes(b.try_into().unwrap()).is_finite()),
+        );
+        prop_assert_eq!(strict.is_ok(), all_right && extras.is_empty() && finite);
         prop_assert_eq!(lenient.is_ok(), shared_right);
     }
 }

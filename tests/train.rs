@@ -110,13 +110,17 @@ fn divergence_is_an_error_naming_epoch_and_batch() {
     let mut net = Tiny::boxed_init(&mut seeded_rng(6));
     let mut opt = Sgd::new(1e200);
     let err = Trainer::new(&mut *net, &mut opt, MeanSquaredError).epochs(5).fit::<8>(&train, &[]).unwrap_err();
-    let TrainError::Diverged { epoch, batch, loss } = err else { panic!("{err:?}") };
+    let TrainError::Diverged { epoch, batch, loss, restored_epoch } = err else { panic!("{err:?}") };
     assert!(!loss.is_finite());
     assert_eq!(
         err.to_string(),
-        format!("training diverged: loss {loss} at epoch {epoch}, batch {batch} (try a smaller learning rate)")
+        format!(
+            "training diverged: loss {loss} at epoch {epoch}, batch {batch} (try a smaller learning rate); the \
+             network holds the weights it started with"
+        )
     );
-    assert!(epoch == 1 && batch <= 3, "epoch {epoch} batch {batch}");
+    assert!(epoch == 1 && batch <= 3 && restored_epoch == 0, "epoch {epoch} batch {batch}");
+    assert!(bytes_of(&*net) == bytes_of(&*Tiny::boxed_init(&mut seeded_rng(6))), "the network is as it started");
 }
 
 #[test]
@@ -126,4 +130,106 @@ fn a_training_set_smaller_than_a_batch_is_an_error() {
     let err = Trainer::new(&mut *net, &mut opt, MeanSquaredError).fit::<32>(&circle(10, 1), &[]).unwrap_err();
     assert_eq!(err, TrainError::TooFewSamples { samples: 10, batch: 32 });
     assert_eq!(err.to_string(), "10 training samples cannot fill one batch of 32");
+}
+
+network! {
+    struct Normed<f32> { input: 64, Dense(32), BatchNorm, Relu, Dense(10) }
+}
+
+/// The weights and statistics of a network, as bytes.
+fn bytes_of<T: nn_core::Float, N: nn_core::Parameters<T>>(net: &N) -> Vec<u8> {
+    nn_core::io::to_bytes(net).unwrap()
+}
+
+/// Trains a fresh `N` (seed 5) for `epochs` with `opt` and `loss` on the digits: the run, and the network.
+fn run<N, O, L>(epochs: usize, opt: &mut O, loss: L) -> (Result<nn_core::train::Report, TrainError>, Box<N>)
+where
+    N: BatchNetwork<Scalar = f32, Input = Vector<f32, 64>, Output = Vector<f32, 10>> + Boxed + Initialize,
+    O: nn_core::optim::Optimizer<f32, N>,
+    L: nn_core::loss::Loss<f32>,
+{
+    let (train, _) = digits();
+    let mut net = N::boxed_init(&mut seeded_rng(5));
+    let result = Trainer::new(&mut *net, opt, loss).epochs(epochs).seed(5).fit::<32>(&train, &[]);
+    (result, net)
+}
+
+/// A learning rate of 1e6 makes each network's loss explode: training ends with an error, and the network holds
+/// exactly the weights and statistics of the epoch the error names (trained again to that epoch to compare).
+fn explodes_and_is_restored<N, O, L>(what: &str, opt: impl Fn() -> O, loss: L)
+where
+    N: BatchNetwork<Scalar = f32, Input = Vector<f32, 64>, Output = Vector<f32, 10>> + Boxed + Initialize,
+    O: nn_core::optim::Optimizer<f32, N>,
+    L: nn_core::loss::Loss<f32> + Copy,
+{
+    let (result, net) = run::<N, O, L>(50, &mut opt(), loss);
+    let err = result.expect_err(what);
+    let restored = match err {
+        TrainError::Diverged { restored_epoch, .. } | TrainError::Exploded { restored_epoch, .. } => restored_epoch,
+        other => panic!("{what}: {other}"),
+    };
+    eprintln!("{what}: {err}");
+    let (again, reference) = run::<N, O, L>(restored, &mut opt(), loss);
+    if restored > 0 {
+        again.expect(what);
+    }
+    assert!(bytes_of(&*net) == bytes_of(&*reference), "{what}: not the weights of epoch {restored}");
+    let (_, test) = digits();
+    assert!(test.iter().all(|(x, _)| net.forward(x).iter().all(|v| v.is_finite())), "{what}");
+}
+
+#[test]
+fn a_learning_rate_of_a_million_is_reported_and_the_weights_restored() {
+    explodes_and_is_restored::<Digits, _, _>("ReLU, cross-entropy, SGD", || Sgd::new(1e6), SoftmaxCrossEntropy);
+    explodes_and_is_restored::<Digits, _, _>("ReLU, cross-entropy, Adam", || Adam::new(1e6), SoftmaxCrossEntropy);
+    explodes_and_is_restored::<Digits, _, _>("ReLU, BCE, SGD", || Sgd::new(1e6), BinaryCrossEntropyWithLogits);
+    explodes_and_is_restored::<Digits, _, _>("ReLU, BCE, Adam", || Adam::new(1e6), BinaryCrossEntropyWithLogits);
+    explodes_and_is_restored::<Normed, _, _>("batch norm, cross-entropy, SGD", || Sgd::new(1e6), SoftmaxCrossEntropy);
+    explodes_and_is_restored::<Normed, _, _>("batch norm, cross-entropy, Adam", || Adam::new(1e6), SoftmaxCrossEntropy);
+}
+/// SGD at 0.1 for `calm` steps, then at 1e6: a run that trains well and then explodes.
+struct Unstable {
+    steps: usize,
+    calm: usize,
+}
+
+impl<N: nn_core::Parameters<f32>> nn_core::optim::Optimizer<f32, N> for Unstable {
+    fn step(&mut self, params: &mut N, grads: &N) {
+        let lr = if self.steps < self.calm { 0.1 } else { 1e6 };
+        self.steps += 1;
+        Sgd::new(lr).step(params, grads);
+    }
+}
+
+#[test]
+fn a_run_that_explodes_later_is_restored_to_its_best_epoch_before() {
+    // 1,437 training digits make 44 batches of 32 an epoch: three calm epochs, then the explosion in the fourth.
+    let calm = 3 * 44;
+    for net in ["dense", "batch norm"] {
+        let unstable = || Unstable { steps: 0, calm };
+        let restored = |err: TrainError| match err {
+            TrainError::Diverged { epoch, restored_epoch, .. } | TrainError::Exploded { epoch, restored_epoch, .. } => {
+                (epoch, restored_epoch)
+            }
+            other => panic!("{other}"),
+        };
+        let (epoch, at, same) = if net == "dense" {
+            let (result, net) = run::<Digits, _, _>(20, &mut unstable(), SoftmaxCrossEntropy);
+            let (epoch, at) = restored(result.unwrap_err());
+            let (again, reference) = run::<Digits, _, _>(at, &mut unstable(), SoftmaxCrossEntropy);
+            let losses: Vec<f64> = again.unwrap().epochs.iter().map(|e| e.train.loss).collect();
+            assert!(losses.windows(2).all(|w| w[1] < w[0]) && losses[at - 1] < 1.0, "{losses:?}");
+            (epoch, at, bytes_of(&*net) == bytes_of(&*reference))
+        } else {
+            let (result, net) = run::<Normed, _, _>(20, &mut unstable(), SoftmaxCrossEntropy);
+            let (epoch, at) = restored(result.unwrap_err());
+            let (again, reference) = run::<Normed, _, _>(at, &mut unstable(), SoftmaxCrossEntropy);
+            let losses: Vec<f64> = again.unwrap().epochs.iter().map(|e| e.train.loss).collect();
+            assert!(losses.windows(2).all(|w| w[1] < w[0]) && losses[at - 1] < 1.0, "{losses:?}");
+            assert!(net.bn1.running_var.iter().all(|v| v.is_finite() && *v > 0.0));
+            (epoch, at, bytes_of(&*net) == bytes_of(&*reference))
+        };
+        assert_eq!((epoch, at), (4, 3), "{net}");
+        assert!(same, "{net}: the weights and statistics of epoch 3");
+    }
 }

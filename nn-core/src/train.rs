@@ -70,7 +70,8 @@ pub struct Report {
 /// Why training could not go on.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum TrainError {
-    /// The loss became `NaN` or infinite; the network holds the weights from before that batch's update.
+    /// The loss of a batch became `NaN` or infinite. The network holds the weights and statistics of
+    /// `restored_epoch`.
     Diverged {
         /// 1-based epoch.
         epoch: usize,
@@ -78,6 +79,24 @@ pub enum TrainError {
         batch: usize,
         /// The loss that was not finite.
         loss: f64,
+        /// The epoch whose weights and statistics the network holds now: the best one before (the lowest
+        /// validation loss, or training loss without a validation set), or 0 for the weights it started with.
+        restored_epoch: usize,
+    },
+    /// An epoch's mean training loss exceeded [`Trainer::divergence_factor`] times the loss of the first batch
+    /// (the network as it started): the loss is exploding even if it has not reached infinity yet. The network
+    /// holds the weights and statistics of `restored_epoch`.
+    Exploded {
+        /// 1-based epoch.
+        epoch: usize,
+        /// The epoch's mean training loss.
+        loss: f64,
+        /// The loss of the first batch.
+        first: f64,
+        /// The factor exceeded.
+        factor: f64,
+        /// As for [`TrainError::Diverged`].
+        restored_epoch: usize,
     },
     /// The training set holds fewer samples than one batch.
     TooFewSamples {
@@ -88,15 +107,32 @@ pub enum TrainError {
     },
 }
 
+/// `"the weights of epoch N"`, or of the start.
+struct Restored(usize);
+
+impl fmt::Display for Restored {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            0 => write!(f, "the network holds the weights it started with"),
+            e => write!(f, "the network holds the weights and statistics of epoch {e}, the best before"),
+        }
+    }
+}
+
 impl fmt::Display for TrainError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            TrainError::Diverged { epoch, batch, loss } => {
-                write!(
-                    f,
-                    "training diverged: loss {loss} at epoch {epoch}, batch {batch} (try a smaller learning rate)"
-                )
-            }
+            TrainError::Diverged { epoch, batch, loss, restored_epoch } => write!(
+                f,
+                "training diverged: loss {loss} at epoch {epoch}, batch {batch} (try a smaller learning rate); {}",
+                Restored(*restored_epoch)
+            ),
+            TrainError::Exploded { epoch, loss, first, factor, restored_epoch } => write!(
+                f,
+                "training diverged: the mean loss of epoch {epoch}, {loss:.6e}, is more than {factor} times the \
+                 first batch's {first:.6e} (try a smaller learning rate, or raise `Trainer::divergence_factor`); {}",
+                Restored(*restored_epoch)
+            ),
             TrainError::TooFewSamples { samples, batch } => {
                 write!(f, "{samples} training samples cannot fill one batch of {batch}")
             }
@@ -123,8 +159,12 @@ pub struct Trainer<'a, N: BatchNetwork, O, L> {
     seed: u64,
     patience: Option<usize>,
     clip: Option<f64>,
+    divergence: f64,
     callback: Option<Callback<'a>>,
 }
+
+/// The default of [`Trainer::divergence_factor`].
+pub const DIVERGENCE_FACTOR: f64 = 1e3;
 
 impl<'a, N, O, L> Trainer<'a, N, O, L>
 where
@@ -132,9 +172,20 @@ where
     O: Optimizer<N::Scalar, N>,
     L: Loss<N::Scalar>,
 {
-    /// A trainer for `net` (10 epochs, seed 0, no early stopping, no callback).
+    /// A trainer for `net` (10 epochs, seed 0, no early stopping, no callback, divergence past
+    /// [`DIVERGENCE_FACTOR`]).
     pub fn new(net: &'a mut N, opt: &'a mut O, loss: L) -> Self {
-        Self { net, opt, loss, epochs: 10, seed: 0, patience: None, clip: None, callback: None }
+        Self {
+            net,
+            opt,
+            loss,
+            epochs: 10,
+            seed: 0,
+            patience: None,
+            clip: None,
+            divergence: DIVERGENCE_FACTOR,
+            callback: None,
+        }
     }
 
     /// The number of epochs.
@@ -167,6 +218,16 @@ where
         self
     }
 
+    /// Reports [`TrainError::Exploded`] when an epoch's mean training loss is more than `factor` times the loss of
+    /// the first batch (the network as it started; default [`DIVERGENCE_FACTOR`], 1,000): a loss that explodes
+    /// without reaching infinity, as with far too large a learning rate. `f64::INFINITY` leaves only non-finite
+    /// losses ([`TrainError::Diverged`]). Either way the network is restored to the best epoch before.
+    #[must_use]
+    pub fn divergence_factor(mut self, factor: f64) -> Self {
+        self.divergence = factor;
+        self
+    }
+
     /// Calls `f` after every batch and every epoch (for progress bars and logs).
     #[must_use]
     pub fn on_progress(mut self, f: impl FnMut(&Progress) + 'a) -> Self {
@@ -175,6 +236,11 @@ where
     }
 
     /// Trains in batches of `B` samples on `train`, validating on `valid` (may be empty) after every epoch.
+    ///
+    /// A batch whose loss is not finite ends training with [`TrainError::Diverged`], an epoch whose mean loss
+    /// exceeds [`Trainer::divergence_factor`] times the first batch's with [`TrainError::Exploded`]; the network
+    /// then holds the weights and statistics of the best epoch before (the lowest validation loss, or training
+    /// loss without validation data), or those it started with.
     pub fn fit<const B: usize>(mut self, train: &[Sample<N>], valid: &[Sample<N>]) -> Result<Report, TrainError> {
         if train.len() < B || B == 0 {
             return Err(TrainError::TooFewSamples { samples: train.len(), batch: B });
@@ -186,7 +252,12 @@ where
         let mut cache = crate::boxed_zeroed::<N::BatchCache<B>>();
         let (mut x, mut t) = (crate::boxed_zeroed::<N::InputBatch<B>>(), crate::boxed_zeroed::<N::OutputBatch<B>>());
         let patience = self.patience.filter(|_| !valid.is_empty());
-        let mut best: Option<(f64, usize, Box<N>)> = None;
+        // The best epoch so far (0: the weights the network started with): what early stopping ends with, and
+        // what a diverging run is restored to.
+        let mut best = N::boxed_zeroed();
+        best.copy_from(self.net);
+        let (mut best_loss, mut best_epoch) = (f64::INFINITY, 0);
+        let mut first: Option<f64> = None;
         let mut report = Report { epochs: Vec::new(), best_epoch: None, stopped_early: false };
         let batches = train.len() / B;
 
@@ -197,8 +268,10 @@ where
                 gather::<N, B>(train, chunk, &mut x, &mut t);
                 let (loss, hits) = self.step::<B>(&x, &t, &mut grads, &mut cache, &mut rng);
                 if !loss.is_finite() {
-                    return Err(TrainError::Diverged { epoch, batch: b + 1, loss });
+                    self.net.copy_from(&best);
+                    return Err(TrainError::Diverged { epoch, batch: b + 1, loss, restored_epoch: best_epoch });
                 }
+                first.get_or_insert(loss);
                 loss_sum += loss;
                 correct += hits;
                 if let Some(f) = self.callback.as_mut() {
@@ -207,6 +280,13 @@ where
             }
             let seen = batches * B;
             let train_metrics = Metrics { loss: loss_sum / batches as f64, accuracy: correct / seen as f64 };
+            if let Some(first) = first
+                && train_metrics.loss > self.divergence * first
+            {
+                self.net.copy_from(&best);
+                let (loss, factor) = (train_metrics.loss, self.divergence);
+                return Err(TrainError::Exploded { epoch, loss, first, factor, restored_epoch: best_epoch });
+            }
             let valid_metrics = (!valid.is_empty()).then(|| evaluate::<N, L, B>(self.net, valid, &self.loss));
             let stats = EpochStats { epoch, train: train_metrics, valid: valid_metrics };
             report.epochs.push(stats);
@@ -214,31 +294,20 @@ where
                 f(&Progress::Epoch(stats));
             }
 
-            if let (Some(patience), Some(v)) = (patience, valid_metrics) {
-                match &mut best {
-                    Some((best_loss, best_epoch, snapshot)) if v.loss >= *best_loss => {
-                        if epoch - *best_epoch >= patience.max(1) {
-                            report.stopped_early = epoch < self.epochs;
-                            let _ = snapshot;
-                            break;
-                        }
-                    }
-                    Some((best_loss, best_epoch, snapshot)) => {
-                        *best_loss = v.loss;
-                        *best_epoch = epoch;
-                        snapshot.copy_from(self.net);
-                    }
-                    None => {
-                        let mut snapshot = N::boxed_zeroed();
-                        snapshot.copy_from(self.net);
-                        best = Some((v.loss, epoch, snapshot));
-                    }
-                }
+            let judged = valid_metrics.map_or(train_metrics.loss, |v| v.loss);
+            if judged < best_loss {
+                (best_loss, best_epoch) = (judged, epoch);
+                best.copy_from(self.net);
+            } else if let Some(patience) = patience
+                && epoch - best_epoch >= patience.max(1)
+            {
+                report.stopped_early = epoch < self.epochs;
+                break;
             }
         }
-        if let Some((_, epoch, snapshot)) = best {
-            self.net.copy_from(&snapshot);
-            report.best_epoch = Some(epoch);
+        if patience.is_some() && best_epoch > 0 {
+            self.net.copy_from(&best);
+            report.best_epoch = Some(best_epoch);
         }
         Ok(report)
     }
