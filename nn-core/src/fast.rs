@@ -90,8 +90,10 @@ pub fn tanh_f32(x: f32) -> f32 {
     let large = f32::from_bits(large.to_bits() | (x.to_bits() & 0x8000_0000));
     // Selected with a bit mask, not `if`: the compiler sinks each arm's work into a branch, and a branch in
     // the loop body stops it from vectorising (an `if` here left 8-value runs as eight scalar branches).
-    // NaN takes the small form, which keeps it (the large one clamps it away and gave 1).
-    let keep_small = u32::from(a < 0.625 || a.is_nan()).wrapping_neg();
+    // NaN takes the small form, which keeps it (the large one clamps it away and gave 1): `!(a >= 0.625)` is one
+    // unordered compare, where `a < 0.625 || a.is_nan()` was two and an or.
+    #[allow(clippy::neg_cmp_op_on_partial_ord, reason = "true for NaN on purpose")]
+    let keep_small = u32::from(!(a >= 0.625)).wrapping_neg();
     f32::from_bits((small.to_bits() & keep_small) | (large.to_bits() & !keep_small))
 }
 
