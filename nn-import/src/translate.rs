@@ -1,0 +1,944 @@
+//! From an ONNX graph to a `network!` declaration and its weights.
+//!
+//! The graph is read node by node in its (topological) order as a chain: each node takes the value the node
+//! before it produced, plus constants (initializers and `Constant` nodes). Operators, from opset 13 on:
+//!
+//! | ONNX | `network!` |
+//! |---|---|
+//! | `Gemm` (`transA = 0`, `alpha = beta = 1`), `MatMul` by a constant (and an `Add` of a bias) | `Dense` |
+//! | `Conv` (1-D and 2-D, symmetric `pads`, `strides`, `dilations`, `group`) | `Conv1d`, `Conv2d` |
+//! | `BatchNormalization` (inference, `epsilon` 1e-5) | `BatchNorm` |
+//! | `MaxPool`, `AveragePool` (no padding, `ceil_mode = 0`) | `MaxPool1d/2d`, `AvgPool1d/2d` |
+//! | `GlobalAveragePool` | `GlobalAvgPool1d/2d` |
+//! | `Flatten` (`axis = 1`), `Reshape` to a vector or planes | `Flatten`, `Reshape` |
+//! | `Relu`, `Sigmoid`, `Tanh`, `Softplus`, `LeakyRelu`, `Elu`, `Gelu`, `Softmax` (last axis) | the same |
+//! | `HardSigmoid` (`alpha = 0.25`, `beta = 0.5`), `Clip` to `[-1, 1]` or `[0, inf)` | `HardSigmoid`, `HardTanh`, `Relu` |
+//! | `Identity`, `Dropout` (inference) | nothing |
+//!
+//! Any other operator, attribute value or structure is an [`ImportError`] naming the node.
+
+use crate::onnx::{self, AttributeProto, ModelProto, NodeProto, TensorProto, attribute_type, data_type};
+use crate::{ImportError, Imported, Options};
+use std::collections::HashMap;
+use std::fmt::Write as _;
+
+/// A constant tensor of the graph.
+#[derive(Clone, Debug)]
+struct Const {
+    dims: Vec<usize>,
+    data: Data,
+}
+
+/// A constant's values.
+#[derive(Clone, Debug)]
+enum Data {
+    F32(Vec<f32>),
+    I64(Vec<i64>),
+}
+
+/// A float constant's shape and values.
+type Values<'c> = (&'c [usize], &'c [f32]);
+
+/// The shape of the values flowing between layers, one sample (the batch dimension dropped).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Shape {
+    /// A vector.
+    Flat(usize),
+    /// Channels of 1-D planes.
+    Planes1(usize, usize),
+    /// Channels of 2-D planes.
+    Planes2(usize, usize, usize),
+}
+
+impl Shape {
+    fn count(self) -> usize {
+        match self {
+            Shape::Flat(n) => n,
+            Shape::Planes1(c, l) => c * l,
+            Shape::Planes2(c, h, w) => c * h * w,
+        }
+    }
+
+    fn channels(self) -> usize {
+        match self {
+            Shape::Flat(n) => n,
+            Shape::Planes1(c, _) | Shape::Planes2(c, _, _) => c,
+        }
+    }
+
+    fn describe(self) -> String {
+        match self {
+            Shape::Flat(n) => format!("a vector of {n}"),
+            Shape::Planes1(c, l) => format!("{c} channels of length {l}"),
+            Shape::Planes2(c, h, w) => format!("{c} channels of {h}x{w}"),
+        }
+    }
+
+    /// The input shape as `network!` writes it.
+    fn declaration(self) -> String {
+        match self {
+            Shape::Flat(n) => n.to_string(),
+            Shape::Planes1(c, l) => format!("[{c}, {l}]"),
+            Shape::Planes2(c, h, w) => format!("[{c}, {h}, {w}]"),
+        }
+    }
+}
+
+/// A layer of the declaration.
+struct Layer {
+    /// `name: ` or nothing.
+    name: Option<String>,
+    /// The layer as written (`Dense(10)`).
+    text: String,
+    /// Its tensors: the suffix after the name (`weight`), the shape and the row-major values.
+    tensors: Vec<(&'static str, Vec<usize>, Vec<f32>)>,
+    /// A dense layer from `MatMul` that an `Add` may still give a bias.
+    awaiting_bias: bool,
+}
+
+/// The translation's state.
+struct Translator<'a> {
+    consts: HashMap<String, Const>,
+    layers: Vec<Layer>,
+    used_names: Vec<String>,
+    /// The value the chain has reached and its shape.
+    current: String,
+    shape: Shape,
+    node: &'a NodeProto,
+    index: usize,
+}
+
+/// Every operator [`translate`] reads.
+pub const OPERATORS: &[&str] = &[
+    "Gemm",
+    "MatMul",
+    "Add",
+    "Conv",
+    "BatchNormalization",
+    "MaxPool",
+    "AveragePool",
+    "GlobalAveragePool",
+    "Flatten",
+    "Reshape",
+    "Relu",
+    "Sigmoid",
+    "Tanh",
+    "Softplus",
+    "LeakyRelu",
+    "Elu",
+    "Gelu",
+    "HardSigmoid",
+    "Clip",
+    "Softmax",
+    "Identity",
+    "Dropout",
+    "Constant",
+];
+
+/// Translates a decoded model.
+pub fn translate(model: &ModelProto, options: &Options) -> Result<Imported, ImportError> {
+    let model_err = |m: String| ImportError::Model(m);
+    let graph = model.graph.as_ref().ok_or_else(|| model_err("the model has no graph".to_string()))?;
+    let opset = model
+        .opset_import
+        .iter()
+        .find(|o| o.domain.is_empty() || o.domain == "ai.onnx")
+        .map(|o| o.version)
+        .ok_or_else(|| model_err("the model imports no opset of the default domain".to_string()))?;
+    if opset < 13 {
+        return Err(model_err(format!("the model uses opset {opset}; the importer reads opset 13 and later")));
+    }
+
+    let mut consts = HashMap::new();
+    for t in &graph.initializer {
+        consts.insert(t.name.clone(), constant(t).map_err(|m| model_err(format!("initializer `{}`: {m}", t.name)))?);
+    }
+    let inputs: Vec<&onnx::ValueInfoProto> = graph.input.iter().filter(|i| !consts.contains_key(&i.name)).collect();
+    let [input] = inputs.as_slice() else {
+        return Err(model_err(format!("the graph has {} inputs; `network!` takes one", inputs.len())));
+    };
+    let [output] = graph.output.as_slice() else {
+        return Err(model_err(format!("the graph has {} outputs; `network!` gives one", graph.output.len())));
+    };
+    let shape = input_shape(input)?;
+
+    let dummy = NodeProto::default();
+    let mut t = Translator {
+        consts,
+        layers: Vec::new(),
+        used_names: Vec::new(),
+        current: input.name.clone(),
+        shape,
+        node: &dummy,
+        index: 0,
+    };
+    for (index, node) in graph.node.iter().enumerate() {
+        t.node = node;
+        t.index = index;
+        t.node_(node)?;
+    }
+    if t.current != output.name {
+        return Err(model_err(format!(
+            "the graph's output `{}` is not the end of the chain of nodes (`{}`); `network!` declares chains",
+            output.name, t.current
+        )));
+    }
+    if t.layers.is_empty() {
+        return Err(model_err("the graph has no layers `network!` can declare".to_string()));
+    }
+    Ok(Imported { source: source(model, options, shape, &t.layers, opset), weights: weights(&t.layers)? })
+}
+
+/// The input's shape without its batch dimension.
+fn input_shape(input: &onnx::ValueInfoProto) -> Result<Shape, ImportError> {
+    let err = |m: String| ImportError::Model(format!("input `{}`: {m}", input.name));
+    let tensor =
+        input.r#type.as_ref().and_then(|t| t.tensor_type.as_ref()).ok_or_else(|| err("not a tensor".into()))?;
+    if tensor.elem_type != data_type::FLOAT {
+        return Err(err(format!("element type {} (the importer reads float models)", tensor.elem_type)));
+    }
+    let dims = tensor.shape.as_ref().map(|s| s.dim.as_slice()).unwrap_or_default();
+    let mut sizes = Vec::new();
+    for (i, d) in dims.iter().enumerate().skip(1) {
+        match d.dim_value {
+            Some(v) if v > 0 => sizes.push(usize::try_from(v).map_err(|_| err(format!("dimension {i} is {v}")))?),
+            _ => {
+                return Err(err(format!(
+                    "dimension {i} has no fixed size; `network!` sizes are known at compile time"
+                )));
+            }
+        }
+    }
+    if sizes.iter().try_fold(1usize, |a, &d| a.checked_mul(d)).is_none() {
+        return Err(err(format!(
+            "its {} values overflow",
+            sizes.iter().map(ToString::to_string).collect::<Vec<_>>().join(" x ")
+        )));
+    }
+    match (dims.len(), sizes.as_slice()) {
+        (_, [n]) => Ok(Shape::Flat(*n)),
+        (_, [c, l]) => Ok(Shape::Planes1(*c, *l)),
+        (_, [c, h, w]) => Ok(Shape::Planes2(*c, *h, *w)),
+        (n, _) => Err(err(format!(
+            "{n} dimensions; expected [batch, features], [batch, channels, length] or [batch, channels, height, width]"
+        ))),
+    }
+}
+
+/// Reads an initializer or constant.
+fn constant(t: &TensorProto) -> Result<Const, String> {
+    if t.data_location == 1 {
+        return Err("its data is in an external file; export with the weights inside the model".to_string());
+    }
+    let dims: Vec<usize> =
+        t.dims.iter().map(|&d| usize::try_from(d).map_err(|_| format!("dimension {d}"))).collect::<Result<_, _>>()?;
+    let count = dims.iter().try_fold(1usize, |a, &d| a.checked_mul(d)).ok_or("its size overflows")?;
+    let from_raw = |width: usize| -> Result<Option<Vec<[u8; 8]>>, String> {
+        if t.raw_data.is_empty() {
+            return Ok(None);
+        }
+        if t.raw_data.len() != count.saturating_mul(width) {
+            return Err(format!("{} bytes of data for {count} values", t.raw_data.len()));
+        }
+        Ok(Some(
+            t.raw_data
+                .chunks_exact(width)
+                .map(|c| {
+                    let mut b = [0u8; 8];
+                    b[..width].copy_from_slice(c);
+                    b
+                })
+                .collect(),
+        ))
+    };
+    let data = match t.data_type {
+        data_type::FLOAT => Data::F32(match from_raw(4)? {
+            Some(raw) => raw.iter().map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect(),
+            None => t.float_data.clone(),
+        }),
+        data_type::INT64 => Data::I64(match from_raw(8)? {
+            Some(raw) => raw.iter().map(|b| i64::from_le_bytes(*b)).collect(),
+            None => t.int64_data.clone(),
+        }),
+        data_type::INT32 => Data::I64(match from_raw(4)? {
+            Some(raw) => raw.iter().map(|b| i64::from(i32::from_le_bytes([b[0], b[1], b[2], b[3]]))).collect(),
+            None => t.int32_data.iter().map(|&v| i64::from(v)).collect(),
+        }),
+        other => return Err(format!("element type {other} (the importer reads float weights and integer shapes)")),
+    };
+    let len = match &data {
+        Data::F32(v) => v.len(),
+        Data::I64(v) => v.len(),
+    };
+    if len != count {
+        return Err(format!("{len} values for shape {dims:?}"));
+    }
+    Ok(Const { dims, data })
+}
+
+impl Translator<'_> {
+    /// An error about the current node.
+    fn err(&self, what: impl Into<String>) -> ImportError {
+        let node = if self.node.name.is_empty() { format!("#{}", self.index) } else { self.node.name.clone() };
+        ImportError::Node { node, op: self.node.op_type.clone(), what: what.into() }
+    }
+
+    /// The node's attribute `name`, checked against the attributes it may have.
+    fn attr(&self, name: &str) -> Option<&AttributeProto> {
+        self.node.attribute.iter().find(|a| a.name == name)
+    }
+
+    /// Refuses attributes other than `allowed`.
+    fn only_attributes(&self, allowed: &[&str]) -> Result<(), ImportError> {
+        match self.node.attribute.iter().find(|a| !allowed.contains(&a.name.as_str())) {
+            Some(a) => Err(self.err(format!("attribute `{}` is not supported", a.name))),
+            None => Ok(()),
+        }
+    }
+
+    fn int(&self, name: &str, default: i64) -> Result<i64, ImportError> {
+        match self.attr(name) {
+            None => Ok(default),
+            Some(a) if a.r#type == attribute_type::INT => Ok(a.i),
+            Some(_) => Err(self.err(format!("attribute `{name}` is not an integer"))),
+        }
+    }
+
+    fn float(&self, name: &str, default: f32) -> Result<f32, ImportError> {
+        match self.attr(name) {
+            None => Ok(default),
+            Some(a) if a.r#type == attribute_type::FLOAT => Ok(a.f),
+            Some(_) => Err(self.err(format!("attribute `{name}` is not a float"))),
+        }
+    }
+
+    fn ints(&self, name: &str) -> Result<Option<Vec<i64>>, ImportError> {
+        match self.attr(name) {
+            None => Ok(None),
+            Some(a) if a.r#type == attribute_type::INTS => Ok(Some(a.ints.clone())),
+            Some(_) => Err(self.err(format!("attribute `{name}` is not a list of integers"))),
+        }
+    }
+
+    fn string(&self, name: &str) -> Result<Option<String>, ImportError> {
+        match self.attr(name) {
+            None => Ok(None),
+            Some(a) if a.r#type == attribute_type::STRING => Ok(Some(String::from_utf8_lossy(&a.s).into_owned())),
+            Some(_) => Err(self.err(format!("attribute `{name}` is not a string"))),
+        }
+    }
+
+    /// The node's input `i`, which must be a constant.
+    fn constant(&self, i: usize, what: &str) -> Result<&Const, ImportError> {
+        let name = self.node.input.get(i).filter(|n| !n.is_empty()).ok_or_else(|| self.err(format!("no {what}")))?;
+        self.consts.get(name).ok_or_else(|| {
+            self.err(format!("its {what} `{name}` is computed, not a constant; `network!` layers hold their weights"))
+        })
+    }
+
+    /// The node's input `i` as `f32` values of one of the `shapes`, if present.
+    fn weights(&self, i: usize, what: &str) -> Result<Option<Values<'_>>, ImportError> {
+        if self.node.input.get(i).is_none_or(String::is_empty) {
+            return Ok(None);
+        }
+        match self.constant(i, what)? {
+            Const { dims, data: Data::F32(v) } => Ok(Some((dims, v))),
+            _ => Err(self.err(format!("its {what} is not float"))),
+        }
+    }
+
+    /// Checks that the node reads the chain's current value as its input `i`.
+    fn reads_current(&self, i: usize) -> Result<(), ImportError> {
+        match self.node.input.get(i) {
+            Some(n) if *n == self.current => Ok(()),
+            Some(n) => Err(self.err(format!(
+                "it reads `{n}`, not `{}` (the output of the node before): the graph is not a chain `network!` can \
+                 declare",
+                self.current
+            ))),
+            None => Err(self.err("it has no input")),
+        }
+    }
+
+    /// The node's result becomes the chain's current value.
+    fn advance(&mut self, shape: Shape) -> Result<(), ImportError> {
+        let out = self.node.output.first().ok_or_else(|| self.err("it has no output"))?;
+        self.current = out.clone();
+        self.shape = shape;
+        Ok(())
+    }
+
+    /// A name for a layer with weights: the prefix of its weight's name (`fc1.weight` -> `fc1`), else the node's
+    /// name, made a Rust identifier and unique.
+    fn name_for(&mut self, weight: Option<&str>) -> Option<String> {
+        // `fc1.weight` -> `fc1`, `dense/kernel` -> `dense`; names PyTorch makes up (`onnx::MatMul_12`) say nothing.
+        let from_weight =
+            weight.filter(|w| !w.starts_with("onnx::")).and_then(|w| w.rsplit_once(['.', '/'])).map(|(p, _)| p);
+        // `/fc1/Gemm` -> `fc1`.
+        let mut parts: Vec<&str> = self.node.name.split('/').filter(|p| !p.is_empty()).collect();
+        if parts.len() > 1 && parts.last() == Some(&self.node.op_type.as_str()) {
+            parts.pop();
+        }
+        let from_node = parts.join("_");
+        let fallback = format!("layer{}", self.index);
+        let from = [from_weight.unwrap_or_default(), from_node.as_str(), fallback.as_str()]
+            .into_iter()
+            .find(|f| f.chars().any(|c| c.is_ascii_alphanumeric()))
+            .unwrap_or("layer");
+        let mut name: String = from
+            .chars()
+            .map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '_' })
+            .collect::<String>()
+            .split('_')
+            .filter(|p| !p.is_empty())
+            .collect::<Vec<_>>()
+            .join("_");
+        if name.is_empty() {
+            return None;
+        }
+        if name.starts_with(|c: char| c.is_ascii_digit()) {
+            name.insert_str(0, "layer_");
+        }
+        if ["input", "self", "super", "crate", "type", "fn", "mod", "use", "let", "loop", "match", "move", "ref"]
+            .contains(&name.as_str())
+        {
+            name.push('_');
+        }
+        let base = name.clone();
+        let mut k = 2;
+        while self.used_names.contains(&name) {
+            name = format!("{base}_{k}");
+            k += 1;
+        }
+        self.used_names.push(name.clone());
+        Some(name)
+    }
+
+    fn push(&mut self, name: Option<String>, text: String, tensors: Vec<(&'static str, Vec<usize>, Vec<f32>)>) {
+        self.layers.push(Layer { name, text, tensors, awaiting_bias: false });
+    }
+
+    /// Translates one node.
+    fn node_(&mut self, node: &NodeProto) -> Result<(), ImportError> {
+        if !(node.domain.is_empty() || node.domain == "ai.onnx") {
+            return Err(self.err(format!("operator domain `{}` is not supported (only ONNX's own)", node.domain)));
+        }
+        match node.op_type.as_str() {
+            "Constant" => self.constant_node(),
+            "Identity" | "Dropout" => self.pass_through(),
+            "Gemm" => self.gemm(),
+            "MatMul" => self.matmul(),
+            "Add" => self.add(),
+            "Conv" => self.conv(),
+            "BatchNormalization" => self.batch_norm(),
+            "MaxPool" | "AveragePool" => self.pool(),
+            "GlobalAveragePool" => self.global_pool(),
+            "Flatten" => self.flatten(),
+            "Reshape" => self.reshape(),
+            "Relu" | "Sigmoid" | "Tanh" | "Softplus" | "LeakyRelu" | "Elu" | "Gelu" | "HardSigmoid" | "Clip"
+            | "Softmax" => self.activation(),
+            other => Err(self.err(format!(
+                "operator `{other}` is not supported; the importer reads {}",
+                OPERATORS.iter().map(|o| format!("`{o}`")).collect::<Vec<_>>().join(", ")
+            ))),
+        }
+    }
+
+    fn constant_node(&mut self) -> Result<(), ImportError> {
+        self.only_attributes(&["value"])?;
+        let value = self.attr("value").and_then(|a| a.t.as_ref()).ok_or_else(|| self.err("no tensor `value`"))?;
+        let c = constant(value).map_err(|m| self.err(m))?;
+        let out = self.node.output.first().ok_or_else(|| self.err("it has no output"))?;
+        self.consts.insert(out.clone(), c);
+        Ok(())
+    }
+
+    fn pass_through(&mut self) -> Result<(), ImportError> {
+        self.reads_current(0)?;
+        if self.node.op_type == "Dropout" {
+            self.only_attributes(&["seed"])?;
+            // Opset 12+: an optional `training_mode` input, which must be false for inference.
+            if self.node.input.get(2).is_some_and(|n| !n.is_empty()) {
+                match self.constant(2, "training mode")? {
+                    Const { data: Data::I64(v), .. } if v.iter().all(|&b| b == 0) => {}
+                    _ => return Err(self.err("it runs in training mode; export the model in eval mode")),
+                }
+            }
+        } else {
+            self.only_attributes(&[])?;
+        }
+        self.advance(self.shape)
+    }
+
+    fn gemm(&mut self) -> Result<(), ImportError> {
+        self.only_attributes(&["alpha", "beta", "transA", "transB"])?;
+        self.reads_current(0)?;
+        if self.int("transA", 0)? != 0 {
+            return Err(self.err("`transA = 1` (the input transposed) is not a dense layer"));
+        }
+        let (alpha, beta) = (self.float("alpha", 1.0)?, self.float("beta", 1.0)?);
+        if alpha != 1.0 || beta != 1.0 {
+            return Err(self.err(format!("`alpha = {alpha}`, `beta = {beta}`: a dense layer has 1 and 1")));
+        }
+        let trans_b = self.int("transB", 0)? != 0;
+        let (dims, w) = self.weights(1, "weight")?.ok_or_else(|| self.err("no weight"))?;
+        let [r, c] = *dims else { return Err(self.err(format!("its weight has shape {dims:?}, not a matrix"))) };
+        let (out, inputs) = if trans_b { (r, c) } else { (c, r) };
+        let weight = if trans_b { w.to_vec() } else { transpose(w, r, c) };
+        let weight_name = self.node.input[1].clone();
+        let bias = match self.weights(2, "bias")? {
+            Some((d, b)) if b.len() == out && d.iter().product::<usize>() == out => Some(b.to_vec()),
+            Some((d, _)) => return Err(self.err(format!("its bias has shape {d:?}; a dense layer's is [{out}]"))),
+            None => None,
+        };
+        self.dense(&weight_name, inputs, out, weight, bias, false)
+    }
+
+    fn matmul(&mut self) -> Result<(), ImportError> {
+        self.only_attributes(&[])?;
+        self.reads_current(0)?;
+        let (dims, w) = self.weights(1, "weight")?.ok_or_else(|| self.err("no weight"))?;
+        let [inputs, out] = *dims else {
+            return Err(self.err(format!("it multiplies by shape {dims:?}; a dense layer's weight is a matrix")));
+        };
+        let weight = transpose(w, inputs, out);
+        let weight_name = self.node.input[1].clone();
+        self.dense(&weight_name, inputs, out, weight, None, true)
+    }
+
+    fn dense(
+        &mut self,
+        weight_name: &str,
+        inputs: usize,
+        out: usize,
+        weight: Vec<f32>,
+        bias: Option<Vec<f32>>,
+        awaiting_bias: bool,
+    ) -> Result<(), ImportError> {
+        if self.shape != Shape::Flat(inputs) {
+            return Err(self.err(format!(
+                "it takes a vector of {inputs} values, and receives {}{}",
+                self.shape.describe(),
+                if matches!(self.shape, Shape::Flat(_)) { "" } else { " (no Flatten before it)" }
+            )));
+        }
+        let name = self.name_for(Some(weight_name));
+        let mut tensors = vec![("weight", vec![out, inputs], weight)];
+        let text = match bias {
+            Some(b) => {
+                tensors.push(("bias", vec![out], b));
+                format!("Dense({out})")
+            }
+            None => format!("Dense({out}, bias = false)"),
+        };
+        self.push(name, text, tensors);
+        if let Some(last) = self.layers.last_mut() {
+            last.awaiting_bias = awaiting_bias;
+        }
+        self.advance(Shape::Flat(out))
+    }
+
+    /// `Add` of a constant vector right after a `MatMul`: the dense layer's bias.
+    fn add(&mut self) -> Result<(), ImportError> {
+        self.only_attributes(&[])?;
+        let other = match (self.node.input.first(), self.node.input.get(1)) {
+            (Some(a), Some(_)) if *a == self.current => 1,
+            (Some(_), Some(b)) if *b == self.current => 0,
+            _ => return self.reads_current(0),
+        };
+        let Shape::Flat(out) = self.shape else {
+            return Err(self.err("it adds to planes; only a dense layer's bias can be added"));
+        };
+        let awaiting = self.layers.last().is_some_and(|l| l.awaiting_bias);
+        let (dims, b) = self.weights(other, "addend")?.ok_or_else(|| self.err("no addend"))?;
+        if !awaiting || b.len() != out || dims.iter().product::<usize>() != out {
+            return Err(self.err(format!(
+                "it adds a constant of shape {dims:?}; `network!` adds only a bias of {out} right after a `MatMul`"
+            )));
+        }
+        let b = b.to_vec();
+        if let Some(last) = self.layers.last_mut() {
+            last.tensors.push(("bias", vec![out], b));
+            last.text = format!("Dense({out})");
+            last.awaiting_bias = false;
+        }
+        self.advance(self.shape)
+    }
+
+    fn conv(&mut self) -> Result<(), ImportError> {
+        self.only_attributes(&["kernel_shape", "strides", "pads", "dilations", "group", "auto_pad"])?;
+        self.reads_current(0)?;
+        self.no_auto_pad()?;
+        let (dims, w) = self.weights(1, "weight")?.ok_or_else(|| self.err("no weight"))?;
+        let (dims, w) = (dims.to_vec(), w.to_vec());
+        let weight_name = self.node.input[1].clone();
+        let groups =
+            usize::try_from(self.int("group", 1)?).ok().filter(|&g| g > 0).ok_or_else(|| self.err("group < 1"))?;
+        let (two_d, c_in) = match self.shape {
+            Shape::Planes2(c, ..) => (true, c),
+            Shape::Planes1(c, _) => (false, c),
+            Shape::Flat(_) => return Err(self.err("it convolves a vector; `network!` convolves planes")),
+        };
+        let rank = if two_d { 2 } else { 1 };
+        if dims.len() != rank + 2 {
+            return Err(self.err(format!("its weight has shape {dims:?} for {}", self.shape.describe())));
+        }
+        let out = dims[0];
+        if dims[1].checked_mul(groups) != Some(c_in) {
+            return Err(self.err(format!("its weight has shape {dims:?} for {c_in} input channels in {groups} groups")));
+        }
+        let kernel: Vec<usize> = dims[2..].to_vec();
+        if let Some(k) = self.ints("kernel_shape")?
+            && k.iter().map(|&v| usize::try_from(v).unwrap_or(0)).collect::<Vec<_>>() != kernel
+        {
+            return Err(self.err(format!("`kernel_shape` {k:?} differs from its weight's {kernel:?}")));
+        }
+        let strides = self.per_axis("strides", rank, 1)?;
+        let dilations = self.per_axis("dilations", rank, 1)?;
+        let pads = self.pads(rank)?;
+        let bias = match self.weights(2, "bias")? {
+            Some((_, b)) if b.len() == out => b.to_vec(),
+            Some((d, _)) => return Err(self.err(format!("its bias has shape {d:?}; expected [{out}]"))),
+            None => vec![0.0; out],
+        };
+        let (h, w_in) = match self.shape {
+            Shape::Planes2(_, h, w) => (h, w),
+            Shape::Planes1(_, l) => (1, l),
+            Shape::Flat(_) => (1, 1),
+        };
+        let axis = |n: usize, i: usize| nn_shapes::conv_out(n, kernel[i], strides[i], pads[i], dilations[i]);
+        let shape =
+            if two_d { Shape::Planes2(out, axis(h, 0), axis(w_in, 1)) } else { Shape::Planes1(out, axis(w_in, 0)) };
+        if shape.count() == 0 {
+            return Err(self.err(format!("its kernel {kernel:?} does not fit {}", self.shape.describe())));
+        }
+        let mut text = format!("Conv{}d({out}, kernel = {}", rank, pair(&kernel));
+        for (key, values, default) in [("stride", &strides, 1), ("padding", &pads, 0), ("dilation", &dilations, 1)] {
+            if values.iter().any(|&v| v != default) {
+                let _ = write!(text, ", {key} = {}", pair(values));
+            }
+        }
+        if groups > 1 {
+            let _ = write!(text, ", groups = {groups}");
+        }
+        text.push(')');
+        let name = self.name_for(Some(&weight_name));
+        self.push(name, text, vec![("weight", dims, w), ("bias", vec![out], bias)]);
+        self.advance(shape)
+    }
+
+    /// `auto_pad` absent, `NOTSET`, or `VALID` without pads: the padding is the explicit `pads`.
+    fn no_auto_pad(&self) -> Result<(), ImportError> {
+        let unpadded = self.ints("pads")?.is_none_or(|p| p.iter().all(|&v| v == 0));
+        match self.string("auto_pad")?.as_deref() {
+            None | Some("NOTSET") => Ok(()),
+            Some("VALID") if unpadded => Ok(()),
+            Some(other) => Err(self.err(format!("`auto_pad = {other}` is not supported; export with explicit pads"))),
+        }
+    }
+
+    /// An attribute with one value per spatial axis (`strides`, `dilations`), positive.
+    fn per_axis(&self, name: &str, rank: usize, default: usize) -> Result<Vec<usize>, ImportError> {
+        let Some(values) = self.ints(name)? else { return Ok(vec![default; rank]) };
+        let values: Vec<usize> = values.iter().filter_map(|&v| usize::try_from(v).ok().filter(|&v| v > 0)).collect();
+        if values.len() != rank {
+            return Err(self.err(format!("`{name}` must hold {rank} positive values")));
+        }
+        Ok(values)
+    }
+
+    /// `pads` (`[begin..., end...]`), equal at both ends of each axis as `network!` pads.
+    fn pads(&self, rank: usize) -> Result<Vec<usize>, ImportError> {
+        let Some(pads) = self.ints("pads")? else { return Ok(vec![0; rank]) };
+        let pads: Vec<usize> = pads.iter().filter_map(|&v| usize::try_from(v).ok()).collect();
+        if pads.len() != 2 * rank {
+            return Err(self.err(format!("`pads` must hold {} values", 2 * rank)));
+        }
+        let (begin, end) = pads.split_at(rank);
+        if begin != end {
+            return Err(self
+                .err(format!("`pads` {pads:?} differ at the two ends of an axis; `network!` pads both ends equally")));
+        }
+        Ok(begin.to_vec())
+    }
+
+    fn batch_norm(&mut self) -> Result<(), ImportError> {
+        self.only_attributes(&["epsilon", "momentum", "training_mode"])?;
+        self.reads_current(0)?;
+        if self.int("training_mode", 0)? != 0 {
+            return Err(self.err("it runs in training mode; export the model in eval mode"));
+        }
+        let eps = self.float("epsilon", 1e-5)?;
+        if (f64::from(eps) - 1e-5).abs() > 1e-9 {
+            return Err(self.err(format!("`epsilon = {eps}`; `network!`'s batch norm uses 1e-5 (PyTorch's default)")));
+        }
+        let c = self.shape.channels();
+        let mut tensors = Vec::new();
+        for (i, suffix) in [(1, "weight"), (2, "bias"), (3, "running_mean"), (4, "running_var")] {
+            let (d, v) = self.weights(i, suffix)?.ok_or_else(|| self.err(format!("no {suffix}")))?;
+            if v.len() != c {
+                return Err(self.err(format!("its {suffix} has shape {d:?} for {c} channels")));
+            }
+            tensors.push((suffix, vec![c], v.to_vec()));
+        }
+        let weight_name = self.node.input[1].clone();
+        let name = self.name_for(Some(&weight_name));
+        self.push(name, "BatchNorm".to_string(), tensors);
+        self.advance(self.shape)
+    }
+
+    fn pool(&mut self) -> Result<(), ImportError> {
+        let max = self.node.op_type == "MaxPool";
+        let allowed: &[&str] = if max {
+            &["kernel_shape", "strides", "pads", "dilations", "ceil_mode", "storage_order", "auto_pad"]
+        } else {
+            &["kernel_shape", "strides", "pads", "ceil_mode", "count_include_pad", "auto_pad", "dilations"]
+        };
+        self.only_attributes(allowed)?;
+        self.reads_current(0)?;
+        self.no_auto_pad()?;
+        if self.node.output.len() > 1 && !self.node.output[1].is_empty() {
+            return Err(self.err("its indices output is not supported"));
+        }
+        let (rank, h, w) = match self.shape {
+            Shape::Planes2(_, h, w) => (2, h, w),
+            Shape::Planes1(_, l) => (1, 1, l),
+            Shape::Flat(_) => return Err(self.err("it pools a vector; `network!` pools planes")),
+        };
+        let kernel = self.per_axis("kernel_shape", rank, 0)?;
+        let strides = self.per_axis("strides", rank, 1)?;
+        if self.per_axis("dilations", rank, 1)?.iter().any(|&d| d != 1) {
+            return Err(self.err("dilated pooling is not supported"));
+        }
+        if self.pads(rank)?.iter().any(|&p| p != 0) {
+            return Err(self.err("padded pooling is not supported; `network!` pools without padding"));
+        }
+        if self.int("ceil_mode", 0)? != 0 {
+            return Err(self.err("`ceil_mode = 1` is not supported"));
+        }
+        let axis = |n: usize, i: usize| nn_shapes::conv_out(n, kernel[i], strides[i], 0, 1);
+        let c = self.shape.channels();
+        let shape = if rank == 2 { Shape::Planes2(c, axis(h, 0), axis(w, 1)) } else { Shape::Planes1(c, axis(w, 0)) };
+        if shape.count() == 0 {
+            return Err(self.err(format!("its window {kernel:?} does not fit {}", self.shape.describe())));
+        }
+        let mut text = format!("{}Pool{rank}d({}", if max { "Max" } else { "Avg" }, pair(&kernel));
+        if strides != kernel {
+            let _ = write!(text, ", stride = {}", pair(&strides));
+        }
+        text.push(')');
+        self.push(None, text, Vec::new());
+        self.advance(shape)
+    }
+
+    fn global_pool(&mut self) -> Result<(), ImportError> {
+        self.only_attributes(&[])?;
+        self.reads_current(0)?;
+        let (text, c) = match self.shape {
+            Shape::Planes2(c, ..) => ("GlobalAvgPool2d", c),
+            Shape::Planes1(c, _) => ("GlobalAvgPool1d", c),
+            Shape::Flat(_) => return Err(self.err("it pools a vector; `network!` pools planes")),
+        };
+        self.push(None, text.to_string(), Vec::new());
+        // ONNX keeps `[N, C, 1, 1]`; the layer gives the vector of channels, which a `Flatten` after keeps.
+        self.advance(Shape::Flat(c))
+    }
+
+    fn flatten(&mut self) -> Result<(), ImportError> {
+        self.only_attributes(&["axis"])?;
+        self.reads_current(0)?;
+        if self.int("axis", 1)? != 1 {
+            return Err(self.err("only `axis = 1` (keeping the batch) is supported"));
+        }
+        self.flatten_values()
+    }
+
+    /// The values seen as a vector: `Flatten` on planes, nothing on a vector.
+    fn flatten_values(&mut self) -> Result<(), ImportError> {
+        let n = self.shape.count();
+        if !matches!(self.shape, Shape::Flat(_)) {
+            self.push(None, "Flatten".to_string(), Vec::new());
+        }
+        self.advance(Shape::Flat(n))
+    }
+
+    fn reshape(&mut self) -> Result<(), ImportError> {
+        self.only_attributes(&["allowzero"])?;
+        self.reads_current(0)?;
+        let target = match self.constant(1, "shape")? {
+            Const { data: Data::I64(v), .. } => v.clone(),
+            _ => return Err(self.err("its shape is not an integer tensor")),
+        };
+        let n = self.shape.count();
+        // The batch dimension first (0 copies it, -1 infers it, or the batch of 1 of the export), then the rest.
+        let Some((_, rest)) = target.split_first() else { return Err(self.err("it reshapes to a scalar")) };
+        let known = rest
+            .iter()
+            .filter(|&&d| d > 0)
+            .try_fold(1usize, |a, &d| a.checked_mul(usize::try_from(d).ok()?))
+            .ok_or_else(|| self.err(format!("shape {target:?} overflows")))?;
+        let mut dims = Vec::new();
+        for &d in rest {
+            match d {
+                -1 if known > 0 && n.is_multiple_of(known) => dims.push(n / known),
+                d if d > 0 => dims.push(d as usize),
+                _ => return Err(self.err(format!("shape {target:?} is not supported"))),
+            }
+        }
+        if dims.iter().try_fold(1usize, |a, &d| a.checked_mul(d)) != Some(n) {
+            return Err(self.err(format!("shape {target:?} does not hold the {n} values of {}", self.shape.describe())));
+        }
+        match dims.as_slice() {
+            [_] => self.flatten_values(),
+            [c, l] => {
+                self.push(None, format!("Reshape([{c}, {l}])"), Vec::new());
+                self.advance(Shape::Planes1(*c, *l))
+            }
+            [c, h, w] => {
+                self.push(None, format!("Reshape([{c}, {h}, {w}])"), Vec::new());
+                self.advance(Shape::Planes2(*c, *h, *w))
+            }
+            _ => Err(self.err(format!("shape {target:?}: `network!` reshapes to a vector or 1-D or 2-D planes"))),
+        }
+    }
+
+    fn activation(&mut self) -> Result<(), ImportError> {
+        self.reads_current(0)?;
+        let op = self.node.op_type.clone();
+        let text = match op.as_str() {
+            "Relu" | "Sigmoid" | "Tanh" | "Softplus" => {
+                self.only_attributes(&[])?;
+                op.clone()
+            }
+            "LeakyRelu" => {
+                self.only_attributes(&["alpha"])?;
+                format!("LeakyRelu({:?})", self.float("alpha", 0.01)?)
+            }
+            "Elu" => {
+                self.only_attributes(&["alpha"])?;
+                format!("Elu({:?})", self.float("alpha", 1.0)?)
+            }
+            "Gelu" => {
+                self.only_attributes(&["approximate"])?;
+                match self.string("approximate")?.as_deref() {
+                    None | Some("none") => "Gelu".to_string(),
+                    Some(a) => return Err(self.err(format!("`approximate = {a}`: `network!`'s GELU is the exact one"))),
+                }
+            }
+            "HardSigmoid" => {
+                self.only_attributes(&["alpha", "beta"])?;
+                let (alpha, beta) = (self.float("alpha", 0.2)?, self.float("beta", 0.5)?);
+                if (alpha, beta) != (0.25, 0.5) {
+                    return Err(self.err(format!(
+                        "`alpha = {alpha}`, `beta = {beta}`: `network!`'s `HardSigmoid` is 0.25 x + 0.5"
+                    )));
+                }
+                "HardSigmoid".to_string()
+            }
+            "Clip" => self.clip()?,
+            "Softmax" => {
+                self.only_attributes(&["axis"])?;
+                let axis = self.int("axis", -1)?;
+                if !matches!(self.shape, Shape::Flat(_)) || !(axis == -1 || axis == 1) {
+                    return Err(self.err(format!(
+                        "softmax over axis {axis} of {}: `network!`'s `Softmax` normalises a vector",
+                        self.shape.describe()
+                    )));
+                }
+                "Softmax".to_string()
+            }
+            other => return Err(self.err(format!("operator `{other}` is not an activation"))),
+        };
+        self.push(None, text, Vec::new());
+        self.advance(self.shape)
+    }
+
+    /// `Clip` with constant bounds: `[-1, 1]` is `HardTanh`, `[0, inf)` is `Relu`.
+    fn clip(&self) -> Result<String, ImportError> {
+        self.only_attributes(&["min", "max"])?;
+        let bound = |i: usize, default: f32| -> Result<f32, ImportError> {
+            match self.weights(i, if i == 1 { "min" } else { "max" })? {
+                Some((_, [v])) => Ok(*v),
+                Some(_) => Err(self.err("its bounds are not scalars")),
+                None => Ok(default),
+            }
+        };
+        let (lo, hi) = (bound(1, f32::NEG_INFINITY)?, bound(2, f32::INFINITY)?);
+        match (lo, hi) {
+            (-1.0, 1.0) => Ok("HardTanh".to_string()),
+            (0.0, f32::INFINITY) => Ok("Relu".to_string()),
+            _ => Err(self.err(format!("clips to [{lo}, {hi}]; `network!` has `HardTanh` ([-1, 1]) and `Relu`"))),
+        }
+    }
+}
+
+/// `k` or `(h, w)` as `network!` writes sizes of one or two axes.
+fn pair(values: &[usize]) -> String {
+    match values {
+        [a, b] if a != b => format!("({a}, {b})"),
+        [a, ..] => a.to_string(),
+        [] => String::new(),
+    }
+}
+
+/// A row-major `rows x cols` matrix transposed.
+fn transpose(v: &[f32], rows: usize, cols: usize) -> Vec<f32> {
+    (0..cols).flat_map(|c| (0..rows).map(move |r| v[r * cols + c])).collect()
+}
+
+/// The generated module.
+fn source(model: &ModelProto, options: &Options, input: Shape, layers: &[Layer], opset: i64) -> String {
+    let producer = match (model.producer_name.as_str(), model.producer_version.as_str()) {
+        ("", _) => String::new(),
+        (p, "") => format!(", made by {p}"),
+        (p, v) => format!(", made by {p} {v}"),
+    };
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "// `{}`: a network imported from `{}` (ONNX opset {opset}{producer}).",
+        options.name, options.source
+    );
+    let _ = writeln!(s, "// The declaration is ordinary `network!` source: edit it as any other.");
+    let _ = writeln!(s, "use nn_core::prelude::*;\n");
+    let _ = writeln!(s, "network! {{");
+    let _ = writeln!(s, "    /// Imported from `{}`; its weights are in `{}`.", options.source, options.weights_file);
+    let _ = writeln!(s, "    #[weights = \"{}\"]", options.weights_file);
+    let _ = writeln!(s, "    pub struct {}<f32> {{", options.name);
+    let _ = writeln!(s, "        input: {},", input.declaration());
+    for l in layers {
+        match &l.name {
+            Some(n) => {
+                let _ = writeln!(s, "        {n}: {},", l.text);
+            }
+            None => {
+                let _ = writeln!(s, "        {},", l.text);
+            }
+        }
+    }
+    let _ = writeln!(s, "    }}\n}}");
+    s
+}
+
+/// The weights as safetensors, each layer's tensors under its name. Layers without a name get the macro's
+/// default names, so every layer with weights is named here.
+fn weights(layers: &[Layer]) -> Result<Vec<u8>, ImportError> {
+    let mut owned: Vec<(String, Vec<usize>, Vec<u8>)> = Vec::new();
+    for l in layers.iter().filter(|l| !l.tensors.is_empty()) {
+        let Some(name) = &l.name else {
+            return Err(ImportError::Model(format!("a `{}` layer has weights but no name", l.text)));
+        };
+        for (suffix, shape, values) in &l.tensors {
+            let bytes = values.iter().flat_map(|v| v.to_le_bytes()).collect();
+            owned.push((format!("{name}.{suffix}"), shape.clone(), bytes));
+        }
+    }
+    let views: Result<Vec<_>, _> = owned
+        .iter()
+        .map(|(n, shape, b)| {
+            safetensors::tensor::TensorView::new(safetensors::Dtype::F32, shape.clone(), b).map(|v| (n.as_str(), v))
+        })
+        .collect();
+    let views = views.map_err(|e| ImportError::Model(format!("writing the weights: {e}")))?;
+    safetensors::serialize(views, None).map_err(|e| ImportError::Model(format!("writing the weights: {e}")))
+}
