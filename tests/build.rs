@@ -8,7 +8,9 @@ fn main() {
     println!("cargo:rerun-if-changed={}", dir.display());
     let out = Path::new(&std::env::var("OUT_DIR").expect("cargo sets OUT_DIR")).join("onnx");
     std::fs::create_dir_all(&out).expect("OUT_DIR is writable");
-    for fixture in ["mlp_gemm", "mlp_matmul", "cnn", "cnn_global", "conv1d"] {
+    for fixture in
+        ["mlp_gemm", "mlp_matmul", "cnn", "cnn_global", "conv1d", "lstm_tagger", "lstm_classifier", "gru_rnn"]
+    {
         let path = dir.join(format!("{fixture}.onnx"));
         println!("cargo:rerun-if-changed={}", path.display());
         let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));

@@ -14,6 +14,12 @@
 //! | `Relu`, `Sigmoid`, `Tanh`, `Softplus`, `LeakyRelu`, `Elu`, `Gelu`, `Softmax` (last axis) | the same |
 //! | `HardSigmoid` (`alpha = 0.25`, `beta = 0.5`), `Clip` to `[-1, 1]` or `[0, inf)` | `HardSigmoid`, `HardTanh`, `Relu` |
 //! | `Identity`, `Dropout` (inference) | nothing |
+//! | `LSTM`, `GRU` (`linear_before_reset = 1`), `RNN` (tanh or ReLU), forward, zero initial state | `Lstm`, `Gru`, `Rnn` |
+//! | `Squeeze` of their direction axis, `Transpose` between batch-first and sequence-first, `Gather` of the last step | `output = last` |
+//!
+//! A sequence input is `[steps, batch, features]` read by a recurrent node, or `[batch, steps, features]`
+//! transposed first (PyTorch's `batch_first`); the gates are reordered from ONNX's (i, o, f, c and z, r, h) to
+//! PyTorch's (i, f, g, o and r, z, n). `MatMul` (+ `Add`) on a sequence is a dense layer on every step.
 //!
 //! Any other operator, attribute value or structure is an [`ImportError`] naming the node.
 
@@ -48,6 +54,8 @@ enum Shape {
     Planes1(usize, usize),
     /// Channels of 2-D planes.
     Planes2(usize, usize, usize),
+    /// A sequence of steps of features (time-major).
+    Seq(usize, usize),
 }
 
 impl Shape {
@@ -56,12 +64,13 @@ impl Shape {
             Shape::Flat(n) => n,
             Shape::Planes1(c, l) => c * l,
             Shape::Planes2(c, h, w) => c * h * w,
+            Shape::Seq(t, f) => t * f,
         }
     }
 
     fn channels(self) -> usize {
         match self {
-            Shape::Flat(n) => n,
+            Shape::Flat(n) | Shape::Seq(_, n) => n,
             Shape::Planes1(c, _) | Shape::Planes2(c, _, _) => c,
         }
     }
@@ -71,6 +80,7 @@ impl Shape {
             Shape::Flat(n) => format!("a vector of {n}"),
             Shape::Planes1(c, l) => format!("{c} channels of length {l}"),
             Shape::Planes2(c, h, w) => format!("{c} channels of {h}x{w}"),
+            Shape::Seq(t, f) => format!("a sequence of {t} steps of {f}"),
         }
     }
 
@@ -80,6 +90,7 @@ impl Shape {
             Shape::Flat(n) => n.to_string(),
             Shape::Planes1(c, l) => format!("[{c}, {l}]"),
             Shape::Planes2(c, h, w) => format!("[{c}, {h}, {w}]"),
+            Shape::Seq(t, f) => format!("Seq({t}, {f})"),
         }
     }
 }
@@ -104,12 +115,22 @@ struct Translator<'a> {
     /// The value the chain has reached and its shape.
     current: String,
     shape: Shape,
+    /// After a recurrent layer: its last hidden state (`Y_h`, a vector), which the chain may take instead of
+    /// every step (`Y`); and the axis of ONNX's direction dimension the `Squeeze` that follows removes.
+    last_step: Option<String>,
+    squeeze: Option<i64>,
     node: &'a NodeProto,
     index: usize,
 }
 
 /// Every operator [`translate`] reads.
 pub const OPERATORS: &[&str] = &[
+    "LSTM",
+    "GRU",
+    "RNN",
+    "Squeeze",
+    "Transpose",
+    "Gather",
     "Gemm",
     "MatMul",
     "Add",
@@ -160,7 +181,8 @@ pub fn translate(model: &ModelProto, options: &Options) -> Result<Imported, Impo
     let [output] = graph.output.as_slice() else {
         return Err(model_err(format!("the graph has {} outputs; `network!` gives one", graph.output.len())));
     };
-    let shape = input_shape(input)?;
+    let first = graph.node.iter().find(|n| n.input.first() == Some(&input.name));
+    let shape = input_shape(input, first)?;
 
     let dummy = NodeProto::default();
     let mut t = Translator {
@@ -169,6 +191,8 @@ pub fn translate(model: &ModelProto, options: &Options) -> Result<Imported, Impo
         used_names: Vec::new(),
         current: input.name.clone(),
         shape,
+        last_step: None,
+        squeeze: None,
         node: &dummy,
         index: 0,
     };
@@ -176,6 +200,9 @@ pub fn translate(model: &ModelProto, options: &Options) -> Result<Imported, Impo
         t.node = node;
         t.index = index;
         t.node_(node)?;
+    }
+    if t.last_step.as_ref() == Some(&output.name) {
+        t.take_last_step()?;
     }
     if t.current != output.name {
         return Err(model_err(format!(
@@ -190,7 +217,9 @@ pub fn translate(model: &ModelProto, options: &Options) -> Result<Imported, Impo
 }
 
 /// The input's shape without its batch dimension.
-fn input_shape(input: &onnx::ValueInfoProto) -> Result<Shape, ImportError> {
+/// A sequence is `[steps, batch, features]` read by a recurrent node (ONNX's layout), or `[batch, steps, features]`
+/// transposed first (PyTorch's `batch_first`).
+fn input_shape(input: &onnx::ValueInfoProto, first: Option<&NodeProto>) -> Result<Shape, ImportError> {
     let err = |m: String| ImportError::Model(format!("input `{}`: {m}", input.name));
     let tensor =
         input.r#type.as_ref().and_then(|t| t.tensor_type.as_ref()).ok_or_else(|| err("not a tensor".into()))?;
@@ -198,6 +227,17 @@ fn input_shape(input: &onnx::ValueInfoProto) -> Result<Shape, ImportError> {
         return Err(err(format!("element type {} (the importer reads float models)", tensor.elem_type)));
     }
     let dims = tensor.shape.as_ref().map(|s| s.dim.as_slice()).unwrap_or_default();
+    let fixed = |i: usize| match dims.get(i).and_then(|d| d.dim_value) {
+        Some(v) if v > 0 => usize::try_from(v).map_err(|_| err(format!("dimension {i} is {v}"))),
+        _ => Err(err(format!("dimension {i} has no fixed size; `network!` sizes are known at compile time"))),
+    };
+    let first_op = first.map_or("", |n| n.op_type.as_str());
+    if dims.len() == 3 && matches!(first_op, "LSTM" | "GRU" | "RNN") {
+        return Ok(Shape::Seq(fixed(0)?, fixed(2)?));
+    }
+    if dims.len() == 3 && first_op == "Transpose" {
+        return Ok(Shape::Seq(fixed(1)?, fixed(2)?));
+    }
     let mut sizes = Vec::new();
     for (i, d) in dims.iter().enumerate().skip(1) {
         match d.dim_value {
@@ -348,7 +388,17 @@ impl Translator<'_> {
     }
 
     /// Checks that the node reads the chain's current value as its input `i`.
-    fn reads_current(&self, i: usize) -> Result<(), ImportError> {
+    fn reads_current(&mut self, i: usize) -> Result<(), ImportError> {
+        if self.last_step.is_some() && self.node.input.get(i) == self.last_step.as_ref() {
+            self.take_last_step()?;
+        }
+        if let Some(axis) = self.squeeze
+            && self.node.op_type != "Squeeze"
+        {
+            return Err(self.err(format!(
+                "a recurrent layer's output must lose its direction axis ({axis}) by a `Squeeze` first"
+            )));
+        }
         match self.node.input.get(i) {
             Some(n) if *n == self.current => Ok(()),
             Some(n) => Err(self.err(format!(
@@ -434,6 +484,10 @@ impl Translator<'_> {
             "MaxPool" | "AveragePool" => self.pool(),
             "GlobalAveragePool" => self.global_pool(),
             "Flatten" => self.flatten(),
+            "LSTM" | "GRU" | "RNN" => self.recurrent(),
+            "Squeeze" => self.squeeze_node(),
+            "Transpose" => self.transpose_node(),
+            "Gather" => self.gather(),
             "Reshape" => self.reshape(),
             "Relu" | "Sigmoid" | "Tanh" | "Softplus" | "LeakyRelu" | "Elu" | "Gelu" | "HardSigmoid" | "Clip"
             | "Softmax" => self.activation(),
@@ -515,13 +569,22 @@ impl Translator<'_> {
         bias: Option<Vec<f32>>,
         awaiting_bias: bool,
     ) -> Result<(), ImportError> {
-        if self.shape != Shape::Flat(inputs) {
-            return Err(self.err(format!(
-                "it takes a vector of {inputs} values, and receives {}{}",
-                self.shape.describe(),
-                if matches!(self.shape, Shape::Flat(_)) { "" } else { " (no Flatten before it)" }
-            )));
-        }
+        // On a sequence (a `MatMul` only), it applies to every step, as `network!`'s `Dense` does.
+        let out_shape = match self.shape {
+            Shape::Flat(n) if n == inputs => Shape::Flat(out),
+            Shape::Seq(t, f) if f == inputs && awaiting_bias => Shape::Seq(t, out),
+            _ => {
+                return Err(self.err(format!(
+                    "it takes a vector of {inputs} values, and receives {}{}",
+                    self.shape.describe(),
+                    if matches!(self.shape, Shape::Planes1(..) | Shape::Planes2(..)) {
+                        " (no Flatten before it)"
+                    } else {
+                        ""
+                    }
+                )));
+            }
+        };
         let name = self.name_for(Some(weight_name));
         let mut tensors = vec![("weight", vec![out, inputs], weight)];
         let text = match bias {
@@ -535,7 +598,7 @@ impl Translator<'_> {
         if let Some(last) = self.layers.last_mut() {
             last.awaiting_bias = awaiting_bias;
         }
-        self.advance(Shape::Flat(out))
+        self.advance(out_shape)
     }
 
     /// `Add` of a constant vector right after a `MatMul`: the dense layer's bias.
@@ -546,7 +609,7 @@ impl Translator<'_> {
             (Some(_), Some(b)) if *b == self.current => 0,
             _ => return self.reads_current(0),
         };
-        let Shape::Flat(out) = self.shape else {
+        let (Shape::Flat(out) | Shape::Seq(_, out)) = self.shape else {
             return Err(self.err("it adds to planes; only a dense layer's bias can be added"));
         };
         let awaiting = self.layers.last().is_some_and(|l| l.awaiting_bias);
@@ -577,7 +640,9 @@ impl Translator<'_> {
         let (two_d, c_in) = match self.shape {
             Shape::Planes2(c, ..) => (true, c),
             Shape::Planes1(c, _) => (false, c),
-            Shape::Flat(_) => return Err(self.err("it convolves a vector; `network!` convolves planes")),
+            Shape::Flat(_) | Shape::Seq(..) => {
+                return Err(self.err(format!("it convolves {}; `network!` convolves planes", self.shape.describe())));
+            }
         };
         let rank = if two_d { 2 } else { 1 };
         if dims.len() != rank + 2 {
@@ -604,7 +669,7 @@ impl Translator<'_> {
         let (h, w_in) = match self.shape {
             Shape::Planes2(_, h, w) => (h, w),
             Shape::Planes1(_, l) => (1, l),
-            Shape::Flat(_) => (1, 1),
+            Shape::Flat(_) | Shape::Seq(..) => (1, 1),
         };
         let axis = |n: usize, i: usize| nn_shapes::conv_out(n, kernel[i], strides[i], pads[i], dilations[i]);
         let shape =
@@ -625,6 +690,169 @@ impl Translator<'_> {
         let name = self.name_for(Some(&weight_name));
         self.push(name, text, vec![("weight", dims, w), ("bias", vec![out], bias)]);
         self.advance(shape)
+    }
+
+    /// The chain takes the last recurrent layer's last hidden state (`Y_h`) instead of every step (`Y`): the layer
+    /// becomes `output = last`.
+    fn take_last_step(&mut self) -> Result<(), ImportError> {
+        let Some(name) = self.last_step.take() else { return Ok(()) };
+        let Some(layer) = self.layers.last_mut() else { return Err(self.err("no recurrent layer before")) };
+        layer.text = layer.text.replacen(')', ", output = last)", 1);
+        self.current = name;
+        self.shape = Shape::Flat(self.shape.channels());
+        // `Y_h` is `[directions, batch, hidden]`: the direction axis is the first.
+        self.squeeze = Some(0);
+        Ok(())
+    }
+
+    /// `LSTM`, `GRU` and `RNN` (one direction, ONNX's default activations, PyTorch's GRU with
+    /// `linear_before_reset = 1`): `Lstm`, `Gru` and `Rnn` with PyTorch's gate order.
+    fn recurrent(&mut self) -> Result<(), ImportError> {
+        let op = self.node.op_type.clone();
+        self.only_attributes(&[
+            "hidden_size",
+            "direction",
+            "activations",
+            "layout",
+            "linear_before_reset",
+            "clip",
+            "input_forget",
+        ])?;
+        self.reads_current(0)?;
+        let Shape::Seq(steps, features) = self.shape else {
+            return Err(self.err(format!(
+                "it runs over {}; `network!` runs recurrent layers over sequences",
+                self.shape.describe()
+            )));
+        };
+        if self.string("direction")?.is_some_and(|d| d != "forward") {
+            return Err(self.err("only the forward direction is supported"));
+        }
+        if self.int("layout", 0)? != 0 || self.int("input_forget", 0)? != 0 || self.attr("clip").is_some() {
+            return Err(self.err("`layout`, `input_forget` and `clip` are not supported"));
+        }
+        let activations: Vec<String> = self
+            .attr("activations")
+            .map(|a| a.strings.iter().map(|b| String::from_utf8_lossy(b).into_owned()).collect())
+            .unwrap_or_default();
+        let (gates, order, kind): (usize, &[usize], String) = match op.as_str() {
+            // ONNX keeps the LSTM's gates as i, o, f, c and the GRU's as z, r, h; PyTorch as i, f, g, o and r, z, n.
+            "LSTM" if activations.is_empty() || activations == ["Sigmoid", "Tanh", "Tanh"] => {
+                (4, &[0, 2, 3, 1], "Lstm".into())
+            }
+            "GRU" if activations.is_empty() || activations == ["Sigmoid", "Tanh"] => {
+                if self.int("linear_before_reset", 0)? != 1 {
+                    return Err(self.err("`linear_before_reset = 0`: `network!`'s GRU is PyTorch's (1)"));
+                }
+                (3, &[1, 0, 2], "Gru".into())
+            }
+            "RNN" if activations.is_empty() || activations == ["Tanh"] => (1, &[0], "Rnn".into()),
+            "RNN" if activations == ["Relu"] => (1, &[0], "Rnn, activation = Relu".into()),
+            _ => return Err(self.err(format!("activations {activations:?} are not supported"))),
+        };
+        let hidden = usize::try_from(self.int("hidden_size", 0)?)
+            .ok()
+            .filter(|&h| h > 0)
+            .ok_or_else(|| self.err("no `hidden_size`"))?;
+        let rows = gates.checked_mul(hidden).ok_or_else(|| self.err("`hidden_size` overflows"))?;
+        let (w_dims, w) = self.weights(1, "input weights")?.ok_or_else(|| self.err("no input weights"))?;
+        if w_dims != [1, rows, features] {
+            return Err(self.err(format!("its input weights have shape {w_dims:?}, not [1, {rows}, {features}]")));
+        }
+        let w = reorder(w, hidden, features, order);
+        let (r_dims, r) = self.weights(2, "hidden weights")?.ok_or_else(|| self.err("no hidden weights"))?;
+        if r_dims != [1, rows, hidden] {
+            return Err(self.err(format!("its hidden weights have shape {r_dims:?}, not [1, {rows}, {hidden}]")));
+        }
+        let r = reorder(r, hidden, hidden, order);
+        let (b_ih, b_hh) = match self.weights(3, "biases")? {
+            Some((d, b)) if d == [1, 2 * rows] => {
+                (reorder(&b[..rows], hidden, 1, order), reorder(&b[rows..], hidden, 1, order))
+            }
+            Some((d, _)) => return Err(self.err(format!("its biases have shape {d:?}, not [1, {}]", 2 * rows))),
+            None => (vec![0.0; rows], vec![0.0; rows]),
+        };
+        if self.node.input.get(4).is_some_and(|n| !n.is_empty()) {
+            return Err(self.err("`sequence_lens` is not supported: every sequence has the declared steps"));
+        }
+        for (i, what) in [(5, "initial hidden state"), (6, "initial cell state")] {
+            if self.node.input.get(i).is_some_and(|n| !n.is_empty()) {
+                let zero = matches!(self.weights(i, what)?, Some((_, v)) if v.iter().all(|&x| x == 0.0));
+                if !zero {
+                    return Err(self.err(format!("a non-zero {what} is not supported")));
+                }
+            }
+        }
+        if self.node.input.get(7).is_some_and(|n| !n.is_empty()) {
+            return Err(self.err("peephole weights are not supported"));
+        }
+        let name = self.name_for(None);
+        let text = match kind.split_once(", ") {
+            Some((k, option)) => format!("{k}({hidden}, {option})"),
+            None => format!("{kind}({hidden})"),
+        };
+        let tensors = vec![
+            ("weight_ih_l0", vec![rows, features], w),
+            ("weight_hh_l0", vec![rows, hidden], r),
+            ("bias_ih_l0", vec![rows], b_ih),
+            ("bias_hh_l0", vec![rows], b_hh),
+        ];
+        self.push(name, text, tensors);
+        // `Y` (`[steps, directions, batch, hidden]`) continues the chain; `Y_h` may be taken instead.
+        self.last_step = self.node.output.get(1).filter(|n| !n.is_empty()).cloned();
+        self.advance(Shape::Seq(steps, hidden))?;
+        self.squeeze = Some(1);
+        Ok(())
+    }
+
+    /// The `Squeeze` of the direction axis after a recurrent layer.
+    fn squeeze_node(&mut self) -> Result<(), ImportError> {
+        self.only_attributes(&[])?;
+        self.reads_current(0)?;
+        let axes = match self.constant(1, "axes")? {
+            Const { data: Data::I64(v), .. } => v.clone(),
+            _ => return Err(self.err("its axes are not integers")),
+        };
+        match self.squeeze.take() {
+            Some(axis) if axes == [axis] => self.advance(self.shape),
+            _ => Err(self.err(format!("it removes axes {axes:?}; only a recurrent layer's direction axis can go"))),
+        }
+    }
+
+    /// A `Transpose` between PyTorch's batch-first layout and ONNX's sequence-first one: nothing moves in a sample.
+    fn transpose_node(&mut self) -> Result<(), ImportError> {
+        self.only_attributes(&["perm"])?;
+        self.reads_current(0)?;
+        match (self.shape, self.ints("perm")?.as_deref()) {
+            (Shape::Seq(..), Some([1, 0, 2])) => self.advance(self.shape),
+            (shape, perm) => Err(self.err(format!("transposing {} by {perm:?} is not supported", shape.describe()))),
+        }
+    }
+
+    /// `Gather` of the last step right after a recurrent layer: its `output = last`.
+    fn gather(&mut self) -> Result<(), ImportError> {
+        self.only_attributes(&["axis"])?;
+        self.reads_current(0)?;
+        let Shape::Seq(steps, _) = self.shape else {
+            return Err(self.err("it gathers from something other than a sequence"));
+        };
+        let index = match self.constant(1, "indices")? {
+            Const { dims, data: Data::I64(v) } if dims.is_empty() && v.len() == 1 => v[0],
+            _ => return Err(self.err("it gathers by other than one constant index")),
+        };
+        let last = index == -1 || usize::try_from(index).ok() == Some(steps - 1);
+        let after_recurrent = self.layers.last().is_some_and(|l| l.tensors.iter().any(|t| t.0 == "weight_hh_l0"));
+        let axis = self.int("axis", 0)?;
+        if !(last && after_recurrent && (axis == 0 || axis == 1)) {
+            return Err(
+                self.err("it takes a step of a sequence; `network!` takes only the last step of a recurrent layer")
+            );
+        }
+        if let Some(layer) = self.layers.last_mut() {
+            layer.text = layer.text.replacen(')', ", output = last)", 1);
+        }
+        self.last_step = None;
+        self.advance(Shape::Flat(self.shape.channels()))
     }
 
     /// `auto_pad` absent, `NOTSET`, or `VALID` without pads: the padding is the explicit `pads`.
@@ -703,7 +931,9 @@ impl Translator<'_> {
         let (rank, h, w) = match self.shape {
             Shape::Planes2(_, h, w) => (2, h, w),
             Shape::Planes1(_, l) => (1, 1, l),
-            Shape::Flat(_) => return Err(self.err("it pools a vector; `network!` pools planes")),
+            Shape::Flat(_) | Shape::Seq(..) => {
+                return Err(self.err(format!("it pools {}; `network!` pools planes", self.shape.describe())));
+            }
         };
         let kernel = self.per_axis("kernel_shape", rank, 0)?;
         let strides = self.per_axis("strides", rank, 1)?;
@@ -737,7 +967,9 @@ impl Translator<'_> {
         let (text, c) = match self.shape {
             Shape::Planes2(c, ..) => ("GlobalAvgPool2d", c),
             Shape::Planes1(c, _) => ("GlobalAvgPool1d", c),
-            Shape::Flat(_) => return Err(self.err("it pools a vector; `network!` pools planes")),
+            Shape::Flat(_) | Shape::Seq(..) => {
+                return Err(self.err(format!("it pools {}; `network!` pools planes", self.shape.describe())));
+            }
         };
         self.push(None, text.to_string(), Vec::new());
         // ONNX keeps `[N, C, 1, 1]`; the layer gives the vector of channels, which a `Flatten` after keeps.
@@ -749,6 +981,9 @@ impl Translator<'_> {
         self.reads_current(0)?;
         if self.int("axis", 1)? != 1 {
             return Err(self.err("only `axis = 1` (keeping the batch) is supported"));
+        }
+        if matches!(self.shape, Shape::Seq(..)) {
+            return Err(self.err("flattening a sequence is not supported (ONNX keeps its batch axis second)"));
         }
         self.flatten_values()
     }
@@ -769,6 +1004,9 @@ impl Translator<'_> {
             Const { data: Data::I64(v), .. } => v.clone(),
             _ => return Err(self.err("its shape is not an integer tensor")),
         };
+        if matches!(self.shape, Shape::Seq(..)) {
+            return Err(self.err("reshaping a sequence is not supported (ONNX keeps its batch axis second)"));
+        }
         let n = self.shape.count();
         // The batch dimension first (0 copies it, -1 infers it, or the batch of 1 of the export), then the rest.
         let Some((_, rest)) = target.split_first() else { return Err(self.err("it reshapes to a scalar")) };
@@ -839,7 +1077,13 @@ impl Translator<'_> {
             "Softmax" => {
                 self.only_attributes(&["axis"])?;
                 let axis = self.int("axis", -1)?;
-                if !matches!(self.shape, Shape::Flat(_)) || !(axis == -1 || axis == 1) {
+                let last_axis = match self.shape {
+                    Shape::Flat(_) => axis == -1 || axis == 1,
+                    // Per step, over the features: the last axis of `[steps, batch, features]`.
+                    Shape::Seq(..) => axis == -1 || axis == 2,
+                    _ => false,
+                };
+                if !last_axis {
                     return Err(self.err(format!(
                         "softmax over axis {axis} of {}: `network!`'s `Softmax` normalises a vector",
                         self.shape.describe()
@@ -879,6 +1123,13 @@ fn pair(values: &[usize]) -> String {
         [a, ..] => a.to_string(),
         [] => String::new(),
     }
+}
+
+/// A matrix of gate blocks of `hidden` rows (`cols` values each) with the blocks in `order`: block `k` of the
+/// result is block `order[k]` of `v`.
+fn reorder(v: &[f32], hidden: usize, cols: usize, order: &[usize]) -> Vec<f32> {
+    let block = hidden * cols;
+    order.iter().flat_map(|&k| v[k * block..(k + 1) * block].iter().copied()).collect()
 }
 
 /// A row-major `rows x cols` matrix transposed.
