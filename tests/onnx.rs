@@ -30,6 +30,12 @@ mod lstm_classifier {
 mod gru_rnn {
     include!(concat!(env!("OUT_DIR"), "/onnx/gru_rnn.rs"));
 }
+mod deconv {
+    include!(concat!(env!("OUT_DIR"), "/onnx/deconv.rs"));
+}
+mod deconv1d {
+    include!(concat!(env!("OUT_DIR"), "/onnx/deconv1d.rs"));
+}
 
 const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/onnx");
 
@@ -107,6 +113,14 @@ fn an_rnn_and_a_gru_with_its_last_state_match_onnx_runtime() {
     matches_onnx_runtime("gru_rnn", |x| net.forward(&Vector::from_column_slice(x)).as_slice().to_vec());
 }
 
+#[test]
+fn transposed_convolutions_match_onnx_runtime() {
+    let net = Box::new(deconv::Deconv::TRAINED);
+    matches_onnx_runtime("deconv", |x| net.forward(&Vector::from_column_slice(x)).as_slice().to_vec());
+    let net = Box::new(deconv1d::Deconv1d::TRAINED);
+    matches_onnx_runtime("deconv1d", |x| net.forward(&Vector::from_column_slice(x)).as_slice().to_vec());
+}
+
 fn import(name: &str) -> Result<nn_import::Imported, ImportError> {
     let bytes = std::fs::read(format!("{FIXTURES}/{name}.onnx")).unwrap();
     import_onnx(&bytes, &Options::new("Net", &format!("{name}.onnx")))
@@ -143,9 +157,20 @@ fn mutated_model_files_are_errors_or_imports_never_a_panic() {
         state.wrapping_mul(0x2545_f491_4f6c_dd1d)
     };
     let (mut imported, mut refused) = (0, 0);
-    for name in ["mlp_gemm", "mlp_matmul", "cnn", "cnn_global", "conv1d", "lstm_tagger", "lstm_classifier", "gru_rnn"] {
+    for name in [
+        "mlp_gemm",
+        "mlp_matmul",
+        "cnn",
+        "cnn_global",
+        "conv1d",
+        "lstm_tagger",
+        "lstm_classifier",
+        "gru_rnn",
+        "deconv",
+        "deconv1d",
+    ] {
         let original = std::fs::read(format!("{FIXTURES}/{name}.onnx")).unwrap();
-        for _ in 0..1_250 {
+        for _ in 0..1_000 {
             let mut bytes = original.clone();
             for _ in 0..1 + next() % 4 {
                 let at = (next() % bytes.len() as u64) as usize;

@@ -7,6 +7,7 @@
 //! |---|---|
 //! | `Gemm` (`transA = 0`, `alpha = beta = 1`), `MatMul` by a constant (and an `Add` of a bias) | `Dense` |
 //! | `Conv` (1-D and 2-D, symmetric `pads`, `strides`, `dilations`, `group`) | `Conv1d`, `Conv2d` |
+//! | `ConvTranspose` (1-D and 2-D, one group, symmetric `pads`, `output_padding`) | `ConvTranspose1d/2d` |
 //! | `BatchNormalization` (inference, `epsilon` 1e-5) | `BatchNorm` |
 //! | `MaxPool`, `AveragePool` (no padding, `ceil_mode = 0`) | `MaxPool1d/2d`, `AvgPool1d/2d` |
 //! | `GlobalAveragePool` | `GlobalAvgPool1d/2d` |
@@ -135,6 +136,7 @@ pub const OPERATORS: &[&str] = &[
     "MatMul",
     "Add",
     "Conv",
+    "ConvTranspose",
     "BatchNormalization",
     "MaxPool",
     "AveragePool",
@@ -480,6 +482,7 @@ impl Translator<'_> {
             "MatMul" => self.matmul(),
             "Add" => self.add(),
             "Conv" => self.conv(),
+            "ConvTranspose" => self.conv_transpose(),
             "BatchNormalization" => self.batch_norm(),
             "MaxPool" | "AveragePool" => self.pool(),
             "GlobalAveragePool" => self.global_pool(),
@@ -853,6 +856,71 @@ impl Translator<'_> {
         }
         self.last_step = None;
         self.advance(Shape::Flat(self.shape.channels()))
+    }
+
+    /// `ConvTranspose` (1-D and 2-D, one group, symmetric `pads`, `output_padding`, no `output_shape`).
+    fn conv_transpose(&mut self) -> Result<(), ImportError> {
+        self.only_attributes(&["kernel_shape", "strides", "pads", "dilations", "group", "output_padding", "auto_pad"])?;
+        self.reads_current(0)?;
+        self.no_auto_pad()?;
+        if self.int("group", 1)? != 1 {
+            return Err(self.err("grouped transposed convolutions are not supported"));
+        }
+        let (dims, w) = self.weights(1, "weight")?.ok_or_else(|| self.err("no weight"))?;
+        let (dims, w) = (dims.to_vec(), w.to_vec());
+        let weight_name = self.node.input[1].clone();
+        let (rank, c_in, h, w_in) = match self.shape {
+            Shape::Planes2(c, h, w) => (2, c, h, w),
+            Shape::Planes1(c, l) => (1, c, 1, l),
+            Shape::Flat(_) | Shape::Seq(..) => {
+                return Err(self.err(format!("it convolves {}; `network!` convolves planes", self.shape.describe())));
+            }
+        };
+        // PyTorch's layout, as ONNX's: [in, out, kernel...].
+        if dims.len() != rank + 2 || dims[0] != c_in {
+            return Err(self.err(format!("its weight has shape {dims:?} for {}", self.shape.describe())));
+        }
+        let out = dims[1];
+        let kernel: Vec<usize> = dims[2..].to_vec();
+        let strides = self.per_axis("strides", rank, 1)?;
+        let dilations = self.per_axis("dilations", rank, 1)?;
+        let pads = self.pads(rank)?;
+        let output_padding = match self.ints("output_padding")? {
+            None => vec![0; rank],
+            Some(v) if v.len() == rank && v.iter().all(|&p| p >= 0) => v.iter().map(|&p| p as usize).collect(),
+            Some(v) => return Err(self.err(format!("`output_padding` {v:?} must hold {rank} values"))),
+        };
+        if output_padding.iter().zip(&strides).any(|(p, s)| p >= s) {
+            return Err(self.err("`output_padding` must be below the stride"));
+        }
+        let bias = match self.weights(2, "bias")? {
+            Some((_, b)) if b.len() == out => b.to_vec(),
+            Some((d, _)) => return Err(self.err(format!("its bias has shape {d:?}; expected [{out}]"))),
+            None => vec![0.0; out],
+        };
+        let axis = |n: usize, i: usize| {
+            nn_shapes::conv_transpose_out(n, kernel[i], strides[i], pads[i], dilations[i], output_padding[i])
+        };
+        let shape =
+            if rank == 2 { Shape::Planes2(out, axis(h, 0), axis(w_in, 1)) } else { Shape::Planes1(out, axis(w_in, 0)) };
+        if shape.count() == 0 {
+            return Err(self.err("its padding removes the whole output"));
+        }
+        let mut text = format!("ConvTranspose{rank}d({out}, kernel = {}", pair(&kernel));
+        for (key, values, default) in [
+            ("stride", &strides, 1),
+            ("padding", &pads, 0),
+            ("output_padding", &output_padding, 0),
+            ("dilation", &dilations, 1),
+        ] {
+            if values.iter().any(|&v| v != default) {
+                let _ = write!(text, ", {key} = {}", pair(values));
+            }
+        }
+        text.push(')');
+        let name = self.name_for(Some(&weight_name));
+        self.push(name, text, vec![("weight", dims, w), ("bias", vec![out], bias)]);
+        self.advance(shape)
     }
 
     /// `auto_pad` absent, `NOTSET`, or `VALID` without pads: the padding is the explicit `pads`.
