@@ -1,7 +1,7 @@
 //! A convolutional autoencoder on the bundled MNIST subset: convolutions and pooling squeeze each digit to
 //! 4 x 7 x 7 = 196 numbers, transposed convolutions bring it back to 28 x 28. Trained to reproduce its input
 //! (mean squared error), it reports the reconstruction error on the 2,000 test images and writes originals above
-//! their reconstructions to `target/autoencoder.png`.
+//! their reconstructions to `autoencoder.png` (in `target/nn-examples/`, or `--out DIR`).
 //!
 //! ```text
 //! cargo run --release --example autoencoder
@@ -25,14 +25,12 @@ network! {
     }
 }
 
-const DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../data/mnist10k.bin.gz");
-const GRID: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../target/autoencoder.png");
 const EPOCHS: usize = 8;
 /// Small batches: the batch cache of this network lives on the stack (about 190 kB per sample in f32).
 const BATCH: usize = 8;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let data = load_mnist(DATA)?;
+    let data = load_mnist(nn_examples::paths::data("mnist10k.bin.gz")?)?;
     let (train, test) = data.split(8_000);
     // Each image is its own target.
     let as_pairs = |d: &nn_core::data::Dataset| -> Result<Vec<Sample<AutoEncoder>>, nn_core::data::DataError> {
@@ -71,8 +69,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let reconstructions: Vec<Vector<f32, 784>> = originals.iter().map(|x| net.forward(x)).collect();
     let rows =
         vec![originals.iter().map(|x| x.as_slice()).collect(), reconstructions.iter().map(|x| x.as_slice()).collect()];
-    nn_examples::create_parent(std::path::Path::new(GRID))?;
-    nn_examples::save_image_grid(GRID, &rows, 28, 28, 3)?;
-    println!("originals above reconstructions written to {}", std::path::Path::new(GRID).display());
+    let grid = nn_examples::paths::output("autoencoder.png")?;
+    nn_examples::save_image_grid(&grid, &rows, 28, 28, 3)?;
+    println!("originals above reconstructions written to {}", grid.display());
     Ok(())
 }

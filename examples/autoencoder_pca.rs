@@ -3,7 +3,7 @@
 //! 2-64-256-784 (sigmoid output), trained with Adam on the mean squared reconstruction error. PCA projects on the
 //! two leading eigenvectors of the training images' covariance. Both are scored on the 2,000 test images, and
 //! both two-dimensional embeddings of the test images are drawn, coloured by digit, to
-//! `target/autoencoder_pca.png`.
+//! `autoencoder_pca.png` (in `target/nn-examples/`, or `--out DIR`).
 //!
 //! ```text
 //! cargo run --release --example autoencoder_pca
@@ -30,8 +30,6 @@ network! {
     pub struct AutoEncoder<f32> { input: 784, encoder: Network(Encoder), decoder: Network(Decoder) }
 }
 
-const DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../data/mnist10k.bin.gz");
-const PLOT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../target/autoencoder_pca.png");
 const EPOCHS: usize = 40;
 const BATCH: usize = 32;
 
@@ -73,7 +71,7 @@ fn mse(a: impl Iterator<Item = f64>, b: impl Iterator<Item = f64>) -> f64 {
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let data = load_mnist(DATA)?;
+    let data = load_mnist(nn_examples::paths::data("mnist10k.bin.gz")?)?;
     let (train, test) = data.split(8_000);
     let labels: Vec<usize> = test.labels().iter().map(|&l| usize::from(l)).collect();
     let as_pairs = |d: &nn_core::data::Dataset| -> Result<Vec<Sample<AutoEncoder>>, nn_core::data::DataError> {
@@ -131,9 +129,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             ranges: Some(bounds(points)),
         },
     );
-    nn_examples::create_parent(std::path::Path::new(PLOT))?;
-    save_scatter(PLOT, "Two-dimensional codes of the 2,000 test digits", &panels, 2, 0.0..1.0, 0.0..1.0)?;
-    println!("wrote {PLOT}");
+    let plot = nn_examples::paths::output("autoencoder_pca.png")?;
+    save_scatter(&plot, "Two-dimensional codes of the 2,000 test digits", &panels, 2, 0.0..1.0, 0.0..1.0)?;
+    println!("wrote {}", plot.display());
     if ae_error >= pca_error {
         return Err(format!("the autoencoder ({ae_error:.5}) did not beat PCA ({pca_error:.5})").into());
     }

@@ -3,7 +3,7 @@
 //! answers twice, whether it is real (the course's adversarial loss, non-saturating for the generator) and which
 //! digit it is (cross-entropy, on real and generated images alike). Adam on both. An MLP classifier (784-128-10, trained here on the same
 //! 8,000 images) then reads 1,000 generated images of each label: the share it classifies as the label asked for
-//! is the score. Writes a grid of samples, one row per label, to `target/cgan_mnist.png`.
+//! is the score. Writes a grid of samples, one row per label, to `cgan_mnist.png` (in `target/nn-examples/`, or `--out DIR`).
 //!
 //! ```text
 //! cargo run --release --example cgan_mnist
@@ -22,8 +22,6 @@ const NOISE: usize = 32;
 const BATCH: usize = 64;
 const EPOCHS: usize = 30;
 const PER_LABEL: usize = 1_000;
-const DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../data/mnist10k.bin.gz");
-const GRID: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../target/cgan_mnist.png");
 
 network! {
     /// Noise and a one-hot label to an image.
@@ -66,7 +64,7 @@ fn generate<const B: usize>(g: &Generator, labels: &[usize; B], rng: &mut Seeded
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let data = load_mnist(DATA)?;
+    let data = load_mnist(nn_examples::paths::data("mnist10k.bin.gz")?)?;
     let (train, test) = data.split(8_000);
     let pairs = train.pairs::<f32, 784, 10>()?;
     let labels: Vec<usize> = train.labels().iter().map(|&l| usize::from(l)).collect();
@@ -155,9 +153,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     let rows: Vec<SMatrix<f32, 784, 12>> = (0..10).map(|label| generate::<12>(&g, &[label; 12], &mut rng)).collect();
     let grid: Vec<Vec<&[f32]>> = rows.iter().map(|m| m.as_slice().chunks_exact(784).collect()).collect();
-    nn_examples::create_parent(std::path::Path::new(GRID))?;
-    save_image_grid(GRID, &grid, 28, 28, 2)?;
-    println!("wrote {GRID} (row k: twelve samples of digit k)");
+    let path = nn_examples::paths::output("cgan_mnist.png")?;
+    save_image_grid(&path, &grid, 28, 28, 2)?;
+    println!("wrote {} (row k: twelve samples of digit k)", path.display());
     if share < 0.8 {
         return Err(format!("only {:.1}% of the generated images read as their label", 100.0 * share).into());
     }

@@ -19,7 +19,6 @@ network! {
     pub struct Mlp<f32> { input: 784, fc1: Dense(256), Sigmoid, fc2: Dense(64), Sigmoid, out: Dense(10) }
 }
 
-const DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../data/mnist10k.bin.gz");
 const PRETRAIN_EPOCHS: usize = 8;
 const FINETUNE_EPOCHS: usize = 5;
 const BATCH: usize = 32;
@@ -67,7 +66,7 @@ fn fine_tune(name: &str, net: &mut Mlp, fit: &[Sample<Mlp>], valid: &[Sample<Mlp
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let data = load_mnist(DATA)?;
+    let data = load_mnist(nn_examples::paths::data("mnist10k.bin.gz")?)?;
     let (train, test) = data.split(8_000);
     let (train, test) = (train.pairs::<f32, 784, 10>()?, test.pairs::<f32, 784, 10>()?);
     let (fit, valid) = train.split_at(7_000);

@@ -1,6 +1,6 @@
 //! Handwritten 8x8 digits: an MLP trained with Adam in mini-batches on a fixed, seeded 80/20 split of the UCI optical
 //! digits (1,797 images bundled in `data/digits.csv.gz`), with early stopping on a validation slice; writes
-//! the training curves to `target/digits-training.png` and the weights to `target/digits.safetensors` (the
+//! the training curves to `digits-training.png` and the weights to `digits.safetensors` in `target/nn-examples/` (the
 //! `embedded` example compiles a copy of them into its binary).
 //!
 //! ```text
@@ -21,13 +21,10 @@ network! {
 }
 
 const SPLIT_SEED: u64 = 2026;
-const WEIGHTS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../target/digits.safetensors");
-const PLOT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../target/digits-training.png");
-const DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../data/digits.csv.gz");
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     // The file lists the images writer by writer; a fixed shuffle (seed 2026) mixes writers into both parts.
-    let data = load_digits(DATA)?.shuffled(SPLIT_SEED);
+    let data = load_digits(nn_examples::paths::data("digits.csv.gz")?)?.shuffled(SPLIT_SEED);
     let (train, test) = data.split(data.len() * 4 / 5);
     let train = train.pairs::<f32, 64, 10>()?;
     let test = test.pairs::<f32, 64, 10>()?;
@@ -62,10 +59,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     for (digit, row) in confusion(&*net, &test, 10).iter().enumerate() {
         println!("{digit}: {}", row.iter().map(|c| format!("{c:>4}")).collect::<String>());
     }
-    nn_examples::create_parent(std::path::Path::new(WEIGHTS))?;
-    nn_core::io::save(&*net, WEIGHTS)?;
-    println!("weights written to {}", std::path::Path::new(WEIGHTS).display());
-    nn_examples::plot_history(PLOT, "8x8 digits 64-64-10, Adam", &report.epochs)?;
-    println!("training curves written to {}", std::path::Path::new(PLOT).display());
+    let weights = nn_examples::paths::output("digits.safetensors")?;
+    nn_core::io::save(&*net, &weights)?;
+    println!("weights written to {}", weights.display());
+    let plot = nn_examples::paths::output("digits-training.png")?;
+    nn_examples::plot_history(&plot, "8x8 digits 64-64-10, Adam", &report.epochs)?;
+    println!("training curves written to {}", plot.display());
     Ok(())
 }

@@ -45,7 +45,6 @@ use nn_core::data::load_digits;
 use nn_core::io::{Policy, load};
 use nn_core::prelude::*;
 
-const DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../data/digits.csv.gz");
 const WEIGHTS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/assets/digits-mlp.safetensors");
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -58,7 +57,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut loaded = Digits::boxed_zeroed();
     load(&mut *loaded, WEIGHTS, Policy::Strict)?;
 
-    let data = load_digits(DATA)?.shuffled(2026);
+    let data = load_digits(nn_examples::paths::data("digits.csv.gz")?)?.shuffled(2026);
     let (_, test) = data.split(data.len() * 4 / 5);
     let mut agree = 0;
     let mut correct = 0;

@@ -2,7 +2,7 @@
 //! mode coverage: a generator from four noise values to a point, a discriminator from a point to a logit, the
 //! course's losses (the non-saturating generator loss), Adam on both. Prints the losses and how many modes the
 //! samples cover as training goes, and writes the samples at six moments of training, with the modes marked,
-//! to `target/gan2d.png`.
+//! to `gan2d.png` (in `target/nn-examples/`, or `--out DIR`).
 //!
 //! ```text
 //! cargo run --release --example gan2d
@@ -13,7 +13,6 @@ use nn_examples::{MODES, ScatterPanel, mode, mode_counts, modes_covered, save_sc
 const STEPS: usize = 20_000;
 const SNAPSHOTS: usize = 5;
 const SAMPLES: usize = 2_000;
-const PLOT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../target/gan2d.png");
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let run = train_gan2d(7, STEPS, SNAPSHOTS, SAMPLES);
@@ -39,9 +38,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             ranges: None,
         })
         .collect();
-    nn_examples::create_parent(std::path::Path::new(PLOT))?;
-    save_scatter(PLOT, "GAN samples over training (red: the eight modes)", &panels, 3, -3.0..3.0, -3.0..3.0)?;
-    println!("wrote {PLOT}");
+    let plot = nn_examples::paths::output("gan2d.png")?;
+    save_scatter(&plot, "GAN samples over training (red: the eight modes)", &panels, 3, -3.0..3.0, -3.0..3.0)?;
+    println!("wrote {}", plot.display());
     let last = &run.snapshots.last().ok_or("no snapshot")?.1;
     let covered = modes_covered(last, 0.02);
     println!("final: {covered} of {MODES} modes covered by at least 2% of {SAMPLES} samples");

@@ -20,6 +20,7 @@
 mod gan2d_run;
 mod grid;
 mod mnist_run;
+pub mod paths;
 mod plot;
 mod progress;
 mod scatter;
@@ -33,12 +34,3 @@ pub use mnist_run::{MnistRun, train_mnist};
 pub use plot::{PLOT_SIZE, plot_history};
 pub use progress::EpochBar;
 pub use scatter::{PALETTE, PANEL_SIZE, ScatterPanel, save_scatter};
-
-/// Creates the directory `path` goes in, if it is missing: the examples write their pictures and weights under
-/// the repository's `target/`, which does not exist when Cargo builds elsewhere (`CARGO_TARGET_DIR`).
-pub fn create_parent(path: &std::path::Path) -> std::io::Result<()> {
-    match path.parent() {
-        Some(dir) if !dir.as_os_str().is_empty() => std::fs::create_dir_all(dir),
-        _ => Ok(()),
-    }
-}

@@ -3,7 +3,7 @@
 //! The 8,000 training images are split 7,000 for fitting and 1,000 for validation (early stopping picks the
 //! epoch with the lowest validation loss); the 2,000 test images are used once, at the end. Shows a progress
 //! bar with the live loss, prints the test accuracy and the confusion matrix, and writes the training curves
-//! to `target/mnist-training.png`.
+//! to `mnist-training.png` (in `target/nn-examples/`, or `--out DIR`).
 //!
 //! ```text
 //! cargo run --release --example mnist
@@ -24,8 +24,8 @@ network! {
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("{}", Mnist::SUMMARY);
     let run = MnistRun {
-        data: concat!(env!("CARGO_MANIFEST_DIR"), "/../data/mnist10k.bin.gz"),
-        plot: concat!(env!("CARGO_MANIFEST_DIR"), "/../target/mnist-training.png"),
+        data: "mnist10k.bin.gz",
+        plot: "mnist-training.png",
         title: "MNIST 784-128-10, Adam",
         epochs: 40,
         lr: 1e-3,

@@ -4,7 +4,7 @@
 //! The 8,000 training images are split 7,000 for fitting and 1,000 for validation (early stopping picks the
 //! epoch with the lowest validation loss); the 2,000 test images are used once, at the end. Shows a progress
 //! bar with the live loss, prints the test accuracy and the confusion matrix, and writes the training curves
-//! to `target/mnist-cnn-training.png`.
+//! to `mnist-cnn-training.png` (in `target/nn-examples/`, or `--out DIR`).
 //!
 //! ```text
 //! cargo run --release --example mnist_cnn
@@ -32,8 +32,8 @@ network! {
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("{}", Mnist::SUMMARY);
     let run = MnistRun {
-        data: concat!(env!("CARGO_MANIFEST_DIR"), "/../data/mnist10k.bin.gz"),
-        plot: concat!(env!("CARGO_MANIFEST_DIR"), "/../target/mnist-cnn-training.png"),
+        data: "mnist10k.bin.gz",
+        plot: "mnist-cnn-training.png",
         title: "MNIST LeNet-style CNN, Adam",
         epochs: 30,
         lr: 5e-4,

@@ -11,9 +11,9 @@ use std::time::Instant;
 /// How to train: everything but the network.
 #[derive(Clone, Copy, Debug)]
 pub struct MnistRun<'a> {
-    /// The bundled data file.
+    /// The bundled data file (found by [`crate::paths::data`]).
     pub data: &'a str,
-    /// Where the training curves go.
+    /// The file the training curves go to, in [`crate::paths::output_dir`].
     pub plot: &'a str,
     /// The plot's title.
     pub title: &'a str,
@@ -35,7 +35,7 @@ where
     N: BatchNetwork<Scalar = f32, Input = Vector<f32, 784>, Output = Vector<f32, 10>> + Boxed + Initialize,
 {
     let start = Instant::now();
-    let data = load_mnist(run.data)?;
+    let data = load_mnist(crate::paths::data(run.data)?)?;
     let (train, test) = data.split(8_000);
     let train = train.pairs::<f32, 784, 10>()?;
     let test = test.pairs::<f32, 784, 10>()?;
@@ -93,9 +93,9 @@ where
     for (digit, row) in confusion(&*net, &test, 10).iter().enumerate() {
         println!("{digit:>3} {}", row.iter().map(|c| format!("{c:>5}")).collect::<String>());
     }
-    crate::create_parent(std::path::Path::new(run.plot))?;
-    plot_history(run.plot, run.title, &report.epochs)?;
-    println!("training curves written to {}", std::path::Path::new(run.plot).display());
+    let plot = crate::paths::output(run.plot)?;
+    plot_history(&plot, run.title, &report.epochs)?;
+    println!("training curves written to {}", plot.display());
     println!("done in {:.1} s", start.elapsed().as_secs_f64());
     Ok(m.accuracy)
 }

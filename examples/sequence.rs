@@ -164,7 +164,7 @@ network! {
 }
 
 fn text_task() -> Result<(), Box<dyn std::error::Error>> {
-    let raw = load_text("data/alice.txt.gz")?.to_lowercase();
+    let raw = load_text(nn_examples::paths::data("alice.txt.gz")?)?.to_lowercase();
     let text = Text::new(&raw);
     println!(
         "Character-level LSTM on Alice's Adventures in Wonderland: {} characters, alphabet of {}.",
@@ -242,7 +242,7 @@ fn sample(net: &CharLstm, text: &Text, prompt: &str, length: usize, temperature:
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let part = std::env::args().nth(1);
+    let part = nn_examples::paths::free_arguments().into_iter().next();
     if part.as_deref() != Some("text") {
         gap_task();
     }

@@ -1,6 +1,6 @@
 //! The sine model of the TinyML tutorials (TensorFlow Lite Micro's `hello_world`, microflow's `sine`): a 1-16-16-1
 //! MLP with ReLU fitted to `y = sin(x) + noise` for `x` in `[0, 2π)`, then checked against the exact sine on a
-//! grid; writes the weights to `target/sine.safetensors` (the firmware of `tests/no-std` compiles in a copy,
+//! grid; writes the weights to `target/nn-examples/sine.safetensors` (the firmware of `tests/no-std` compiles in a copy,
 //! `examples/assets/sine-mlp.safetensors`, and runs it on an emulated Cortex-M4F beside microflow's model).
 //!
 //! ```text
@@ -21,8 +21,6 @@ network! {
         out: Dense(1),
     }
 }
-
-const WEIGHTS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../target/sine.safetensors");
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     // As in the tutorials: 1,000 points, noise of standard deviation 0.1, 60% to fit, 20% to validate.
@@ -59,8 +57,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     if rmse > 0.1 {
         return Err(format!("the fit is too poor: RMSE {rmse:.4} against sin(x)").into());
     }
-    nn_examples::create_parent(std::path::Path::new(WEIGHTS))?;
-    nn_core::io::save(&*net, WEIGHTS)?;
-    println!("weights written to {}", std::path::Path::new(WEIGHTS).display());
+    let weights = nn_examples::paths::output("sine.safetensors")?;
+    nn_core::io::save(&*net, &weights)?;
+    println!("weights written to {}", weights.display());
     Ok(())
 }
