@@ -1,7 +1,11 @@
 //! From an ONNX graph to a `network!` declaration and its weights.
 //!
-//! The graph is read node by node in its (topological) order as a chain: each node takes the value the node
-//! before it produced, plus constants (initializers and `Constant` nodes). Operators, from opset 13 on:
+//! The graph is read from its input as a chain: each node takes the value the node before it produced, plus
+//! constants (initializers and `Constant` nodes). Where a value feeds several nodes, each starts a branch, and the
+//! branches must meet again at one node: an `Add` with the value itself is `Residual`, an `Add` of two branches
+//! `Sum`, a `Concat` along the channels (or of vectors) `Concat`, with `[]` for the value itself; the exact GELU
+//! written out (`x * (1 + erf(x / sqrt 2)) * 0.5`) is `Gelu`. Layers inside blocks take `network!`'s default
+//! names (`conv3`, `bn2`), which the weights file follows. Operators, from opset 13 on:
 //!
 //! | ONNX | `network!` |
 //! |---|---|
@@ -106,6 +110,78 @@ struct Layer {
     tensors: Vec<(&'static str, Vec<usize>, Vec<f32>)>,
     /// A dense layer from `MatMul` that an `Add` may still give a bias.
     awaiting_bias: bool,
+    /// For `Residual`, `Sum` and `Concat`: the head and the branches (`text` is then unused).
+    block: Option<(&'static str, Vec<Vec<Layer>>)>,
+}
+
+impl Layer {
+    /// The macro's counter for the layer's default name (`fc` for `fc3`), for layers it counts.
+    fn counter(&self) -> Option<&'static str> {
+        if let Some((head, _)) = &self.block {
+            return Some(if *head == "Residual" { "residual" } else { "merge" });
+        }
+        [("Dense", "fc"), ("Conv", "conv"), ("BatchNorm", "bn"), ("Lstm", "lstm"), ("Gru", "gru"), ("Rnn", "rnn")]
+            .into_iter()
+            .find(|(p, _)| self.text.starts_with(p))
+            .map(|(_, c)| c)
+    }
+
+    /// The layer as the declaration writes it, without its name.
+    fn written(&self) -> String {
+        match &self.block {
+            None => self.text.clone(),
+            Some(("Residual", branches)) => {
+                let inner: Vec<String> = branches[0].iter().map(Layer::written).collect();
+                format!("Residual({})", inner.join(", "))
+            }
+            Some((head, branches)) => {
+                let each: Vec<String> = branches
+                    .iter()
+                    .map(|b| format!("[{}]", b.iter().map(Layer::written).collect::<Vec<_>>().join(", ")))
+                    .collect();
+                format!("{head}({})", each.join(", "))
+            }
+        }
+    }
+}
+
+/// Gives the layers inside blocks the names `network!` gives them (`fc3`, `bn2`: they cannot be named there), by
+/// counting as the macro does, in declaration order; a top-level name that one of those takes gets a suffix.
+fn name_inner_layers(layers: &mut [Layer]) {
+    fn count(layers: &mut [Layer], counters: &mut Vec<(&'static str, usize)>, inside: bool, taken: &mut Vec<String>) {
+        for l in layers {
+            if let Some(c) = l.counter() {
+                let n = match counters.iter_mut().find(|(k, _)| *k == c) {
+                    Some((_, n)) => {
+                        *n += 1;
+                        *n
+                    }
+                    None => {
+                        counters.push((c, 1));
+                        1
+                    }
+                };
+                if inside && l.block.is_none() {
+                    l.name = Some(format!("{c}{n}"));
+                    taken.push(format!("{c}{n}"));
+                }
+            }
+            if let Some((_, branches)) = &mut l.block {
+                for b in branches {
+                    count(b, counters, true, taken);
+                }
+            }
+        }
+    }
+    let mut taken = Vec::new();
+    count(layers, &mut Vec::new(), false, &mut taken);
+    for l in layers.iter_mut() {
+        if let Some(name) = &mut l.name
+            && taken.contains(name)
+        {
+            name.push_str("_layer");
+        }
+    }
 }
 
 /// The translation's state.
@@ -122,6 +198,10 @@ struct Translator<'a> {
     squeeze: Option<i64>,
     node: &'a NodeProto,
     index: usize,
+    /// The graph's nodes, which values each feeds, and which are translated.
+    nodes: &'a [NodeProto],
+    consumers: HashMap<String, Vec<usize>>,
+    done: Vec<bool>,
 }
 
 /// Every operator [`translate`] reads.
@@ -187,6 +267,15 @@ pub fn translate(model: &ModelProto, options: &Options) -> Result<Imported, Impo
     let shape = input_shape(input, first)?;
 
     let dummy = NodeProto::default();
+    let mut consumers: HashMap<String, Vec<usize>> = HashMap::new();
+    for (i, n) in graph.node.iter().enumerate() {
+        for input in n.input.iter().filter(|v| !v.is_empty()) {
+            let list = consumers.entry(input.clone()).or_default();
+            if !list.contains(&i) {
+                list.push(i);
+            }
+        }
+    }
     let mut t = Translator {
         consts,
         layers: Vec::new(),
@@ -197,11 +286,23 @@ pub fn translate(model: &ModelProto, options: &Options) -> Result<Imported, Impo
         squeeze: None,
         node: &dummy,
         index: 0,
+        nodes: &graph.node,
+        consumers,
+        done: vec![false; graph.node.len()],
     };
+    // Constants first (they have no inputs), then the chain from the input, branching where values fork.
     for (index, node) in graph.node.iter().enumerate() {
-        t.node = node;
+        if node.op_type == "Constant" {
+            t.visit(index)?;
+        }
+    }
+    t.follow()?;
+    if let Some(index) = t.done.iter().position(|d| !d) {
+        t.node = &graph.node[index];
         t.index = index;
-        t.node_(node)?;
+        return Err(t.err(
+            "it is not on the chain from the input (a graph `network!` declares is a chain with branches that merge)",
+        ));
     }
     if t.last_step.as_ref() == Some(&output.name) {
         t.take_last_step()?;
@@ -215,6 +316,7 @@ pub fn translate(model: &ModelProto, options: &Options) -> Result<Imported, Impo
     if t.layers.is_empty() {
         return Err(model_err("the graph has no layers `network!` can declare".to_string()));
     }
+    name_inner_layers(&mut t.layers);
     Ok(Imported { source: source(model, options, shape, &t.layers, opset), weights: weights(&t.layers)? })
 }
 
@@ -467,7 +569,208 @@ impl Translator<'_> {
     }
 
     fn push(&mut self, name: Option<String>, text: String, tensors: Vec<(&'static str, Vec<usize>, Vec<f32>)>) {
-        self.layers.push(Layer { name, text, tensors, awaiting_bias: false });
+        self.layers.push(Layer { name, text, tensors, awaiting_bias: false, block: None });
+    }
+
+    /// Translates node `index`.
+    fn visit(&mut self, index: usize) -> Result<(), ImportError> {
+        self.node = &self.nodes[index];
+        self.index = index;
+        self.done[index] = true;
+        let node = self.node;
+        self.node_(node)
+    }
+
+    /// The untranslated nodes reading `value`, in graph order.
+    fn readers(&self, value: &str) -> Vec<usize> {
+        self.consumers.get(value).map_or_else(Vec::new, |c| c.iter().copied().filter(|&i| !self.done[i]).collect())
+    }
+
+    /// Whether node `index` merges branches: an `Add`, `Concat` or `Mul` of two or more computed values.
+    fn merges(&self, index: usize) -> bool {
+        let n = &self.nodes[index];
+        matches!(n.op_type.as_str(), "Add" | "Concat" | "Mul" | "Sum")
+            && n.input.iter().filter(|v| !v.is_empty() && !self.consts.contains_key(*v)).count() >= 2
+    }
+
+    /// Follows the chain from the current value until nothing reads it or a merge (which the fork that opened
+    /// the branches translates) is next.
+    fn follow(&mut self) -> Result<(), ImportError> {
+        loop {
+            let mut next = self.readers(&self.current);
+            if next.is_empty()
+                && let Some(last) = self.last_step.clone()
+                && !self.readers(&last).is_empty()
+            {
+                self.take_last_step()?;
+                next = self.readers(&self.current);
+            }
+            match next.as_slice() {
+                [] => return Ok(()),
+                [n] if self.merges(*n) => return Ok(()),
+                [n] => self.visit(*n)?,
+                _ => self.fork(next)?,
+            }
+        }
+    }
+
+    /// The current value feeds several nodes: each starts a branch, and the branches must meet at one merge (an
+    /// identity branch reads the value there directly). `Add` is `Residual` (with an identity branch) or `Sum`,
+    /// `Concat` along the channels is `Concat`; the exact GELU written out (`x * (1 + erf(x / sqrt 2)) / 2`, as
+    /// PyTorch exports it before opset 20) is `Gelu`.
+    fn fork(&mut self, readers: Vec<usize>) -> Result<(), ImportError> {
+        let start = (self.current.clone(), self.shape);
+        if let Some(()) = self.gelu(&readers)? {
+            return Ok(());
+        }
+        let outer = std::mem::take(&mut self.layers);
+        let mut branches: Vec<(String, Vec<Layer>, Shape)> = Vec::new();
+        let mut merge: Option<usize> = None;
+        let mut meet = |t: &Self, m: usize| -> Result<(), ImportError> {
+            match merge {
+                None => {
+                    merge = Some(m);
+                    Ok(())
+                }
+                Some(k) if k == m => Ok(()),
+                Some(k) => Err(ImportError::Node {
+                    node: t.nodes[k].name.clone(),
+                    op: t.nodes[k].op_type.clone(),
+                    what: "branches from one value meet at different nodes; `network!` merges them at one".into(),
+                }),
+            }
+        };
+        for r in readers {
+            (self.current, self.shape) = (start.0.clone(), start.1);
+            if self.merges(r) {
+                meet(self, r)?;
+                continue;
+            }
+            self.visit(r)?;
+            self.follow()?;
+            let end = self.readers(&self.current);
+            match end.as_slice() {
+                [m] if self.merges(*m) => meet(self, *m)?,
+                _ => {
+                    return Err(self.err(format!(
+                        "the branch through it does not end in a merge of the branches from `{}`",
+                        start.0
+                    )));
+                }
+            }
+            branches.push((self.current.clone(), std::mem::take(&mut self.layers), self.shape));
+        }
+        self.layers = outer;
+        let Some(m) = merge else { return Err(self.err("the branches never merge")) };
+        self.node = &self.nodes[m];
+        self.index = m;
+        self.done[m] = true;
+        let node = self.node;
+        // Each input of the merge is a branch's end or the fork's value itself.
+        let mut ordered: Vec<(Vec<Layer>, Shape)> = Vec::new();
+        for input in &node.input {
+            if *input == start.0 {
+                ordered.push((Vec::new(), start.1));
+            } else if let Some(i) = branches.iter().position(|(end, _, _)| end == input) {
+                let (_, layers, shape) = branches.remove(i);
+                ordered.push((layers, shape));
+            } else {
+                return Err(self.err(format!("it reads `{input}`, which is no branch from `{}`", start.0)));
+            }
+        }
+        if !branches.is_empty() {
+            return Err(self.err("a branch ends elsewhere than this merge"));
+        }
+        let shape = match node.op_type.as_str() {
+            "Add" | "Sum" => {
+                self.only_attributes(&[])?;
+                let first = ordered[0].1;
+                if ordered.iter().any(|(_, s)| *s != first) {
+                    return Err(self.err("it adds branches of different shapes"));
+                }
+                first
+            }
+            "Concat" => {
+                self.only_attributes(&["axis"])?;
+                let axis = self.int("axis", 1)?;
+                let channels: usize = ordered.iter().map(|(_, s)| s.channels()).sum();
+                match (ordered[0].1, axis) {
+                    (Shape::Flat(_), 1 | -1) if ordered.iter().all(|(_, s)| matches!(s, Shape::Flat(_))) => {
+                        Shape::Flat(channels)
+                    }
+                    (Shape::Planes2(_, h, w), 1)
+                        if ordered.iter().all(|(_, s)| matches!(s, Shape::Planes2(_, a, b) if (*a, *b) == (h, w))) =>
+                    {
+                        Shape::Planes2(channels, h, w)
+                    }
+                    (Shape::Planes1(_, l), 1)
+                        if ordered.iter().all(|(_, s)| matches!(s, Shape::Planes1(_, a) if *a == l)) =>
+                    {
+                        Shape::Planes1(channels, l)
+                    }
+                    _ => {
+                        return Err(
+                            self.err(format!("concatenation along axis {axis} is not supported (only channels)"))
+                        );
+                    }
+                }
+            }
+            other => return Err(self.err(format!("branches merged by `{other}` are not supported"))),
+        };
+        let identity = ordered.iter().position(|(b, _)| b.is_empty());
+        let block = match (node.op_type.as_str(), identity, ordered.len()) {
+            ("Add" | "Sum", Some(i), 2) => ("Residual", vec![ordered.remove(1 - i).0]),
+            ("Add" | "Sum", None, _) => ("Sum", ordered.into_iter().map(|(b, _)| b).collect()),
+            ("Concat", _, _) => ("Concat", ordered.into_iter().map(|(b, _)| b).collect()),
+            _ => return Err(self.err("it adds the same value more than once")),
+        };
+        self.layers.push(Layer {
+            name: None,
+            text: String::new(),
+            tensors: Vec::new(),
+            awaiting_bias: false,
+            block: Some(block),
+        });
+        self.current = start.0;
+        self.advance(shape)
+    }
+
+    /// `x * (1 + erf(x / sqrt 2)) * 0.5` written out (`Div`, `Erf`, `Add`, `Mul`, `Mul`, in PyTorch's order) from
+    /// the fork's readers: `Gelu`, if that is what they are.
+    fn gelu(&mut self, readers: &[usize]) -> Result<Option<()>, ImportError> {
+        let x = self.current.clone();
+        let op = |i: usize| self.nodes[i].op_type.as_str();
+        let [div, mul] = *readers else { return Ok(None) };
+        let (div, mul) = if op(div) == "Div" { (div, mul) } else { (mul, div) };
+        let only =
+            |v: &str| -> Option<usize> { self.readers(v).first().copied().filter(|_| self.readers(v).len() == 1) };
+        let scalar = |v: &str| match self.consts.get(v) {
+            Some(Const { data: Data::F32(d), .. }) if d.len() == 1 => Some(d[0]),
+            _ => None,
+        };
+        let out = |i: usize| self.nodes[i].output.first().cloned().unwrap_or_default();
+        let input = |i: usize, k: usize| self.nodes[i].input.get(k).cloned().unwrap_or_default();
+        if op(div) != "Div" || op(mul) != "Mul" || input(div, 0) != x {
+            return Ok(None);
+        }
+        let root2 = scalar(&input(div, 1)).is_some_and(|v| (v - core::f32::consts::SQRT_2).abs() < 1e-6);
+        let Some(erf) = only(&out(div)).filter(|&e| op(e) == "Erf") else { return Ok(None) };
+        let Some(add) = only(&out(erf)).filter(|&a| op(a) == "Add") else { return Ok(None) };
+        let one = [input(add, 0), input(add, 1)].iter().any(|v| scalar(v) == Some(1.0));
+        let Some(product) = only(&out(add)).filter(|&p| p == mul) else { return Ok(None) };
+        let Some(half) = only(&out(product)).filter(|&h| op(h) == "Mul") else { return Ok(None) };
+        let halved = [input(half, 0), input(half, 1)].iter().any(|v| scalar(v) == Some(0.5));
+        if !(root2 && one && halved) {
+            return Ok(None);
+        }
+        for i in [div, erf, add, mul, half] {
+            self.done[i] = true;
+        }
+        self.node = &self.nodes[half];
+        self.index = half;
+        self.push(None, "Gelu".to_string(), Vec::new());
+        self.advance(self.shape)?;
+        Ok(Some(()))
     }
 
     /// Translates one node.
@@ -1226,12 +1529,12 @@ fn source(model: &ModelProto, options: &Options, input: Shape, layers: &[Layer],
     let _ = writeln!(s, "    pub struct {}<f32> {{", options.name);
     let _ = writeln!(s, "        input: {},", input.declaration());
     for l in layers {
-        match &l.name {
-            Some(n) => {
-                let _ = writeln!(s, "        {n}: {},", l.text);
+        match (&l.name, &l.block) {
+            (Some(n), None) => {
+                let _ = writeln!(s, "        {n}: {},", l.written());
             }
-            None => {
-                let _ = writeln!(s, "        {},", l.text);
+            _ => {
+                let _ = writeln!(s, "        {},", l.written());
             }
         }
     }
@@ -1242,8 +1545,18 @@ fn source(model: &ModelProto, options: &Options, input: Shape, layers: &[Layer],
 /// The weights as safetensors, each layer's tensors under its name. Layers without a name get the macro's
 /// default names, so every layer with weights is named here.
 fn weights(layers: &[Layer]) -> Result<Vec<u8>, ImportError> {
+    fn flat<'l>(layers: &'l [Layer], out: &mut Vec<&'l Layer>) {
+        for l in layers {
+            out.push(l);
+            for b in l.block.iter().flat_map(|(_, b)| b) {
+                flat(b, out);
+            }
+        }
+    }
+    let mut all = Vec::new();
+    flat(layers, &mut all);
     let mut owned: Vec<(String, Vec<usize>, Vec<u8>)> = Vec::new();
-    for l in layers.iter().filter(|l| !l.tensors.is_empty()) {
+    for l in all.into_iter().filter(|l| !l.tensors.is_empty()) {
         let Some(name) = &l.name else {
             return Err(ImportError::Model(format!("a `{}` layer has weights but no name", l.text)));
         };
