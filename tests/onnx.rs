@@ -42,6 +42,9 @@ mod resnet {
 mod branches {
     include!(concat!(env!("OUT_DIR"), "/onnx/branches.rs"));
 }
+mod mobilenet {
+    include!(concat!(env!("OUT_DIR"), "/onnx/mobilenet.rs"));
+}
 
 const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/onnx");
 
@@ -137,6 +140,12 @@ fn residual_blocks_with_identity_and_projection_shortcuts_match_onnx_runtime() {
 fn concatenated_branches_and_gelu_written_out_match_onnx_runtime() {
     let net = Box::new(branches::Branches::TRAINED);
     matches_onnx_runtime("branches", |x| net.forward(&Vector::from_column_slice(x)).as_slice().to_vec());
+}
+
+#[test]
+fn a_mobilenet_style_stack_with_depthwise_convolution_and_relu6_matches_onnx_runtime() {
+    let net = Box::new(mobilenet::Mobilenet::TRAINED);
+    matches_onnx_runtime("mobilenet", |x| net.forward(&Vector::from_column_slice(x)).as_slice().to_vec());
 }
 
 fn import(name: &str) -> Result<nn_import::Imported, ImportError> {

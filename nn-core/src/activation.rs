@@ -119,6 +119,7 @@ elementwise_layer!(
     Gelu,
     HardSigmoid,
     HardTanh,
+    Relu6,
     Identity,
     Step,
     Sign,
@@ -346,6 +347,23 @@ impl<T: Float> Activation<T> for HardTanh {
     #[inline]
     fn df(&self, x: T, _y: T) -> T {
         if x > -T::one() && x < T::one() { T::one() } else { T::zero() }
+    }
+}
+
+/// ReLU6 `min(max(x, 0), 6)` (MobileNet's, PyTorch's `ReLU6`, ONNX's `Clip(0, 6)`); derivative 1 between 0
+/// and 6, 0 elsewhere.
+#[derive(Clone, Copy, Debug, Default, PartialEq, bytemuck::Zeroable)]
+#[bytemuck(crate = "bytemuck")]
+pub struct Relu6;
+
+impl<T: Float> Activation<T> for Relu6 {
+    #[inline]
+    fn f(&self, x: T) -> T {
+        clamp(x, T::zero(), lit(6.0))
+    }
+    #[inline]
+    fn df(&self, x: T, _y: T) -> T {
+        if x > T::zero() && x < lit(6.0) { T::one() } else { T::zero() }
     }
 }
 
@@ -624,6 +642,7 @@ mod tests {
         takes_its_limits_in_both("Softplus", &Softplus, ramp, step);
         takes_its_limits_in_both("HardSigmoid", &HardSigmoid, step, zero);
         takes_its_limits_in_both("HardTanh", &HardTanh, sign, zero);
+        takes_its_limits_in_both("Relu6", &Relu6, |x| if x > 0.0 { 6.0 } else { 0.0 }, zero);
         takes_its_limits_in_both("PiecewiseLinear", &PiecewiseLinear, step, zero);
         takes_its_limits_in_both("Step", &Step, step, zero);
         takes_its_limits_in_both("Sign", &Sign, sign, zero);
@@ -654,6 +673,7 @@ mod tests {
         nan_stays_in_both("Gelu", &Gelu);
         nan_stays_in_both("HardSigmoid", &HardSigmoid);
         nan_stays_in_both("HardTanh", &HardTanh);
+        nan_stays_in_both("Relu6", &Relu6);
         nan_stays_in_both("Step", &Step);
         nan_stays_in_both("Sign", &Sign);
         nan_stays_in_both("PiecewiseLinear", &PiecewiseLinear);
@@ -717,6 +737,7 @@ mod tests {
         assert_gradient_on_points("gelu", &Gelu);
         assert_gradient_on_points("hard_sigmoid", &HardSigmoid);
         assert_gradient_on_points("hard_tanh", &HardTanh);
+        assert_gradient_on_points("relu6", &Relu6);
         assert_gradient_on_points("identity", &Identity);
         assert_gradient_on_points("step", &Step);
         assert_gradient_on_points("sign", &Sign);
@@ -791,6 +812,9 @@ mod tests {
         for (x, y, d) in [(-3.0, -1.0, 0.0), (-0.5, -0.5, 1.0), (0.0, 0.0, 1.0), (0.25, 0.25, 1.0), (7.0, 1.0, 0.0)] {
             assert_eq!(eval(HardTanh, x), (y, d), "hard_tanh({x})");
         }
+        for (x, y, d) in [(-3.0, 0.0, 0.0), (0.0, 0.0, 0.0), (2.5, 2.5, 1.0), (6.0, 6.0, 0.0), (7.5, 6.0, 0.0)] {
+            assert_eq!(eval(Relu6, x), (y, d), "relu6({x})");
+        }
         assert_eq!(eval(Relu, -2.5), (0.0, 0.0));
         assert_eq!(eval(Relu, 0.0), (0.0, 0.0));
         assert_eq!(eval(Relu, 2.5), (2.5, 1.0));
@@ -833,6 +857,7 @@ mod tests {
             finite_at("gelu", Gelu, x);
             finite_at("hard_sigmoid", HardSigmoid, x);
             finite_at("hard_tanh", HardTanh, x);
+            finite_at("relu6", Relu6, x);
             finite_at("identity", Identity, x);
             finite_at("step", Step, x);
             finite_at("sign", Sign, x);
@@ -956,6 +981,7 @@ mod tests {
         agree("gelu", Gelu, Gelu);
         agree("hard_sigmoid", HardSigmoid, HardSigmoid);
         agree("hard_tanh", HardTanh, HardTanh);
+        agree("relu6", Relu6, Relu6);
         agree("identity", Identity, Identity);
 
         let x = SVector::<f64, 4>::new(0.3, -1.2, 2.5, 0.0);

@@ -176,7 +176,7 @@ pub mod prelude {
     pub use crate::Boxed;
     pub use crate::activation::{
         Activation, ActivationLayer, Elu, Gelu, HardSigmoid, HardTanh, Identity, LeakyRelu, PiecewiseLinear, Relu,
-        Sigmoid, Sign, Softmax, Softplus, Step, Swish, Tanh,
+        Relu6, Sigmoid, Sign, Softmax, Softplus, Step, Swish, Tanh,
     };
     pub use crate::layer::{Accumulate, Descend};
     pub use crate::loss::{

@@ -17,7 +17,7 @@
 //! | `GlobalAveragePool` | `GlobalAvgPool1d/2d` |
 //! | `Flatten` (`axis = 1`), `Reshape` to a vector or planes | `Flatten`, `Reshape` |
 //! | `Relu`, `Sigmoid`, `Tanh`, `Softplus`, `LeakyRelu`, `Elu`, `Gelu`, `Softmax` (last axis) | the same |
-//! | `HardSigmoid` (`alpha = 0.25`, `beta = 0.5`), `Clip` to `[-1, 1]` or `[0, inf)` | `HardSigmoid`, `HardTanh`, `Relu` |
+//! | `HardSigmoid` (`alpha = 0.25`, `beta = 0.5`), `Clip` to `[-1, 1]`, `[0, 6]` or `[0, inf)` | `HardSigmoid`, `HardTanh`, `Relu6`, `Relu` |
 //! | `Identity`, `Dropout` (inference) | nothing |
 //! | `LSTM`, `GRU` (`linear_before_reset = 1`), `RNN` (tanh or ReLU), forward, zero initial state | `Lstm`, `Gru`, `Rnn` |
 //! | `Squeeze` of their direction axis, `Transpose` between batch-first and sequence-first, `Gather` of the last step | `output = last` |
@@ -1468,7 +1468,7 @@ impl Translator<'_> {
         self.advance(self.shape)
     }
 
-    /// `Clip` with constant bounds: `[-1, 1]` is `HardTanh`, `[0, inf)` is `Relu`.
+    /// `Clip` with constant bounds: `[-1, 1]` is `HardTanh`, `[0, 6]` is `Relu6`, `[0, inf)` is `Relu`.
     fn clip(&self) -> Result<String, ImportError> {
         self.only_attributes(&["min", "max"])?;
         let bound = |i: usize, default: f32| -> Result<f32, ImportError> {
@@ -1481,8 +1481,11 @@ impl Translator<'_> {
         let (lo, hi) = (bound(1, f32::NEG_INFINITY)?, bound(2, f32::INFINITY)?);
         match (lo, hi) {
             (-1.0, 1.0) => Ok("HardTanh".to_string()),
+            (0.0, 6.0) => Ok("Relu6".to_string()),
             (0.0, f32::INFINITY) => Ok("Relu".to_string()),
-            _ => Err(self.err(format!("clips to [{lo}, {hi}]; `network!` has `HardTanh` ([-1, 1]) and `Relu`"))),
+            _ => Err(self.err(format!(
+                "clips to [{lo}, {hi}]; `network!` has `HardTanh` ([-1, 1]), `Relu6` ([0, 6]) and `Relu`"
+            ))),
         }
     }
 }

@@ -9,8 +9,8 @@
 //! against this contract only, and implement it themselves, so a network nests in another as a layer.
 
 use crate::activation::{
-    ActivationLayer, Elu, Gelu, HardSigmoid, HardTanh, Identity, LeakyRelu, PiecewiseLinear, Relu, Sigmoid, Sign,
-    Softmax, SoftmaxSteps, Softplus, Step, Swish, Tanh,
+    ActivationLayer, Elu, Gelu, HardSigmoid, HardTanh, Identity, LeakyRelu, PiecewiseLinear, Relu, Relu6, Sigmoid,
+    Sign, Softmax, SoftmaxSteps, Softplus, Step, Swish, Tanh,
 };
 use crate::float::Float;
 pub use crate::sink::{Accumulate, Descend, Frozen, Sink};
@@ -226,6 +226,7 @@ activation_layers!(
     [] Gelu,
     [] HardSigmoid,
     [] HardTanh,
+    [] Relu6,
     [] Identity,
     [] Step,
     [] Sign,

@@ -46,6 +46,8 @@ pub enum ActKind {
     HardSigmoid,
     /// `x` clamped to `[-1, 1]`.
     HardTanh,
+    /// `x` clamped to `[0, 6]`.
+    Relu6,
     /// `x`.
     Identity,
     /// Exponentials normalised to sum to 1 (over the vector, or each step of a sequence).
@@ -70,6 +72,7 @@ pub const ACTIVATIONS: &[(&str, ActKind)] = &[
     ("Gelu", ActKind::Gelu),
     ("HardSigmoid", ActKind::HardSigmoid),
     ("HardTanh", ActKind::HardTanh),
+    ("Relu6", ActKind::Relu6),
     ("Identity", ActKind::Identity),
     ("Softmax", ActKind::Softmax),
     ("Step", ActKind::Step),
@@ -94,7 +97,10 @@ impl ActKind {
 
     /// Layers after which He initialisation suits better than Xavier.
     fn relu_like(self) -> bool {
-        matches!(self, ActKind::Relu | ActKind::LeakyRelu | ActKind::Elu | ActKind::Gelu | ActKind::Swish)
+        matches!(
+            self,
+            ActKind::Relu | ActKind::LeakyRelu | ActKind::Elu | ActKind::Gelu | ActKind::Swish | ActKind::Relu6
+        )
     }
 }
 
