@@ -117,7 +117,7 @@ elementwise_layer!(
     Softplus,
     Swish,
     Gelu,
-    HardSigmoid,
+    HardSigmoid<T>,
     HardTanh,
     Relu6,
     Identity,
@@ -316,21 +316,27 @@ impl<T: Float> Activation<T> for Gelu {
     }
 }
 
-/// Hard sigmoid as the course writes it: `max(min(0.25 x + 0.5, 1), 0)`.
-///
-/// PyTorch's `Hardsigmoid` uses slope 1/6 instead of 1/4; this is the lecture's form.
-#[derive(Clone, Copy, Debug, Default, PartialEq, bytemuck::Zeroable)]
+/// Hard sigmoid `max(min(slope x + 1/2, 1), 0)`; the course's slope, 1/4, by default. PyTorch's `Hardsigmoid` has
+/// slope 1/6, Keras's `hard_sigmoid` (and ONNX's default) 1/5.
+#[derive(Clone, Copy, Debug, PartialEq, bytemuck::Zeroable)]
 #[bytemuck(crate = "bytemuck")]
-pub struct HardSigmoid;
+pub struct HardSigmoid<T>(pub T);
 
-impl<T: Float> Activation<T> for HardSigmoid {
+impl<T: Float> Default for HardSigmoid<T> {
+    fn default() -> Self {
+        Self(lit(0.25))
+    }
+}
+
+impl<T: Float> Activation<T> for HardSigmoid<T> {
     #[inline]
     fn f(&self, x: T) -> T {
-        clamp(lit::<T>(0.25) * x + lit(0.5), T::zero(), T::one())
+        clamp(self.0 * x + lit(0.5), T::zero(), T::one())
     }
     #[inline]
-    fn df(&self, x: T, _y: T) -> T {
-        if x > lit(-2.0) && x < lit(2.0) { lit(0.25) } else { T::zero() }
+    fn df(&self, _x: T, y: T) -> T {
+        // The slope where the value is strictly between its limits.
+        if y > T::zero() && y < T::one() { self.0 } else { T::zero() }
     }
 }
 
@@ -640,7 +646,8 @@ mod tests {
         takes_its_limits_in_both("Swish", &Swish, ramp, step);
         takes_its_limits_in_both("Gelu", &Gelu, ramp, step);
         takes_its_limits_in_both("Softplus", &Softplus, ramp, step);
-        takes_its_limits_in_both("HardSigmoid", &HardSigmoid, step, zero);
+        takes_its_limits::<f32, _>("HardSigmoid", &HardSigmoid::<f32>::default(), step, zero);
+        takes_its_limits::<f64, _>("HardSigmoid", &HardSigmoid(1.0 / 6.0), step, zero);
         takes_its_limits_in_both("HardTanh", &HardTanh, sign, zero);
         takes_its_limits_in_both("Relu6", &Relu6, |x| if x > 0.0 { 6.0 } else { 0.0 }, zero);
         takes_its_limits_in_both("PiecewiseLinear", &PiecewiseLinear, step, zero);
@@ -671,7 +678,8 @@ mod tests {
         nan_stays_in_both("Softplus", &Softplus);
         nan_stays_in_both("Swish", &Swish);
         nan_stays_in_both("Gelu", &Gelu);
-        nan_stays_in_both("HardSigmoid", &HardSigmoid);
+        nan_stays::<f32, _>("HardSigmoid", &HardSigmoid::<f32>::default());
+        nan_stays::<f64, _>("HardSigmoid", &HardSigmoid::<f64>::default());
         nan_stays_in_both("HardTanh", &HardTanh);
         nan_stays_in_both("Relu6", &Relu6);
         nan_stays_in_both("Step", &Step);
@@ -735,7 +743,9 @@ mod tests {
         assert_gradient_on_points("softplus", &Softplus);
         assert_gradient_on_points("swish", &Swish);
         assert_gradient_on_points("gelu", &Gelu);
-        assert_gradient_on_points("hard_sigmoid", &HardSigmoid);
+        assert_gradient_on_points("hard_sigmoid", &HardSigmoid::default());
+        assert_gradient_on_points("hard_sigmoid(1/6)", &HardSigmoid(1.0 / 6.0));
+        assert_gradient_on_points("hard_sigmoid(0.2)", &HardSigmoid(0.2));
         assert_gradient_on_points("hard_tanh", &HardTanh);
         assert_gradient_on_points("relu6", &Relu6);
         assert_gradient_on_points("identity", &Identity);
@@ -807,7 +817,7 @@ mod tests {
     #[test]
     fn piecewise_activations_match_their_definitions() {
         for (x, y, d) in [(-3.0, 0.0, 0.0), (-1.0, 0.25, 0.25), (0.0, 0.5, 0.25), (1.0, 0.75, 0.25), (3.0, 1.0, 0.0)] {
-            assert_eq!(eval(HardSigmoid, x), (y, d), "hard_sigmoid({x})");
+            assert_eq!(eval(HardSigmoid::default(), x), (y, d), "hard_sigmoid({x})");
         }
         for (x, y, d) in [(-3.0, -1.0, 0.0), (-0.5, -0.5, 1.0), (0.0, 0.0, 1.0), (0.25, 0.25, 1.0), (7.0, 1.0, 0.0)] {
             assert_eq!(eval(HardTanh, x), (y, d), "hard_tanh({x})");
@@ -855,7 +865,7 @@ mod tests {
             finite_at("softplus", Softplus, x);
             finite_at("swish", Swish, x);
             finite_at("gelu", Gelu, x);
-            finite_at("hard_sigmoid", HardSigmoid, x);
+            finite_at("hard_sigmoid", HardSigmoid::<$t>::default(), x);
             finite_at("hard_tanh", HardTanh, x);
             finite_at("relu6", Relu6, x);
             finite_at("identity", Identity, x);
@@ -891,7 +901,10 @@ mod tests {
         assert!(y == 0.0 && d == 0.0, "gelu(-1000) = {y}, {d}");
         assert_eq!(eval(Elu(1.0), -1000.0), (-1.0, 0.0));
         assert_eq!(eval(Elu(0.5), -1000.0), (-0.5, 0.0));
-        assert_eq!(eval(HardSigmoid, -1000.0), (0.0, 0.0));
+        assert_eq!(eval(HardSigmoid::default(), -1000.0), (0.0, 0.0));
+        // PyTorch's slope: 0 below -3, 1 above 3, x/6 + 1/2 between.
+        assert_eq!(eval(HardSigmoid(1.0 / 6.0), 1.5), (0.75, 1.0 / 6.0));
+        assert_eq!(eval(HardSigmoid(1.0 / 6.0), 3.5), (1.0, 0.0));
         assert_eq!(eval(HardTanh, 1000.0), (1.0, 0.0));
         // Far beyond 2^53, where `x * sigmoid(x)` and `x` are the same float: the derivatives are still 1.
         assert_eq!(eval(Swish, 1e30), (1e30, 1.0));
@@ -979,7 +992,7 @@ mod tests {
         agree("softplus", Softplus, Softplus);
         agree("swish", Swish, Swish);
         agree("gelu", Gelu, Gelu);
-        agree("hard_sigmoid", HardSigmoid, HardSigmoid);
+        agree("hard_sigmoid", HardSigmoid(0.2f32), HardSigmoid(0.2f64));
         agree("hard_tanh", HardTanh, HardTanh);
         agree("relu6", Relu6, Relu6);
         agree("identity", Identity, Identity);

@@ -17,7 +17,7 @@
 //! | `GlobalAveragePool` | `GlobalAvgPool1d/2d` |
 //! | `Flatten` (`axis = 1`), `Reshape` to a vector or planes | `Flatten`, `Reshape` |
 //! | `Relu`, `Sigmoid`, `Tanh`, `Softplus`, `LeakyRelu`, `Elu`, `Gelu`, `Softmax` (last axis) | the same |
-//! | `HardSigmoid` (`alpha = 0.25`, `beta = 0.5`), `Clip` to `[-1, 1]`, `[0, 6]` or `[0, inf)` | `HardSigmoid`, `HardTanh`, `Relu6`, `Relu` |
+//! | `HardSigmoid` (`beta = 0.5`), `Clip` to `[-1, 1]`, `[0, 6]` or `[0, inf)` | `HardSigmoid`, `HardTanh`, `Relu6`, `Relu` |
 //! | `Identity`, `Dropout` (inference) | nothing |
 //! | `LSTM`, `GRU` (`linear_before_reset = 1`), `RNN` (tanh or ReLU), forward, zero initial state | `Lstm`, `Gru`, `Rnn` |
 //! | `Squeeze` of their direction axis, `Transpose` between batch-first and sequence-first, `Gather` of the last step | `output = last` |
@@ -1437,12 +1437,12 @@ impl Translator<'_> {
             "HardSigmoid" => {
                 self.only_attributes(&["alpha", "beta"])?;
                 let (alpha, beta) = (self.float("alpha", 0.2)?, self.float("beta", 0.5)?);
-                if (alpha, beta) != (0.25, 0.5) {
+                if beta != 0.5 || alpha <= 0.0 {
                     return Err(self.err(format!(
-                        "`alpha = {alpha}`, `beta = {beta}`: `network!`'s `HardSigmoid` is 0.25 x + 0.5"
+                        "`alpha = {alpha}`, `beta = {beta}`: `network!`'s `HardSigmoid(SLOPE)` is SLOPE x + 0.5"
                     )));
                 }
-                "HardSigmoid".to_string()
+                if alpha == 0.25 { "HardSigmoid".to_string() } else { format!("HardSigmoid({alpha:?})") }
             }
             "Clip" => self.clip()?,
             "Softmax" => {

@@ -87,7 +87,8 @@ use proc_macro::TokenStream;
 ///                                   `Rnn` also `activation = Tanh|Relu|...` (default parameter),
 ///                                   `Lstm` also `forget_bias = B` (the forget gate's initial bias, default 1)
 ///        | Sigmoid | Tanh | Relu | LeakyRelu(SLOPE)? | Elu(ALPHA)? | Softplus | Swish | Gelu
-///        | HardSigmoid | HardTanh | Relu6 | Identity | Softmax
+///        | HardSigmoid(SLOPE)? | HardTanh | Relu6 | Identity | Softmax   (hard sigmoid: slope 0.25 by
+///                                   default; PyTorch's is 1/6)
 ///        | Step | Sign | PiecewiseLinear    the perceptron's units (derivative zero almost everywhere)
 ///        | NoisyRelu                        ReLU with noise of variance `sigmoid(x)` in training (seeded `rng`)
 ///        | Maxout(K)                        the largest of every K inputs (a multiple of K), one output each

@@ -45,6 +45,8 @@ pub mod part {
     pub const RESHAPE_DIMENSION: &str = "a reshape dimension";
     /// The meaning of `LeakyRelu`'s parameter.
     pub const NEGATIVE_SLOPE: &str = "the negative slope";
+    /// The meaning of `HardSigmoid`'s parameter.
+    pub const SLOPE: &str = "the slope";
     /// The meaning of `Elu`'s parameter.
     pub const ALPHA: &str = "alpha";
     /// Where values come from when no layer precedes.

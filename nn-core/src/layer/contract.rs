@@ -224,7 +224,7 @@ activation_layers!(
     [] Softplus,
     [] Swish,
     [] Gelu,
-    [] HardSigmoid,
+    [] HardSigmoid<T>,
     [] HardTanh,
     [] Relu6,
     [] Identity,

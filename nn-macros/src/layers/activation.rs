@@ -42,7 +42,7 @@ pub enum ActKind {
     Swish,
     /// The Gaussian error linear unit.
     Gelu,
-    /// `0.25 * x + 0.5` clamped to `[0, 1]`.
+    /// `slope * x + 0.5` clamped to `[0, 1]` (slope 0.25 by default).
     HardSigmoid,
     /// `x` clamped to `[-1, 1]`.
     HardTanh,
@@ -91,6 +91,7 @@ impl ActKind {
         match self {
             ActKind::LeakyRelu => Some((part::NEGATIVE_SLOPE, 0.01)),
             ActKind::Elu => Some((part::ALPHA, 1.0)),
+            ActKind::HardSigmoid => Some((part::SLOPE, 0.25)),
             _ => None,
         }
     }
@@ -148,7 +149,7 @@ fn activation_param(kind: ActKind, call: &Call, errors: &mut Errors) -> Option<T
 pub fn activation_type(t: &TokenStream, kind: ActKind) -> TokenStream {
     let ident = format_ident!("{}", kind.name());
     match kind {
-        ActKind::LeakyRelu | ActKind::Elu => quote!(::nn_core::__private::#ident<#t>),
+        ActKind::LeakyRelu | ActKind::Elu | ActKind::HardSigmoid => quote!(::nn_core::__private::#ident<#t>),
         _ => quote!(::nn_core::__private::#ident),
     }
 }
@@ -179,8 +180,10 @@ fn layer_activation_type(t: &TokenStream, l: &Layer, kind: ActKind) -> TokenStre
 fn activation(t: &TokenStream, kind: ActKind, param: Option<&TokenStream>, span: Span) -> TokenStream {
     let ident = format_ident!("{}", kind.name(), span = span);
     match (kind, param) {
-        (ActKind::LeakyRelu | ActKind::Elu, Some(p)) => quote_spanned!(span=> ::nn_core::__private::#ident::<#t>(#p)),
-        (ActKind::LeakyRelu | ActKind::Elu, None) => {
+        (ActKind::LeakyRelu | ActKind::Elu | ActKind::HardSigmoid, Some(p)) => {
+            quote_spanned!(span=> ::nn_core::__private::#ident::<#t>(#p))
+        }
+        (ActKind::LeakyRelu | ActKind::Elu | ActKind::HardSigmoid, None) => {
             quote_spanned!(span=> <::nn_core::__private::#ident<#t> as ::core::default::Default>::default())
         }
         _ => quote_spanned!(span=> ::nn_core::__private::#ident),
