@@ -26,6 +26,10 @@
 //! transposed first (PyTorch's `batch_first`); the gates are reordered from ONNX's (i, o, f, c and z, r, h) to
 //! PyTorch's (i, f, g, o and r, z, n). `MatMul` (+ `Add`) on a sequence is a dense layer on every step.
 //!
+//! Shape arithmetic is evaluated while importing: `Shape` of a value (with a batch of one) and `Gather`,
+//! `Unsqueeze`, `Squeeze`, `Concat`, `Slice`, `Cast`, `ConstantOfShape` and integer `Add`, `Sub`, `Mul`, `Div` of
+//! constants, as exporters write a dynamic batch (`x.view(x.size(0), -1)`, a zero initial state per batch).
+//!
 //! Any other operator, attribute value or structure is an [`ImportError`] naming the node.
 
 use crate::onnx::{self, AttributeProto, ModelProto, NodeProto, TensorProto, attribute_type, data_type};
@@ -196,6 +200,8 @@ struct Translator<'a> {
     /// every step (`Y`); and the axis of ONNX's direction dimension the `Squeeze` that follows removes.
     last_step: Option<String>,
     squeeze: Option<i64>,
+    /// Whether a sequence is in PyTorch's batch-first layout at this point (after a `Transpose`), for `Shape`.
+    batch_first: bool,
     node: &'a NodeProto,
     index: usize,
     /// The graph's nodes, which values each feeds, and which are translated.
@@ -263,7 +269,8 @@ pub fn translate(model: &ModelProto, options: &Options) -> Result<Imported, Impo
     let [output] = graph.output.as_slice() else {
         return Err(model_err(format!("the graph has {} outputs; `network!` gives one", graph.output.len())));
     };
-    let first = graph.node.iter().find(|n| n.input.first() == Some(&input.name));
+    // The node that says how to read the input: the first reader other than shape arithmetic.
+    let first = graph.node.iter().find(|n| n.input.first() == Some(&input.name) && n.op_type != "Shape");
     let shape = input_shape(input, first)?;
 
     let dummy = NodeProto::default();
@@ -284,6 +291,7 @@ pub fn translate(model: &ModelProto, options: &Options) -> Result<Imported, Impo
         shape,
         last_step: None,
         squeeze: None,
+        batch_first: false,
         node: &dummy,
         index: 0,
         nodes: &graph.node,
@@ -572,6 +580,198 @@ impl Translator<'_> {
         self.layers.push(Layer { name, text, tensors, awaiting_bias: false, block: None });
     }
 
+    /// The current value's shape as ONNX sees it, with a batch of one: `[1, n]`, `[1, c, h, w]`, `[t, 1, f]`.
+    fn onnx_shape(&self) -> Vec<i64> {
+        let d = |v: usize| i64::try_from(v).unwrap_or(i64::MAX);
+        match self.shape {
+            Shape::Flat(n) => vec![1, d(n)],
+            Shape::Planes1(c, l) => vec![1, d(c), d(l)],
+            Shape::Planes2(c, h, w) => vec![1, d(c), d(h), d(w)],
+            Shape::Seq(t, f) if self.batch_first => vec![1, d(t), d(f)],
+            Shape::Seq(t, f) => vec![d(t), 1, d(f)],
+        }
+    }
+
+    /// Evaluates what can be computed before run time: `Shape` of the current value (a batch of one), and the
+    /// shape arithmetic exporters build on it (`Gather`, `Unsqueeze`, `Squeeze`, `Concat`, `Slice`, `Cast`,
+    /// `ConstantOfShape`, integer `Add`, `Sub`, `Mul`, `Div`, `Identity`) when every input is a constant, as PyTorch
+    /// writes `x.view(x.size(0), -1)` or a zero initial state for a dynamic batch.
+    fn fold(&mut self) -> Result<(), ImportError> {
+        loop {
+            let mut progress = false;
+            for index in 0..self.nodes.len() {
+                if self.done[index] {
+                    continue;
+                }
+                let node = &self.nodes[index];
+                let inputs: Vec<&String> = node.input.iter().filter(|v| !v.is_empty()).collect();
+                let value = if node.op_type == "Shape" && inputs.len() == 1 && *inputs[0] == self.current {
+                    self.node = node;
+                    self.index = index;
+                    self.only_attributes(&["start", "end"])?;
+                    let full = self.onnx_shape();
+                    let rank = full.len() as i64;
+                    let clampi = |v: i64| (if v < 0 { v + rank } else { v }).clamp(0, rank) as usize;
+                    let (a, b) = (clampi(self.int("start", 0)?), clampi(self.int("end", rank)?));
+                    let dims = full.get(a..b.max(a)).unwrap_or_default().to_vec();
+                    Some(Const { dims: vec![dims.len()], data: Data::I64(dims) })
+                } else if matches!(
+                    node.op_type.as_str(),
+                    "Gather"
+                        | "Unsqueeze"
+                        | "Squeeze"
+                        | "Concat"
+                        | "Slice"
+                        | "Cast"
+                        | "ConstantOfShape"
+                        | "Add"
+                        | "Sub"
+                        | "Mul"
+                        | "Div"
+                        | "Identity"
+                ) && !inputs.is_empty()
+                    && inputs.iter().all(|v| self.consts.contains_key(*v))
+                {
+                    self.node = node;
+                    self.index = index;
+                    Some(self.evaluate()?)
+                } else {
+                    None
+                };
+                if let Some(c) = value {
+                    let out = node.output.first().cloned().unwrap_or_default();
+                    self.consts.insert(out, c);
+                    self.done[index] = true;
+                    progress = true;
+                }
+            }
+            if !progress {
+                return Ok(());
+            }
+        }
+    }
+
+    /// One constant node of [`Translator::fold`]'s set, on constant inputs.
+    fn evaluate(&self) -> Result<Const, ImportError> {
+        let c = |i: usize| -> Result<&Const, ImportError> { self.constant(i, "input") };
+        let ints = |i: usize| -> Result<Vec<i64>, ImportError> {
+            match c(i)? {
+                Const { data: Data::I64(v), .. } => Ok(v.clone()),
+                Const { data: Data::F32(v), .. } => Ok(v.iter().map(|&x| x as i64).collect()),
+            }
+        };
+        let op = self.node.op_type.as_str();
+        let vector = |v: Vec<i64>| Const { dims: vec![v.len()], data: Data::I64(v) };
+        match op {
+            "Identity" => Ok(c(0)?.clone()),
+            "Cast" => {
+                let input = c(0)?;
+                let values: Vec<f64> = match &input.data {
+                    Data::I64(v) => v.iter().map(|&x| x as f64).collect(),
+                    Data::F32(v) => v.iter().map(|&x| f64::from(x)).collect(),
+                };
+                let data = match i32::try_from(self.int("to", 0)?).unwrap_or(0) {
+                    data_type::FLOAT | data_type::DOUBLE => Data::F32(values.iter().map(|&x| x as f32).collect()),
+                    data_type::INT64 | data_type::INT32 => Data::I64(values.iter().map(|&x| x as i64).collect()),
+                    t => return Err(self.err(format!("a cast to element type {t} is not supported"))),
+                };
+                Ok(Const { dims: input.dims.clone(), data })
+            }
+            "ConstantOfShape" => {
+                let dims: Vec<usize> = ints(0)?.iter().map(|&d| usize::try_from(d).unwrap_or(0)).collect();
+                let n = dims.iter().try_fold(1usize, |a, &d| a.checked_mul(d)).filter(|&n| n <= 1 << 24);
+                let n = n.ok_or_else(|| self.err("its shape is too large"))?;
+                let fill =
+                    self.attr("value").and_then(|a| a.t.as_ref()).map(constant).transpose().map_err(|m| self.err(m))?;
+                let data = match fill.map(|f| f.data) {
+                    Some(Data::I64(v)) => Data::I64(vec![v.first().copied().unwrap_or(0); n]),
+                    Some(Data::F32(v)) => Data::F32(vec![v.first().copied().unwrap_or(0.0); n]),
+                    None => Data::F32(vec![0.0; n]),
+                };
+                Ok(Const { dims, data })
+            }
+            "Unsqueeze" | "Squeeze" => {
+                let input = c(0)?;
+                let axes = if self.node.input.len() > 1 { ints(1)? } else { Vec::new() };
+                let mut dims = input.dims.clone();
+                if op == "Unsqueeze" {
+                    let rank = (dims.len() + axes.len()) as i64;
+                    let mut axes: Vec<usize> =
+                        axes.iter().map(|&a| (if a < 0 { a + rank } else { a }) as usize).collect();
+                    axes.sort_unstable();
+                    for a in axes {
+                        dims.insert(a.min(dims.len()), 1);
+                    }
+                } else {
+                    let rank = dims.len() as i64;
+                    let axes: Vec<usize> = axes.iter().map(|&a| (if a < 0 { a + rank } else { a }) as usize).collect();
+                    dims = dims
+                        .iter()
+                        .enumerate()
+                        .filter(|(i, d)| !(**d == 1 && (axes.is_empty() || axes.contains(i))))
+                        .map(|(_, d)| *d)
+                        .collect();
+                }
+                Ok(Const { dims, data: input.data.clone() })
+            }
+            "Gather" => {
+                let data = ints(0)?;
+                if c(0)?.dims.len() > 1 || self.int("axis", 0)? != 0 {
+                    return Err(self.err("only gathers from a vector of constants are evaluated"));
+                }
+                let n = data.len() as i64;
+                let idx = c(1)?;
+                let mut out = Vec::new();
+                for i in ints(1)? {
+                    let k = if i < 0 { i + n } else { i };
+                    out.push(
+                        *usize::try_from(k)
+                            .ok()
+                            .and_then(|k| data.get(k))
+                            .ok_or_else(|| self.err(format!("index {i} is out of range")))?,
+                    );
+                }
+                Ok(Const { dims: idx.dims.clone(), data: Data::I64(out) })
+            }
+            "Concat" => {
+                let mut out = Vec::new();
+                for i in 0..self.node.input.len() {
+                    out.extend(ints(i)?);
+                }
+                Ok(vector(out))
+            }
+            "Slice" => {
+                let data = ints(0)?;
+                let n = data.len() as i64;
+                let (start, end) = (ints(1)?.first().copied().unwrap_or(0), ints(2)?.first().copied().unwrap_or(n));
+                let step = if self.node.input.len() > 4 { ints(4)?.first().copied().unwrap_or(1) } else { 1 };
+                if step != 1 {
+                    return Err(self.err("only slices with step 1 are evaluated"));
+                }
+                let at = |v: i64| (if v < 0 { v + n } else { v }).clamp(0, n) as usize;
+                Ok(vector(data.get(at(start)..at(end).max(at(start))).unwrap_or_default().to_vec()))
+            }
+            _ => {
+                let (a, b) = (ints(0)?, ints(1)?);
+                let (long, len) = if a.len() >= b.len() { (&a, a.len()) } else { (&b, b.len()) };
+                let at = |v: &Vec<i64>, i: usize| if v.len() == 1 { v[0] } else { v.get(i).copied().unwrap_or(0) };
+                let mut out = Vec::with_capacity(len);
+                for i in 0..len {
+                    let (x, y) = (at(&a, i), at(&b, i));
+                    out.push(match op {
+                        "Add" => x.wrapping_add(y),
+                        "Sub" => x.wrapping_sub(y),
+                        "Mul" => x.wrapping_mul(y),
+                        _ if y == 0 => return Err(self.err("a division by zero")),
+                        _ => x.wrapping_div(y),
+                    });
+                }
+                let dims = if long.len() == a.len() { c(0)?.dims.clone() } else { c(1)?.dims.clone() };
+                Ok(Const { dims, data: Data::I64(out) })
+            }
+        }
+    }
+
     /// Translates node `index`.
     fn visit(&mut self, index: usize) -> Result<(), ImportError> {
         self.node = &self.nodes[index];
@@ -597,6 +797,7 @@ impl Translator<'_> {
     /// the branches translates) is next.
     fn follow(&mut self) -> Result<(), ImportError> {
         loop {
+            self.fold()?;
             let mut next = self.readers(&self.current);
             if next.is_empty()
                 && let Some(last) = self.last_step.clone()
@@ -1130,7 +1331,10 @@ impl Translator<'_> {
         self.only_attributes(&["perm"])?;
         self.reads_current(0)?;
         match (self.shape, self.ints("perm")?.as_deref()) {
-            (Shape::Seq(..), Some([1, 0, 2])) => self.advance(self.shape),
+            (Shape::Seq(..), Some([1, 0, 2])) => {
+                self.batch_first = !self.batch_first;
+                self.advance(self.shape)
+            }
             (shape, perm) => Err(self.err(format!("transposing {} by {perm:?} is not supported", shape.describe()))),
         }
     }
