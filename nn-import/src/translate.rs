@@ -13,7 +13,7 @@
 //! | `Conv` (1-D and 2-D, symmetric `pads`, `strides`, `dilations`, `group`) | `Conv1d`, `Conv2d` |
 //! | `ConvTranspose` (1-D and 2-D, one group, symmetric `pads`, `output_padding`) | `ConvTranspose1d/2d` |
 //! | `BatchNormalization` (inference, `epsilon` 1e-5) | `BatchNorm` |
-//! | `MaxPool`, `AveragePool` (no padding, `ceil_mode = 0`) | `MaxPool1d/2d`, `AvgPool1d/2d` |
+//! | `MaxPool`, `AveragePool` (symmetric pads, the average's with `count_include_pad`; `ceil_mode = 0`) | `MaxPool1d/2d`, `AvgPool1d/2d` |
 //! | `GlobalAveragePool` | `GlobalAvgPool1d/2d` |
 //! | `Flatten` (`axis = 1`), `Reshape` to a vector or planes | `Flatten`, `Reshape` |
 //! | `Relu`, `Sigmoid`, `Tanh`, `Softplus`, `LeakyRelu`, `Elu`, `Gelu`, `Softmax` (last axis) | the same |
@@ -1515,13 +1515,20 @@ impl Translator<'_> {
         if self.per_axis("dilations", rank, 1)?.iter().any(|&d| d != 1) {
             return Err(self.err("dilated pooling is not supported"));
         }
-        if self.pads(rank)?.iter().any(|&p| p != 0) {
-            return Err(self.err("padded pooling is not supported; `network!` pools without padding"));
+        let pads = self.pads(rank)?;
+        if !max && pads.iter().any(|&p| p != 0) && self.int("count_include_pad", 0)? != 1 {
+            return Err(self.err(
+                "padded average pooling without `count_include_pad = 1`: `network!` counts the padding as zeros, as \
+                 PyTorch does",
+            ));
+        }
+        if pads.iter().zip(&kernel).any(|(&p, &k)| 2 * p > k) {
+            return Err(self.err(format!("`pads` {pads:?} exceed half the window {kernel:?}")));
         }
         if self.int("ceil_mode", 0)? != 0 {
             return Err(self.err("`ceil_mode = 1` is not supported"));
         }
-        let axis = |n: usize, i: usize| nn_shapes::conv_out(n, kernel[i], strides[i], 0, 1);
+        let axis = |n: usize, i: usize| nn_shapes::conv_out(n, kernel[i], strides[i], pads[i], 1);
         let c = self.shape.channels();
         let shape = if rank == 2 { Shape::Planes2(c, axis(h, 0), axis(w, 1)) } else { Shape::Planes1(c, axis(w, 0)) };
         if shape.count() == 0 {
@@ -1530,6 +1537,9 @@ impl Translator<'_> {
         let mut text = format!("{}Pool{rank}d({}", if max { "Max" } else { "Avg" }, pair(&kernel));
         if strides != kernel {
             let _ = write!(text, ", stride = {}", pair(&strides));
+        }
+        if pads.iter().any(|&p| p != 0) {
+            let _ = write!(text, ", padding = {}", pair(&pads));
         }
         text.push(')');
         self.push(None, text, Vec::new());

@@ -66,7 +66,9 @@ use proc_macro::TokenStream;
 ///        | Conv1d(OUT_CHANNELS, KERNEL)       a pair `(height, width)` for 2-D layers), `groups` (dividing
 ///                                            both channel counts; depthwise when it equals them)
 ///        | ConvTranspose2d(OUT_CHANNELS, KERNEL) | ConvTranspose1d(..)   also `output_padding`
-///        | MaxPool2d(WINDOW) | AvgPool2d(WINDOW) | MaxPool1d(..) | AvgPool1d(..)   option `stride` (default: the window)
+///        | MaxPool2d(WINDOW) | AvgPool2d(WINDOW) | MaxPool1d(..) | AvgPool1d(..)   options `stride` (default: the
+///                                   window) and `padding` (at most half the window: the maximum of what a window
+///                                   covers, the average counting the padding as zeros, as PyTorch pools)
 ///        | GlobalAvgPool2d | GlobalAvgPool1d   the mean of each channel: planes to a vector of their channels
 ///        | Flatten
 ///        | Reshape(N) | Reshape([C, L]) | Reshape([C, H, W])   the same values seen as another shape (nothing

@@ -515,6 +515,12 @@ pub fn no_output(layer: &str, from: &str) -> String {
     format!("`{layer}` produces no output: the padding removes everything from {from}")
 }
 
+/// A pooling window padded by more than half its size.
+pub fn pool_padding_too_large(layer: &str, kh: usize, kw: usize) -> String {
+    let window = if kh == 1 { kw.to_string() } else { format!("{kh}x{kw}") };
+    format!("`{layer}`: padding more than half the {window} window (a window must cover some of the input)")
+}
+
 /// A kernel (`conv`) or window larger than the padded input along `axis` (an error, or a `const` assertion);
 /// `input` is the input's size along that axis, padding included.
 pub fn kernel_too_large(layer: &str, conv: bool, kernel: usize, dilation: usize, axis: &str, input: &str) -> String {

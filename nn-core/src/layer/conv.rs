@@ -900,7 +900,9 @@ impl<
     }
 }
 
-/// Max or average pooling over windows of a [`Geometry`] (no padding; `channels` planes in, as many out).
+/// Max or average pooling over windows of a [`Geometry`] (`channels` planes in, as many out). With padding, as
+/// PyTorch pools: the maximum of the input values a window covers, and the average over the whole window with the
+/// padding counted as zeros (`count_include_pad = True`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Pool {
     /// The largest value of each window; backward routes the gradient to the first maximum.
@@ -1436,8 +1438,8 @@ mod tests {
     #[test]
     fn pooling_gradients_and_values() {
         let mut rng = ChaCha8Rng::seed_from_u64(9);
-        for (k, s) in [(2, 2), (3, 1), (2, 1), (3, 2)] {
-            let g = Geometry::new2d(2, 7, 6, (k, k), (s, s), (0, 0), (1, 1));
+        for (k, s, pad) in [(2, 2, 0), (3, 1, 0), (2, 1, 0), (3, 2, 0), (3, 2, 1), (2, 1, 1)] {
+            let g = Geometry::new2d(2, 7, 6, (k, k), (s, s), (pad, pad), (1, 1));
             let x: SMatrix<f64, 84, 1> = SMatrix::from_column_slice(&random(&mut rng, 84));
             let p = g.positions();
             for pool in [Pool::Max, Pool::Avg] {
@@ -1455,9 +1457,11 @@ mod tests {
                 }
                 match 2 * p {
                     18 => out!(18),
+                    24 => out!(24),
                     40 => out!(40),
                     60 => out!(60),
                     12 => out!(12),
+                    112 => out!(112),
                     n => panic!("unexpected output size {n}"),
                 }
             }
@@ -1467,6 +1471,17 @@ mod tests {
         let x: SMatrix<f64, 16, 1> = SMatrix::from_fn(|i, _| i as f64);
         assert_eq!(Pool::Max.forward::<f64, 16, 4, 1>(&g, &x).as_slice(), &[5.0, 7.0, 13.0, 15.0]);
         assert_eq!(Pool::Avg.forward::<f64, 16, 4, 1>(&g, &x).as_slice(), &[2.5, 4.5, 10.5, 12.5]);
+        // Padded (ResNet's stem pooling: 3 x 3, stride 2, padding 1), as PyTorch pools: the maximum over the
+        // input values a window covers, the average counting the padding as zeros (`count_include_pad`).
+        let g = Geometry::new2d(1, 4, 4, (3, 3), (2, 2), (1, 1), (1, 1));
+        assert_eq!(
+            Pool::Max.forward::<f64, 16, 4, 1>(&g, &(x - SMatrix::repeat(20.0))).as_slice(),
+            &[-15.0, -13.0, -7.0, -5.0]
+        );
+        let avg = Pool::Avg.forward::<f64, 16, 4, 1>(&g, &x);
+        for (a, want) in avg.iter().zip([10.0 / 9.0, 24.0 / 9.0, 51.0 / 9.0, 90.0 / 9.0]) {
+            assert!((a - want).abs() < 1e-12, "{avg:?}");
+        }
     }
 
     #[test]

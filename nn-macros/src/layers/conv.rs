@@ -168,7 +168,7 @@ fn spatial(
     } else if conv {
         &["kernel", "stride", "padding", "dilation", "groups"]
     } else {
-        &["stride"]
+        &["stride", "padding"]
     };
     let mut opts: Vec<(&str, &Expr)> = Vec::new();
     let mut unknown_option = false;
@@ -229,6 +229,11 @@ fn spatial(
     };
     let (kh, sh, ph, dh) = if two_d { (kh, stride.0, padding.0, dilation.0) } else { (1, 1, 0, 1) };
     let (sw, pw, dw) = (stride.1, padding.1, dilation.1);
+    // As PyTorch requires: a pooling window always covers some of the input.
+    if !conv && (2 * ph > kh || 2 * pw > kw) {
+        errors.at(get("padding").unwrap_or(kernel), messages::pool_padding_too_large(&name.to_string(), kh, kw));
+        return None;
+    }
 
     if transposed {
         if (two_d && out_pad.0 >= sh) || out_pad.1 >= sw {

@@ -21,7 +21,7 @@ network! {
 }
 
 network! {
-    struct PoolPadding { input: [1, 8, 8], MaxPool2d(2, padding = 1) }
+    struct PoolDilation { input: [1, 8, 8], MaxPool2d(2, dilation = 2) }
 }
 
 fn main() {}
