@@ -156,7 +156,12 @@ fn cases_of(all: &[Case], op: &str) -> Vec<usize> {
             assert_eq!((c.oph, c.opw), (0, 0), "{}: output padding outside conv_transpose2d", c.name);
         }
         if op.ends_with("pool2d") {
-            assert_eq!((c.ph, c.pw, c.dh, c.dw), (0, 0, 1, 1), "{}: the pooling cases have no padding or dilation", c.name);
+            assert_eq!(
+                (c.ph, c.pw, c.dh, c.dw),
+                (0, 0, 1, 1),
+                "{}: the pooling cases have no padding or dilation",
+                c.name
+            );
             assert!(c.weight.is_none() && c.bias.is_none(), "{}: pools have no parameters", c.name);
         }
     }
