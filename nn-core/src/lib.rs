@@ -79,6 +79,7 @@ pub mod loss;
 mod network;
 pub mod optim;
 mod params;
+pub mod quant;
 mod scratch;
 mod sink;
 #[cfg(feature = "alloc")]

@@ -1,0 +1,200 @@
+//! The int8 kernels of `nn_core::quant` against TFLite's reference kernels: every fixture of
+//! `fixtures/tflite/` (made by `make_fixtures.py`, run by `ai-edge-litert` with `BUILTIN_REF`) is one operator
+//! with random int8 weights, per-tensor or per-channel scales, zero points, padding, strides, dilations and
+//! fused activations, and twelve random inputs. Every output must be equal, not close.
+
+use nn_core::quant::{
+    Fused, Multiplier, Padding, PoolKind, QConv2d, QDense, QDepthwiseConv2d, QPool2d, QSoftmax, QuantParams, Window,
+};
+use std::collections::HashMap;
+
+const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/tflite");
+
+/// One fixture: named numeric lines, named words, and the (input, output) samples.
+struct Fixture {
+    name: &'static str,
+    numbers: HashMap<String, Vec<f64>>,
+    words: HashMap<String, String>,
+    samples: Vec<(Vec<i8>, Vec<i8>)>,
+}
+
+impl Fixture {
+    fn load(name: &'static str) -> Self {
+        let text = std::fs::read_to_string(format!("{FIXTURES}/{name}.txt")).unwrap();
+        let (mut numbers, mut words, mut samples, mut x) = (HashMap::new(), HashMap::new(), Vec::new(), None);
+        for line in text.lines() {
+            let (key, rest) = line.split_once(": ").unwrap();
+            let parsed: Result<Vec<f64>, _> = rest.split(' ').map(str::parse::<f64>).collect();
+            match (key, parsed) {
+                ("x", Ok(v)) => x = Some(v.iter().map(|&v| v as i8).collect::<Vec<i8>>()),
+                ("y", Ok(v)) => samples.push((x.take().unwrap(), v.iter().map(|&v| v as i8).collect())),
+                (_, Ok(v)) => drop(numbers.insert(key.to_string(), v)),
+                (_, Err(_)) => drop(words.insert(key.to_string(), rest.to_string())),
+            }
+        }
+        assert_eq!(samples.len(), 12, "{name}");
+        Self { name, numbers, words, samples }
+    }
+
+    fn get(&self, key: &str) -> &[f64] {
+        &self.numbers[key]
+    }
+
+    fn usizes<const N: usize>(&self, key: &str) -> [usize; N] {
+        core::array::from_fn(|i| self.get(key)[i] as usize)
+    }
+
+    fn params(&self, key: &str) -> QuantParams {
+        QuantParams::new(self.get(key)[0] as f32, self.get(key)[1] as i32)
+    }
+
+    fn fused(&self) -> Fused {
+        match self.words["act"].as_str() {
+            "none" => Fused::None,
+            "relu" => Fused::Relu,
+            "relu6" => Fused::Relu6,
+            "relu_n1_to_1" => Fused::ReluN1To1,
+            other => panic!("{}: activation {other}", self.name),
+        }
+    }
+
+    /// TFLite's per-channel multipliers: `s_in * s_w[c] / s_out` in `f64` from the `f32` scales.
+    fn multipliers<const N: usize>(&self) -> [Multiplier; N] {
+        let (input, output, w) = (self.params("input"), self.params("output"), self.get("weight_scale"));
+        core::array::from_fn(|c| {
+            let s = w[if w.len() == 1 { 0 } else { c }];
+            Multiplier::from_real(f64::from(input.scale) * s / f64::from(output.scale))
+        })
+    }
+
+    fn weights<const R: usize, const C: usize>(&self) -> [[i8; C]; R] {
+        let w = self.get("weight");
+        assert_eq!(w.len(), R * C, "{}", self.name);
+        core::array::from_fn(|r| core::array::from_fn(|c| w[r * C + c] as i8))
+    }
+
+    fn biases<const N: usize>(&self) -> [i32; N] {
+        core::array::from_fn(|i| self.get("bias")[i] as i32)
+    }
+
+    fn window(&self) -> Window {
+        let [h, w, c] = self.usizes("hwc");
+        let [kh, kw] = self.usizes("kernel");
+        let [sh, sw] = self.usizes("stride");
+        let [dh, dw] = if self.numbers.contains_key("dilation") { self.usizes("dilation") } else { [1, 1] };
+        let padding = if self.words["padding"] == "same" { Padding::Same } else { Padding::Valid };
+        let window = Window::new((h, w, c), (kh, kw), (sh, sw), (dh, dw), padding).unwrap();
+        let [oh, ow, _] = self.usizes("out");
+        assert_eq!((window.out_h, window.out_w), (oh, ow), "{}", self.name);
+        window
+    }
+
+    /// Runs `forward` on every sample and requires TFLite's outputs exactly.
+    fn check<const IN: usize, const OUT: usize>(&self, forward: impl Fn(&[i8; IN], &mut [i8; OUT])) {
+        for (i, (x, want)) in self.samples.iter().enumerate() {
+            let mut y = [0i8; OUT];
+            forward(x.as_slice().try_into().unwrap(), &mut y);
+            assert_eq!(y.as_slice(), want.as_slice(), "{} sample {i}", self.name);
+        }
+    }
+}
+
+fn dense<const IN: usize, const OUT: usize>(name: &'static str) {
+    let f = Fixture::load(name);
+    let (input, output) = (f.params("input"), f.params("output"));
+    let (min, max) = f.fused().range(output);
+    let layer = QDense::<IN, OUT> {
+        weight: f.weights(),
+        bias: f.biases(),
+        multiplier: f.multipliers(),
+        input_zero_point: input.zero_point,
+        output_zero_point: output.zero_point,
+        min,
+        max,
+    };
+    f.check(|x, y| layer.forward(x, y));
+}
+
+fn conv<const CO: usize, const K: usize, const IN: usize, const OUT: usize>(name: &'static str) {
+    let f = Fixture::load(name);
+    let (input, output) = (f.params("input"), f.params("output"));
+    let (min, max) = f.fused().range(output);
+    let layer = QConv2d::<CO, K> {
+        window: f.window(),
+        weight: f.weights(),
+        bias: f.biases(),
+        multiplier: f.multipliers(),
+        input_zero_point: input.zero_point,
+        output_zero_point: output.zero_point,
+        min,
+        max,
+    };
+    f.check::<IN, OUT>(|x, y| layer.forward(x, y));
+}
+
+fn depthwise<const CO: usize, const KK: usize, const IN: usize, const OUT: usize>(name: &'static str) {
+    let f = Fixture::load(name);
+    let (input, output) = (f.params("input"), f.params("output"));
+    let (min, max) = f.fused().range(output);
+    let layer = QDepthwiseConv2d::<CO, KK> {
+        window: f.window(),
+        weight: f.weights(),
+        bias: f.biases(),
+        multiplier: f.multipliers(),
+        input_zero_point: input.zero_point,
+        output_zero_point: output.zero_point,
+        min,
+        max,
+    };
+    f.check::<IN, OUT>(|x, y| layer.forward(x, y));
+}
+
+fn pool<const IN: usize, const OUT: usize>(name: &'static str, kind: PoolKind) {
+    let f = Fixture::load(name);
+    let (min, max) = f.fused().range(f.params("output"));
+    let layer = QPool2d { kind, window: f.window(), min, max };
+    f.check::<IN, OUT>(|x, y| layer.forward(x, y));
+}
+
+fn softmax<const N: usize>(name: &'static str) {
+    let f = Fixture::load(name);
+    let layer = QSoftmax::new(f.params("input").scale, f.get("beta")[0] as f32);
+    assert_eq!(f.params("output"), QSoftmax::OUTPUT);
+    f.check::<N, N>(|x, y| layer.forward(x, y));
+}
+
+#[test]
+fn fully_connected_is_bit_exact() {
+    dense::<24, 10>("fc_relu");
+    dense::<40, 7>("fc_none");
+    dense::<16, 12>("fc_relu6_per_channel");
+}
+
+#[test]
+fn convolution_is_bit_exact() {
+    conv::<5, 27, { 9 * 11 * 3 }, { 5 * 6 * 5 }>("conv_same_s2_relu");
+    conv::<6, 24, { 10 * 9 * 4 }, { 6 * 6 * 6 }>("conv_valid_dilated");
+    conv::<4, 16, { 7 * 8 * 2 }, { 7 * 4 * 4 }>("conv_same_even_kernel");
+    conv::<4, 15, { 20 * 3 }, { 20 * 4 }>("conv1d_same");
+}
+
+#[test]
+fn depthwise_convolution_is_bit_exact() {
+    depthwise::<6, 9, { 8 * 7 * 3 }, { 8 * 7 * 6 }>("depthwise_mult2_relu6");
+    depthwise::<4, 9, { 9 * 10 * 4 }, { 4 * 4 * 4 }>("depthwise_s2_valid");
+    depthwise::<8, 20, { 13 * 12 }, { 7 * 6 * 8 }>("depthwise_speech_like");
+}
+
+#[test]
+fn pooling_is_bit_exact() {
+    pool::<{ 7 * 9 * 3 }, { 4 * 5 * 3 }>("avgpool_same_s2", PoolKind::Average);
+    pool::<{ 6 * 6 * 2 }, { 3 * 2 * 2 }>("avgpool_valid_relu", PoolKind::Average);
+    pool::<{ 5 * 7 * 4 }, { 3 * 4 * 4 }>("maxpool_same", PoolKind::Max);
+    pool::<{ 6 * 8 * 2 }, { 4 * 3 * 2 }>("maxpool_valid_relu6", PoolKind::Max);
+}
+
+#[test]
+fn softmax_is_bit_exact() {
+    softmax::<10>("softmax10");
+    softmax::<4>("softmax4_beta");
+}
