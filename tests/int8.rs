@@ -198,3 +198,31 @@ fn softmax_is_bit_exact() {
     softmax::<10>("softmax10");
     softmax::<4>("softmax4_beta");
 }
+
+nn_core::network! {
+    /// Every int8 layer kind in one network, compiled in from the file `make_fixtures.py` writes beside
+    /// `chain.tflite`.
+    #[int8]
+    #[weights = "fixtures/tflite/chain.safetensors"]
+    struct Chain {
+        input: [3, 12, 10],
+        conv1: Conv2d(6, kernel = 3, stride = 2, padding = same), Relu,
+        conv2: Conv2d(12, kernel = 3, padding = same, groups = 6), Relu6,
+        AvgPool2d(2),
+        Flatten,
+        fc1: Dense(5),
+        Softmax,
+    }
+}
+
+#[test]
+fn an_int8_network_is_bit_exact_end_to_end() {
+    let f = Fixture::load("chain");
+    let net = Chain::TRAINED;
+    f.check(|x, y| *y = net.forward(x));
+    assert_eq!((Chain::INPUTS, Chain::OUTPUTS), (360, 5));
+    assert_eq!(Chain::OUTPUT, QSoftmax::OUTPUT);
+    assert_eq!(net.conv1.window.pad_top, 0);
+    let p = net.predict(&[0.1; 360]);
+    assert!((p.iter().sum::<f32>() - 1.0).abs() < 0.02, "{p:?}");
+}

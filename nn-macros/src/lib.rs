@@ -10,6 +10,7 @@ mod embed;
 mod errors;
 #[cfg(test)]
 mod hostile;
+mod int8;
 mod layers;
 mod limits;
 mod messages;
@@ -51,6 +52,7 @@ use proc_macro::TokenStream;
 ///
 /// ```text
 /// #[weights = "file.safetensors"]?   // optional: weights compiled in as NAME::TRAINED (see below)
+/// #[int8]?                           // optional: an int8 network, from an int8 weights file (see below)
 /// VIS struct NAME <SCALAR>? {        // SCALAR: f32 (default) or f64
 ///     input: SHAPE,                  // first entry: N, [channels, length], [channels, height, width],
 ///                                    //   or Seq(steps, features): a sequence, time-major
@@ -64,7 +66,9 @@ use proc_macro::TokenStream;
 ///        | BatchNorm | BatchNorm(N) | Dropout(P)
 ///        | Conv2d(OUT_CHANNELS, KERNEL)     options `kernel`, `stride`, `padding`, `dilation` (a number or
 ///        | Conv1d(OUT_CHANNELS, KERNEL)       a pair `(height, width)` for 2-D layers), `groups` (dividing
-///                                            both channel counts; depthwise when it equals them)
+///                                            both channel counts; depthwise when it equals them);
+///                                            `padding = same`: `ceil(size / stride)` outputs, odd padding
+///                                            after (TensorFlow's; uneven only in `#[int8]` networks)
 ///        | ConvTranspose2d(OUT_CHANNELS, KERNEL) | ConvTranspose1d(..)   also `output_padding`
 ///        | MaxPool2d(WINDOW) | AvgPool2d(WINDOW) | MaxPool1d(..) | AvgPool1d(..)   options `stride` (default: the
 ///                                   window) and `padding` (at most half the window: the maximum of what a window
@@ -144,6 +148,16 @@ use proc_macro::TokenStream;
 /// while the macro expands, checks every tensor's name, shape and dtype against the declaration (each mismatch is
 /// a compile error) and generates `NAME::TRAINED`, the network as constant data for a `static`.
 ///
+/// `#[int8]` with `#[weights]` generates the network in int8 instead (TFLite's scheme, bit-exact with its
+/// reference kernels; `nn_core::quant`): a struct of `QDense`, `QConv2d`, `QDepthwiseConv2d`, `QPool2d` and
+/// `QSoftmax` layers, `NAME::TRAINED` from the file (`input.scale`, `input.zero_point`, and per layer `weight`
+/// (`I8`, PyTorch's layout), `weight_scale`, `bias` (`I32`), `output_scale`, `output_zero_point`; `nn-import`
+/// writes it for a `.tflite` model), `INPUT`/`OUTPUT` quantisation, `forward(&[i8; IN]) -> [i8; OUT]` (no
+/// allocation), `quantize`, `dequantize` and `predict`. Activations are channel-last (TFLite's layout: a `Dense`
+/// after `Flatten` reads `(h, w, c)` order); `Relu`, `Relu6` and `HardTanh` are fused into the layer before them;
+/// `Softmax` comes last; average pooling leaves the padding out of the mean, as TFLite does. Other layers are a
+/// compile error naming them.
+///
 /// # What it generates
 ///
 /// - The struct, one public field per layer with parameters (`nn_core::layer::Dense`, `BatchNorm`, `Conv2d`, …),
@@ -186,7 +200,12 @@ fn expand(input: proc_macro2::TokenStream, base: &std::path::Path) -> proc_macro
         Ok(def) => def,
         Err(e) => return e.into_compile_error(),
     };
-    model::Model::from_def(&def)
-        .and_then(|m| embed::read(&m, base).map(|w| (m, w)))
-        .map_or_else(|e| codegen::fallback(&def, e), |(m, w)| codegen::expand(&m, w.as_ref()))
+    match model::Model::from_def(&def) {
+        Ok(m) if m.int8 => int8::expand(&m, base).unwrap_or_else(|e| codegen::fallback(&def, e)),
+        Ok(m) => match embed::read(&m, base) {
+            Ok(w) => codegen::expand(&m, w.as_ref()),
+            Err(e) => codegen::fallback(&def, e),
+        },
+        Err(e) => codegen::fallback(&def, e),
+    }
 }

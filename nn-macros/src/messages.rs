@@ -701,6 +701,46 @@ pub const WEIGHTS_NOT_A_PATH: &str = "expected a file path: `#[weights = \"model
 /// `#[weights]` in another form than `name = value`.
 pub const WEIGHTS_MALFORMED: &str = "expected `#[weights = \"model.safetensors\"]`";
 
+/// `#[int8]` without the weights file it needs.
+pub const INT8_WITHOUT_WEIGHTS: &str = "an `#[int8]` network is compiled in from its int8 weights: add `#[weights = \"model.safetensors\"]` (as `nn-import` writes it for a `.tflite` model)";
+
+/// `#[int8]` given twice.
+pub const INT8_TWICE: &str = "`#[int8]` is given twice";
+
+/// `#[int8(..)]` or `#[int8 = ..]`.
+pub const INT8_MALFORMED: &str = "expected `#[int8]`, without arguments";
+
+/// `padding = same` with an odd total, outside an int8 network.
+pub fn uneven_same_padding(layer: &str, axis: &str, before: usize, after: usize) -> String {
+    format!(
+        "`{layer}`: `padding = same` pads the {axis} by {before} before and {after} after, and only int8 networks \
+         (`#[int8]`) pad unevenly; give an explicit `padding`"
+    )
+}
+
+/// `padding = same` on a transposed convolution, or with a `const` size.
+pub fn same_padding_unsupported(layer: &str, why: &str) -> String {
+    format!("`{layer}`: `padding = same` needs {why}")
+}
+
+/// An int8 weights file's tensor of another dtype than the int8 form needs.
+pub fn int8_tensor_dtype_differs(tensor: &str, found: impl Display, file: &str, expected: &str) -> String {
+    format!("tensor `{tensor}` is {found} in `{file}`, the int8 network needs {expected}")
+}
+
+/// A scale that is not positive and finite, or a zero point outside `i8`.
+pub fn bad_quant_params(what: &str, scale: f32, zero_point: i32) -> String {
+    format!(
+        "`{what}` has scale {scale} and zero point {zero_point}: a scale must be positive and finite, a zero point \
+         within -128..=127"
+    )
+}
+
+/// A layer the int8 form has no kernel for.
+pub fn no_int8_form(layer: &str, why: &str) -> String {
+    format!("`{layer}` has no int8 form{why}")
+}
+
 /// `#[weights]` on a network with a nested network.
 pub fn weights_with_nested(layer: &str) -> String {
     format!(

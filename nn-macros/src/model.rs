@@ -275,6 +275,9 @@ pub struct Geometry {
     pub dh: usize,
     /// The horizontal dilation.
     pub dw: usize,
+    /// Padding beyond `ph` below and beyond `pw` right (0 or 1): `padding = same` puts an odd pixel of padding
+    /// there, as TensorFlow does; only int8 networks take it.
+    pub uneven: (usize, usize),
 }
 
 /// The shape of the activations between layers: a vector, or channels of 1-D or 2-D planes.
@@ -330,6 +333,8 @@ pub struct Model {
     pub attrs: Vec<Attribute>,
     /// `#[weights = "file.safetensors"]`: weights compiled in from this file (relative to the declaring file).
     pub weights: Option<syn::LitStr>,
+    /// `#[int8]`: the network is generated in int8 (TFLite's scheme), from an int8 weights file.
+    pub int8: bool,
     /// The struct's visibility.
     pub vis: Visibility,
     /// The struct's name.
@@ -496,7 +501,14 @@ impl Model {
             None => Vec::new(),
         };
 
-        let mut builder = Builder { errors: &mut errors, checks: Vec::new(), uses: Vec::new(), counts: Vec::new() };
+        let (attrs, weights, int8) = attributes(&def.attrs, &mut errors);
+        let mut builder = Builder {
+            errors: &mut errors,
+            checks: Vec::new(),
+            uses: Vec::new(),
+            counts: Vec::new(),
+            int8: int8.is_some(),
+        };
         let entries: Vec<(Option<&Ident>, &Expr, Span)> = layer_entries
             .iter()
             .map(|e| {
@@ -515,7 +527,9 @@ impl Model {
         }
 
         check_duplicates(&uses, &mut errors);
-        let (attrs, weights) = weights_attribute(&def.attrs, &mut errors);
+        if let (Some(at), None) = (&int8, &weights) {
+            errors.at(at, messages::INT8_WITHOUT_WEIGHTS);
+        }
         let nested = layers.iter().find(|l| l.kind.network().is_some());
         if let (Some(path), Some(l)) = (&weights, nested) {
             errors.at(path, messages::weights_with_nested(&l.name.to_string()));
@@ -534,7 +548,8 @@ impl Model {
         errors.finish()?;
         // Every way to lose the input reports why above; this keeps a declaration without one from passing.
         let Some(input) = input else { return Err(syn::Error::new(def.name.span(), messages::MISSING_INPUT)) };
-        Ok(Model { attrs, weights, vis: def.vis.clone(), name: def.name.clone(), scalar, input, layers, checks })
+        let int8 = int8.is_some();
+        Ok(Model { attrs, weights, int8, vis: def.vis.clone(), name: def.name.clone(), scalar, input, layers, checks })
     }
 
     /// The layers with parameters (a field in the struct), those inside blocks included, in order.
@@ -649,6 +664,8 @@ pub struct Builder<'e> {
     pub uses: Vec<NameUse>,
     /// Layers declared so far, per counter (`fc`, `conv`, `lstm`, ...), for default names (`fc1`, `lstm1`).
     counts: Vec<(String, usize)>,
+    /// Whether the network is declared `#[int8]` (which allows what only the int8 kernels do).
+    pub int8: bool,
 }
 
 /// An entry of a sequence as its kind's builder sees it.
@@ -771,10 +788,20 @@ fn annotate_steps(layers: &mut [Layer], pending: Option<(Planes, usize)>, out: &
 }
 
 /// Takes `#[weights = "..."]` out of the attributes that pass through to the struct.
-fn weights_attribute(attrs: &[Attribute], errors: &mut Errors) -> (Vec<Attribute>, Option<syn::LitStr>) {
+/// The attributes the macro reads (`#[weights = ".."]`, `#[int8]`) and the rest, which pass through.
+fn attributes(attrs: &[Attribute], errors: &mut Errors) -> (Vec<Attribute>, Option<syn::LitStr>, Option<Attribute>) {
     let mut rest = Vec::new();
     let mut weights = None;
+    let mut int8: Option<Attribute> = None;
     for a in attrs {
+        if a.path().is_ident("int8") {
+            match &a.meta {
+                syn::Meta::Path(_) if int8.is_none() => int8 = Some(a.clone()),
+                syn::Meta::Path(_) => errors.at(a, messages::INT8_TWICE),
+                _ => errors.at(a, messages::INT8_MALFORMED),
+            }
+            continue;
+        }
         if !a.path().is_ident("weights") {
             rest.push(a.clone());
             continue;
@@ -788,7 +815,7 @@ fn weights_attribute(attrs: &[Attribute], errors: &mut Errors) -> (Vec<Attribute
             _ => errors.at(a, messages::WEIGHTS_MALFORMED),
         }
     }
-    (rest, weights)
+    (rest, weights, int8)
 }
 
 /// An explicit input size must equal the size arriving from the previous layer.

@@ -75,22 +75,23 @@ pub struct Multiplier {
 impl Multiplier {
     /// TFLite's `QuantizeMultiplier`: the significand rounded to 31 bits (ties away from zero), renormalised
     /// when it rounds up to `2^31`; multipliers below `2^-32` flush to zero. Negative, NaN and infinite
-    /// multipliers, which no valid scale produces, give zero.
-    pub fn from_real(m: f64) -> Self {
+    /// multipliers, which no valid scale produces, give zero. A `const fn`, so compiled-in networks carry
+    /// their multipliers as constants.
+    pub const fn from_real(m: f64) -> Self {
         if m.is_nan() || m <= 0.0 || !m.is_finite() {
-            return Self::default();
+            return Self { value: 0, shift: 0 };
         }
-        let (frac, mut shift) = libm::frexp(m);
+        let (frac, mut shift) = frexp(m);
         let mut fixed = round_f64(frac * (1u64 << 31) as f64) as i64;
         if fixed == 1 << 31 {
             fixed /= 2;
             shift += 1;
         }
         if shift < -31 {
-            return Self::default();
+            return Self { value: 0, shift: 0 };
         }
         // A multiplier of 2^31 or more cannot be applied to a 32-bit accumulator; no scale ratio reaches it.
-        Self { value: fixed as i32, shift: shift.min(30) }
+        Self { value: fixed as i32, shift: if shift > 30 { 30 } else { shift } }
     }
 
     /// `round(x * m)` as TFLite computes it by default ("double rounding"): a saturating, rounding doubling
@@ -127,16 +128,53 @@ pub const fn rounding_divide_by_pot(x: i32, exponent: i32) -> i32 {
     (x >> exponent) + if remainder > threshold { 1 } else { 0 }
 }
 
-/// Rounds half away from zero (C's `round`), in `f32`.
+/// Rounds half away from zero (C's `round`), in `f32`; a `const fn`.
 #[inline]
-pub fn round_f32(x: f32) -> f32 {
-    libm::roundf(x)
+pub const fn round_f32(x: f32) -> f32 {
+    // From 2^23 on every `f32` is an integer (and NaN and the infinities stay as they are).
+    if x.is_nan() || x.abs() >= 8_388_608.0 {
+        return x;
+    }
+    let t = x as i32 as f32;
+    let d = x - t;
+    if d >= 0.5 {
+        t + 1.0
+    } else if d <= -0.5 {
+        t - 1.0
+    } else {
+        t
+    }
 }
 
-/// Rounds half away from zero (C's `round`), in `f64`.
+/// Rounds half away from zero (C's `round`), in `f64`; a `const fn`.
 #[inline]
-pub fn round_f64(x: f64) -> f64 {
-    libm::round(x)
+pub const fn round_f64(x: f64) -> f64 {
+    if x.is_nan() || x.abs() >= 4_503_599_627_370_496.0 {
+        return x;
+    }
+    let t = x as i64 as f64;
+    let d = x - t;
+    if d >= 0.5 {
+        t + 1.0
+    } else if d <= -0.5 {
+        t - 1.0
+    } else {
+        t
+    }
+}
+
+/// C's `frexp` for positive, finite `m`: `(frac, e)` with `m = frac * 2^e`, `frac` in `[0.5, 1)`; exact.
+const fn frexp(m: f64) -> (f64, i32) {
+    let bits = m.to_bits();
+    let exp = ((bits >> 52) & 0x7ff) as i32;
+    if exp == 0 {
+        // Subnormal: scale into the normal range first.
+        let (f, e) = frexp(m * 18_014_398_509_481_984.0); // 2^54
+        return (f, e - 54);
+    }
+    // Keep the significand, set the exponent so the value lies in [0.5, 1).
+    let frac = f64::from_bits((bits & !(0x7ff << 52)) | (1022 << 52));
+    (frac, exp - 1022)
 }
 
 /// An activation fused into the layer before it: the output is clamped to the activation's range instead of
@@ -157,15 +195,25 @@ pub enum Fused {
 impl Fused {
     /// The clamp in the output's integers, as TFLite's `CalculateActivationRangeQuantized` computes it:
     /// the bounds quantised with the output's parameters and intersected with `-128..=127`.
-    pub fn range(self, output: QuantParams) -> (i8, i8) {
-        let q = |x: f32| (round_f32(x / output.scale) as i32).saturating_add(output.zero_point);
-        let (lo, hi) = match self {
+    pub const fn range(self, output: QuantParams) -> (i8, i8) {
+        const fn q(x: f32, p: QuantParams) -> i32 {
+            (round_f32(x / p.scale) as i32).saturating_add(p.zero_point)
+        }
+        const fn clamp(v: i32) -> i8 {
+            (if v < -128 {
+                -128
+            } else if v > 127 {
+                127
+            } else {
+                v
+            }) as i8
+        }
+        match self {
             Fused::None => (-128, 127),
-            Fused::Relu => (q(0.0), 127),
-            Fused::Relu6 => (q(0.0), q(6.0)),
-            Fused::ReluN1To1 => (q(-1.0), q(1.0)),
-        };
-        (lo.clamp(-128, 127) as i8, hi.clamp(-128, 127) as i8)
+            Fused::Relu => (clamp(q(0.0, output)), 127),
+            Fused::Relu6 => (clamp(q(0.0, output)), clamp(q(6.0, output))),
+            Fused::ReluN1To1 => (clamp(q(-1.0, output)), clamp(q(1.0, output))),
+        }
     }
 }
 
@@ -220,6 +268,23 @@ mod tests {
                 assert!((mq.apply(x) - exact).abs() <= 1, "{x} * {m}: {} vs {exact}", mq.apply(x));
             }
         }
+    }
+
+    #[test]
+    fn the_const_roundings_and_frexp_agree_with_libm() {
+        let mut x = 1.234_567e-12_f64;
+        while x < 1e12 {
+            for v in [x, -x, x + 0.5, -x - 0.5, (x * 2.0).floor() + 0.5, -((x * 2.0).floor() + 0.5)] {
+                assert_eq!(round_f64(v), libm::round(v), "{v}");
+                assert_eq!(round_f32(v as f32), libm::roundf(v as f32), "{v}");
+            }
+            let (f, e) = frexp(x);
+            assert_eq!((f, e), libm::frexp(x), "{x}");
+            x *= 1.618;
+        }
+        assert_eq!(frexp(f64::MIN_POSITIVE / 8.0), libm::frexp(f64::MIN_POSITIVE / 8.0));
+        assert!(round_f32(f32::NAN).is_nan());
+        assert_eq!(round_f32(f32::INFINITY), f32::INFINITY);
     }
 
     #[test]

@@ -4,6 +4,7 @@
 use super::{Kind, LayerKind};
 use crate::codegen::{Contract, Streaming};
 use crate::errors::Errors;
+use crate::int8::{Clamp, Int8};
 use crate::messages::{self, part};
 use crate::model::{Builder, Built, Call, Decl, Layer, NameUse, no_options, number};
 use proc_macro2::{Ident, Span, TokenStream};
@@ -191,6 +192,18 @@ fn activation(t: &TokenStream, kind: ActKind, param: Option<&TokenStream>, span:
 }
 
 impl LayerKind for Activation {
+    fn int8(&self, l: &Layer) -> Result<Int8, String> {
+        match self.kind {
+            ActKind::Relu => Ok(Int8::Clamp(Clamp::Relu)),
+            ActKind::Relu6 => Ok(Int8::Clamp(Clamp::Relu6)),
+            ActKind::HardTanh => Ok(Int8::Clamp(Clamp::ReluN1To1)),
+            ActKind::Identity => Ok(Int8::Identity),
+            ActKind::Softmax if l.step.is_none() => Ok(Int8::Softmax),
+            ActKind::Softmax => Err(" on a sequence".into()),
+            _ => Err(" (int8 networks take `Relu`, `Relu6`, `HardTanh`, `Identity` and `Softmax`)".into()),
+        }
+    }
+
     fn describe_short(&self, _: &Layer) -> String {
         self.kind.name().to_string()
     }

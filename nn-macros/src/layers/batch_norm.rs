@@ -54,6 +54,7 @@ fn build(b: &mut Builder<'_>, d: &Decl<'_>) -> Built {
             pw: 0,
             dh: 1,
             dw: 1,
+            uneven: (0, 0),
         }),
         Planes::Flat | Planes::Seq { .. } => None,
     };

@@ -5,6 +5,7 @@ use super::{Kind, LayerKind};
 use crate::codegen::{Contract, Field};
 use crate::embed::Expected;
 use crate::errors::{Errors, did_you_mean};
+use crate::int8::Int8;
 use crate::messages::{self, part};
 use crate::model::{
     Builder, Built, Call, ConstCheck, Decl, Geometry, InitKind, Layer, NameUse, Planes, Sz, product, size, tokens,
@@ -82,7 +83,9 @@ pub fn windowed(b: &mut Builder<'_>, d: &Decl<'_>, kind: impl FnOnce(&Window) ->
     b.uses.push(NameUse { name: name.clone(), named: entry_name.is_some(), is_param: is_conv, span });
     let Some(inputs) = d.current.cloned() else { return Built::Skipped };
     let label = if entry_name.is_some() || is_conv { name.clone() } else { Ident::new(&h, call.head.span()) };
-    let Some(window) = spatial(call, &h, &label, d.planes, b.errors, &mut b.checks) else { return Built::Unknown };
+    let Some(window) = spatial(call, &h, &label, d.planes, b.int8, b.errors, &mut b.checks) else {
+        return Built::Unknown;
+    };
     let outputs = match &window.planes {
         Planes::Spatial { c, h, w, .. } => {
             match product(&[c, h, w], call.head, &label.to_string(), part::ITS_VALUES, b.errors) {
@@ -142,6 +145,7 @@ fn spatial(
     head: &str,
     name: &Ident,
     planes: &Planes,
+    int8: bool,
     errors: &mut Errors,
     checks: &mut Vec<ConstCheck>,
 ) -> Option<Window> {
@@ -220,7 +224,13 @@ fn spatial(
         None if conv => (1, 1),
         None => (kh, kw),
     };
-    let padding = get("padding").map_or(Some((0, 0)), |e| pair(e, part::PADDING, two_d, true, errors))?;
+    // `padding = same`: TensorFlow's (and PyTorch's `padding='same'`): `ceil(n / stride)` outputs, the padding
+    // split with the odd pixel after.
+    let same = get("padding").filter(|e| matches!(ungroup(e), Expr::Path(p) if p.path.is_ident("same")));
+    let padding = match (same, get("padding")) {
+        (Some(_), _) | (None, None) => (0, 0),
+        (None, Some(e)) => pair(e, part::PADDING, two_d, true, errors)?,
+    };
     let dilation = get("dilation").map_or(Some((1, 1)), |e| pair(e, part::DILATION, two_d, false, errors))?;
     let out_pad = get("output_padding").map_or(Some((0, 0)), |e| pair(e, part::OUTPUT_PADDING, two_d, true, errors))?;
     let groups = match get("groups") {
@@ -235,6 +245,19 @@ fn spatial(
         return None;
     }
 
+    if let Some(e) = same {
+        let why = if transposed {
+            Some("an ordinary convolution or pooling, not a transposed convolution")
+        } else if matches!((&h, &w), (Sz::Expr(..), _) | (_, Sz::Expr(..))) {
+            Some("literal plane sizes (not `const` items)")
+        } else {
+            None
+        };
+        if let Some(why) = why {
+            errors.at(e, messages::same_padding_unsupported(&name.to_string(), why));
+            return None;
+        }
+    }
     if transposed {
         if (two_d && out_pad.0 >= sh) || out_pad.1 >= sw {
             errors.at(get("output_padding").unwrap_or(kernel), messages::OUTPUT_PADDING_NOT_BELOW_STRIDE);
@@ -279,16 +302,50 @@ fn spatial(
             errors.at(call.head, messages::no_output(&name.to_string(), &planes.describe()));
             return None;
         };
-        let g = Geometry { channels: out.clone(), h: oh.clone(), w: ow.clone(), kh, kw, sh, sw, ph, pw, dh, dw };
+        let g = Geometry {
+            channels: out.clone(),
+            h: oh.clone(),
+            w: ow.clone(),
+            kh,
+            kw,
+            sh,
+            sw,
+            ph,
+            pw,
+            dh,
+            dw,
+            uneven: (0, 0),
+        };
         let planes = Planes::Spatial { c: out.clone(), h: oh, w: ow, two_d };
         let weights =
             product(&[&out, &Sz::Lit(kh), &Sz::Lit(kw)], call.head, &label, part::WEIGHTS_PER_CHANNEL, errors)?;
         return Some(Window { transposed, two_d, in_channels: c, out, geometry: g, planes, groups: 1, weights });
     }
     let mut outs = Vec::new();
-    for (axis, n, k, s, p, d) in [("height", &h, kh, sh, ph, dh), ("width", &w, kw, sw, pw, dw)] {
+    let (mut pads, mut uneven) = ([ph, pw], [0, 0]);
+    for (i, (axis, n, k, s, p, d)) in
+        [("height", &h, kh, sh, ph, dh), ("width", &w, kw, sw, pw, dw)].into_iter().enumerate()
+    {
         if !two_d && axis == "height" {
             outs.push(Sz::Lit(1));
+            continue;
+        }
+        if let (Some(e), Sz::Lit(n)) = (same, n) {
+            let o = n.div_ceil(s);
+            let Some(span) = (o - 1).checked_mul(s).and_then(|a| a.checked_add(d.checked_mul(k - 1)?)?.checked_add(1))
+            else {
+                let shown = format!("({o} - 1) x {s} + {d} x ({k} - 1) + 1");
+                errors.at(e, messages::size_overflows(&name.to_string(), part::ITS_PADDED_SIZE, &shown));
+                return None;
+            };
+            let total = span.saturating_sub(*n);
+            let (before, after) = (total / 2, total - total / 2);
+            if before != after && !int8 {
+                errors.at(e, messages::uneven_same_padding(&name.to_string(), axis, before, after));
+                return None;
+            }
+            (pads[i], uneven[i]) = (before, after - before);
+            outs.push(Sz::Lit(o));
             continue;
         }
         if let Sz::Lit(n) = n
@@ -344,7 +401,8 @@ fn spatial(
             Sz::Expr(quote!(#t / #groups * #taps), format!("{} / {groups} * {}", c.display(), kh * kw))
         }
     };
-    let g = Geometry { channels: c.clone(), h, w, kh, kw, sh, sw, ph, pw, dh, dw };
+    let [ph, pw] = pads;
+    let g = Geometry { channels: c.clone(), h, w, kh, kw, sh, sw, ph, pw, dh, dw, uneven: (uneven[0], uneven[1]) };
     let out_planes = Planes::Spatial { c: out.clone(), h: oh, w: ow, two_d };
     Some(Window { transposed: false, two_d, in_channels: c, out, geometry: g, planes: out_planes, groups, weights })
 }
@@ -385,6 +443,19 @@ fn groups_of(
 }
 
 impl LayerKind for Conv {
+    fn int8(&self, l: &Layer) -> Result<Int8, String> {
+        let (Sz::Lit(c), Sz::Lit(out)) = (&self.in_channels, &self.out) else { return Err(String::new()) };
+        if self.transposed {
+            return Err(" (no int8 kernel for transposed convolutions)".into());
+        }
+        let _ = l;
+        match self.groups {
+            1 => Ok(Int8::Conv { depthwise: false, in_channels: *c, out: *out, two_d: self.two_d }),
+            g if g == *c => Ok(Int8::Conv { depthwise: true, in_channels: *c, out: *out, two_d: self.two_d }),
+            g => Err(format!(" with {g} groups (int8 convolutions have one group, or one per input channel)")),
+        }
+    }
+
     fn describe_short(&self, l: &Layer) -> String {
         format!(
             "{} {}Conv {}ch ({})",

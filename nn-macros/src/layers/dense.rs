@@ -5,6 +5,7 @@ use super::{Kind, LayerKind, recurrent};
 use crate::codegen::{Contract, Field, Streaming};
 use crate::embed::{Expected, lit};
 use crate::errors::{Errors, did_you_mean};
+use crate::int8::Int8;
 use crate::messages::{self, part};
 use crate::model::{
     Builder, Built, Call, ConstCheck, Decl, Dim, InitKind, Layer, NameUse, Planes, StepIo, Sz, bool_option,
@@ -195,6 +196,14 @@ fn init_option(value: &Expr, errors: &mut Errors) -> Option<InitKind> {
 }
 
 impl LayerKind for Dense {
+    fn int8(&self, l: &Layer) -> Result<Int8, String> {
+        match (&l.step, self.bias) {
+            (Some(_), _) => Err(" on a sequence".into()),
+            (None, false) => Err(" without a bias (TFLite's fully connected layers have one)".into()),
+            (None, true) => Ok(Int8::Dense),
+        }
+    }
+
     fn describe_short(&self, l: &Layer) -> String {
         format!("{} Dense {}", l.name, l.outputs.display())
     }

@@ -3,6 +3,7 @@
 use super::{Kind, LayerKind};
 use crate::codegen::{Contract, Streaming};
 use crate::errors::Errors;
+use crate::int8::Int8;
 use crate::messages::{self, part};
 use crate::model::{Builder, Built, ConstCheck, Decl, Layer, NameUse, no_options, number, tokens};
 use proc_macro2::{Ident, TokenStream};
@@ -66,6 +67,10 @@ fn dropout_probability(
 }
 
 impl LayerKind for Dropout {
+    fn int8(&self, _: &Layer) -> Result<Int8, String> {
+        Ok(Int8::Identity)
+    }
+
     fn describe_short(&self, _: &Layer) -> String {
         format!("Dropout({})", self.p)
     }

@@ -19,6 +19,7 @@ pub mod residual;
 
 use crate::codegen::{Contract, Field, Streaming};
 use crate::embed::Expected;
+use crate::int8::Int8;
 use crate::model::{Builder, Built, Decl, InitKind, Layer};
 use proc_macro2::{Ident, TokenStream};
 use std::any::Any;
@@ -94,6 +95,13 @@ pub trait LayerKind: Any {
     /// The layers inside it (a block's branches), in order.
     fn sublayers(&self) -> Vec<&Layer> {
         Vec::new()
+    }
+
+    /// What it is in an int8 network (`#[int8]`), or why it has none (a clause such as `" (no int8 kernel for
+    /// recurrent layers)"`, or empty).
+    fn int8(&self, l: &Layer) -> Result<Int8, String> {
+        let _ = l;
+        Err(String::new())
     }
 }
 

@@ -4,6 +4,7 @@
 use super::conv::windowed;
 use super::{Kind, LayerKind};
 use crate::codegen::Contract;
+use crate::int8::Int8;
 use crate::model::{Builder, Built, Decl, Layer};
 use proc_macro2::TokenStream;
 use quote::quote;
@@ -33,6 +34,10 @@ fn geometry(l: &Layer) -> TokenStream {
 }
 
 impl LayerKind for Pool {
+    fn int8(&self, _: &Layer) -> Result<Int8, String> {
+        Ok(Int8::Pool { max: self.max })
+    }
+
     fn describe_short(&self, l: &Layer) -> String {
         format!("{}Pool ({})", if self.max { "Max" } else { "Avg" }, l.outputs.display())
     }

@@ -4,6 +4,7 @@
 use super::{Kind, LayerKind};
 use crate::codegen::Contract;
 use crate::errors::Errors;
+use crate::int8::Int8;
 use crate::messages::{self, part};
 use crate::model::{Builder, Built, Call, Decl, Dim, InitKind, Layer, NameUse, Planes, Sz, no_options, size, tokens};
 use proc_macro2::{Ident, TokenStream};
@@ -118,6 +119,10 @@ fn reshape(call: &Call, inputs: &Dim, planes: &Planes, errors: &mut Errors) -> O
 }
 
 impl LayerKind for Flatten {
+    fn int8(&self, _: &Layer) -> Result<Int8, String> {
+        Ok(Int8::Reshape)
+    }
+
     fn describe_short(&self, _: &Layer) -> String {
         "Flatten".to_string()
     }
