@@ -11,5 +11,6 @@ fn compile_errors() {
     t.compile_fail("ui/conv/*.rs");
     t.compile_fail("ui/recurrent/*.rs");
     t.compile_fail("ui/hostile/*.rs");
+    t.compile_fail("ui/int8/*.rs");
     t.pass("ui/pass/*.rs");
 }
