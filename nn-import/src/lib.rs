@@ -17,6 +17,7 @@
 //! too, never a panic.
 
 pub mod onnx;
+pub mod tflite;
 pub mod translate;
 
 use std::fmt;
