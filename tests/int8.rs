@@ -32,7 +32,7 @@ impl Fixture {
                 (_, Err(_)) => drop(words.insert(key.to_string(), rest.to_string())),
             }
         }
-        assert_eq!(samples.len(), 12, "{name}");
+        assert!(samples.len() >= 40, "{name}");
         Self { name, numbers, words, samples }
     }
 
@@ -168,6 +168,8 @@ fn fully_connected_is_bit_exact() {
     dense::<24, 10>("fc_relu");
     dense::<40, 7>("fc_none");
     dense::<16, 12>("fc_relu6_per_channel");
+    // Every int8 input of a one-input layer: outputs where rounding twice would be one off.
+    dense::<1, 64>("fc_every_input");
 }
 
 #[test]
@@ -225,4 +227,125 @@ fn an_int8_network_is_bit_exact_end_to_end() {
     assert_eq!(net.conv1.window.pad_top, 0);
     let p = net.predict(&[0.1; 360]);
     assert!((p.iter().sum::<f32>() - 1.0).abs() < 0.02, "{p:?}");
+}
+
+mod imported {
+    include!(concat!(env!("OUT_DIR"), "/tflite/chain.rs"));
+}
+
+#[test]
+fn the_importer_writes_the_same_network() {
+    let f = Fixture::load("chain");
+    let net = imported::ImportedChain::TRAINED;
+    f.check(|x, y| *y = net.forward(x));
+    // The same layers and parameters as the hand-written declaration over the script's file.
+    assert_eq!(net.conv1.weight, Chain::TRAINED.conv1.weight);
+    assert_eq!(net.conv2.multiplier, Chain::TRAINED.conv2.multiplier);
+    assert_eq!(net.fc1.bias, Chain::TRAINED.fc1.bias);
+}
+
+/// microflow's TinyML models (sine, keyword spotting, person detection), imported from its directory, against
+/// TFLite's reference kernels (`fixtures/tflite/microflow_expected.txt`, made by `make_microflow_references.py`).
+#[cfg(microflow_models)]
+mod microflow {
+    use super::*;
+
+    mod sine {
+        include!(concat!(env!("OUT_DIR"), "/tflite/sine.rs"));
+    }
+    mod speech {
+        include!(concat!(env!("OUT_DIR"), "/tflite/speech.rs"));
+    }
+    mod person_detect {
+        include!(concat!(env!("OUT_DIR"), "/tflite/person_detect.rs"));
+    }
+    use {person_detect::PersonDetect, sine::Sine, speech::Speech};
+
+    static PERSON_DETECT: PersonDetect = PersonDetect::TRAINED;
+
+    /// The script's generator: the top byte of a 32-bit linear congruential sequence.
+    fn lcg(seed: u32, n: usize) -> Vec<i8> {
+        let mut state = seed;
+        (0..n)
+            .map(|_| {
+                state = state.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+                ((state >> 24) as i32 - 128) as i8
+            })
+            .collect()
+    }
+
+    /// An int8 constant of microflow's sample files.
+    fn features(file: &str, name: &str) -> Vec<i8> {
+        let path = format!("{}/samples/features/{file}", env!("MICROFLOW_DIR"));
+        let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+        let start = text.find(&format!("pub const {name}")).unwrap();
+        let end = text[start + 1..].find("pub const").map_or(text.len(), |e| start + 1 + e);
+        let body = &text[start..end];
+        let body = &body[body.find("matrix!").unwrap()..];
+        body.split(|c: char| !(c.is_ascii_digit() || c == '-'))
+            .filter(|s| !s.is_empty() && *s != "-")
+            .map(|s| s.parse::<i8>().unwrap())
+            .collect()
+    }
+
+    fn expected(model: &str) -> Vec<Vec<i8>> {
+        let text = std::fs::read_to_string(format!("{FIXTURES}/microflow_expected.txt")).unwrap();
+        text.lines()
+            .filter_map(|l| l.strip_prefix(&format!("{model}: ")))
+            .map(|l| l.split(' ').map(|v| v.parse().unwrap()).collect())
+            .collect()
+    }
+
+    #[test]
+    fn sine_is_bit_exact_on_every_input() {
+        let want = expected("sine");
+        assert_eq!(want.len(), 256);
+        for (x, want) in (-128..=127).zip(&want) {
+            assert_eq!(Sine::TRAINED.forward(&[x]).as_slice(), want.as_slice(), "sine({x})");
+        }
+    }
+
+    #[test]
+    fn speech_is_bit_exact_on_its_samples_and_random_features() {
+        let want = expected("speech");
+        let mut inputs = vec![features("speech.rs", "YES"), features("speech.rs", "NO")];
+        inputs.extend((1..=30).map(|seed| lcg(seed, 1960)));
+        assert_eq!(want.len(), inputs.len());
+        for (i, (x, want)) in inputs.iter().zip(&want).enumerate() {
+            let y = Speech::TRAINED.forward(x.as_slice().try_into().unwrap());
+            assert_eq!(y.as_slice(), want.as_slice(), "speech input {i}");
+        }
+        // `yes` is heard as yes, `no` as no (silence, unknown, yes, no).
+        assert_eq!(
+            nn_core::argmax(&Speech::dequantize(&Speech::TRAINED.forward(inputs[0].as_slice().try_into().unwrap()))),
+            2
+        );
+        assert_eq!(
+            nn_core::argmax(&Speech::dequantize(&Speech::TRAINED.forward(inputs[1].as_slice().try_into().unwrap()))),
+            3
+        );
+    }
+
+    #[test]
+    fn person_detect_is_bit_exact_on_its_images_and_random_ones() {
+        let want = expected("person_detect");
+        let mut inputs = vec![features("person_detect.rs", "PERSON"), features("person_detect.rs", "NO_PERSON")];
+        inputs.extend((1..=10).map(|seed| lcg(seed, 96 * 96)));
+        assert_eq!(want.len(), inputs.len());
+        for (i, (x, want)) in inputs.iter().zip(&want).enumerate() {
+            let y = PERSON_DETECT.forward(x.as_slice().try_into().unwrap());
+            assert_eq!(y.as_slice(), want.as_slice(), "person_detect input {i}");
+        }
+        // The person image is a person (class 1), the other not.
+        assert!(want[0][1] > want[0][0] && want[1][0] > want[1][1]);
+    }
+}
+
+#[cfg(not(microflow_models))]
+#[test]
+fn microflow_models() {
+    eprintln!(
+        "skipped: microflow's models are not here (set MICROFLOW_DIR to its directory, with models/ and \
+         samples/features/)"
+    );
 }

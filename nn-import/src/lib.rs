@@ -18,6 +18,7 @@
 
 pub mod onnx;
 pub mod tflite;
+pub mod tflite_translate;
 pub mod translate;
 
 use std::fmt;
@@ -58,6 +59,8 @@ pub struct Imported {
 pub enum ImportError {
     /// The bytes are not an ONNX model (the protobuf decoder's message).
     Decode(String),
+    /// The bytes are not a readable TFLite model (the reader's message).
+    NotTflite(String),
     /// The model as a whole: its opset, inputs, outputs or graph structure.
     Model(String),
     /// One node: its name, its operator and what is unsupported.
@@ -75,6 +78,7 @@ impl fmt::Display for ImportError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             ImportError::Decode(m) => write!(f, "not an ONNX model: {m}"),
+            ImportError::NotTflite(m) => write!(f, "not a readable TFLite model: {m}"),
             ImportError::Model(m) => write!(f, "{m}"),
             ImportError::Node { node, op, what } => write!(f, "node `{node}` ({op}): {what}"),
         }
@@ -87,6 +91,17 @@ impl std::error::Error for ImportError {}
 pub fn import_onnx(bytes: &[u8], options: &Options) -> Result<Imported, ImportError> {
     let model = <onnx::ModelProto as prost::Message>::decode(bytes).map_err(|e| ImportError::Decode(e.to_string()))?;
     translate::translate(&model, options)
+}
+
+/// Imports an int8 TFLite model (the bytes of a `.tflite` file) as an `#[int8]` declaration and its int8
+/// weights; see [`tflite_translate`].
+pub fn import_tflite(bytes: &[u8], options: &Options) -> Result<Imported, ImportError> {
+    tflite_translate::import(bytes, options)
+}
+
+/// Whether `bytes` look like a TFLite model (the flatbuffer identifier `TFL3` at offset 4).
+pub fn is_tflite(bytes: &[u8]) -> bool {
+    bytes.get(4..8) == Some(b"TFL3")
 }
 
 /// `CamelCase` as `snake_case` (`MnistCnn` -> `mnist_cnn`), for file names.

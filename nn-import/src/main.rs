@@ -1,10 +1,10 @@
-//! `nn-import model.onnx --name Net --out dir/`: writes `dir/net.rs` (the `network!` declaration) and
+//! `nn-import model.onnx --name Net --out dir/` (or a `.tflite` model, imported as an `#[int8]` network): writes `dir/net.rs` (the `network!` declaration) and
 //! `dir/net.safetensors` (its weights). Existing files are kept unless `--force` is given.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-const USAGE: &str = "usage: nn-import MODEL.onnx --name NAME [--out DIR] [--force]";
+const USAGE: &str = "usage: nn-import MODEL.onnx|MODEL.tflite --name NAME [--out DIR] [--force]";
 
 fn main() -> ExitCode {
     match run(std::env::args().skip(1).collect()) {
@@ -44,7 +44,12 @@ fn run(args: Vec<String>) -> Result<Vec<String>, String> {
     let bytes = std::fs::read(&model).map_err(|e| format!("{}: {e}", model.display()))?;
     let shown = model.file_name().map_or_else(|| model.display().to_string(), |f| f.to_string_lossy().into_owned());
     let options = nn_import::Options::new(&name, &shown);
-    let imported = nn_import::import_onnx(&bytes, &options).map_err(|e| format!("{}: {e}", model.display()))?;
+    let imported = if nn_import::is_tflite(&bytes) {
+        nn_import::import_tflite(&bytes, &options)
+    } else {
+        nn_import::import_onnx(&bytes, &options)
+    };
+    let imported = imported.map_err(|e| format!("{}: {e}", model.display()))?;
     std::fs::create_dir_all(&out).map_err(|e| format!("{}: {e}", out.display()))?;
     let source = out.join(format!("{}.rs", nn_import::snake(&name)));
     let weights = out.join(&options.weights_file);

@@ -704,7 +704,9 @@ mod tests {
 
     /// MicroFlow's example models, when they are on this machine.
     fn microflow() -> Option<Vec<(String, Vec<u8>)>> {
-        let dir = std::env::var("MICROFLOW_DIR").unwrap_or_else(|_| "/work/shared/peers/microflow/models".into());
+        let root = std::env::var("MICROFLOW_DIR")
+            .unwrap_or_else(|_| concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/peers/microflow").into());
+        let dir = format!("{root}/models");
         if !PathBuf::from(&dir).is_dir() {
             eprintln!("skipping MicroFlow's models: no directory {dir}");
             return None;
@@ -730,6 +732,10 @@ mod tests {
         assert!(all.len() >= 16, "{} fixtures", all.len());
         for (name, bytes) in &all {
             let m = read(bytes).unwrap_or_else(|e| panic!("{name}: {e}"));
+            // The models the importer refuses have no parameter file; reading them is enough here.
+            if name.starts_with("refuse_") {
+                continue;
+            }
             if name == "chain" {
                 check_chain(&m);
                 continue;

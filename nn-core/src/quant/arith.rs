@@ -103,6 +103,17 @@ impl Multiplier {
     }
 }
 
+impl Multiplier {
+    /// `round(x * m)` rounded once, half up: `(x * value + 2^(30 - shift)) >> (31 - shift)` in 64 bits. TFLite's
+    /// fully connected kernel requantises this way (its convolutions round twice, [`Multiplier::apply`]); the
+    /// two differ when `x * m` lies just below a half.
+    #[inline]
+    pub const fn apply_once(self, x: i32) -> i32 {
+        let total = 31 - self.shift;
+        ((x as i64 * self.value as i64 + (1i64 << (total - 1))) >> total) as i32
+    }
+}
+
 /// gemmlowp's `SaturatingRoundingDoublingHighMul`: `round(a * b / 2^31)` with ties away from zero (in the
 /// integer sense of the 64-bit product's nudge), saturating the one overflowing case `MIN * MIN`.
 #[inline]
@@ -217,10 +228,23 @@ impl Fused {
     }
 }
 
-/// Requantises a 32-bit accumulator: multiply, add the output zero point, clamp to `[lo, hi]`.
+/// Requantises a 32-bit accumulator as TFLite's convolutions do: multiply (rounding twice), add the output zero
+/// point, clamp to `[lo, hi]`.
 #[inline]
 pub const fn requantize(acc: i32, m: Multiplier, zero_point: i32, lo: i8, hi: i8) -> i8 {
-    let v = m.apply(acc).saturating_add(zero_point);
+    clamp_to(m.apply(acc).saturating_add(zero_point), lo, hi)
+}
+
+/// Requantises a 32-bit accumulator as TFLite's fully connected kernel does: multiply (rounding once), add the
+/// output zero point, clamp to `[lo, hi]`.
+#[inline]
+pub const fn requantize_once(acc: i32, m: Multiplier, zero_point: i32, lo: i8, hi: i8) -> i8 {
+    clamp_to(m.apply_once(acc).saturating_add(zero_point), lo, hi)
+}
+
+/// `v` clamped to `[lo, hi]`.
+#[inline]
+const fn clamp_to(v: i32, lo: i8, hi: i8) -> i8 {
     let v = if v < lo as i32 { lo as i32 } else { v };
     (if v > hi as i32 { hi as i32 } else { v }) as i8
 }
@@ -253,6 +277,13 @@ mod tests {
         assert_eq!([quarter.apply(6), quarter.apply(-6), quarter.apply(5), quarter.apply(-5)], [2, -2, 2, -1]);
         let three = Multiplier::from_real(3.0);
         assert_eq!(three.apply(7), 21);
+        // Rounding once: 5 * 0.25 = 1.25 -> 1, where rounding twice gives 2; ties go up (-1.5 -> -1).
+        assert_eq!([quarter.apply_once(5), quarter.apply_once(-5), quarter.apply_once(6)], [1, -1, 2]);
+        assert_eq!([half.apply_once(3), half.apply_once(-3), three.apply_once(7)], [2, -1, 21]);
+        // TFLite's sine model, first layer, input -119: 15427 * 0.0091719559... = 141.4957; once gives 141,
+        // twice 142 (9055.97 -> 9056, / 64 = 141.5 -> 142). TFLite's fully connected kernel says 141.
+        let m = Multiplier { value: 1_260_584_027, shift: -6 };
+        assert_eq!((m.apply_once(15427), m.apply(15427)), (141, 142));
         assert_eq!(saturating_rounding_doubling_high_mul(i32::MIN, i32::MIN), i32::MAX);
         assert_eq!(saturating_rounding_doubling_high_mul(1 << 30, 3), 2);
         assert_eq!(saturating_rounding_doubling_high_mul(-(1 << 30), 3), -1);

@@ -1,10 +1,11 @@
 //! Fully connected layer in int8 (TFLite's `FULLY_CONNECTED`).
 
-use super::arith::{Multiplier, requantize};
+use super::arith::{Multiplier, requantize_once};
 
 /// A dense layer on int8 activations: `y = clamp(zp_out + M (b + W (x - zp_in)))`, with int8 weights
 /// (symmetric, zero point 0), int32 biases in the scale `s_in * s_w`, and one requantisation multiplier per
-/// output (`M = s_in * s_w / s_out`; all equal when the weights are quantised per tensor).
+/// output (`M = s_in * s_w / s_out`; all equal when the weights are quantised per tensor), applied with one
+/// rounding as TFLite's fully connected kernel does ([`Multiplier::apply_once`]).
 ///
 /// `weight[o]` is row `o` of the `OUT x IN` matrix, PyTorch's and TFLite's `[out, in]` layout.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -35,7 +36,7 @@ impl<const IN: usize, const OUT: usize> QDense<IN, OUT> {
             for i in 0..IN {
                 acc += i32::from(w[i]) * (i32::from(x[i]) - self.input_zero_point);
             }
-            y[o] = requantize(
+            y[o] = requantize_once(
                 self.bias[o].wrapping_add(acc),
                 self.multiplier[o],
                 self.output_zero_point,

@@ -3,7 +3,8 @@
 //! Activations are `i8` with per-tensor affine parameters ([`QuantParams`]: `real = scale * (q - zero_point)`);
 //! weights are `i8`, symmetric, per output channel or per tensor; biases are `i32` in the scale `s_in * s_w`.
 //! A layer accumulates in `i32` and requantises with a fixed-point [`Multiplier`] (TFLite's
-//! `MultiplyByQuantizedMultiplier`, double rounding), adds the output's zero point and clamps to the fused
+//! `MultiplyByQuantizedMultiplier`: rounding twice in convolutions, once in fully connected layers, as TFLite's
+//! kernels do), adds the output's zero point and clamps to the fused
 //! activation's range ([`Fused`]). Integer sums are exact, so any order of accumulation gives TFLite's result.
 //!
 //! Multi-dimensional activations are channel-last (`h x w x c`, TFLite's `NHWC` for one sample), unlike the
@@ -38,7 +39,7 @@ mod pool;
 mod softmax;
 
 pub use arith::{
-    Fused, Multiplier, QuantParams, requantize, round_f32, round_f64, rounding_divide_by_pot,
+    Fused, Multiplier, QuantParams, requantize, requantize_once, round_f32, round_f64, rounding_divide_by_pot,
     saturating_rounding_doubling_high_mul,
 };
 pub use conv::{Padding, QConv2d, QDepthwiseConv2d, Window};
