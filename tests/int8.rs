@@ -223,7 +223,7 @@ fn an_int8_network_is_bit_exact_end_to_end() {
     let net = Chain::TRAINED;
     f.check(|x, y| *y = net.forward(x));
     assert_eq!((Chain::INPUTS, Chain::OUTPUTS), (360, 5));
-    assert_eq!(Chain::OUTPUT, QSoftmax::OUTPUT);
+    assert_eq!(net.output_params, QSoftmax::OUTPUT);
     assert_eq!(net.conv1.window.pad_top, 0);
     let p = net.predict(&[0.1; 360]);
     assert!((p.iter().sum::<f32>() - 1.0).abs() < 0.02, "{p:?}");
@@ -317,11 +317,15 @@ mod microflow {
         }
         // `yes` is heard as yes, `no` as no (silence, unknown, yes, no).
         assert_eq!(
-            nn_core::argmax(&Speech::dequantize(&Speech::TRAINED.forward(inputs[0].as_slice().try_into().unwrap()))),
+            nn_core::argmax(
+                &Speech::TRAINED.dequantize(&Speech::TRAINED.forward(inputs[0].as_slice().try_into().unwrap()))
+            ),
             2
         );
         assert_eq!(
-            nn_core::argmax(&Speech::dequantize(&Speech::TRAINED.forward(inputs[1].as_slice().try_into().unwrap()))),
+            nn_core::argmax(
+                &Speech::TRAINED.dequantize(&Speech::TRAINED.forward(inputs[1].as_slice().try_into().unwrap()))
+            ),
             3
         );
     }
@@ -348,4 +352,103 @@ fn microflow_models() {
         "skipped: microflow's models are not here (set MICROFLOW_DIR to its directory, with models/ and \
          samples/features/)"
     );
+}
+
+nn_core::network! {
+    /// `Chain`'s layers, read at run time.
+    #[int8]
+    struct ChainLoaded {
+        input: [3, 12, 10],
+        conv1: Conv2d(6, kernel = 3, stride = 2, padding = same), Relu,
+        conv2: Conv2d(12, kernel = 3, padding = same, groups = 6), Relu6,
+        AvgPool2d(2),
+        Flatten,
+        fc1: Dense(5),
+        Softmax,
+    }
+}
+
+#[test]
+fn an_int8_network_loads_at_run_time_as_it_compiles_in() {
+    let bytes = std::fs::read(format!("{FIXTURES}/chain.safetensors")).unwrap();
+    let net = ChainLoaded::load(&bytes).unwrap();
+    let f = Fixture::load("chain");
+    f.check(|x, y| *y = net.forward(x));
+    assert_eq!((net.conv1.weight, net.fc1.multiplier), (Chain::TRAINED.conv1.weight, Chain::TRAINED.fc1.multiplier));
+    assert_eq!(net.softmax7.table, Chain::TRAINED.softmax7.table);
+    // A file that is not this network's is an error naming the tensor.
+    let other = std::fs::read(format!("{FIXTURES}/../tflite/chain.tflite")).unwrap();
+    assert!(ChainLoaded::load(&other).unwrap_err().to_string().starts_with("not a valid safetensors file"));
+    let imported = nn_import::import_tflite(
+        &std::fs::read(format!("{FIXTURES}/fc_relu.tflite")).unwrap(),
+        &nn_import::Options::new("Net", "fc_relu.tflite"),
+    )
+    .unwrap();
+    let e = ChainLoaded::load(&imported.weights).unwrap_err().to_string();
+    assert_eq!(e, "tensor `conv1.weight` is missing from the file");
+}
+
+nn_core::network! {
+    /// A small f32 CNN of every layer the int8 form takes, batch norm included.
+    struct Small<f32> {
+        input: [2, 8, 8],
+        conv1: Conv2d(4, kernel = 3, padding = 1), BatchNorm, Relu,
+        MaxPool2d(2),
+        conv2: Conv2d(8, kernel = 3, padding = 1, groups = 4), Relu6,
+        AvgPool2d(2),
+        Flatten,
+        fc1: Dense(6), Relu, Dropout(0.2),
+        fc2: Dense(3),
+        Softmax,
+    }
+}
+
+nn_core::network! {
+    /// `Small` in int8 (its batch norm folded into `conv1` by the quantiser).
+    #[int8]
+    struct SmallInt8 {
+        input: [2, 8, 8],
+        conv1: Conv2d(4, kernel = 3, padding = 1), BatchNorm, Relu,
+        MaxPool2d(2),
+        conv2: Conv2d(8, kernel = 3, padding = 1, groups = 4), Relu6,
+        AvgPool2d(2),
+        Flatten,
+        fc1: Dense(6), Relu, Dropout(0.2),
+        fc2: Dense(3),
+        Softmax,
+    }
+}
+
+#[test]
+fn a_quantised_network_follows_its_f32_original() {
+    use nn_core::prelude::*;
+    use nn_core::quant::{quantize, to_channel_last};
+    let mut rng = seeded_rng(11);
+    let mut net = Small::boxed_init(&mut rng);
+    // Batch-norm statistics and scales that are not the identity.
+    for c in 0..4 {
+        net.bn1.running_mean[c] = 0.1 * c as f32 - 0.15;
+        net.bn1.running_var[c] = 0.5 + 0.3 * c as f32;
+        net.bn1.weight[c] = 1.0 + 0.2 * c as f32;
+        net.bn1.bias[c] = 0.05 * c as f32;
+    }
+    let samples: Vec<Vector<f32, 128>> =
+        (0..200).map(|k| Vector::from_fn(|i, _| ((i * 7 + k * 13) % 17) as f32 / 8.5 - 1.0)).collect();
+    let bytes = quantize(&*net, &samples).unwrap();
+    let q = SmallInt8::load(&bytes).unwrap();
+    let (mut agree, mut worst) = (0, 0.0f32);
+    for x in &samples {
+        let y = net.forward(x);
+        let mut hwc = [0.0f32; 128];
+        to_channel_last(x.as_slice(), 2, 8, 8, &mut hwc);
+        let p = q.predict(&hwc);
+        worst = worst.max(y.iter().zip(&p).map(|(a, b)| (a - b).abs()).fold(0.0, f32::max));
+        agree += usize::from(nn_core::argmax(y.as_slice()) == nn_core::argmax(&p));
+    }
+    // Probabilities within a few 256ths; the same class almost always.
+    assert!(worst < 0.06, "largest difference {worst}");
+    assert!(agree >= 190, "{agree} of 200 agree");
+    // No calibration data: an error, not a guess.
+    let none: [Vector<f32, 128>; 0] = [];
+    assert!(quantize(&*net, &none).unwrap_err().to_string().contains("no calibration samples"));
 }

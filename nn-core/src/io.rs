@@ -144,6 +144,14 @@ pub enum WeightsError {
         /// How many of the tensor's values are not finite.
         count: usize,
     },
+    /// An int8 tensor's quantisation is unusable: a scale that is not positive and finite, a zero point
+    /// outside `i8`, or a layer whose calibration saw no finite value.
+    Quantization {
+        /// The tensor or layer.
+        name: String,
+        /// What is wrong.
+        what: String,
+    },
     /// Reading or writing the file failed.
     #[cfg(feature = "std")]
     Io {
@@ -177,6 +185,7 @@ impl fmt::Display for WeightsError {
                  `Policy::allow_non_finite` to accept them)",
                 if *count == 1 { "" } else { "s" }
             ),
+            WeightsError::Quantization { name, what } => write!(f, "`{name}`: {what}"),
             #[cfg(feature = "std")]
             WeightsError::Io { path, source } => write!(f, "{}: {source}", path.display()),
         }
@@ -393,11 +402,15 @@ fn unravel(mut k: usize, shape: &[usize]) -> Vec<usize> {
 /// the complete files.
 #[cfg(feature = "std")]
 pub fn save<T: Float, P: Parameters<T>>(params: &P, path: impl AsRef<std::path::Path>) -> Result<(), WeightsError> {
+    write_atomically(path.as_ref(), &to_bytes(params)?)
+}
+
+/// Writes `bytes` to `path` as [`save`] does: under a temporary name of its own, synced, then renamed over it.
+#[cfg(feature = "std")]
+pub(crate) fn write_atomically(path: &std::path::Path, bytes: &[u8]) -> Result<(), WeightsError> {
     use std::io::Write;
     /// Saves made by this process so far: with the process id, a temporary name no other save uses.
     static SAVES: core::sync::atomic::AtomicU64 = core::sync::atomic::AtomicU64::new(0);
-    let path = path.as_ref();
-    let bytes = to_bytes(params)?;
     let io = |source| WeightsError::Io { path: path.to_path_buf(), source };
     let file_name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     // Created only if new: a leftover of a crashed process that had the same id is never written into (the
@@ -412,7 +425,7 @@ pub fn save<T: Float, P: Parameters<T>>(params: &P, path: impl AsRef<std::path::
         }
     };
     let result = (|| {
-        file.write_all(&bytes)?;
+        file.write_all(bytes)?;
         file.sync_all()?;
         drop(file);
         std::fs::rename(&tmp, path)

@@ -199,6 +199,8 @@ pub mod prelude {
 pub mod __private {
     // Every activation and every layer, so that a new one needs no edit here.
     pub use crate::activation::*;
+    #[cfg(feature = "alloc")]
+    pub use crate::io::WeightsError;
     pub use crate::layer::*;
     pub use crate::network_from_batches;
     pub use crate::quant;
@@ -206,6 +208,8 @@ pub mod __private {
         BatchNetwork, Buffer, Composite, Float, Init, Initialize, MAX_SCOPES, Network, Parameters, PartsMut, PartsRef,
         Tensor, TensorMut, Workspace,
     };
+    #[cfg(feature = "alloc")]
+    pub use alloc::boxed::Box;
     pub use bytemuck;
     pub use core::option::Option::{self, None, Some};
     pub use nalgebra::{ArrayStorage, SMatrix, SVector};

@@ -45,6 +45,9 @@ pub enum Int8 {
     Softmax,
     /// Nothing at inference (`Identity`, `Dropout`).
     Identity,
+    /// Batch normalisation, folded into the dense or convolutional layer right before it when the network is
+    /// quantised (an int8 weights file has no tensors for it).
+    FoldedNorm,
 }
 
 /// An activation an int8 layer applies as a clamp of its output.
@@ -120,6 +123,15 @@ fn stages<'a>(m: &'a Model, errors: &mut Errors) -> Vec<Stage<'a>> {
         };
         match op {
             Int8::Identity => {}
+            Int8::FoldedNorm => {
+                let folds =
+                    stages.last().is_some_and(|s| matches!(s.op, Int8::Dense | Int8::Conv { .. }) && s.clamp.is_none());
+                if !folds {
+                    let why =
+                        " here: batch normalisation is folded into the dense or convolution layer right before it";
+                    errors.push(syn::Error::new(l.span, messages::no_int8_form(&l.name.to_string(), why)));
+                }
+            }
             Int8::Clamp(c) => {
                 // Fused into the last layer that computes (through any reshapes after it).
                 let target = stages.iter_mut().rev().find(|s| s.op != Int8::Reshape);
@@ -332,117 +344,53 @@ fn window(l: &Layer) -> (TokenStream, usize, usize) {
     )
 }
 
-/// The generated int8 network, or every error of its declaration and file.
+/// The type of a stage's field.
+fn field_type(s: &Stage) -> TokenStream {
+    let q = quote!(::nn_core::__private::quant);
+    let l = s.layer;
+    match s.op {
+        Int8::Dense => {
+            let (i, o) = (Literal::usize_unsuffixed(lit(&l.inputs)), Literal::usize_unsuffixed(lit(&l.outputs)));
+            quote!(#q::QDense<#i, #o>)
+        }
+        Int8::Conv { depthwise, in_channels, out, .. } => {
+            let g = l.geometry.as_ref().expect("a convolution has a geometry");
+            let co = Literal::usize_unsuffixed(out);
+            if depthwise {
+                let kk = Literal::usize_unsuffixed(g.kh * g.kw);
+                quote!(#q::QDepthwiseConv2d<#co, #kk>)
+            } else {
+                let k = Literal::usize_unsuffixed(g.kh * g.kw * in_channels);
+                quote!(#q::QConv2d<#co, #k>)
+            }
+        }
+        Int8::Pool { .. } => quote!(#q::QPool2d),
+        _ => quote!(#q::QSoftmax),
+    }
+}
+
+/// The generated int8 network, or every error of its declaration and file: compiled in (`TRAINED`) with
+/// `#[weights]`, else read at run time (`load`).
 pub fn expand(m: &Model, base: &Path) -> Result<TokenStream, syn::Error> {
     let mut errors = Errors::default();
     let stages = stages(m, &mut errors);
-    let read = read(m, &stages, base, &mut errors);
+    let read = if m.weights.is_some() { read(m, &stages, base, &mut errors) } else { None };
     errors.finish()?;
-    let Some((path, (in_scale, in_zp), params)) = read else {
-        return Err(syn::Error::new(m.name.span(), messages::INT8_WITHOUT_WEIGHTS));
-    };
     let (vis, name, attrs) = (&m.vis, &m.name, &m.attrs);
     let q = quote!(::nn_core::__private::quant);
-    let (mut fields, mut values, mut steps) = (Vec::new(), Vec::new(), Vec::new());
-    let (mut scale, mut zp) = (in_scale, in_zp);
     let qparams = |s: f32, z: i32| {
         let s = Literal::f32_suffixed(s);
         quote!(#q::QuantParams::new(#s, #z))
     };
-    for (s, p) in stages.iter().zip(&params) {
-        let l = s.layer;
-        let f = &l.name;
-        let (n_in, n_out) = (lit(&l.inputs), lit(&l.outputs));
-        // The clamp of the output (in the output's parameters, known once the layer's are).
-        let clamp = |scale: f32, zp: i32| {
-            let fused = s.clamp.map_or(quote!(#q::Fused::None), Clamp::tokens);
-            let p = qparams(scale, zp);
-            quote!(#fused.range(#p))
-        };
-        let (ty, value) = match (s.op, p) {
-            (Int8::Dense | Int8::Conv { .. }, Some(p)) => {
-                let multipliers = p.weight_scale.iter().map(|&ws| {
-                    let m = Literal::f64_suffixed(f64::from(scale) * f64::from(ws) / f64::from(p.output_scale));
-                    quote!(#q::Multiplier::from_real(#m))
-                });
-                let multipliers: Vec<TokenStream> = if p.weight_scale.len() == 1 {
-                    vec![multipliers.into_iter().next().expect("one scale"); p.bias.len()]
-                } else {
-                    multipliers.collect()
-                };
-                let bias = &p.bias;
-                let range = clamp(p.output_scale, p.output_zero_point);
-                let (in_zp, out_zp) = (zp, p.output_zero_point);
-                let common = quote! {
-                    bias: [#(#bias),*],
-                    multiplier: [#(#multipliers),*],
-                    input_zero_point: #in_zp,
-                    output_zero_point: #out_zp,
-                    min: #range.0,
-                    max: #range.1,
-                };
-                let (ty, v) = match s.op {
-                    Int8::Dense => {
-                        let rows = p.weight.chunks(n_in.max(1)).map(|r| quote!([#(#r),*]));
-                        let (i, o) = (Literal::usize_unsuffixed(n_in), Literal::usize_unsuffixed(n_out));
-                        (quote!(#q::QDense<#i, #o>), quote!(#q::QDense { weight: [#(#rows),*], #common }))
-                    }
-                    Int8::Conv { depthwise, in_channels, out, .. } => {
-                        let g = l.geometry.as_ref().expect("a convolution has a geometry");
-                        let (win, _, _) = window(l);
-                        let taps = g.kh * g.kw;
-                        let co = Literal::usize_unsuffixed(out);
-                        if depthwise {
-                            // File `[out, 1, kh, kw]`; kernel rows per tap: `weight[tap][out]`.
-                            let rows = (0..taps).map(|t| {
-                                let r = (0..out).map(|o| p.weight[o * taps + t]);
-                                quote!([#(#r),*])
-                            });
-                            let kk = Literal::usize_unsuffixed(taps);
-                            (
-                                quote!(#q::QDepthwiseConv2d<#co, #kk>),
-                                quote!(#q::QDepthwiseConv2d { window: #win, weight: [#(#rows),*], #common }),
-                            )
-                        } else {
-                            // File `[out, c, kh, kw]`; kernel rows `[out][(tap, c)]` (channel-last).
-                            let rows = (0..out).map(|o| {
-                                let r = (0..taps)
-                                    .flat_map(|t| (0..in_channels).map(move |c| (o * in_channels + c) * taps + t));
-                                let r = r.map(|i| p.weight[i]);
-                                quote!([#(#r),*])
-                            });
-                            let k = Literal::usize_unsuffixed(taps * in_channels);
-                            (
-                                quote!(#q::QConv2d<#co, #k>),
-                                quote!(#q::QConv2d { window: #win, weight: [#(#rows),*], #common }),
-                            )
-                        }
-                    }
-                    _ => unreachable!("matched above"),
-                };
-                (scale, zp) = (p.output_scale, p.output_zero_point);
-                (ty, v)
-            }
-            (Int8::Pool { max }, _) => {
-                let kind = if max { quote!(#q::PoolKind::Max) } else { quote!(#q::PoolKind::Average) };
-                let (win, _, _) = window(l);
-                let range = clamp(scale, zp);
-                (quote!(#q::QPool2d), quote!(#q::QPool2d { kind: #kind, window: #win, min: #range.0, max: #range.1 }))
-            }
-            (Int8::Softmax, _) => {
-                // TFLite's table, `exp(-s_in * beta * d)` in `f32`, computed here once.
-                let step = -scale;
-                let table = (0..256).map(|i| Literal::f32_suffixed((step * (255 - i) as f32).exp()));
-                (scale, zp) = (1.0 / 256.0, -128);
-                let out = qparams(scale, zp);
-                (quote!(#q::QSoftmax), quote!(#q::QSoftmax { table: [#(#table),*], output: #out }))
-            }
-            _ => continue,
-        };
-        let doc = format!("`{}`, in int8.", l.kind.describe_short(l));
+    let fused_of = |s: &Stage| s.clamp.map_or(quote!(#q::Fused::None), Clamp::tokens);
+    let computes = |s: &Stage| matches!(s.op, Int8::Dense | Int8::Conv { .. } | Int8::Pool { .. } | Int8::Softmax);
+    let mut fields = Vec::new();
+    let mut steps = Vec::new();
+    for s in stages.iter().filter(|s| computes(s)) {
+        let (f, ty) = (&s.layer.name, field_type(s));
+        let doc = format!("`{}`, in int8.", s.layer.kind.describe_short(s.layer));
         fields.push(quote!(#[doc = #doc] pub #f: #ty,));
-        values.push(quote!(#f: #value,));
-        steps.push((f.clone(), n_in, n_out));
+        steps.push((f.clone(), lit(&s.layer.inputs), lit(&s.layer.outputs)));
     }
     let (inputs, outputs) = (lit(&m.input), lit(m.output()));
     // Each layer's output lives in a block that ends once the next layer has read it, so only two
@@ -457,14 +405,160 @@ pub fn expand(m: &Model, base: &Path) -> Result<TokenStream, syn::Error> {
             y
         }};
     }
-    let (input, output) = (qparams(in_scale, in_zp), qparams(scale, zp));
-    let file = path.display().to_string();
-    let trained_doc = format!("`{name}` with the int8 weights of `{file}`, compiled in as constant data.");
     let (i, o) = (Literal::usize_unsuffixed(inputs), Literal::usize_unsuffixed(outputs));
+    let construction = match read {
+        Some((path, (in_scale, in_zp), params)) => {
+            let mut values = Vec::new();
+            let (mut scale, mut zp) = (in_scale, in_zp);
+            for (s, p) in stages.iter().zip(&params) {
+                let l = s.layer;
+                let f = &l.name;
+                let n_in = lit(&l.inputs);
+                let fused = fused_of(s);
+                let clamp = |scale: f32, zp: i32| {
+                    let p = qparams(scale, zp);
+                    quote!(#fused.range(#p))
+                };
+                let value = match (s.op, p) {
+                    (Int8::Dense | Int8::Conv { .. }, Some(p)) => {
+                        let multipliers = p.weight_scale.iter().map(|&ws| {
+                            let m = Literal::f64_suffixed(f64::from(scale) * f64::from(ws) / f64::from(p.output_scale));
+                            quote!(#q::Multiplier::from_real(#m))
+                        });
+                        let bias = &p.bias;
+                        let range = clamp(p.output_scale, p.output_zero_point);
+                        let (in_zp, out_zp) = (zp, p.output_zero_point);
+                        let common = quote! {
+                            bias: [#(#bias),*],
+                            multiplier: [#(#multipliers),*],
+                            input_zero_point: #in_zp,
+                            output_zero_point: #out_zp,
+                            min: #range.0,
+                            max: #range.1,
+                        };
+                        let v = match s.op {
+                            Int8::Dense => {
+                                let rows = p.weight.chunks(n_in.max(1)).map(|r| quote!([#(#r),*]));
+                                quote!(#q::QDense { weight: [#(#rows),*], #common })
+                            }
+                            Int8::Conv { depthwise: true, out, .. } => {
+                                let g = l.geometry.as_ref().expect("a convolution has a geometry");
+                                let (win, _, _) = window(l);
+                                let taps = g.kh * g.kw;
+                                // File `[out, 1, kh, kw]`; kernel rows per tap: `weight[tap][out]`.
+                                let rows = (0..taps).map(|t| {
+                                    let r = (0..out).map(|o| p.weight[o * taps + t]);
+                                    quote!([#(#r),*])
+                                });
+                                quote!(#q::QDepthwiseConv2d { window: #win, weight: [#(#rows),*], #common })
+                            }
+                            Int8::Conv { in_channels, out, .. } => {
+                                let g = l.geometry.as_ref().expect("a convolution has a geometry");
+                                let (win, _, _) = window(l);
+                                let taps = g.kh * g.kw;
+                                // File `[out, c, kh, kw]`; kernel rows `[out][(tap, c)]` (channel-last).
+                                let rows = (0..out).map(|o| {
+                                    let r = (0..taps)
+                                        .flat_map(|t| (0..in_channels).map(move |c| (o * in_channels + c) * taps + t))
+                                        .map(|i| p.weight[i]);
+                                    quote!([#(#r),*])
+                                });
+                                quote!(#q::QConv2d { window: #win, weight: [#(#rows),*], #common })
+                            }
+                            _ => unreachable!("matched above"),
+                        };
+                        (scale, zp) = (p.output_scale, p.output_zero_point);
+                        v
+                    }
+                    (Int8::Pool { max }, _) => {
+                        let kind = if max { quote!(#q::PoolKind::Max) } else { quote!(#q::PoolKind::Average) };
+                        let (win, _, _) = window(l);
+                        let range = clamp(scale, zp);
+                        quote!(#q::QPool2d { kind: #kind, window: #win, min: #range.0, max: #range.1 })
+                    }
+                    (Int8::Softmax, _) => {
+                        // TFLite's table, `exp(-s_in * beta * d)` in `f32`, computed here once.
+                        let step = -scale;
+                        let table = (0..256).map(|i| Literal::f32_suffixed((step * (255 - i) as f32).exp()));
+                        (scale, zp) = (1.0 / 256.0, -128);
+                        let out = qparams(scale, zp);
+                        quote!(#q::QSoftmax { table: [#(#table),*], output: #out })
+                    }
+                    _ => continue,
+                };
+                values.push(quote!(#f: #value,));
+            }
+            let (input, output) = (qparams(in_scale, in_zp), qparams(scale, zp));
+            let file = path.display().to_string();
+            let doc = format!("`{name}` with the int8 weights of `{file}`, compiled in as constant data.");
+            quote! {
+                impl #name {
+                    #[doc = #doc]
+                    #vis const TRAINED: Self = Self { input_params: #input, output_params: #output, #(#values)* };
+                }
+
+                const _: &[u8] = ::core::include_bytes!(#file);
+            }
+        }
+        None => {
+            let mut loads = Vec::new();
+            for s in &stages {
+                let l = s.layer;
+                let (f, label) = (&l.name, l.name.to_string());
+                let fused = fused_of(s);
+                loads.push(match s.op {
+                    Int8::Dense => quote!(params = file.dense(#label, params, #fused, &mut net.#f)?;),
+                    Int8::Conv { depthwise, two_d, .. } => {
+                        let (win, _, _) = window(l);
+                        let call = if depthwise { quote!(depthwise) } else { quote!(conv) };
+                        quote!(params = file.#call(#label, params, #fused, #win, #two_d, &mut net.#f)?;)
+                    }
+                    Int8::Pool { max } => {
+                        let kind = if max { quote!(#q::PoolKind::Max) } else { quote!(#q::PoolKind::Average) };
+                        let (win, _, _) = window(l);
+                        quote! {
+                            let (min, max) = #fused.range(params);
+                            net.#f = #q::QPool2d { kind: #kind, window: #win, min, max };
+                        }
+                    }
+                    Int8::Softmax => quote! {
+                        net.#f = #q::QSoftmax::new(params.scale, 1.0);
+                        params = #q::QSoftmax::OUTPUT;
+                    },
+                    _ => continue,
+                });
+            }
+            quote! {
+                impl #name {
+                    /// The network read from an int8 weights file (as `nn_core::quant::quantize` or `nn-import`
+                    /// writes it), on the heap; every missing, misshapen, unexpected or unusable tensor is an
+                    /// `Err` naming it.
+                    #vis fn load(bytes: &[u8]) -> ::core::result::Result<
+                        ::nn_core::__private::Box<Self>,
+                        ::nn_core::__private::WeightsError,
+                    > {
+                        let mut file = #q::Int8File::parse(bytes)?;
+                        let mut net: ::nn_core::__private::Box<Self> = ::nn_core::__private::bytemuck::zeroed_box();
+                        let mut params = file.input()?;
+                        net.input_params = params;
+                        #(#loads)*
+                        net.output_params = params;
+                        file.finish()?;
+                        ::core::result::Result::Ok(net)
+                    }
+                }
+            }
+        }
+    };
     Ok(quote! {
         #(#attrs)*
-        #[derive(Clone, Debug, PartialEq)]
+        #[derive(Clone, Debug, PartialEq, ::nn_core::__private::bytemuck::Zeroable)]
+        #[bytemuck(crate = "::nn_core::__private::bytemuck")]
         #vis struct #name {
+            /// The input's quantisation.
+            pub input_params: #q::QuantParams,
+            /// The output's quantisation.
+            pub output_params: #q::QuantParams,
             #(#fields)*
         }
 
@@ -473,12 +567,6 @@ pub fn expand(m: &Model, base: &Path) -> Result<TokenStream, syn::Error> {
             #vis const INPUTS: usize = #i;
             /// Values out, per sample.
             #vis const OUTPUTS: usize = #o;
-            /// The input's quantisation.
-            #vis const INPUT: #q::QuantParams = #input;
-            /// The output's quantisation.
-            #vis const OUTPUT: #q::QuantParams = #output;
-            #[doc = #trained_doc]
-            #vis const TRAINED: Self = Self { #(#values)* };
 
             /// Inference on one int8 sample (channel-last planes); allocates nothing.
             #[inline]
@@ -486,22 +574,126 @@ pub fn expand(m: &Model, base: &Path) -> Result<TokenStream, syn::Error> {
                 #body
             }
 
-            /// Real values quantised with [`Self::INPUT`] (TFLite's `Quantize`), in the order `forward` takes.
-            #vis fn quantize(x: &[f32; #i]) -> [i8; #i] {
-                ::core::array::from_fn(|k| Self::INPUT.quantize(x[k]))
+            /// Real values quantised with the input's parameters (TFLite's `Quantize`), in the order `forward`
+            /// takes.
+            #vis fn quantize(&self, x: &[f32; #i]) -> [i8; #i] {
+                ::core::array::from_fn(|k| self.input_params.quantize(x[k]))
             }
 
-            /// Outputs as real values, with [`Self::OUTPUT`].
-            #vis fn dequantize(y: &[i8; #o]) -> [f32; #o] {
-                ::core::array::from_fn(|k| Self::OUTPUT.dequantize(y[k]))
+            /// Outputs as real values.
+            #vis fn dequantize(&self, y: &[i8; #o]) -> [f32; #o] {
+                ::core::array::from_fn(|k| self.output_params.dequantize(y[k]))
             }
 
             /// Quantise, infer, dequantise.
             #vis fn predict(&self, x: &[f32; #i]) -> [f32; #o] {
-                Self::dequantize(&self.forward(&Self::quantize(x)))
+                self.dequantize(&self.forward(&self.quantize(x)))
             }
         }
 
-        const _: &[u8] = ::core::include_bytes!(#file);
+        #construction
+    })
+}
+
+/// For an `f32`/`f64` network whose every layer has an int8 form: `impl nn_core::quant::Quantize`, so that
+/// `nn_core::quant::quantize` can turn it into an int8 weights file. `None` for other networks.
+pub fn quantize_impl(m: &Model) -> Option<TokenStream> {
+    let mut errors = Errors::default();
+    let stages = stages(m, &mut errors);
+    if errors.finish().is_err() || m.layers.iter().any(|l| l.kind.int8(l).is_err()) {
+        return None;
+    }
+    let _ = stages;
+    let q = quote!(::nn_core::__private::quant);
+    let literal = |s: &crate::model::Sz| match s {
+        crate::model::Sz::Lit(n) => Some(*n),
+        crate::model::Sz::Expr(..) => None,
+    };
+    // The planes arriving at each layer: from the input, and after every convolution and pooling.
+    let mut planes: Option<(usize, usize, usize)> = match &m.input_planes {
+        crate::model::Planes::Spatial { c, h, w, .. } => Some((literal(c)?, literal(h)?, literal(w)?)),
+        _ => None,
+    };
+    let mut entries = Vec::new();
+    let mut outs = Vec::new();
+    let mut reshaped = false;
+    for (i, l) in m.layers.iter().enumerate() {
+        let op = l.kind.int8(l).ok()?;
+        let (n_in, n_out) = (lit(&l.inputs), lit(&l.outputs));
+        if matches!(l.inputs, Dim::Const(_)) || matches!(l.outputs, Dim::Const(_)) {
+            return None;
+        }
+        let p = match planes {
+            Some((c, h, w)) => quote!(::core::option::Option::Some((#c, #h, #w))),
+            None => quote!(::core::option::Option::None),
+        };
+        let mut kernel = (0, 0);
+        let kind = match op {
+            Int8::Dense => {
+                // The planes a dense layer reads (through `Flatten`) must be the last ones seen.
+                if planes.is_some_and(|(c, h, w)| c * h * w != n_in) {
+                    return None;
+                }
+                quote!(#q::StageKind::Dense)
+            }
+            Int8::Conv { depthwise, two_d, .. } => {
+                let g = l.geometry.as_ref()?;
+                kernel = (g.kh, g.kw);
+                quote!(#q::StageKind::Conv { depthwise: #depthwise, two_d: #two_d })
+            }
+            Int8::FoldedNorm => quote!(#q::StageKind::BatchNorm),
+            Int8::Pool { .. } => quote!(#q::StageKind::Pool),
+            Int8::Reshape => {
+                reshaped = true;
+                quote!(#q::StageKind::Reshape)
+            }
+            Int8::Clamp(c) => {
+                let f = c.tokens();
+                quote!(#q::StageKind::Clamp(#f))
+            }
+            Int8::Softmax => quote!(#q::StageKind::Softmax),
+            Int8::Identity => quote!(#q::StageKind::Identity),
+        };
+        // After a reshape, planes again (a `Reshape([c, h, w])` before a convolution) would be read in
+        // another order by the int8 form: no int8 form then.
+        if reshaped && matches!(op, Int8::Conv { .. } | Int8::Pool { .. }) {
+            return None;
+        }
+        match op {
+            Int8::Conv { out, .. } => {
+                let (_, oh, ow) = window(l);
+                planes = Some((out, oh, ow));
+            }
+            Int8::Pool { .. } => {
+                let (_, oh, ow) = window(l);
+                planes = planes.map(|(c, _, _)| (c, oh, ow));
+            }
+            Int8::Dense => planes = None,
+            _ => {}
+        }
+        let (kh, kw) = kernel;
+        let label = l.name.to_string();
+        entries.push(quote! {
+            #q::Stage { name: #label, kind: #kind, inputs: #n_in, outputs: #n_out, planes: #p, kernel: (#kh, #kw) }
+        });
+        let x = quote::format_ident!("x{}", i + 1);
+        outs.push(quote!(#i => cache.cache.#x.as_slice(),));
+    }
+    let name = &m.name;
+    Some(quote! {
+        impl #q::Quantize for #name {
+            const STAGES: &'static [#q::Stage] = &[#(#entries),*];
+
+            fn stage_output(cache: &Self::BatchCache<1>, i: usize) -> &[Self::Scalar] {
+                match i {
+                    #(#outs)*
+                    _ => &[],
+                }
+            }
+
+            fn stage_input(cache: &Self::BatchCache<1>) -> &[Self::Scalar] {
+                cache.cache.x0.as_slice()
+            }
+        }
     })
 }

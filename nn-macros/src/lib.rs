@@ -203,7 +203,11 @@ fn expand(input: proc_macro2::TokenStream, base: &std::path::Path) -> proc_macro
     match model::Model::from_def(&def) {
         Ok(m) if m.int8 => int8::expand(&m, base).unwrap_or_else(|e| codegen::fallback(&def, e)),
         Ok(m) => match embed::read(&m, base) {
-            Ok(w) => codegen::expand(&m, w.as_ref()),
+            Ok(w) => {
+                let mut tokens = codegen::expand(&m, w.as_ref());
+                tokens.extend(int8::quantize_impl(&m));
+                tokens
+            }
             Err(e) => codegen::fallback(&def, e),
         },
         Err(e) => codegen::fallback(&def, e),

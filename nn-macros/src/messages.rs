@@ -701,9 +701,6 @@ pub const WEIGHTS_NOT_A_PATH: &str = "expected a file path: `#[weights = \"model
 /// `#[weights]` in another form than `name = value`.
 pub const WEIGHTS_MALFORMED: &str = "expected `#[weights = \"model.safetensors\"]`";
 
-/// `#[int8]` without the weights file it needs.
-pub const INT8_WITHOUT_WEIGHTS: &str = "an `#[int8]` network is compiled in from its int8 weights: add `#[weights = \"model.safetensors\"]` (as `nn-import` writes it for a `.tflite` model)";
-
 /// `#[int8]` given twice.
 pub const INT8_TWICE: &str = "`#[int8]` is given twice";
 

@@ -343,6 +343,8 @@ pub struct Model {
     pub scalar: Scalar,
     /// The values in, per sample.
     pub input: Dim,
+    /// Their shape.
+    pub input_planes: Planes,
     /// The layers, in order.
     pub layers: Vec<Layer>,
     /// The checks left to the compiler.
@@ -516,6 +518,7 @@ impl Model {
                 (e.name.as_ref(), &e.value, span.unwrap_or_else(Span::call_site))
             })
             .collect();
+        let input_planes = planes.clone();
         let (mut layers, _, _) = builder.sequence(&entries, input.clone(), planes);
         let (checks, uses) = (builder.checks, builder.uses);
 
@@ -527,9 +530,6 @@ impl Model {
         }
 
         check_duplicates(&uses, &mut errors);
-        if let (Some(at), None) = (&int8, &weights) {
-            errors.at(at, messages::INT8_WITHOUT_WEIGHTS);
-        }
         let nested = layers.iter().find(|l| l.kind.network().is_some());
         if let (Some(path), Some(l)) = (&weights, nested) {
             errors.at(path, messages::weights_with_nested(&l.name.to_string()));
@@ -549,7 +549,18 @@ impl Model {
         // Every way to lose the input reports why above; this keeps a declaration without one from passing.
         let Some(input) = input else { return Err(syn::Error::new(def.name.span(), messages::MISSING_INPUT)) };
         let int8 = int8.is_some();
-        Ok(Model { attrs, weights, int8, vis: def.vis.clone(), name: def.name.clone(), scalar, input, layers, checks })
+        Ok(Model {
+            attrs,
+            weights,
+            int8,
+            vis: def.vis.clone(),
+            name: def.name.clone(),
+            scalar,
+            input,
+            input_planes,
+            layers,
+            checks,
+        })
     }
 
     /// The layers with parameters (a field in the struct), those inside blocks included, in order.

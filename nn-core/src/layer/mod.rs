@@ -17,7 +17,7 @@ mod noisy_relu;
 mod recurrent;
 mod rnn;
 
-pub use batchnorm::{BatchNorm, BatchNormCache};
+pub use batchnorm::{BatchNorm, BatchNormCache, EPS as BATCH_NORM_EPS};
 pub use contract::{Accumulate, Backward, Descend, Frozen, Layer, Reshape, Sink, Stream, add_assign, backward_frozen};
 pub use conv::{
     Conv, Conv1d, Conv2d, ConvTranspose, ConvTranspose1d, ConvTranspose2d, Geometry, Pool, Pooling, conv_out,

@@ -2,7 +2,8 @@
 //! the two roundings every requantisation goes through.
 
 /// The affine map between real values and 8-bit integers: `real = scale * (q - zero_point)`.
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Copy, Debug, PartialEq, bytemuck::Zeroable)]
+#[bytemuck(crate = "bytemuck")]
 pub struct QuantParams {
     /// The real value of one integer step (positive).
     pub scale: f32,
@@ -64,7 +65,8 @@ impl QuantParams {
 
 /// A real multiplier `m` as a 32-bit fixed-point significand in `[2^30, 2^31)` (or 0) and a power-of-two
 /// exponent: `m ≈ value * 2^(shift - 31)`. Requantisation multiplies 32-bit accumulators by it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default, bytemuck::Zeroable)]
+#[bytemuck(crate = "bytemuck")]
 pub struct Multiplier {
     /// The significand, `round(frac * 2^31)` for `m = frac * 2^shift` with `frac` in `[0.5, 1)`.
     pub value: i32,

@@ -6,7 +6,8 @@ use super::arith::{Multiplier, requantize};
 /// channel-last (`(y, x, c)` at `(y * w + x) * channels + c`, TFLite's `NHWC` for one sample). Padding is
 /// given by its top and left sides and the output size, so TFLite's `SAME` padding, which puts the odd pixel
 /// at the bottom or right, is expressed exactly. A 1-D layer has `h = kh = out_h = 1`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, bytemuck::Zeroable)]
+#[bytemuck(crate = "bytemuck")]
 pub struct Window {
     /// Input height.
     pub h: usize,
@@ -103,7 +104,8 @@ impl Window {
 ///
 /// `weight[co]` is TFLite's `[co, kh, kw, c]` filter row-major (`OHWI`); a PyTorch `[co, c, kh, kw]` weight is
 /// permuted into it when a network is quantised.
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Copy, Debug, PartialEq, bytemuck::Zeroable)]
+#[bytemuck(crate = "bytemuck")]
 pub struct QConv2d<const CO: usize, const K: usize> {
     /// The window over the input.
     pub window: Window,
@@ -167,7 +169,8 @@ impl<const CO: usize, const K: usize> QConv2d<CO, K> {
 ///
 /// `weight[tap]` holds the `CO` weights of one kernel tap, TFLite's `[1, kh, kw, CO]` layout; a PyTorch
 /// grouped weight `[CO, 1, kh, kw]` is transposed into it.
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Copy, Debug, PartialEq, bytemuck::Zeroable)]
+#[bytemuck(crate = "bytemuck")]
 pub struct QDepthwiseConv2d<const CO: usize, const KK: usize> {
     /// The window over the input.
     pub window: Window,

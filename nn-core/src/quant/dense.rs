@@ -8,7 +8,8 @@ use super::arith::{Multiplier, requantize_once};
 /// rounding as TFLite's fully connected kernel does ([`Multiplier::apply_once`]).
 ///
 /// `weight[o]` is row `o` of the `OUT x IN` matrix, PyTorch's and TFLite's `[out, in]` layout.
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Copy, Debug, PartialEq, bytemuck::Zeroable)]
+#[bytemuck(crate = "bytemuck")]
 pub struct QDense<const IN: usize, const OUT: usize> {
     /// Weights, one row per output.
     pub weight: [[i8; IN]; OUT],

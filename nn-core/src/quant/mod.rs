@@ -33,8 +33,11 @@
 //! ```
 
 mod arith;
+mod calibrate;
 mod conv;
 mod dense;
+#[cfg(feature = "alloc")]
+mod file;
 mod pool;
 mod softmax;
 
@@ -42,7 +45,12 @@ pub use arith::{
     Fused, Multiplier, QuantParams, requantize, requantize_once, round_f32, round_f64, rounding_divide_by_pot,
     saturating_rounding_doubling_high_mul,
 };
+#[cfg(feature = "alloc")]
+pub use calibrate::quantize;
+pub use calibrate::{Quantize, Stage, StageKind, to_channel_last};
 pub use conv::{Padding, QConv2d, QDepthwiseConv2d, Window};
 pub use dense::QDense;
+#[cfg(feature = "alloc")]
+pub use file::Int8File;
 pub use pool::{PoolKind, QPool2d};
 pub use softmax::QSoftmax;

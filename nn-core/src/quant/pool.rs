@@ -4,17 +4,20 @@
 use super::conv::Window;
 
 /// What a pooling window computes.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, bytemuck::Zeroable)]
+#[bytemuck(crate = "bytemuck")]
+#[repr(u8)]
 pub enum PoolKind {
     /// The largest value the window covers.
-    Max,
+    Max = 0,
     /// The mean of the values the window covers inside the input (padding is not counted), rounded half away
     /// from zero.
     Average,
 }
 
 /// A pooling layer over channel-last int8 activations.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, bytemuck::Zeroable)]
+#[bytemuck(crate = "bytemuck")]
 pub struct QPool2d {
     /// Maximum or average.
     pub kind: PoolKind,

@@ -5,7 +5,8 @@ use super::arith::{QuantParams, round_f32};
 
 /// A softmax over one vector of int8 logits. The output's parameters are TFLite's fixed ones for int8
 /// softmax (scale 1/256, zero point -128), so probabilities 0..1 map to -128..127.
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Copy, Debug, PartialEq, bytemuck::Zeroable)]
+#[bytemuck(crate = "bytemuck")]
 pub struct QSoftmax {
     /// `exp(-beta * s_in * d)` at index `255 - d` for integer differences `d` in `0..=255`.
     pub table: [f32; 256],

@@ -4,6 +4,7 @@
 use super::{Kind, LayerKind, dense};
 use crate::codegen::{Field, Streaming};
 use crate::embed::{Expected, lit};
+use crate::int8::Int8;
 use crate::messages::{self, part};
 use crate::model::{
     Builder, Built, ConstCheck, Decl, Geometry, InitKind, Layer, NameUse, Planes, Sz, check_inputs, no_options, size,
@@ -94,6 +95,10 @@ fn build(b: &mut Builder<'_>, d: &Decl<'_>) -> Built {
 }
 
 impl LayerKind for BatchNorm {
+    fn int8(&self, _: &Layer) -> Result<Int8, String> {
+        Ok(Int8::FoldedNorm)
+    }
+
     fn describe_short(&self, l: &Layer) -> String {
         format!("{} BatchNorm", l.name)
     }
