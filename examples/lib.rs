@@ -30,7 +30,7 @@ pub use gan2d_run::{
     train_gan2d,
 };
 pub use grid::save_image_grid;
-pub use mnist_run::{MnistRun, train_mnist};
+pub use mnist_run::{MnistRun, Trained, quantize_mnist, train_mnist};
 pub use plot::{PLOT_SIZE, plot_history};
 pub use progress::EpochBar;
 pub use scatter::{PALETTE, PANEL_SIZE, ScatterPanel, save_scatter};
