@@ -135,22 +135,46 @@ impl<const CO: usize, const K: usize> QConv2d<CO, K> {
         let g = &self.window;
         assert!(IN == g.inputs() && OUT == g.positions() * CO && K == g.kh * g.kw * g.channels);
         let c = g.channels;
+        let zp = self.input_zero_point as i16;
+        // The receptive field of one output position, offset by the zero point (padding is 0 then).
+        let mut col = [0i16; K];
+        let mut acc = [0i32; CO];
+        let row = g.kw * c;
         for oy in 0..g.out_h {
             for ox in 0..g.out_w {
-                let out = &mut y[(oy * g.out_w + ox) * CO..][..CO];
-                for co in 0..CO {
-                    let w = &self.weight[co];
-                    let mut acc = 0i32;
-                    for ky in 0..g.kh {
-                        for kx in 0..g.kw {
-                            let Some((iy, ix)) = g.tap(oy, ox, ky, kx) else { continue };
-                            let xs = &x[(iy * g.w + ix) * c..][..c];
-                            let ws = &w[(ky * g.kw + kx) * c..][..c];
-                            for i in 0..c {
-                                acc += i32::from(ws[i]) * (i32::from(xs[i]) - self.input_zero_point);
+                for ky in 0..g.kh {
+                    let dst = &mut col[ky * row..][..row];
+                    let Some(iy) = (oy * g.sh + ky * g.dh).checked_sub(g.pad_top).filter(|&iy| iy < g.h) else {
+                        dst.fill(0);
+                        continue;
+                    };
+                    let x0 = (ox * g.sw).checked_sub(g.pad_left);
+                    match x0 {
+                        // The whole kernel row inside the input: one contiguous run of `kw * c` values.
+                        Some(x0) if g.dw == 1 && x0 + g.kw <= g.w => {
+                            for (d, &v) in dst.iter_mut().zip(&x[(iy * g.w + x0) * c..][..row]) {
+                                *d = i16::from(v) - zp;
+                            }
+                        }
+                        _ => {
+                            for kx in 0..g.kw {
+                                let d = &mut dst[kx * c..][..c];
+                                match g.tap(oy, ox, ky, kx) {
+                                    Some((iy, ix)) => {
+                                        for (d, &v) in d.iter_mut().zip(&x[(iy * g.w + ix) * c..][..c]) {
+                                            *d = i16::from(v) - zp;
+                                        }
+                                    }
+                                    None => d.fill(0),
+                                }
                             }
                         }
                     }
+                }
+                super::kernel::rows_dot(self.weight.as_flattened(), &col, &mut acc);
+                let out = &mut y[(oy * g.out_w + ox) * CO..][..CO];
+                for co in 0..CO {
+                    let acc = acc[co];
                     out[co] = requantize(
                         self.bias[co].wrapping_add(acc),
                         self.multiplier[co],

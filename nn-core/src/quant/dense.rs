@@ -31,12 +31,13 @@ impl<const IN: usize, const OUT: usize> QDense<IN, OUT> {
     /// Forward of one sample.
     #[inline]
     pub fn forward(&self, x: &[i8; IN], y: &mut [i8; OUT]) {
+        // The zero point subtracted once: `x - zp` lies in -255..=255.
+        let zp = self.input_zero_point as i16;
+        let xa: [i16; IN] = core::array::from_fn(|i| i16::from(x[i]) - zp);
+        let mut acc = [0i32; OUT];
+        super::kernel::rows_dot(self.weight.as_flattened(), &xa, &mut acc);
         for o in 0..OUT {
-            let w = &self.weight[o];
-            let mut acc = 0i32;
-            for i in 0..IN {
-                acc += i32::from(w[i]) * (i32::from(x[i]) - self.input_zero_point);
-            }
+            let acc = acc[o];
             y[o] = requantize_once(
                 self.bias[o].wrapping_add(acc),
                 self.multiplier[o],

@@ -38,6 +38,7 @@ mod conv;
 mod dense;
 #[cfg(feature = "alloc")]
 mod file;
+mod kernel;
 mod pool;
 mod softmax;
 
@@ -52,5 +53,6 @@ pub use conv::{Padding, QConv2d, QDepthwiseConv2d, Window};
 pub use dense::QDense;
 #[cfg(feature = "alloc")]
 pub use file::Int8File;
+pub use kernel::rows_dot;
 pub use pool::{PoolKind, QPool2d};
 pub use softmax::QSoftmax;
