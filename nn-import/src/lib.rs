@@ -15,6 +15,9 @@
 //! The graph must be a chain of the operators [`translate`] lists (from opset 13 on); anything else is an
 //! [`ImportError`] naming the node, its operator and what `network!` cannot express. Malformed files are errors
 //! too, never a panic.
+//!
+//! An int8 TFLite model ([`import_tflite`]) becomes an `#[int8]` declaration and an int8 weights file
+//! ([`tflite_translate`] lists the operators).
 
 pub mod onnx;
 pub mod tflite;
