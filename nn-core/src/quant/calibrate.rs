@@ -2,8 +2,7 @@
 //! integer scheme: per-channel symmetric int8 weights, int32 biases, per-tensor asymmetric int8 activations
 //! whose ranges are calibrated on samples, batch normalisation folded into the layer before it.
 
-use super::arith::{Fused, QuantParams, round_f64};
-use crate::Float as _;
+use super::arith::Fused;
 use crate::network::BatchNetwork;
 
 /// What a layer of a network becomes in int8 (the [`Quantize`] description `network!` generates).
@@ -78,6 +77,8 @@ where
     N: Quantize,
     N::InputBatch<1>: 's,
 {
+    use super::arith::{QuantParams, round_f64};
+    use crate::Float as _;
     use crate::io::WeightsError;
     use alloc::string::ToString;
     use alloc::vec;
