@@ -152,3 +152,50 @@ pub fn spot(net: &Speech) -> [f32; 4] {
     let y = net.forward(&Vector::from(speech_features()));
     [y[0], y[1], y[2], y[3]]
 }
+
+network! {
+    /// Every int8 layer kind (convolution, depthwise convolution, pooling, dense, softmax) in TFLite's scheme:
+    /// the fixture network of `tests/fixtures/tflite/chain.tflite`, whose outputs from TFLite's reference
+    /// kernels are in `chain.txt`.
+    #[int8]
+    #[weights = "../../fixtures/tflite/chain.safetensors"]
+    pub struct Chain {
+        input: [3, 12, 10],
+        conv1: Conv2d(6, kernel = 3, stride = 2, padding = same), Relu,
+        conv2: Conv2d(12, kernel = 3, padding = same, groups = 6), Relu6,
+        AvgPool2d(2),
+        Flatten,
+        fc1: Dense(5),
+        Softmax,
+    }
+}
+
+/// The int8 network, compiled in.
+pub static CHAIN: Chain = Chain::TRAINED;
+
+/// TFLite's inputs and outputs for [`CHAIN`]: `x: ...` and `y: ...` lines.
+pub const CHAIN_SAMPLES: &str = include_str!("../../fixtures/tflite/chain.txt");
+
+/// Runs [`CHAIN`] on every sample of [`CHAIN_SAMPLES`]: how many outputs equal TFLite's, of how many.
+pub fn chain_check() -> (usize, usize) {
+    fn values<const N: usize>(line: &str) -> [i8; N] {
+        let mut out = [0i8; N];
+        for (o, v) in out.iter_mut().zip(line.split(' ')) {
+            *o = v.parse().unwrap_or(0);
+        }
+        out
+    }
+    let (mut equal, mut total) = (0, 0);
+    let mut x = [0i8; 360];
+    for line in CHAIN_SAMPLES.lines() {
+        if let Some(v) = line.strip_prefix("x: ") {
+            x = values(v);
+        } else if let Some(v) = line.strip_prefix("y: ") {
+            let want: [i8; 5] = values(v);
+            let y = CHAIN.forward(&x);
+            total += 5;
+            equal += y.iter().zip(&want).filter(|(a, b)| a == b).count();
+        }
+    }
+    (equal, total)
+}

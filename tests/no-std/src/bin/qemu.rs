@@ -86,6 +86,14 @@ fn run() -> bool {
     total_equal += logits.iter().zip(&SPEECH).filter(|(a, b)| (*a - *b).abs() <= TOLERANCE).count();
     total_largest = total_largest.max(speech_largest);
 
+    // The int8 network against TFLite's reference kernels: every output equal.
+    let ((chain_equal, chain_total), t) = ticks(nn_no_std::chain_check);
+    say!(
+        "int8: {chain_equal} of {chain_total} outputs equal TFLite's; {} instructions per sample, parsing its input included",
+        instructions(t) / (chain_total as u64 / 5)
+    );
+    ok &= chain_equal == chain_total;
+
     // Training on the device lowers the loss, as on the host.
     // SAFETY: the only references to the statics, taken once.
     let (trained, grads) = unsafe { (&mut *core::ptr::addr_of_mut!(TRAINED), &mut *core::ptr::addr_of_mut!(GRADS)) };
