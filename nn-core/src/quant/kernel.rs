@@ -9,101 +9,8 @@ pub fn rows_dot(w: &[i8], x: &[i16], acc: &mut [i32]) {
     debug_assert_eq!(w.len(), x.len() * acc.len());
     #[cfg(feature = "std")]
     rows_dot_dispatch(w, x, acc);
-    #[cfg(all(not(feature = "std"), arm_dsp))]
-    dsp::rows_dot(w, x, acc);
-    #[cfg(all(not(feature = "std"), not(arm_dsp)))]
+    #[cfg(not(feature = "std"))]
     rows_dot_body(w, x, acc);
-}
-
-/// Cortex-M4/M7 (and Armv8-M with DSP): `smlad`, two 16-bit multiply-adds in one instruction, on weights
-/// unpacked four at a time with `sxtb16`; two rows per pass share the activations' loads.
-#[cfg(arm_dsp)]
-#[allow(unsafe_code)]
-mod dsp {
-    use core::arch::asm;
-
-    /// `acc + lo(a) lo(b) + hi(a) hi(b)` on signed 16-bit halves.
-    #[inline(always)]
-    fn smlad(a: u32, b: u32, acc: i32) -> i32 {
-        let r: i32;
-        // SAFETY: a register-only instruction of the DSP extension, which this target has (`cfg(arm_dsp)`).
-        unsafe {
-            asm!("smlad {r}, {a}, {b}, {c}", r = lateout(reg) r, a = in(reg) a, b = in(reg) b, c = in(reg) acc, options(pure, nomem, nostack))
-        };
-        r
-    }
-
-    /// Bytes 0 and 2 of `a`, sign-extended into two 16-bit halves.
-    #[inline(always)]
-    fn sxtb16(a: u32) -> u32 {
-        let r: u32;
-        // SAFETY: as above.
-        unsafe { asm!("sxtb16 {r}, {a}", r = lateout(reg) r, a = in(reg) a, options(pure, nomem, nostack)) };
-        r
-    }
-
-    /// Bytes 1 and 3 of `a`, sign-extended into two 16-bit halves.
-    #[inline(always)]
-    fn sxtb16_ror8(a: u32) -> u32 {
-        let r: u32;
-        // SAFETY: as above.
-        unsafe { asm!("sxtb16 {r}, {a}, ror #8", r = lateout(reg) r, a = in(reg) a, options(pure, nomem, nostack)) };
-        r
-    }
-
-    /// Four weights of `row` from `i`, little-endian.
-    #[inline(always)]
-    fn word(row: &[i8], i: usize) -> u32 {
-        u32::from_le_bytes([row[i] as u8, row[i + 1] as u8, row[i + 2] as u8, row[i + 3] as u8])
-    }
-
-    /// Activations `i..i + 4` as the pairs `(x0, x2)` and `(x1, x3)` that `sxtb16` and `sxtb16 ror 8` meet.
-    #[inline(always)]
-    fn pairs(x: &[i16], i: usize) -> (u32, u32) {
-        let h = |k: usize| u32::from(x[i + k] as u16);
-        (h(0) | h(2) << 16, h(1) | h(3) << 16)
-    }
-
-    /// [`super::rows_dot`].
-    pub(super) fn rows_dot(w: &[i8], x: &[i16], acc: &mut [i32]) {
-        let n = x.len();
-        if n == 0 {
-            acc.fill(0);
-            return;
-        }
-        let full = n - n % 4;
-        let rest = |row: &[i8]| -> i32 {
-            row[full..].iter().zip(&x[full..]).map(|(&a, &b)| i32::from(a) * i32::from(b)).sum()
-        };
-        let mut r = 0;
-        while r + 2 <= acc.len() {
-            let (w0, w1) = (&w[r * n..][..n], &w[(r + 1) * n..][..n]);
-            let (mut s0, mut s1) = (0i32, 0i32);
-            let mut i = 0;
-            while i < full {
-                let (x02, x13) = pairs(x, i);
-                let (a, b) = (word(w0, i), word(w1, i));
-                s0 = smlad(sxtb16(a), x02, smlad(sxtb16_ror8(a), x13, s0));
-                s1 = smlad(sxtb16(b), x02, smlad(sxtb16_ror8(b), x13, s1));
-                i += 4;
-            }
-            acc[r] = s0 + rest(w0);
-            acc[r + 1] = s1 + rest(w1);
-            r += 2;
-        }
-        if r < acc.len() {
-            let row = &w[r * n..][..n];
-            let mut s = 0i32;
-            let mut i = 0;
-            while i < full {
-                let (x02, x13) = pairs(x, i);
-                let a = word(row, i);
-                s = smlad(sxtb16(a), x02, smlad(sxtb16_ror8(a), x13, s));
-                i += 4;
-            }
-            acc[r] = s + rest(row);
-        }
-    }
 }
 
 #[cfg(feature = "std")]
@@ -219,7 +126,6 @@ mod x86 {
     }
 }
 
-#[cfg_attr(arm_dsp, allow(dead_code))]
 #[inline(always)]
 fn rows_dot_body(w: &[i8], x: &[i16], acc: &mut [i32]) {
     let n = x.len();
