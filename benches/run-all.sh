@@ -7,7 +7,9 @@
 # In-repo benches (nn-benches: dense, train, recurrent, conv) first, then the peer package (benches/peers: dfdx
 # and candle, then tract on the convolution cases), whose first build downloads and compiles the three libraries,
 # then ONNX Runtime on the convolution cases (benches/peers/onnxruntime_conv.py, skipped without
-# onnx/onnxruntime).
+# onnx/onnxruntime), then RTNeural beside the generated networks on the batch-1 MLPs and recurrent steps, with the
+# ratio per case (benches/peers/rtneural/run.sh, one pass for this target; skipped without RTNEURAL_DIR, see there;
+# RTNEURAL_PASSES sets the passes).
 # Criterion's full reports land in target/criterion (target/native/criterion) and benches/peers/target/...
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -41,3 +43,7 @@ if "$python" -c "import onnx, onnxruntime, numpy" 2>/dev/null; then
 else
     echo "onnxruntime: skipped ($python cannot import onnx, onnxruntime and numpy; set ORT_PYTHON to an interpreter that can)"
 fi
+
+# RTNeural (C++, built from RTNEURAL_DIR with a C++ compiler) on the batch-1 MLPs and recurrent steps: our time,
+# RTNeural's better backend and the ratio per case.
+TARGETS="${1:-default}" PASSES="${RTNEURAL_PASSES:-1}" benches/peers/rtneural/run.sh
