@@ -66,7 +66,7 @@ pub trait Float:
     fn fast_exp_m1(self) -> Self;
 
     /// Hyperbolic tangent as the activations compute it: for `f32` the vectorisable [`crate::fast::tanh_f32`]
-    /// (within [`crate::fast::MAX_ERROR`]), for `f64` (and for `f32` with the feature `exact-math`) the exact
+    /// (within [`crate::fast::TANH_MAX_ERROR`]), for `f64` (and for `f32` with the feature `exact-math`) the exact
     /// function.
     fn fast_tanh(self) -> Self;
 

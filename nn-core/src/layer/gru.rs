@@ -21,6 +21,7 @@
 
 use super::recurrent::{GruCell, Recurrent, RecurrentLayer};
 use crate::float::Float;
+use crate::kernel::{self, STRIP};
 use nalgebra::SVector;
 
 /// A GRU layer: `I` inputs per step, `H` hidden units, `G = 3 H` gate rows (given explicitly because stable Rust
@@ -40,6 +41,94 @@ pub type Gru<
 > = RecurrentLayer<T, I, H, G, GruCell, L, S, K>;
 
 impl<T: Float, const I: usize, const H: usize, const G: usize, const L: usize, const S: usize, const K: usize>
+    Gru<T, I, H, G, L, S, K>
+{
+    /// A streaming step on `h`: strips of units, as the LSTM's step, each strip's gates in registers, the new
+    /// `h` to a copy. `FMA`: fused multiply-adds in the products.
+    #[inline(always)]
+    fn step_strips<const FMA: bool>(&self, h: &mut [T], x: &[T]) {
+        let h = &mut h[..H];
+        if !kernel::VECTOR_STRIPS {
+            // Both sides over all the gate rows, then the units.
+            let (ai, ah) = (self.input_side(x), self.hidden_side(Some(h)));
+            for j in 0..H {
+                let r = Float::fast_sigmoid(ai[j] + ah[j]);
+                let z = Float::fast_sigmoid(ai[H + j] + ah[H + j]);
+                let n = (ai[2 * H + j] + r * ah[2 * H + j]).fast_tanh();
+                h[j] = (T::one() - z) * n + z * h[j];
+            }
+            return;
+        }
+        let mut h_new = [T::zero(); H];
+        let mut j0 = 0;
+        while j0 + STRIP <= H {
+            self.gru_strip::<FMA>(x, h, &mut h_new, j0, STRIP);
+            j0 += STRIP;
+        }
+        if !H.is_multiple_of(STRIP) {
+            self.gru_strip::<FMA>(x, h, &mut h_new, j0, H % STRIP);
+        }
+        h.copy_from_slice(&h_new);
+    }
+
+    /// Units `j0..j0 + n` of a streaming step (`n <= STRIP`, a constant where inlined): their gates from `x` and
+    /// the old `h`, their new hidden values written to `h_new`.
+    #[inline(always)]
+    fn gru_strip<const FMA: bool>(&self, x: &[T], h: &[T], h_new: &mut [T], j0: usize, n: usize) {
+        let rows = [j0, H + j0, 2 * H + j0];
+        let mut ai = kernel::strip_init(self.bias_ih.as_slice(), &[], rows, n);
+        let mut ah = kernel::strip_init(self.bias_hh.as_slice(), &[], rows, n);
+        kernel::strip_acc::<T, G, I, 3, FMA>(&self.weight_ih, x, rows, n, &mut ai);
+        kernel::strip_acc::<T, G, H, 3, FMA>(&self.weight_hh, h, rows, n, &mut ah);
+        for j in 0..n {
+            let r = Float::fast_sigmoid(ai[0][j] + ah[0][j]);
+            let z = Float::fast_sigmoid(ai[1][j] + ah[1][j]);
+            let c = (ai[2][j] + r * ah[2][j]).fast_tanh();
+            h_new[j0 + j] = (T::one() - z) * c + z * h[j0 + j];
+        }
+    }
+}
+
+/// [`Gru::step_strips`] for the CPU it runs on, chosen as the LSTM's step is.
+#[cfg(feature = "std")]
+#[multiversion::multiversion(targets("x86_64+avx2+fma"))]
+fn step_dispatched<
+    T: Float,
+    const I: usize,
+    const H: usize,
+    const G: usize,
+    const L: usize,
+    const S: usize,
+    const K: usize,
+>(
+    layer: &Gru<T, I, H, G, L, S, K>,
+    h: &mut [T],
+    x: &[T],
+) {
+    const FMA: bool = multiversion::target::selected_target!().supports_feature_str("fma");
+    layer.step_strips::<FMA>(h, x);
+}
+
+/// Without `std`: the build target's instructions.
+#[cfg(not(feature = "std"))]
+#[inline(always)]
+fn step_dispatched<
+    T: Float,
+    const I: usize,
+    const H: usize,
+    const G: usize,
+    const L: usize,
+    const S: usize,
+    const K: usize,
+>(
+    layer: &Gru<T, I, H, G, L, S, K>,
+    h: &mut [T],
+    x: &[T],
+) {
+    layer.step_strips::<{ kernel::TARGET_FMA }>(h, x);
+}
+
+impl<T: Float, const I: usize, const H: usize, const G: usize, const L: usize, const S: usize, const K: usize>
     Recurrent<T> for Gru<T, I, H, G, L, S, K>
 {
     const INPUT: usize = I;
@@ -49,15 +138,11 @@ impl<T: Float, const I: usize, const H: usize, const G: usize, const L: usize, c
     const STATE: usize = H;
     type State = SVector<T, H>;
 
-    #[inline]
+    // Never inlined: compiled as a function of its own, the strips' sums stay in vector registers; inlined
+    // into a caller's loop (a benchmark's), LLVM left them scalar and spilled, at four times the time.
+    #[inline(never)]
     fn step(&self, state: &mut Self::State, x: &[T]) {
-        let (ai, ah) = (self.input_side(x), self.hidden_side(Some(state.as_slice())));
-        for j in 0..H {
-            let r = Float::fast_sigmoid(ai[j] + ah[j]);
-            let z = Float::fast_sigmoid(ai[H + j] + ah[H + j]);
-            let n = (ai[2 * H + j] + r * ah[2 * H + j]).fast_tanh();
-            state[j] = (T::one() - z) * n + z * state[j];
-        }
+        step_dispatched(self, state.as_mut_slice(), x);
     }
 
     #[inline]

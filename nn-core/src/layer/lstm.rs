@@ -22,6 +22,7 @@
 
 use super::recurrent::{LstmCell, Recurrent, RecurrentLayer};
 use crate::float::Float;
+use crate::kernel::{self, STRIP};
 use nalgebra::{SMatrix, SVector};
 
 /// An LSTM layer: `I` inputs per step, `H` hidden units, `G = 4 H` gate rows (given explicitly because stable
@@ -47,6 +48,96 @@ fn activate_gates<T: Float, const H: usize, const G: usize>(a: &SVector<T, G>, j
 }
 
 impl<T: Float, const I: usize, const H: usize, const G: usize, const L: usize, const S: usize, const K: usize>
+    Lstm<T, I, H, G, L, S, K>
+{
+    /// A streaming step on `state` (`h` then `c`): strips of units, each strip's four gates summed in registers,
+    /// then its units updated (see `kernel::strip_acc`); the new `h` goes to a copy, as later strips still read
+    /// the old one. `FMA`: fused multiply-adds in the products.
+    #[inline(always)]
+    fn step_strips<const FMA: bool>(&self, state: &mut [T], x: &[T]) {
+        let (h, c) = state[..2 * H].split_at_mut(H);
+        if !kernel::VECTOR_STRIPS {
+            // One pass over all the gate rows, then the units.
+            let a = self.preactivation(x, Some(h));
+            for j in 0..H {
+                let (i, f, g, o) = activate_gates::<T, H, G>(&a, j);
+                c[j] = f * c[j] + i * g;
+                h[j] = o * c[j].fast_tanh();
+            }
+            return;
+        }
+        let mut h_new = [T::zero(); H];
+        let mut j0 = 0;
+        while j0 + STRIP <= H {
+            self.lstm_strip::<FMA>(x, h, c, &mut h_new, j0, STRIP);
+            j0 += STRIP;
+        }
+        if !H.is_multiple_of(STRIP) {
+            self.lstm_strip::<FMA>(x, h, c, &mut h_new, j0, H % STRIP);
+        }
+        h.copy_from_slice(&h_new);
+    }
+
+    /// Units `j0..j0 + n` of a streaming step (`n <= STRIP`, a constant where inlined): their gates from `x` and
+    /// the old `h`, their cell state updated in `c`, their new hidden values written to `h_new`.
+    #[inline(always)]
+    fn lstm_strip<const FMA: bool>(&self, x: &[T], h: &[T], c: &mut [T], h_new: &mut [T], j0: usize, n: usize) {
+        let rows = [j0, H + j0, 2 * H + j0, 3 * H + j0];
+        let mut a = kernel::strip_init(self.bias_ih.as_slice(), self.bias_hh.as_slice(), rows, n);
+        kernel::strip_acc::<T, G, I, 4, FMA>(&self.weight_ih, x, rows, n, &mut a);
+        kernel::strip_acc::<T, G, H, 4, FMA>(&self.weight_hh, h, rows, n, &mut a);
+        for r in 0..n {
+            let (i, f) = (a[0][r].fast_sigmoid(), a[1][r].fast_sigmoid());
+            let (g, o) = (a[2][r].fast_tanh(), a[3][r].fast_sigmoid());
+            let cj = f * c[j0 + r] + i * g;
+            c[j0 + r] = cj;
+            h_new[j0 + r] = o * cj.fast_tanh();
+        }
+    }
+}
+
+/// [`Lstm::step_strips`] for the CPU it runs on: with `std` on x86-64, a clone for AVX2 with fused
+/// multiply-adds is chosen at run time on a build for the default target (whose 128-bit vectors and separate
+/// multiplies and adds took twice the time); a build for a CPU with them calls it directly.
+#[cfg(feature = "std")]
+#[multiversion::multiversion(targets("x86_64+avx2+fma"))]
+fn step_dispatched<
+    T: Float,
+    const I: usize,
+    const H: usize,
+    const G: usize,
+    const L: usize,
+    const S: usize,
+    const K: usize,
+>(
+    layer: &Lstm<T, I, H, G, L, S, K>,
+    state: &mut [T],
+    x: &[T],
+) {
+    const FMA: bool = multiversion::target::selected_target!().supports_feature_str("fma");
+    layer.step_strips::<FMA>(state, x);
+}
+
+/// Without `std`: the build target's instructions.
+#[cfg(not(feature = "std"))]
+#[inline(always)]
+fn step_dispatched<
+    T: Float,
+    const I: usize,
+    const H: usize,
+    const G: usize,
+    const L: usize,
+    const S: usize,
+    const K: usize,
+>(
+    layer: &Lstm<T, I, H, G, L, S, K>,
+    state: &mut [T],
+    x: &[T],
+) {
+    layer.step_strips::<{ kernel::TARGET_FMA }>(state, x);
+}
+
+impl<T: Float, const I: usize, const H: usize, const G: usize, const L: usize, const S: usize, const K: usize>
     Recurrent<T> for Lstm<T, I, H, G, L, S, K>
 {
     const INPUT: usize = I;
@@ -56,15 +147,11 @@ impl<T: Float, const I: usize, const H: usize, const G: usize, const L: usize, c
     const STATE: usize = 2 * H;
     type State = SMatrix<T, H, 2>;
 
-    #[inline]
+    // Never inlined: compiled as a function of its own, the strips' sums stay in vector registers; inlined
+    // into a caller's loop (a benchmark's), LLVM left them scalar and spilled, at four times the time.
+    #[inline(never)]
     fn step(&self, state: &mut Self::State, x: &[T]) {
-        let a = self.preactivation(x, Some(&state.as_slice()[..H]));
-        let (h, c) = state.as_mut_slice().split_at_mut(H);
-        for j in 0..H {
-            let (i, f, g, o) = activate_gates::<T, H, G>(&a, j);
-            c[j] = f * c[j] + i * g;
-            h[j] = o * c[j].fast_tanh();
-        }
+        step_dispatched(self, state.as_mut_slice(), x);
     }
 
     #[inline]
