@@ -445,9 +445,9 @@ pub fn fma_peak_lanes() -> usize {
     4
 }
 
-/// Runs `rounds` rounds of sixteen (twelve with AVX2, see `PEAK_CHAINS_AVX2`) independent fused multiply-adds on the widest vectors this machine has
-/// (detected at run time, so the figure is the machine's, whatever the build's target), and returns a value
-/// that depends on all of them.
+/// Runs `rounds` rounds of sixteen (twelve with AVX2, see `PEAK_CHAINS_AVX2`) independent fused multiply-adds on
+/// the widest vectors this machine has (detected at run time, so the figure is the machine's, whatever the build's
+/// target), and returns a value that depends on all of them.
 pub fn fma_peak(rounds: usize) -> f32 {
     #[cfg(target_arch = "x86_64")]
     {
