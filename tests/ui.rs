@@ -12,5 +12,6 @@ fn compile_errors() {
     t.compile_fail("ui/recurrent/*.rs");
     t.compile_fail("ui/hostile/*.rs");
     t.compile_fail("ui/int8/*.rs");
+    t.compile_fail("ui/recovery/*.rs");
     t.pass("ui/pass/*.rs");
 }

@@ -204,6 +204,7 @@ pub mod __private {
     pub use crate::layer::*;
     pub use crate::network_from_batches;
     pub use crate::quant;
+    pub use crate::rejected_network;
     pub use crate::{
         BatchNetwork, Buffer, Composite, Float, Init, Initialize, MAX_SCOPES, Network, Parameters, PartsMut, PartsRef,
         Tensor, TensorMut, Workspace,

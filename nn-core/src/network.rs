@@ -315,6 +315,135 @@ macro_rules! network_from_batches {
     };
 }
 
+/// The stand-in `network!` emits beside the errors of a declaration it rejects: a unit struct under the declared
+/// name that implements what a generated network implements, with the declared scalar and the sizes the
+/// declaration gives or most likely means (no parameters, outputs of zero), so that the code using the network
+/// compiles on and the compiler reports the declaration's own errors alone. It never runs: those errors stop
+/// the build. With `steps`, the constants and the streaming `step` of a network over a sequence, and its state.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! rejected_network {
+    ($vis:vis $name:ident, $t:ty, $inputs:expr, $outputs:expr) => {
+        $crate::rejected_network!(@net $vis $name, $t, $inputs, $outputs);
+    };
+    ($vis:vis $name:ident, $t:ty, $inputs:expr, $outputs:expr;
+        $state:ident, $steps:expr, $step_inputs:expr, $step_outputs:expr) => {
+        $crate::rejected_network!(@net $vis $name, $t, $inputs, $outputs);
+
+        #[allow(dead_code)]
+        impl $name {
+            /// The steps of an input sequence.
+            $vis const STEPS: usize = $steps;
+            /// The values of one input step.
+            $vis const STEP_INPUTS: usize = $step_inputs;
+            /// The values of the output for one step.
+            $vis const STEP_OUTPUTS: usize = $step_outputs;
+
+            /// One step of streaming inference.
+            $vis fn step(
+                &self,
+                _state: &mut $state,
+                _x: &$crate::nalgebra::SVector<$t, { $step_inputs }>,
+            ) -> $crate::nalgebra::SVector<$t, { $step_outputs }> {
+                $crate::nalgebra::SVector::zeros()
+            }
+        }
+
+        /// The streaming state of the rejected declaration's stand-in.
+        #[derive(Clone, Debug, Default, PartialEq)]
+        #[allow(dead_code)]
+        $vis struct $state;
+
+        #[allow(dead_code)]
+        impl $state {
+            /// A state at the start of a sequence.
+            $vis fn new() -> Self {
+                $state
+            }
+
+            /// Back to the start of a sequence.
+            $vis fn reset(&mut self) {}
+        }
+    };
+    (@net $vis:vis $name:ident, $t:ty, $inputs:expr, $outputs:expr) => {
+        /// The stand-in of a rejected declaration (see the errors it comes with).
+        #[derive(Clone, Copy, Debug, Default, PartialEq, $crate::__private::bytemuck::Zeroable)]
+        #[bytemuck(crate = "::nn_core::__private::bytemuck")]
+        #[allow(dead_code)]
+        $vis struct $name;
+
+        #[allow(dead_code)]
+        impl $name {
+            /// The number of inputs.
+            $vis const INPUTS: usize = $inputs;
+            /// The number of outputs.
+            $vis const OUTPUTS: usize = $outputs;
+            /// The layers, in order: none, for a rejected declaration.
+            $vis const SUMMARY: &'static str = "(rejected declaration)";
+            /// The compiled-in network of a `#[weights]` declaration.
+            $vis const TRAINED: Self = $name;
+
+            /// The network with its parameters at zero.
+            $vis fn zeroed() -> Self {
+                $name
+            }
+        }
+
+        impl $crate::Initialize for $name {
+            fn init<R: $crate::rand::Rng + ?Sized>(&mut self, _rng: &mut R) {}
+        }
+
+        impl $crate::Parameters<$t> for $name {
+            const TENSORS: usize = 0;
+
+            fn tensor(&self, _index: usize) -> ::core::option::Option<$crate::Tensor<'_, $t>> {
+                ::core::option::Option::None
+            }
+
+            fn tensor_mut(&mut self, _index: usize) -> ::core::option::Option<$crate::TensorMut<'_, $t>> {
+                ::core::option::Option::None
+            }
+        }
+
+        impl $crate::BatchNetwork for $name {
+            type InputBatch<const __B: usize> = $crate::nalgebra::SMatrix<$t, { $inputs }, __B>;
+            type OutputBatch<const __B: usize> = $crate::nalgebra::SMatrix<$t, { $outputs }, __B>;
+            type BatchCache<const __B: usize> = ();
+
+            fn forward_batch<const __B: usize>(&self, _x: &Self::InputBatch<__B>) -> Self::OutputBatch<__B> {
+                $crate::nalgebra::SMatrix::zeros()
+            }
+
+            fn forward_batch_in<const __B: usize>(
+                &self,
+                _x: &Self::InputBatch<__B>,
+                _cache: &mut Self::BatchCache<__B>,
+            ) -> Self::OutputBatch<__B> {
+                $crate::nalgebra::SMatrix::zeros()
+            }
+
+            fn forward_train_batch_in<const __B: usize, R: $crate::rand::Rng + ?Sized>(
+                &self,
+                _x: &Self::InputBatch<__B>,
+                _cache: &mut Self::BatchCache<__B>,
+                _rng: &mut R,
+            ) -> Self::OutputBatch<__B> {
+                $crate::nalgebra::SMatrix::zeros()
+            }
+
+            fn backward_batch_in<const __B: usize, S: $crate::__private::Sink<$t, Self>>(
+                _sink: S,
+                _cache: &mut Self::BatchCache<__B>,
+                _dy: &Self::OutputBatch<__B>,
+                _dx: ::core::option::Option<&mut Self::InputBatch<__B>>,
+            ) {
+            }
+        }
+
+        $crate::network_from_batches!($name, $t, $inputs, $outputs);
+    };
+}
+
 /// Two networks run one after the other, the first's output feeding the second's input.
 ///
 /// The seam is checked by the compiler: `Chain<A, B>` is a [`Network`] only when `B::Input` is `A::Output`
@@ -462,5 +591,32 @@ where
     ) {
         B::backward_in(sink.part(|c| &c.second, |c| &mut c.second), &mut cache.second, dy, Some(&mut cache.seam));
         A::backward_in(sink.part(|c| &c.first, |c| &mut c.first), &mut cache.first, &cache.seam, dx);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::{BatchNetwork, Network, Parameters};
+    use nalgebra::{SMatrix, SVector};
+
+    crate::rejected_network!(pub Flat, f64, 4, 2);
+    crate::rejected_network!(pub Tagger, f32, 40, 60; TaggerState, 20, 2, 3);
+
+    #[test]
+    fn a_rejected_declarations_stand_in_has_its_sizes_and_computes_nothing() {
+        let net = Flat::zeroed();
+        assert_eq!((Flat::INPUTS, Flat::OUTPUTS, Flat::TENSORS), (4, 2, 0));
+        assert_eq!(net.param_count(), 0);
+        let y: SVector<f64, 2> = net.forward(&SVector::from([1.0, 2.0, 3.0, 4.0]));
+        assert_eq!(y, SVector::<f64, 2>::zeros());
+        let yb: SMatrix<f64, 2, 3> = net.forward_batch::<3>(&SMatrix::repeat(1.0));
+        assert_eq!(yb, SMatrix::<f64, 2, 3>::zeros());
+        assert_eq!(Flat::TRAINED, net);
+
+        let tagger = Tagger::zeroed();
+        let mut state = TaggerState::new();
+        state.reset();
+        assert_eq!((Tagger::STEPS, Tagger::STEP_INPUTS, Tagger::STEP_OUTPUTS), (20, 2, 3));
+        assert_eq!(tagger.step(&mut state, &SVector::from([1.0, 2.0])), SVector::<f32, 3>::zeros());
     }
 }

@@ -5,19 +5,32 @@
 use crate::embed::Embedded;
 use crate::layers::merge::Merge;
 use crate::layers::residual::Residual;
-use crate::model::{Dim, InitKind, Layer, Model, Scalar, Sz};
+use crate::model::{Dim, InitKind, Layer, Model, Scalar, StandIn, Sz};
 use crate::parse::NetworkDef;
 use proc_macro2::{Ident, TokenStream};
 use quote::{format_ident, quote, quote_spanned};
 
-/// The errors, plus a unit struct of the declared name so that later uses of the type do not cascade into
-/// errors of their own.
-pub fn fallback(def: &NetworkDef, errors: syn::Error) -> TokenStream {
+/// The errors, plus a stand-in under the declared name so that later uses of the type do not cascade into
+/// errors of their own: where the sizes are known, a unit struct implementing what a generated network implements
+/// (`nn_core::__private::rejected_network!`), else a bare unit struct.
+pub fn fallback(def: &NetworkDef, errors: syn::Error, stand_in: Option<&StandIn>) -> TokenStream {
     let errors = errors.into_compile_error();
     let (vis, name) = (&def.vis, &def.name);
+    let Some(s) = stand_in else {
+        return quote! {
+            #errors
+            #[allow(dead_code)]
+            #vis struct #name;
+        };
+    };
+    let (t, i, o) = (s.scalar.tokens(), s.input.tokens(), s.output.tokens());
+    let steps = s.steps.as_ref().map(|[n, si, so]| {
+        let (state, n, si, so) = (format_ident!("{}State", name), n.tokens(), si.tokens(), so.tokens());
+        quote!(; #state, #n, #si, #so)
+    });
     quote! {
         #errors
-        #vis struct #name;
+        ::nn_core::__private::rejected_network!(#vis #name, #t, #i, #o #steps);
     }
 }
 

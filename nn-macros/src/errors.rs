@@ -5,25 +5,42 @@ use quote::ToTokens;
 
 /// Collects errors, each attached to the tokens it is about.
 #[derive(Default)]
-pub struct Errors(Option<syn::Error>);
+pub struct Errors {
+    /// Every error recorded.
+    all: Option<syn::Error>,
+    /// While set, errors are dropped: a layer is being built only for the shape it most likely has.
+    muted: bool,
+}
 
 impl Errors {
     /// Records `msg` at `tokens`.
     pub fn at(&mut self, tokens: impl ToTokens, msg: impl Display) {
-        self.push(syn::Error::new_spanned(tokens, msg));
+        if !self.muted {
+            self.push(syn::Error::new_spanned(tokens, msg));
+        }
     }
 
     /// Records an existing error.
     pub fn push(&mut self, e: syn::Error) {
-        match &mut self.0 {
-            Some(all) => all.combine(e),
-            None => self.0 = Some(e),
+        if self.muted {
+            return;
         }
+        match &mut self.all {
+            Some(all) => all.combine(e),
+            None => self.all = Some(e),
+        }
+    }
+
+    /// Drops the errors recorded from now on (`true`) or records them again (`false`); returns the previous
+    /// setting. A layer built only for the shape the declaration most likely means is built muted, so that
+    /// what its name's error already says is not reported again.
+    pub fn mute(&mut self, muted: bool) -> bool {
+        std::mem::replace(&mut self.muted, muted)
     }
 
     /// `Err` with every recorded error, if any.
     pub fn finish(self) -> Result<(), syn::Error> {
-        self.0.map_or(Ok(()), Err)
+        self.all.map_or(Ok(()), Err)
     }
 }
 

@@ -185,6 +185,9 @@ pub fn size_overflows(layer: &str, what: &str, expression: &str) -> String {
     format!("`{layer}` is too large: {expression} ({what}) exceeds `usize::MAX` ({})", usize::MAX)
 }
 
+/// Two entries without a comma between them.
+pub const EXPECTED_COMMA: &str = "expected `,` between layers";
+
 /// `input: ..` appears again after the first entry.
 pub const INPUT_REPEATED: &str = "`input` is declared once, as the first entry";
 

@@ -3,7 +3,7 @@
 //! shape rule in its file of [`crate::layers`]; each error is attached to the token it is about, and all errors
 //! are collected.
 
-use crate::errors::{Errors, did_you_mean};
+use crate::errors::{Errors, suggest};
 use crate::layers::{self, LayerKind};
 use crate::messages::{self, part};
 use crate::parse::{Entry, NetworkDef};
@@ -351,6 +351,46 @@ pub struct Model {
     pub checks: Vec<ConstCheck>,
 }
 
+/// A declaration the model refuses: its errors, and the sizes a stand-in for it takes, where they are known.
+pub struct Rejected {
+    /// Every error of the declaration.
+    pub errors: syn::Error,
+    /// What the stand-in struct (`codegen::fallback`) implements, when the input and output sizes are known.
+    pub stand_in: Option<StandIn>,
+}
+
+/// The scalar and sizes of a rejected declaration, as declared or as most likely meant: what its stand-in
+/// implements, so that code using the network raises no errors of its own.
+pub struct StandIn {
+    /// The scalar type.
+    pub scalar: Scalar,
+    /// The values in.
+    pub input: Dim,
+    /// The values out.
+    pub output: Dim,
+    /// On a sequence: the steps, one step's inputs and one step's outputs.
+    pub steps: Option<[Dim; 3]>,
+}
+
+impl StandIn {
+    /// The stand-in of a network of `input` values (shaped `planes`) whose layers end in `output` values.
+    pub fn new(scalar: Scalar, input: &Dim, output: &Dim, planes: &Planes, layers: &[Layer]) -> Self {
+        let steps = match (planes, layers.last()) {
+            (Planes::Seq { t, f }, Some(last)) => {
+                let step_out = last.step.as_ref().map_or(&last.outputs, |s| &s.outputs);
+                Some([t.to_dim(), f.to_dim(), step_out.clone()])
+            }
+            _ => None,
+        };
+        StandIn { scalar, input: input.clone(), output: output.clone(), steps }
+    }
+
+    /// The stand-in of a model that resolved (its weights file or its int8 form were refused).
+    pub fn of(m: &Model) -> Option<Self> {
+        (!m.int8).then(|| Self::new(m.scalar, &m.input, m.output(), &m.input_planes, &m.layers))
+    }
+}
+
 /// A parsed call `Kind(positional..., key = value...)` or bare `Kind`.
 pub struct Call<'a> {
     /// The layer name.
@@ -474,8 +514,11 @@ pub fn bool_option(name: &Ident, value: &Expr, errors: &mut Errors) -> Option<bo
 
 impl Model {
     /// Validates a declaration; `Err` holds every error found in it.
-    pub fn from_def(def: &NetworkDef) -> Result<Self, syn::Error> {
+    pub fn from_def(def: &NetworkDef) -> Result<Self, Rejected> {
         let mut errors = Errors::default();
+        if let Some(e) = &def.syntax_errors {
+            errors.push(e.clone());
+        }
         let scalar = scalar(def.scalar.as_ref(), &mut errors);
         let mut entries = def.entries.iter();
 
@@ -519,7 +562,7 @@ impl Model {
             })
             .collect();
         let input_planes = planes.clone();
-        let (mut layers, _, _) = builder.sequence(&entries, input.clone(), planes);
+        let (mut layers, output, _) = builder.sequence(&entries, input.clone(), planes);
         let (checks, uses) = (builder.checks, builder.uses);
 
         // Initialisations chosen by the layers after (He before ReLU-like activations, for dense layers).
@@ -545,9 +588,17 @@ impl Model {
                 errors.at(path, messages::weights_with_const_sizes(&consts));
             }
         }
-        errors.finish()?;
+        if let Err(errors) = errors.finish() {
+            let stand_in = match (&input, &output) {
+                (Some(i), Some(o)) if int8.is_none() => Some(StandIn::new(scalar, i, o, &input_planes, &layers)),
+                _ => None,
+            };
+            return Err(Rejected { errors, stand_in });
+        }
         // Every way to lose the input reports why above; this keeps a declaration without one from passing.
-        let Some(input) = input else { return Err(syn::Error::new(def.name.span(), messages::MISSING_INPUT)) };
+        let Some(input) = input else {
+            return Err(Rejected { errors: syn::Error::new(def.name.span(), messages::MISSING_INPUT), stand_in: None });
+        };
         let int8 = int8.is_some();
         Ok(Model {
             attrs,
@@ -745,21 +796,49 @@ impl Builder<'_> {
             let Some(call) = as_call(value, self.errors) else { continue };
             let Some(kind) = layers::find(call.head) else {
                 let head = call.head.to_string();
-                let hint = match head.to_lowercase().as_str() {
-                    "linear" | "fc" => part::LINEAR_HINT.to_string(),
-                    "silu" => part::did_you_mean("Swish"),
-                    _ => match did_you_mean(&head, LAYER_NAMES) {
-                        s if s.is_empty() => {
+                let (hint, likely) = match head.to_lowercase().as_str() {
+                    "linear" | "fc" => (part::LINEAR_HINT.to_string(), Some("Dense")),
+                    "silu" => (part::did_you_mean("Swish"), Some("Swish")),
+                    _ => match suggest(&head, LAYER_NAMES) {
+                        None => {
                             let activations = layers::ACTIVATION_NAMES;
                             let layers: Vec<&str> =
                                 LAYER_NAMES.iter().copied().filter(|n| !activations.contains(n)).collect();
-                            part::every_layer(&layers, activations)
+                            (part::every_layer(&layers, activations), None)
                         }
-                        s => s,
+                        Some(s) => (part::did_you_mean(s), Some(s)),
                     },
                 };
                 self.errors.at(call.head, messages::unknown_layer(&head, &hint));
-                current = None;
+                // The checks go on with the shape of the layer the name most likely means (its own mistakes
+                // unreported: the name's error says what to fix first), or without a known shape.
+                let Some(kind) = likely.and_then(|l| layers::find(&Ident::new(l, call.head.span()))) else {
+                    current = None;
+                    continue;
+                };
+                let head = Ident::new(likely.unwrap_or_default(), call.head.span());
+                let likely_call =
+                    Call { head: &head, positional: call.positional.clone(), options: call.options.clone() };
+                let decl = Decl {
+                    name: entry_name,
+                    call: &likely_call,
+                    span,
+                    current: current.as_ref(),
+                    planes: &planes,
+                    before: &layers,
+                };
+                let was = self.errors.mute(true);
+                let built = (kind.build)(self, &decl);
+                self.errors.mute(was);
+                match built {
+                    Built::Layers(built, outputs, out_planes) => {
+                        layers.extend(built);
+                        current = Some(outputs);
+                        planes = out_planes;
+                    }
+                    Built::Unknown => current = None,
+                    Built::Skipped => {}
+                }
                 continue;
             };
             let decl = Decl {

@@ -26,8 +26,11 @@ pub struct NetworkDef {
     pub name: Ident,
     /// The scalar type, if given.
     pub scalar: Option<Type>,
-    /// The entries between the braces.
+    /// The entries between the braces that parse.
     pub entries: Punctuated<Entry, Token![,]>,
+    /// The syntax errors of the entries that do not (each skipped to the next comma, so that the rest is still
+    /// read and checked).
+    pub syntax_errors: Option<syn::Error>,
 }
 
 /// One comma-separated entry: an optional `name:` and an expression.
@@ -54,8 +57,31 @@ impl Parse for NetworkDef {
         };
         let content;
         braced!(content in input);
-        let entries = content.parse_terminated(Entry::parse, Token![,])?;
-        Ok(Self { attrs, vis, name, scalar, entries })
+        let mut entries = Punctuated::new();
+        let mut syntax_errors: Option<syn::Error> = None;
+        while !content.is_empty() {
+            match content.parse::<Entry>() {
+                Ok(entry) if content.is_empty() || content.peek(Token![,]) => entries.push(entry),
+                Ok(_) => record(&mut syntax_errors, content.error(crate::messages::EXPECTED_COMMA)),
+                Err(e) => record(&mut syntax_errors, e),
+            }
+            // After an error, the rest of the entry is skipped: the next entry starts after a comma.
+            while !content.is_empty() && !content.peek(Token![,]) {
+                content.parse::<proc_macro2::TokenTree>()?;
+            }
+            if !content.is_empty() {
+                content.parse::<Token![,]>()?;
+            }
+        }
+        Ok(Self { attrs, vis, name, scalar, entries, syntax_errors })
+    }
+}
+
+/// Adds `e` to the errors in `all`.
+fn record(all: &mut Option<syn::Error>, e: syn::Error) {
+    match all {
+        Some(all) => all.combine(e),
+        None => *all = Some(e),
     }
 }
 

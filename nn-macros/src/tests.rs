@@ -6,7 +6,7 @@ use quote::{ToTokens, quote};
 fn expand(input: proc_macro2::TokenStream) -> Result<syn::File, String> {
     let def: parse::NetworkDef = syn::parse2(input).map_err(|e| e.to_string())?;
     let model = model::Model::from_def(&def)
-        .map_err(|e| e.into_iter().map(|e| e.to_string()).collect::<Vec<_>>().join("\n"))?;
+        .map_err(|r| r.errors.into_iter().map(|e| e.to_string()).collect::<Vec<_>>().join("\n"))?;
     Ok(syn::parse2(codegen::expand(&model, None)).expect("generated code parses"))
 }
 
@@ -195,9 +195,9 @@ fn every_accepted_layer_name_is_known_to_the_model() {
     let unknown = |name: &str| {
         let layer = syn::Ident::new(name, proc_macro2::Span::call_site());
         let def: parse::NetworkDef = syn::parse2(quote! { struct Net { input: 4, #layer } }).unwrap();
-        model::Model::from_def(&def)
-            .err()
-            .is_some_and(|e| e.into_iter().any(|e| e.to_string().starts_with(&messages::unknown_layer(name, ""))))
+        model::Model::from_def(&def).err().is_some_and(|r| {
+            r.errors.into_iter().any(|e| e.to_string().starts_with(&messages::unknown_layer(name, "")))
+        })
     };
     for name in model::LAYER_NAMES {
         assert!(!unknown(name), "`{name}` is in `LAYER_NAMES` but the model does not know it");

@@ -154,9 +154,15 @@ fn dense(
         }
     };
     let out_span = call.positional.last().map_or(span, |e| e.span());
-    let inputs = current?.clone();
-    if let Some((declared, tokens_in)) = explicit_in {
-        check_inputs(&name, &declared, tokens_in, &inputs, prev_name, errors, checks);
+    // After an earlier mistake left the input unknown, a declared input size is taken as meant, and the layers
+    // after are still checked against this one's outputs.
+    let inputs = match (current, &explicit_in) {
+        (Some(current), _) => current.clone(),
+        (None, Some((declared, _))) => declared.clone(),
+        (None, None) => return None,
+    };
+    if let (Some(current), Some((declared, tokens_in))) = (current, explicit_in) {
+        check_inputs(&name, &declared, tokens_in, current, prev_name, errors, checks);
     }
     if let Dim::Const(_) = &outputs {
         let o = outputs.tokens();
