@@ -356,7 +356,7 @@ pub struct Rejected {
     /// Every error of the declaration.
     pub errors: syn::Error,
     /// What the stand-in struct (`codegen::fallback`) implements, when the input and output sizes are known.
-    pub stand_in: Option<StandIn>,
+    pub stand_in: Option<Box<StandIn>>,
 }
 
 /// The scalar and sizes of a rejected declaration, as declared or as most likely meant: what its stand-in
@@ -590,7 +590,9 @@ impl Model {
         }
         if let Err(errors) = errors.finish() {
             let stand_in = match (&input, &output) {
-                (Some(i), Some(o)) if int8.is_none() => Some(StandIn::new(scalar, i, o, &input_planes, &layers)),
+                (Some(i), Some(o)) if int8.is_none() => {
+                    Some(Box::new(StandIn::new(scalar, i, o, &input_planes, &layers)))
+                }
                 _ => None,
             };
             return Err(Rejected { errors, stand_in });
