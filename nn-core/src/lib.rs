@@ -76,6 +76,7 @@ pub mod io;
 pub mod kernel;
 pub mod layer;
 pub mod loss;
+mod message;
 mod network;
 pub mod optim;
 mod params;
@@ -202,6 +203,8 @@ pub mod __private {
     #[cfg(feature = "alloc")]
     pub use crate::io::WeightsError;
     pub use crate::layer::*;
+    pub use crate::message::ConstMessage;
+    pub use crate::network::{Mismatched, SameScalar, ScalarMatch};
     pub use crate::network_from_batches;
     pub use crate::quant;
     pub use crate::rejected_network;

@@ -315,6 +315,119 @@ macro_rules! network_from_batches {
     };
 }
 
+/// Picks `N` when a nested network's scalar (`Self`) is the scalar `Want` of the network nesting it, and
+/// `Fallback` otherwise: `network!` nests `<<N as Network>::Scalar as ScalarMatch<T>>::Pick<N, Mismatched<..>>`,
+/// so that a network of the other scalar type costs the one error of [`SameScalar`] and no others.
+#[doc(hidden)]
+pub trait ScalarMatch<Want> {
+    /// `N` or `Fallback`.
+    type Pick<N, Fallback>;
+}
+
+impl ScalarMatch<f32> for f32 {
+    type Pick<N, Fallback> = N;
+}
+
+impl ScalarMatch<f64> for f64 {
+    type Pick<N, Fallback> = N;
+}
+
+impl ScalarMatch<f64> for f32 {
+    type Pick<N, Fallback> = Fallback;
+}
+
+impl ScalarMatch<f32> for f64 {
+    type Pick<N, Fallback> = Fallback;
+}
+
+/// Holds when a network computing in `Self` may be nested in one computing in `Outer`: the same scalar type.
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "a network computing in `{Self}` is nested in a network computing in `{Outer}`",
+    label = "this network computes in `{Self}`, the network around it in `{Outer}`",
+    note = "a nested network computes in the scalar type of the network it is part of: declare both `<f32>` or both `<f64>`"
+)]
+pub trait SameScalar<Outer> {}
+
+impl SameScalar<f32> for f32 {}
+
+impl SameScalar<f64> for f64 {}
+
+/// What `network!` nests in place of a network of another scalar type, beside the error that says so: no
+/// parameters, outputs of zero, `I` inputs and `O` outputs in `T`. It never runs: that error stops the build.
+#[doc(hidden)]
+#[derive(Clone, Copy, Debug, PartialEq, bytemuck::Zeroable)]
+#[bytemuck(crate = "bytemuck")]
+pub struct Mismatched<T, const I: usize, const O: usize>(core::marker::PhantomData<T>);
+
+impl<T: Float, const I: usize, const O: usize> Parameters<T> for Mismatched<T, I, O> {
+    const TENSORS: usize = 0;
+
+    fn tensor(&self, _index: usize) -> Option<Tensor<'_, T>> {
+        None
+    }
+
+    fn tensor_mut(&mut self, _index: usize) -> Option<TensorMut<'_, T>> {
+        None
+    }
+}
+
+impl<T: Float, const I: usize, const O: usize> crate::Initialize for Mismatched<T, I, O> {
+    fn init<R: rand::Rng + ?Sized>(&mut self, _rng: &mut R) {}
+}
+
+impl<T: Float, const I: usize, const O: usize> Network for Mismatched<T, I, O> {
+    type Scalar = T;
+    type Input = nalgebra::SVector<T, I>;
+    type Output = nalgebra::SVector<T, O>;
+    type Cache = ();
+
+    fn forward(&self, _x: &Self::Input) -> Self::Output {
+        Buffer::zeros()
+    }
+
+    fn forward_in(&self, _x: &Self::Input, _cache: &mut ()) -> Self::Output {
+        Buffer::zeros()
+    }
+
+    fn forward_train_in<R: rand::Rng + ?Sized>(&self, _x: &Self::Input, _cache: &mut (), _rng: &mut R) -> Self::Output {
+        Buffer::zeros()
+    }
+
+    fn backward_in<S: Sink<T, Self>>(_sink: S, _cache: &mut (), _dy: &Self::Output, _dx: Option<&mut Self::Input>) {}
+}
+
+impl<T: Float, const I: usize, const O: usize> BatchNetwork for Mismatched<T, I, O> {
+    type InputBatch<const B: usize> = nalgebra::SMatrix<T, I, B>;
+    type OutputBatch<const B: usize> = nalgebra::SMatrix<T, O, B>;
+    type BatchCache<const B: usize> = ();
+
+    fn forward_batch<const B: usize>(&self, _x: &Self::InputBatch<B>) -> Self::OutputBatch<B> {
+        Buffer::zeros()
+    }
+
+    fn forward_batch_in<const B: usize>(&self, _x: &Self::InputBatch<B>, _cache: &mut ()) -> Self::OutputBatch<B> {
+        Buffer::zeros()
+    }
+
+    fn forward_train_batch_in<const B: usize, R: rand::Rng + ?Sized>(
+        &self,
+        _x: &Self::InputBatch<B>,
+        _cache: &mut (),
+        _rng: &mut R,
+    ) -> Self::OutputBatch<B> {
+        Buffer::zeros()
+    }
+
+    fn backward_batch_in<const B: usize, S: Sink<T, Self>>(
+        _sink: S,
+        _cache: &mut (),
+        _dy: &Self::OutputBatch<B>,
+        _dx: Option<&mut Self::InputBatch<B>>,
+    ) {
+    }
+}
+
 /// The stand-in `network!` emits beside the errors of a declaration it rejects: a unit struct under the declared
 /// name that implements what a generated network implements, with the declared scalar and the sizes the
 /// declaration gives or most likely means (no parameters, outputs of zero), so that the code using the network

@@ -230,15 +230,30 @@ pub fn expand(m: &Model, weights: Option<&Embedded>) -> TokenStream {
     let unused_rng = inits.is_empty().then(|| quote!(let _ = rng;));
 
     let checks = m.checks.iter().map(|c| {
-        let (cond, msg) = (&c.condition, &c.message);
-        quote_spanned!(c.span=> const _: () = ::core::assert!(#cond, #msg);)
+        let cond = &c.condition;
+        if c.values.is_empty() {
+            let msg = &c.message;
+            return quote_spanned!(c.span=> const _: () = ::core::assert!(#cond, #msg););
+        }
+        // The message with the values the compiler computes, put together while it evaluates the check.
+        let pieces = c.message.split(crate::model::VALUE).enumerate().map(|(i, piece)| {
+            match (i % 2, piece.parse::<usize>().ok().and_then(|v| c.values.get(v))) {
+                (1, Some(value)) => quote!(.num(#value)),
+                _ => quote!(.text(#piece)),
+            }
+        });
+        quote_spanned!(c.span=> const _: () = {
+            const MESSAGE: ::nn_core::__private::ConstMessage = ::nn_core::__private::ConstMessage::new() #(#pieces)*;
+            ::core::assert!(#cond, "{}", MESSAGE.as_str());
+        };)
     });
-    // A nested network computes in this network's scalar (the seam reinterprets its buffers).
+    // A nested network computes in this network's scalar (the seam reinterprets its buffers): one error naming
+    // both scalar types otherwise (the field then holds a stand-in, so nothing else fails).
     let scalar_checks = m.param_layers().filter_map(|l| l.kind.network()).map(|ty| {
         quote_spanned!(syn::spanned::Spanned::span(ty)=>
             const _: fn() = || {
-                fn computes_in<N: ::nn_core::__private::Network<Scalar = #t>>() {}
-                computes_in::<#ty>();
+                fn same_scalar<Nested: ::nn_core::__private::SameScalar<Outer>, Outer>() {}
+                same_scalar::<<#ty as ::nn_core::__private::Network>::Scalar, #t>();
             };
         )
     });

@@ -127,8 +127,8 @@ pub mod part {
     }
 
     /// Where a nested network's inputs come from: the outputs of another nested network.
-    pub fn nested_outputs(ty: &str, layer: &str) -> String {
-        format!("the `{ty}::OUTPUTS` outputs of `{layer}`")
+    pub fn nested_outputs(ty: &str, value: &str, layer: &str) -> String {
+        format!("the `{ty}::OUTPUTS` = {value} outputs of `{layer}`")
     }
 
     /// Where a nested network's inputs come from: the outputs of a layer.
@@ -689,8 +689,8 @@ pub fn nested_needs_vector(layer: &str, found: &str) -> String {
 }
 
 /// A nested network whose inputs differ from the values arriving (a `const` assertion).
-pub fn nested_inputs_differ(layer: &str, ty: &str, from: &str) -> String {
-    format!("`{layer}`: `{ty}::INPUTS` differs from {from}")
+pub fn nested_inputs_differ(layer: &str, ty: &str, value: &str, from: &str) -> String {
+    format!("`{layer}`: `{ty}::INPUTS` = {value} differs from {from}")
 }
 
 // Weights compiled in (`#[weights = "..."]`).

@@ -321,10 +321,28 @@ impl Planes {
 pub struct ConstCheck {
     /// What must hold.
     pub condition: TokenStream,
-    /// The compile error when it does not.
+    /// The compile error when it does not. A [`VALUE`] mark, then an index into `values`, then another mark,
+    /// stands for that value as the compiler computes it (`WIDE = 64` where the user wrote `WIDE`).
     pub message: String,
+    /// The `const` expressions whose values the message shows.
+    pub values: Vec<TokenStream>,
     /// Where the error points.
     pub span: Span,
+}
+
+/// Marks a value in a [`ConstCheck`]'s message: `\u{1}0\u{1}` is the first of its `values`.
+pub const VALUE: char = '\u{1}';
+
+/// `shown`, as a message of a [`ConstCheck`] shows a size: a literal as it is, a `const` expression followed
+/// by ` = ` and its value (the `index`th of the check's values, `dim`'s tokens pushed there).
+pub fn with_value(dim: &Dim, values: &mut Vec<TokenStream>) -> String {
+    match dim {
+        Dim::Lit(n) => n.to_string(),
+        Dim::Const(_) => {
+            values.push(dim.tokens());
+            format!("{} = {VALUE}{}{VALUE}", dim.display(), values.len() - 1)
+        }
+    }
 }
 
 /// The validated network.
@@ -928,9 +946,12 @@ pub fn check_inputs(
         (Dim::Lit(_), Dim::Lit(_)) => {}
         _ => {
             let (d, p) = (declared.tokens(), inputs.tokens());
+            let mut values = Vec::new();
+            let (shown_d, shown_p) = (with_value(declared, &mut values), with_value(inputs, &mut values));
             checks.push(ConstCheck {
+                values,
                 condition: quote!(#d == #p),
-                message: messages::expects_inputs(&name.to_string(), &declared.display(), &inputs.display(), prev_name),
+                message: messages::expects_inputs(&name.to_string(), &shown_d, &shown_p, prev_name),
                 span: tokens_in.span(),
             });
         }

@@ -124,7 +124,10 @@ fn every_error_is_reported_not_only_the_first() {
 fn const_sizes_become_const_assertions() {
     let text = expand(quote! { struct Net { input: N, Dense(M, 4) } }).unwrap().to_token_stream().to_string();
     assert!(text.contains("assert ! ({ M } == { N }"), "{text}");
-    assert!(text.contains("\"`fc1` expects M inputs, found N from `input`\""), "{text}");
+    // The message shows each size's value beside its name, computed with the assertion.
+    let message = ". text (\"`fc1` expects M = \") . num ({ M }) . text (\" inputs, found N = \") . num ({ N }) . \
+                   text (\" from `input`\")";
+    assert!(text.contains(message), "{text}");
 }
 
 #[test]

@@ -74,7 +74,12 @@ fn build(b: &mut Builder<'_>, d: &Decl<'_>) -> Built {
                     (Some(_), Some(_)) => {}
                     _ => {
                         let (x, y) = (declared.tokens(), g.channels.tokens());
-                        b.checks.push(ConstCheck { condition: quote!(#x == #y), message: msg, span: tokens_in.span() });
+                        b.checks.push(ConstCheck {
+                            values: Vec::new(),
+                            condition: quote!(#x == #y),
+                            message: msg,
+                            span: tokens_in.span(),
+                        });
                     }
                 }
             }

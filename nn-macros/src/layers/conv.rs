@@ -273,6 +273,7 @@ fn spatial(
                     let t = n.operand();
                     let e = quote!(::nn_core::__private::conv_transpose_out(#t, #k, #s, #p, #d, #op));
                     checks.push(ConstCheck {
+                        values: Vec::new(),
                         condition: quote!(#e > 0),
                         message: messages::no_output(&name.to_string(), &planes.describe()),
                         span: call.head.span(),
@@ -370,7 +371,7 @@ fn spatial(
             Sz::Expr(..) => {
                 let t = n.operand();
                 let e = quote!(::nn_core::__private::conv_out(#t, #k, #s, #p, #d));
-                checks.push(ConstCheck { condition: quote!(#e > 0), message, span: kernel.span() });
+                checks.push(ConstCheck { values: Vec::new(), condition: quote!(#e > 0), message, span: kernel.span() });
                 outs.push(Sz::Expr(e, format!("conv_out({})", n.display())));
             }
         }
@@ -435,7 +436,12 @@ fn groups_of(
             Sz::Lit(_) => {}
             Sz::Expr(..) => {
                 let t = channels.operand();
-                checks.push(ConstCheck { condition: quote!((#t) % #groups == 0), message, span: e.span() });
+                checks.push(ConstCheck {
+                    values: Vec::new(),
+                    condition: quote!((#t) % #groups == 0),
+                    message,
+                    span: e.span(),
+                });
             }
         }
     }

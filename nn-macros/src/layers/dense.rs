@@ -167,6 +167,7 @@ fn dense(
     if let Dim::Const(_) = &outputs {
         let o = outputs.tokens();
         checks.push(ConstCheck {
+            values: Vec::new(),
             condition: quote!(#o > 0),
             message: messages::zero_const_size(&what, &outputs.display()),
             span: out_span,

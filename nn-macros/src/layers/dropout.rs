@@ -57,6 +57,7 @@ fn dropout_probability(
         }
         Err(_) => {
             checks.push(ConstCheck {
+                values: Vec::new(),
                 condition: quote!(#p >= 0.0 && #p < 1.0),
                 message: messages::const_drop_probability_out_of_range(&name.to_string(), &tokens(e)),
                 span: e.span(),

@@ -50,7 +50,12 @@ fn build(b: &mut Builder<'_>, d: &Decl<'_>) -> Built {
         (Some(x), Some(y)) => Sz::Lit(x / y),
         _ => {
             let (x, y) = (n.operand(), k.operand());
-            b.checks.push(ConstCheck { condition: quote!(#x % #y == 0), message: msg, span: k_tokens.span() });
+            b.checks.push(ConstCheck {
+                values: Vec::new(),
+                condition: quote!(#x % #y == 0),
+                message: msg,
+                span: k_tokens.span(),
+            });
             Sz::Expr(quote!(#x / #y), format!("{} / {}", n.display(), k.display()))
         }
     };

@@ -115,6 +115,7 @@ fn merge(
         } else {
             let (x, y) = (a.iter().map(Sz::tokens), b.iter().map(Sz::tokens));
             builder.checks.push(ConstCheck {
+                values: Vec::new(),
                 condition: quote!(true #(&& #x == #y)*),
                 message: msg,
                 span: call.head.span(),

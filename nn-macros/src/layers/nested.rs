@@ -4,7 +4,9 @@
 use super::{Kind, LayerKind};
 use crate::codegen::{Contract, Field};
 use crate::messages::{self, part};
-use crate::model::{Builder, Built, ConstCheck, Decl, InitKind, Layer, NameUse, Planes, Sz, no_options, tokens};
+use crate::model::{
+    Builder, Built, ConstCheck, Decl, InitKind, Layer, NameUse, Planes, Sz, VALUE, no_options, tokens, with_value,
+};
 use proc_macro2::TokenStream;
 use quote::{quote, quote_spanned};
 use syn::Expr;
@@ -51,16 +53,22 @@ fn build(b: &mut Builder<'_>, d: &Decl<'_>) -> Built {
     let shown = tokens(&ty);
     let n = Sz::from_dim(&dim);
     let inputs = n.operand();
+    // The values the check shows: this network's `INPUTS`, then the size before it where that is no literal.
+    let mut values = vec![quote!(<#ty>::INPUTS)];
     let from = match d.before.last() {
         Some(l) => match l.kind_as::<Nested>() {
-            Some(Nested { ty: before }) => part::nested_outputs(&tokens(before), &l.name.to_string()),
-            None => part::layer_outputs(&n.display(), &l.name.to_string()),
+            Some(Nested { ty: before }) => {
+                values.push(quote!(<#before>::OUTPUTS));
+                part::nested_outputs(&tokens(before), &format!("{VALUE}1{VALUE}"), &l.name.to_string())
+            }
+            None => part::layer_outputs(&with_value(&dim, &mut values), &producer(d.before)),
         },
-        None => part::network_inputs(&n.display()),
+        None => part::network_inputs(&with_value(&dim, &mut values)),
     };
     b.checks.push(ConstCheck {
+        values,
         condition: quote!(<#ty>::INPUTS == #inputs),
-        message: messages::nested_inputs_differ(&name.to_string(), &shown, &from),
+        message: messages::nested_inputs_differ(&name.to_string(), &shown, &format!("{VALUE}0{VALUE}"), &from),
         span: ty.span(),
     });
     let outputs = Sz::Expr(quote!(<#ty>::OUTPUTS), format!("{shown}::OUTPUTS")).to_dim();
@@ -75,6 +83,36 @@ fn build(b: &mut Builder<'_>, d: &Decl<'_>) -> Built {
         step: None,
     };
     Built::Layers(vec![layer], outputs, planes.clone())
+}
+
+/// The layer whose outputs reach the next one, as a message names it: the last layer of `before` when it has
+/// parameters (its name is in the parameters' names), else that layer's kind after the last one that has
+/// (`Relu` after `fc1`): an activation's generated name (`relu1`) is written nowhere the user sees.
+fn producer(before: &[Layer]) -> String {
+    let t = quote!(f32);
+    let Some(last) = before.last() else { return String::new() };
+    if last.kind.field(last, &t).is_some() {
+        return last.name.to_string();
+    }
+    match before.iter().rev().find(|l| l.kind.field(l, &t).is_some()) {
+        Some(p) => format!("{}` after `{}", last.kind.describe_short(last), p.name),
+        None => last.kind.describe_short(last),
+    }
+}
+
+impl Nested {
+    /// The type the field holds in a network computing in `t`: the nested network when it computes in `t` too,
+    /// else `nn_core::__private::Mismatched`, a stand-in of its sizes, so that the one error of the scalar check
+    /// (`codegen`) is all the compiler reports.
+    fn field_type(&self, t: &TokenStream) -> TokenStream {
+        let ty = &self.ty;
+        quote! {
+            <<#ty as ::nn_core::__private::Network>::Scalar as ::nn_core::__private::ScalarMatch<#t>>::Pick<
+                #ty,
+                ::nn_core::__private::Mismatched<#t, { <#ty>::INPUTS }, { <#ty>::OUTPUTS }>,
+            >
+        }
+    }
 }
 
 impl LayerKind for Nested {
@@ -94,15 +132,15 @@ impl LayerKind for Nested {
         )
     }
 
-    fn field(&self, l: &Layer, _: &TokenStream) -> Option<Field> {
-        let (ty, f) = (&self.ty, &l.name);
+    fn field(&self, l: &Layer, t: &TokenStream) -> Option<Field> {
+        let (ty, f) = (self.field_type(t), &l.name);
         let init = quote_spanned!(l.span=> ::nn_core::__private::Initialize::init(&mut self.#f, rng););
         Some(Field { init, ..Field::new(l, quote!(#ty)) })
     }
 
     /// Called through `nn_core::layer::Nested`, a transparent wrapper of its field.
-    fn contract(&self, l: &Layer, _: &TokenStream) -> Contract {
-        let (ty, f) = (&self.ty, &l.name);
+    fn contract(&self, l: &Layer, t: &TokenStream) -> Contract {
+        let (ty, f) = (self.field_type(t), &l.name);
         let wrap =
             quote!(<::nn_core::__private::Nested<#ty> as ::nn_core::__private::bytemuck::TransparentWrapper<#ty>>);
         Contract {

@@ -228,13 +228,19 @@ fn recurrent(
             (Dim::Lit(_), Some(_)) => {}
             _ => {
                 let (a, b) = (declared.tokens(), f.tokens());
-                builder.checks.push(ConstCheck { condition: quote!(#a == #b), message: msg, span: tokens_in.span() });
+                builder.checks.push(ConstCheck {
+                    values: Vec::new(),
+                    condition: quote!(#a == #b),
+                    message: msg,
+                    span: tokens_in.span(),
+                });
             }
         }
     }
     if let Dim::Const(_) = &hidden {
         let h = hidden.tokens();
         builder.checks.push(ConstCheck {
+            values: Vec::new(),
             condition: quote!(#h > 0),
             message: messages::zero_const_size(&what, &hidden.display()),
             span: call.head.span(),

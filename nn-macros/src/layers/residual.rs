@@ -103,6 +103,7 @@ fn residual(
             return None;
         }
         builder.checks.push(ConstCheck {
+            values: Vec::new(),
             condition: quote!(true #(&& #x == #y)*),
             message: msg,
             span: call.head.span(),

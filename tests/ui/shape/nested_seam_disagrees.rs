@@ -13,3 +13,13 @@ network! {
 }
 
 fn main() {}
+
+// After an activation, the message names the layer with parameters before it, not the activation's
+// generated name.
+network! {
+    pub struct Wide<f64> { input: 784, fc1: Dense(32), Relu }
+}
+
+network! {
+    struct Front<f64> { input: 100, Dense(100), Relu, wide: Network(Wide) }
+}
