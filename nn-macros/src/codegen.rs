@@ -267,7 +267,7 @@ pub fn expand(m: &Model, weights: Option<&Embedded>) -> TokenStream {
         "The gradients [`{name}`]'s backward pass hands from layer to layer, for a batch of `__B` samples: `dN` is \
          dL/d`xN` of [`{cache}`]."
     );
-    let summary = std::iter::once(format!("input {}", m.input.display()))
+    let summary = std::iter::once(format!("input {}", m.input_planes.shape(&m.input)))
         .chain(m.layers.iter().map(|l| l.kind.describe_short(l)))
         .collect::<Vec<_>>()
         .join(" -> ");

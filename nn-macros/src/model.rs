@@ -96,6 +96,8 @@ pub struct Layer {
     pub geometry: Option<Geometry>,
     /// For layers whose input is a sequence: the steps and the sizes of one step in and out.
     pub step: Option<StepIo>,
+    /// The shape of the output as `SUMMARY` shows it (`[4, 7, 7]` for planes), set once the layer is built.
+    pub shape: String,
 }
 
 impl Layer {
@@ -110,6 +112,7 @@ impl Layer {
             init: InitKind::Zeros,
             geometry: None,
             step: None,
+            shape: String::new(),
         }
     }
 
@@ -306,7 +309,18 @@ pub enum Planes {
 }
 
 impl Planes {
-    /// The shape as messages show it.
+    /// The shape of `values` values laid out as these planes: `[4, 7, 7]`, `[4, 9]`, `Seq(20, 16)`, or the count
+    /// of a vector.
+    pub fn shape(&self, values: &Dim) -> String {
+        match self {
+            Planes::Flat => values.display(),
+            Planes::Spatial { c, h, w, two_d: true } => format!("[{}, {}, {}]", c.display(), h.display(), w.display()),
+            Planes::Spatial { c, w, .. } => format!("[{}, {}]", c.display(), w.display()),
+            Planes::Seq { t, f } => format!("Seq({}, {})", t.display(), f.display()),
+        }
+    }
+
+    /// The shape in words, for messages.
     pub fn describe(&self) -> String {
         match self {
             Planes::Flat => part::A_VECTOR.to_string(),
@@ -870,7 +884,10 @@ impl Builder<'_> {
                 before: &layers,
             };
             match (kind.build)(self, &decl) {
-                Built::Layers(built, outputs, out_planes) => {
+                Built::Layers(mut built, outputs, out_planes) => {
+                    for l in &mut built {
+                        l.shape = out_planes.shape(&l.outputs);
+                    }
                     layers.extend(built);
                     current = Some(outputs);
                     planes = out_planes;

@@ -95,6 +95,7 @@ fn build(b: &mut Builder<'_>, d: &Decl<'_>) -> Built {
         init: InitKind::Zeros,
         geometry,
         step: None,
+        shape: String::new(),
     };
     Built::Layers(vec![layer], dim, planes.clone())
 }

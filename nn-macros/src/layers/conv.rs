@@ -104,6 +104,7 @@ pub fn windowed(b: &mut Builder<'_>, d: &Decl<'_>, kind: impl FnOnce(&Window) ->
         init: InitKind::HeNormal,
         geometry: Some(window.geometry),
         step: None,
+        shape: String::new(),
     };
     Built::Layers(vec![layer], outputs, window.planes)
 }
@@ -463,13 +464,7 @@ impl LayerKind for Conv {
     }
 
     fn describe_short(&self, l: &Layer) -> String {
-        format!(
-            "{} {}Conv {}ch ({})",
-            l.name,
-            if self.transposed { "Transposed" } else { "" },
-            self.out.display(),
-            l.outputs.display()
-        )
+        format!("{} {}Conv {}", l.name, if self.transposed { "Transposed" } else { "" }, l.shape)
     }
 
     fn describe(&self, l: &Layer) -> String {

@@ -182,6 +182,7 @@ fn dense(
         init: InitKind::XavierUniform,
         geometry: None,
         step: None,
+        shape: String::new(),
     })
 }
 

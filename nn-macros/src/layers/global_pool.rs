@@ -56,6 +56,7 @@ fn build(b: &mut Builder<'_>, d: &Decl<'_>) -> Built {
         init: InitKind::Zeros,
         geometry: None,
         step: None,
+        shape: String::new(),
     };
     Built::Layers(vec![layer], outputs, Planes::Flat)
 }

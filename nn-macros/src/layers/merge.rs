@@ -153,6 +153,7 @@ fn merge(
         init: InitKind::Zeros,
         geometry: None,
         step: None,
+        shape: String::new(),
     };
     Some((layer, out_planes))
 }

@@ -39,7 +39,7 @@ impl LayerKind for Pool {
     }
 
     fn describe_short(&self, l: &Layer) -> String {
-        format!("{}Pool ({})", if self.max { "Max" } else { "Avg" }, l.outputs.display())
+        format!("{}Pool {}", if self.max { "Max" } else { "Avg" }, l.shape)
     }
 
     fn describe(&self, _: &Layer) -> String {

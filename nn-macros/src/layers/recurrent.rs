@@ -284,6 +284,7 @@ fn recurrent(
             init: InitKind::Zeros,
             geometry: None,
             step: Some(StepIo { steps: t.clone(), inputs: input.to_dim(), outputs: hidden.clone() }),
+            shape: String::new(),
         });
     }
     let out_planes = if last { Planes::Flat } else { Planes::Seq { t, f: h } };

@@ -42,6 +42,7 @@ fn flatten_layer(b: &mut Builder<'_>, d: &Decl<'_>) -> Built {
         init: InitKind::HeNormal,
         geometry: None,
         step: None,
+        shape: String::new(),
     };
     Built::Layers(vec![layer], inputs, Planes::Flat)
 }
@@ -64,6 +65,7 @@ fn reshape_layer(b: &mut Builder<'_>, d: &Decl<'_>) -> Built {
         init: InitKind::Zeros,
         geometry: None,
         step: None,
+        shape: String::new(),
     };
     Built::Layers(vec![layer], inputs, new_planes)
 }

@@ -118,6 +118,7 @@ fn residual(
         init: InitKind::Zeros,
         geometry: None,
         step: None,
+        shape: String::new(),
     };
     Some((layer, out_planes))
 }
