@@ -47,8 +47,14 @@ fn shapes_follow_the_output_size_formulas() {
     assert_eq!(Conv2dNet::OUTPUTS, 3);
     assert_eq!(Conv1dNet::INPUTS, 22);
     let summary = Conv2dNet::SUMMARY;
-    assert!(summary.starts_with("input [2, 7, 10] -> conv1 Conv [3, 7, 10] -> Tanh -> conv2 Conv [4, 3, 3]"), "{summary}");
-    assert!(summary.contains("conv3 TransposedConv [2, 5, 5] -> Sigmoid -> MaxPool [2, 4, 4] -> AvgPool [2, 2, 2]"), "{summary}");
+    assert!(
+        summary.starts_with("input [2, 7, 10] -> conv1 Conv [3, 7, 10] -> Tanh -> conv2 Conv [4, 3, 3]"),
+        "{summary}"
+    );
+    assert!(
+        summary.contains("conv3 TransposedConv [2, 5, 5] -> Sigmoid -> MaxPool [2, 4, 4] -> AvgPool [2, 2, 2]"),
+        "{summary}"
+    );
 }
 
 #[test]

@@ -79,7 +79,7 @@ pub mod loss;
 mod message;
 mod network;
 pub mod optim;
-mod params;
+pub mod params;
 pub mod quant;
 mod scratch;
 mod sink;
@@ -87,13 +87,11 @@ mod sink;
 pub mod train;
 
 pub use buffer::Buffer;
-pub use float::{Float, lit};
+pub use float::Float;
 pub use init::Init;
 pub use network::{BatchNetwork, Chain, ChainCache, Network, Workspace};
 pub use nn_macros::network;
-pub use params::{
-    Composite, Layout, MAX_SCOPES, Parameters, Parts, PartsMut, PartsRef, Shape, Tensor, TensorMut, TensorName,
-};
+pub use params::{Parameters, Tensor, TensorMut, TensorName};
 pub use scratch::with_scratch;
 
 /// The linear-algebra crate the parameters are stored in.
@@ -206,12 +204,10 @@ pub mod __private {
     pub use crate::message::ConstMessage;
     pub use crate::network::{Mismatched, SameScalar, ScalarMatch};
     pub use crate::network_from_batches;
+    pub use crate::params::{Composite, MAX_SCOPES, PartsMut, PartsRef};
     pub use crate::quant;
     pub use crate::rejected_network;
-    pub use crate::{
-        BatchNetwork, Buffer, Composite, Float, Init, Initialize, MAX_SCOPES, Network, Parameters, PartsMut, PartsRef,
-        Tensor, TensorMut, Workspace,
-    };
+    pub use crate::{BatchNetwork, Buffer, Float, Init, Initialize, Network, Parameters, Tensor, TensorMut, Workspace};
     #[cfg(feature = "alloc")]
     pub use alloc::boxed::Box;
     pub use bytemuck;

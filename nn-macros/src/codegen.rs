@@ -208,7 +208,7 @@ pub fn expand(m: &Model, weights: Option<&Embedded>) -> TokenStream {
                 #(if #nested > deepest { deepest = #nested; })*
                 ::core::assert!(
                     deepest < ::nn_core::__private::MAX_SCOPES,
-                    "networks nest at most `nn_core::MAX_SCOPES` deep (the levels a parameter name records)"
+                    "networks nest at most `nn_core::params::MAX_SCOPES` deep (the levels a parameter name records)"
                 );
                 deepest + 1
             };

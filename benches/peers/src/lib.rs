@@ -29,7 +29,8 @@ use dfdx::optim::{Optimizer as _, Sgd as DfdxSgd};
 use dfdx::shapes::{Const, Rank0, Rank1, Rank2};
 use dfdx::tensor::{Cpu, Gradients, OwnedTape, Tensor as DfdxTensor, TensorFromVec, Trace};
 use dfdx::tensor_ops::{Backward, SgdConfig};
-use nn_core::{Layout, Parameters};
+use nn_core::Parameters;
+use nn_core::params::Layout;
 use std::collections::HashMap;
 
 pub use nn_benches::{Gru8, Gru16, Gru32, Lstm8, Lstm16, Lstm32};

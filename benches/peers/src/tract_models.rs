@@ -10,7 +10,8 @@
 
 use crate::row_major;
 use nn_core::prelude::*;
-use nn_core::{Layout, Parameters};
+use nn_core::Parameters;
+use nn_core::params::Layout;
 use tract_onnx::pb::attribute_proto::AttributeType;
 use tract_onnx::pb::tensor_proto::DataType;
 use tract_onnx::pb::tensor_shape_proto::{Dimension, dimension};
