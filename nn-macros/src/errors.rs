@@ -38,6 +38,11 @@ impl Errors {
         std::mem::replace(&mut self.muted, muted)
     }
 
+    /// Whether no error has been recorded yet.
+    pub fn is_empty(&self) -> bool {
+        self.all.is_none()
+    }
+
     /// `Err` with every recorded error, if any.
     pub fn finish(self) -> Result<(), syn::Error> {
         self.all.map_or(Ok(()), Err)

@@ -136,6 +136,47 @@ use proc_macro::TokenStream;
 /// assert_eq!(net.tensor(0).unwrap().name.to_string(), "lstm.weight_ih_l0");
 /// ```
 ///
+/// Planes and blocks: convolutions and pooling over `[channels, height, width]`, a residual branch, two merges,
+/// global pooling, `Reshape` back to planes, a 1-D convolution and a nested network, in one declaration.
+///
+/// ```
+/// use nn_core::prelude::*;
+///
+/// network! {
+///     /// Used below as a layer.
+///     pub struct Encoder<f32> { input: 32, fc1: Dense(16), Relu }
+/// }
+///
+/// network! {
+///     pub struct Blocks<f32> {
+///         input: [1, 8, 8],
+///         Conv2d(4, kernel = 3, padding = 1), Relu,                // [4, 8, 8]
+///         Residual(Conv2d(4, kernel = 3, padding = 1), Relu),      // the branch's output plus its input
+///         Concat([Conv2d(2, kernel = 1)], [MaxPool2d(3, stride = 1, padding = 1)]), // channels 2 + 4
+///         MaxPool2d(2),                                            // [6, 4, 4]
+///         Sum([Conv2d(6, kernel = 1)], []),                        // a 1x1 convolution plus the input
+///         GlobalAvgPool2d,                                         // 6: the mean of each channel
+///         Dense(16), Reshape([4, 4]),                              // the 16 values as 4 channels of 4
+///         Conv1d(2, kernel = 3), Flatten,                          // [2, 2], then 4
+///         Dense(32), Tanh,
+///         encoder: Network(Encoder),                               // 32 -> 16, `encoder.fc1.weight`
+///         out: Dense(3),
+///     }
+/// }
+///
+/// let net = Blocks::boxed_init(&mut seeded_rng(1));
+/// let y = net.forward(&Vector::<f32, 64>::repeat(0.5));
+/// assert_eq!((Blocks::INPUTS, y.len()), (64, 3));
+/// assert_eq!(
+///     Blocks::SUMMARY,
+///     "input [1, 8, 8] -> conv1 Conv [4, 8, 8] -> Relu -> residual1 Residual(conv2 Conv [4, 8, 8] -> Relu) \
+///      -> concat1 Concat([conv3 Conv [2, 8, 8]], [MaxPool [4, 8, 8]]) -> MaxPool [6, 4, 4] \
+///      -> sum2 Sum([conv4 Conv [6, 4, 4]], []) -> GlobalAvgPool (6) -> fc1 Dense 16 -> Reshape [4, 4] \
+///      -> conv5 Conv [2, 2] -> Flatten -> fc2 Dense 32 -> Tanh -> encoder Encoder -> out Dense 3"
+/// );
+/// assert!(net.tensor_named("encoder.fc1.weight").is_some());
+/// ```
+///
 /// Unnamed dense layers are called `fc1`, `fc2`, …, convolutions `conv1`, `conv2`, … and recurrent layers
 /// `rnn1`, `lstm1`, `gru1`, … by their position among layers of their kind; names are the fields of the struct
 /// and the keys of the parameters (`fc1.weight`, `conv1.bias`, in PyTorch's layouts). Without an `init` option a

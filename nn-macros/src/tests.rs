@@ -249,3 +249,19 @@ fn small_networks_keep_their_backward_gradients_in_locals() {
     let symbolic = text(quote! { struct Net { input: 2, Dense(WIDTH), Tanh, Dense(1) } });
     assert!(symbolic.contains("deltas : d"), "sizes unknown to the macro use the workspace");
 }
+
+#[test]
+fn the_documentation_of_network_shows_every_layer_kind_and_block_form() {
+    let source = include_str!("lib.rs");
+    let doc: String = source[..source.find("pub fn network").expect("the macro")]
+        .lines()
+        .filter_map(|l| l.trim_start().strip_prefix("///"))
+        .collect::<Vec<_>>()
+        .join("\n");
+    let missing: Vec<&&str> = model::LAYER_NAMES.iter().filter(|n| !doc.contains(&format!("{n}"))).collect();
+    assert!(missing.is_empty(), "not in `network!`'s documentation: {missing:?}");
+    // Every block form and input form with an example in a doctest.
+    for example in ["Residual(", "Concat(", "Sum(", "Network(", "Reshape(", "Seq(", "#[weights", "#[int8]"] {
+        assert!(doc.contains(example), "{example}");
+    }
+}

@@ -156,10 +156,13 @@ fn dense(
     let out_span = call.positional.last().map_or(span, |e| e.span());
     // After an earlier mistake left the input unknown, a declared input size is taken as meant, and the layers
     // after are still checked against this one's outputs.
+    // Without either, the layer's outputs are still what the checks after it go on with, and the stand-in of the
+    // rejected declaration has; its inputs are then never used (the declaration already has an error).
     let inputs = match (current, &explicit_in) {
         (Some(current), _) => current.clone(),
         (None, Some((declared, _))) => declared.clone(),
-        (None, None) => return None,
+        (None, None) if errors.is_empty() => return None,
+        (None, None) => Dim::Lit(0),
     };
     if let (Some(current), Some((declared, tokens_in))) = (current, explicit_in) {
         check_inputs(&name, &declared, tokens_in, current, prev_name, errors, checks);

@@ -14,8 +14,8 @@ use syn::Expr;
 /// The names it answers to and its builder.
 pub const KIND: Kind = Kind { names: &["Flatten", "Reshape"], build };
 
-/// Planes to a vector, or any shape to another of as many values: moves no data. Both read `Flatten` in
-/// descriptions.
+/// Planes to a vector, or any shape to another of as many values: moves no data. Descriptions read `Flatten`
+/// for a vector out and `Reshape [4, 4]` for planes.
 pub struct Flatten;
 
 /// `Flatten` or `Reshape(..)`.
@@ -125,8 +125,8 @@ impl LayerKind for Flatten {
         Ok(Int8::Reshape)
     }
 
-    fn describe_short(&self, _: &Layer) -> String {
-        "Flatten".to_string()
+    fn describe_short(&self, l: &Layer) -> String {
+        if l.shape.starts_with('[') { format!("Reshape {}", l.shape) } else { "Flatten".to_string() }
     }
 
     fn contract(&self, l: &Layer, _: &TokenStream) -> Contract {
