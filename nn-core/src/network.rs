@@ -478,6 +478,56 @@ macro_rules! rejected_network {
             $vis fn reset(&mut self) {}
         }
     };
+    (int8 $vis:vis $name:ident, $inputs:expr, $outputs:expr $(, $load:ident)?) => {
+        /// The stand-in of a rejected `#[int8]` declaration (see the errors it comes with).
+        #[derive(Clone, Copy, Debug, Default, PartialEq, $crate::__private::bytemuck::Zeroable)]
+        #[bytemuck(crate = "::nn_core::__private::bytemuck")]
+        #[allow(dead_code)]
+        $vis struct $name;
+
+        #[allow(dead_code)]
+        impl $name {
+            /// Values in, per sample.
+            $vis const INPUTS: usize = $inputs;
+            /// Values out, per sample.
+            $vis const OUTPUTS: usize = $outputs;
+            /// The compiled-in network of a `#[weights]` declaration.
+            $vis const TRAINED: Self = $name;
+
+            /// Inference on one int8 sample.
+            $vis fn forward(&self, _x: &[i8; $inputs]) -> [i8; $outputs] {
+                [0; $outputs]
+            }
+
+            /// Real values quantised.
+            $vis fn quantize(&self, _x: &[f32; $inputs]) -> [i8; $inputs] {
+                [0; $inputs]
+            }
+
+            /// Outputs as real values.
+            $vis fn dequantize(&self, _y: &[i8; $outputs]) -> [f32; $outputs] {
+                [0.0; $outputs]
+            }
+
+            /// Quantise, infer, dequantise.
+            $vis fn predict(&self, _x: &[f32; $inputs]) -> [f32; $outputs] {
+                [0.0; $outputs]
+            }
+        }
+
+        $($crate::rejected_network!(@load $load $vis $name);)?
+    };
+    (@load load $vis:vis $name:ident) => {
+        #[allow(dead_code)]
+        impl $name {
+            /// The network read from an int8 weights file.
+            $vis fn load(
+                _bytes: &[u8],
+            ) -> ::core::result::Result<$crate::__private::Box<Self>, $crate::__private::WeightsError> {
+                ::core::result::Result::Ok($crate::__private::Box::new($name))
+            }
+        }
+    };
     (@net $vis:vis $name:ident, $t:ty, $inputs:expr, $outputs:expr) => {
         /// The stand-in of a rejected declaration (see the errors it comes with).
         #[derive(Clone, Copy, Debug, Default, PartialEq, $crate::__private::bytemuck::Zeroable)]
@@ -714,6 +764,7 @@ mod tests {
 
     crate::rejected_network!(pub Flat, f64, 4, 2);
     crate::rejected_network!(pub Tagger, f32, 40, 60; TaggerState, 20, 2, 3);
+    crate::rejected_network!(int8 pub Quantised, 4, 2, load);
 
     #[test]
     fn a_rejected_declarations_stand_in_has_its_sizes_and_computes_nothing() {
@@ -731,5 +782,9 @@ mod tests {
         state.reset();
         assert_eq!((Tagger::STEPS, Tagger::STEP_INPUTS, Tagger::STEP_OUTPUTS), (20, 2, 3));
         assert_eq!(tagger.step(&mut state, &SVector::from([1.0, 2.0])), SVector::<f32, 3>::zeros());
+
+        let q = Quantised::load(&[]).unwrap();
+        assert_eq!((Quantised::INPUTS, Quantised::OUTPUTS), (4, 2));
+        assert_eq!((q.forward(&[1; 4]), q.predict(&[1.0; 4]), q.quantize(&[1.0; 4])), ([0; 2], [0.0; 2], [0; 4]));
     }
 }

@@ -24,6 +24,13 @@ pub fn fallback(def: &NetworkDef, errors: syn::Error, stand_in: Option<&StandIn>
         };
     };
     let (t, i, o) = (s.scalar.tokens(), s.input.tokens(), s.output.tokens());
+    if let Some(load) = s.int8 {
+        let load = load.then(|| quote!(, load));
+        return quote! {
+            #errors
+            ::nn_core::__private::rejected_network!(int8 #vis #name, #i, #o #load);
+        };
+    }
     let steps = s.steps.as_ref().map(|[n, si, so]| {
         let (state, n, si, so) = (format_ident!("{}State", name), n.tokens(), si.tokens(), so.tokens());
         quote!(; #state, #n, #si, #so)

@@ -266,14 +266,16 @@ fn expand(input: proc_macro2::TokenStream, base: &std::path::Path) -> proc_macro
         Err(e) => return e.into_compile_error(),
     };
     match model::Model::from_def(&def) {
-        Ok(m) if m.int8 => int8::expand(&m, base).unwrap_or_else(|e| codegen::fallback(&def, e, None)),
+        Ok(m) if m.int8 => {
+            int8::expand(&m, base).unwrap_or_else(|e| codegen::fallback(&def, e, Some(&model::StandIn::of(&m))))
+        }
         Ok(m) => match embed::read(&m, base) {
             Ok(w) => {
                 let mut tokens = codegen::expand(&m, w.as_ref());
                 tokens.extend(int8::quantize_impl(&m));
                 tokens
             }
-            Err(e) => codegen::fallback(&def, e, model::StandIn::of(&m).as_ref()),
+            Err(e) => codegen::fallback(&def, e, Some(&model::StandIn::of(&m))),
         },
         Err(r) => codegen::fallback(&def, r.errors, r.stand_in.as_deref()),
     }

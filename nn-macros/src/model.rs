@@ -402,6 +402,9 @@ pub struct StandIn {
     pub output: Dim,
     /// On a sequence: the steps, one step's inputs and one step's outputs.
     pub steps: Option<[Dim; 3]>,
+    /// For an `#[int8]` declaration: whether it reads its weights at run time (`load`) rather than compiling
+    /// them in (`#[weights]`).
+    pub int8: Option<bool>,
 }
 
 impl StandIn {
@@ -414,12 +417,14 @@ impl StandIn {
             }
             _ => None,
         };
-        StandIn { scalar, input: input.clone(), output: output.clone(), steps }
+        StandIn { scalar, input: input.clone(), output: output.clone(), steps, int8: None }
     }
 
     /// The stand-in of a model that resolved (its weights file or its int8 form were refused).
-    pub fn of(m: &Model) -> Option<Self> {
-        (!m.int8).then(|| Self::new(m.scalar, &m.input, m.output(), &m.input_planes, &m.layers))
+    pub fn of(m: &Model) -> Self {
+        let mut s = Self::new(m.scalar, &m.input, m.output(), &m.input_planes, &m.layers);
+        s.int8 = m.int8.then_some(m.weights.is_none());
+        s
     }
 }
 
@@ -622,8 +627,10 @@ impl Model {
         }
         if let Err(errors) = errors.finish() {
             let stand_in = match (&input, &output) {
-                (Some(i), Some(o)) if int8.is_none() => {
-                    Some(Box::new(StandIn::new(scalar, i, o, &input_planes, &layers)))
+                (Some(i), Some(o)) => {
+                    let mut s = StandIn::new(scalar, i, o, &input_planes, &layers);
+                    s.int8 = int8.is_some().then_some(weights.is_none());
+                    Some(Box::new(s))
                 }
                 _ => None,
             };
