@@ -28,3 +28,12 @@ fn main() {
     let y: Vector<f32, 2> = Unknown::zeroed().forward(&Vector::<f32, 4>::zeros());
     println!("{y}");
 }
+
+// A shape break does not stop the chain: the layer takes its declared size and the next break is found too.
+network! {
+    struct Breaks<f32> {
+        input: 4,
+        Dense(5, 3), Relu,
+        Dense(4, 2),
+    }
+}
