@@ -36,16 +36,19 @@ pub const MAX_ERROR: f32 = 2e-7;
 /// and the quotient add up; 2.1e-8 of it is the fit's).
 pub const TANH_MAX_ERROR: f32 = 3.5e-7;
 
-/// `a * b + c`: one fused multiply-add where the build target has the instruction (`-C target-cpu=native` on
-/// this machine, or any `+fma` target), which shortens every polynomial's dependency chain by a third; a
-/// multiply and an add otherwise (a fused multiply-add without the instruction is a slow library call). The
-/// documented error bounds hold for both (the tests run on either build).
+/// `a * b + c`: one fused multiply-add when `FUSED` (and the standard library provides `mul_add`), which
+/// shortens every polynomial's dependency chain by a third; a multiply and an add otherwise (a fused multiply-add
+/// without the instruction is a slow library call). The public functions pass `kernel::TARGET_FMA` (the build
+/// target has the instruction: `-C target-cpu=native` here, or any `+fma` target); the `_with` forms let code
+/// compiled for such a CPU without the target promising it (a clone dispatched at run time) ask for it. The
+/// documented error bounds hold for both (tested).
 #[inline(always)]
-fn fma(a: f32, b: f32, c: f32) -> f32 {
-    #[cfg(all(feature = "std", target_feature = "fma"))]
-    return a.mul_add(b, c);
-    #[cfg(not(all(feature = "std", target_feature = "fma")))]
-    return a * b + c;
+fn fused<const FUSED: bool>(a: f32, b: f32, c: f32) -> f32 {
+    #[cfg(feature = "std")]
+    if FUSED {
+        return a.mul_add(b, c);
+    }
+    a * b + c
 }
 
 /// `e^x`, branch-free; see the module documentation for the method and its error.
@@ -59,6 +62,13 @@ pub fn exp_f32(x: f32) -> f32 {
 /// `k = round(x / ln 2)`) within the normal exponents `[-126, 127]`.
 #[inline(always)]
 fn exp_scaled(x: f32, lo: f32, hi: f32, m: u32) -> f32 {
+    exp_scaled_with::<{ crate::kernel::TARGET_FMA }>(x, lo, hi, m)
+}
+
+/// [`exp_scaled`] with fused multiply-adds when `FUSED` (see [`fused`]).
+#[inline(always)]
+fn exp_scaled_with<const FUSED: bool>(x: f32, lo: f32, hi: f32, m: u32) -> f32 {
+    let fma = fused::<FUSED>;
     const LOG2_E: f32 = core::f32::consts::LOG2_E;
     // ln 2 split so that `k * LN2_HI` is exact for the `k` that occur.
     const LN2_HI: f32 = 0.69314575;
@@ -82,6 +92,14 @@ fn exp_scaled(x: f32, lo: f32, hi: f32, m: u32) -> f32 {
 /// `tanh(x)`, branch-free; see the module documentation for the method and its error.
 #[inline(always)]
 pub fn tanh_f32(x: f32) -> f32 {
+    tanh_f32_with::<{ crate::kernel::TARGET_FMA }>(x)
+}
+
+/// [`tanh_f32`] with fused multiply-adds when `FUSED` (for code compiled for a CPU that has them, such as a
+/// clone dispatched at run time), separate multiplies and adds otherwise; within [`TANH_MAX_ERROR`] either way.
+#[inline(always)]
+pub fn tanh_f32_with<const FUSED: bool>(x: f32) -> f32 {
+    let fma = fused::<FUSED>;
     // Coefficients of `u = x^2`, lowest first (tools/fit_tanh.py); all positive, so nothing cancels.
     const P: [f32; 5] = [1.0, 0.13381022, 0.0034955842, 2.0609004e-5, 1.3354535e-8];
     const Q: [f32; 5] = [1.0, 0.4671434, 0.025876967, 0.00032856278, 7.7765105e-7];
@@ -96,13 +114,19 @@ pub fn tanh_f32(x: f32) -> f32 {
 /// The logistic sigmoid `1 / (1 + e^-x)`, branch-free; see the module documentation for its error.
 #[inline(always)]
 pub fn sigmoid_f32(x: f32) -> f32 {
+    sigmoid_f32_with::<{ crate::kernel::TARGET_FMA }>(x)
+}
+
+/// [`sigmoid_f32`] with fused multiply-adds when `FUSED` (as [`tanh_f32_with`]); within [`MAX_ERROR`] either way.
+#[inline(always)]
+pub fn sigmoid_f32_with<const FUSED: bool>(x: f32) -> f32 {
     // `1 / (1 + e^-x)` scaled by 2^-24 above and below: `2^-24 / (2^-24 + e^-x 2^-24)`. Scaling by a power of two
     // is exact, so where `1 / (1 + e^-x)` is normal the result is the same to the bit, at the same cost (the
     // scale costs nothing in `exp_scaled`); but `e^-x 2^-24` stays finite up to x = -104.5, so the quotient
     // follows the exact value through the subnormals to 0, where the unscaled form stopped at 4.5e-39 (its
     // `e^-x` clamped at e^88.3). NaN stays NaN.
     const SCALE: f32 = 1.0 / 16_777_216.0;
-    SCALE / (SCALE + exp_scaled(-x, -70.0, 104.5, 24))
+    SCALE / (SCALE + exp_scaled_with::<FUSED>(-x, -70.0, 104.5, 24))
 }
 
 #[cfg(test)]
@@ -145,8 +169,12 @@ mod tests {
             let t = xd.tanh();
             // Absolute error, or relative where the value is below 1 in magnitude (small arguments).
             let scale = t.abs().clamp(f64::MIN_POSITIVE, 1.0);
-            tanh_worst = tanh_worst.max((f64::from(tanh_f32(x)) - t).abs() / scale);
-            sigmoid_worst = sigmoid_worst.max(sigmoid_error(x));
+            // Both forms: separate multiplies and adds, and fused ones.
+            for y in [tanh_f32_with::<false>(x), tanh_f32_with::<true>(x)] {
+                tanh_worst = tanh_worst.max((f64::from(y) - t).abs() / scale);
+            }
+            sigmoid_worst = sigmoid_worst.max(sigmoid_error(x, sigmoid_f32_with::<false>(x)));
+            sigmoid_worst = sigmoid_worst.max(sigmoid_error(x, sigmoid_f32_with::<true>(x)));
         }
         assert!(tanh_worst <= f64::from(TANH_MAX_ERROR), "tanh: {tanh_worst:e}");
         assert!(sigmoid_worst <= f64::from(MAX_ERROR), "sigmoid: {sigmoid_worst:e}");
@@ -161,11 +189,11 @@ mod tests {
 
     /// The error of `sigmoid_f32(x)` in units of the documented bound: relative below 1, absolute above, with one
     /// subnormal step allowed where the exact value is subnormal.
-    fn sigmoid_error(x: f32) -> f64 {
+    fn sigmoid_error(x: f32, got: f32) -> f64 {
         let xd = f64::from(x);
         let exact = if xd >= 0.0 { 1.0 / (1.0 + (-xd).exp()) } else { xd.exp() / (1.0 + xd.exp()) };
         let tiny = f64::from(f32::from_bits(1));
-        let error = (f64::from(sigmoid_f32(x)) - exact).abs();
+        let error = (f64::from(got) - exact).abs();
         let error = if exact < f64::from(f32::MIN_POSITIVE) { (error - tiny).max(0.0) } else { error };
         error / exact.clamp(f64::MIN_POSITIVE, 1.0)
     }
@@ -176,7 +204,9 @@ mod tests {
         let mut worst = 0.0f64;
         for i in -120 * 64..=120 * 64 {
             let x = i as f32 / 64.0;
-            worst = worst.max(sigmoid_error(x));
+            worst = worst
+                .max(sigmoid_error(x, sigmoid_f32_with::<false>(x)))
+                .max(sigmoid_error(x, sigmoid_f32_with::<true>(x)));
         }
         assert!(worst <= f64::from(MAX_ERROR), "sigmoid: {worst:e}");
         // Where `1 / (1 + e^-x)` is normal, the scaled form is the same to the bit.

@@ -74,6 +74,14 @@ pub trait Float:
     /// exact [`sigmoid`] for `f64` (and for `f32` with `exact-math`).
     fn fast_sigmoid(self) -> Self;
 
+    /// [`Float::fast_tanh`], with fused multiply-adds in the `f32` approximation when `FUSED`: for code compiled
+    /// for a CPU that has them although the build target does not promise it (a clone dispatched at run time).
+    fn fast_tanh_with<const FUSED: bool>(self) -> Self;
+
+    /// [`Float::fast_sigmoid`], with fused multiply-adds in the `f32` approximation when `FUSED` (as
+    /// [`Float::fast_tanh_with`]).
+    fn fast_sigmoid_with<const FUSED: bool>(self) -> Self;
+
     /// `true` when the `fast_*` functions are the branch-free approximations (`f32` without `exact-math`):
     /// elementwise loops then pad short runs to a full vector ([`crate::activation::map_in_place`]), which is
     /// cheaper than evaluating them one lane at a time. `false` for the exact functions, library calls that
@@ -186,6 +194,14 @@ macro_rules! impl_float {
             fn fast_sigmoid(self) -> Self {
                 FastFunctions::fast_sigmoid_impl(self)
             }
+            #[inline(always)]
+            fn fast_tanh_with<const FUSED: bool>(self) -> Self {
+                FastFunctions::fast_tanh_with_impl::<FUSED>(self)
+            }
+            #[inline(always)]
+            fn fast_sigmoid_with<const FUSED: bool>(self) -> Self {
+                FastFunctions::fast_sigmoid_with_impl::<FUSED>(self)
+            }
             const VECTORISED: bool = <$t as FastFunctions>::VECTORISED;
         }
     };
@@ -215,6 +231,14 @@ macro_rules! impl_fast {
             fn fast_sigmoid_impl(self) -> Self {
                 crate::fast::sigmoid_f32(self)
             }
+            #[inline(always)]
+            fn fast_tanh_with_impl<const FUSED: bool>(self) -> Self {
+                crate::fast::tanh_f32_with::<FUSED>(self)
+            }
+            #[inline(always)]
+            fn fast_sigmoid_with_impl<const FUSED: bool>(self) -> Self {
+                crate::fast::sigmoid_f32_with::<FUSED>(self)
+            }
         }
     };
     ($t:ty, exact) => {
@@ -236,6 +260,14 @@ macro_rules! impl_fast {
             fn fast_sigmoid_impl(self) -> Self {
                 sigmoid(self)
             }
+            #[inline(always)]
+            fn fast_tanh_with_impl<const FUSED: bool>(self) -> Self {
+                Float::tanh(self)
+            }
+            #[inline(always)]
+            fn fast_sigmoid_with_impl<const FUSED: bool>(self) -> Self {
+                sigmoid(self)
+            }
         }
     };
 }
@@ -247,6 +279,8 @@ trait FastFunctions {
     fn fast_exp_m1_impl(self) -> Self;
     fn fast_tanh_impl(self) -> Self;
     fn fast_sigmoid_impl(self) -> Self;
+    fn fast_tanh_with_impl<const FUSED: bool>(self) -> Self;
+    fn fast_sigmoid_with_impl<const FUSED: bool>(self) -> Self;
 }
 
 #[cfg(not(feature = "exact-math"))]

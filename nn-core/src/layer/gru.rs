@@ -81,9 +81,9 @@ impl<T: Float, const I: usize, const H: usize, const G: usize, const L: usize, c
         kernel::strip_acc::<T, G, I, 3, FMA>(&self.weight_ih, x, rows, n, &mut ai);
         kernel::strip_acc::<T, G, H, 3, FMA>(&self.weight_hh, h, rows, n, &mut ah);
         for j in 0..n {
-            let r = Float::fast_sigmoid(ai[0][j] + ah[0][j]);
-            let z = Float::fast_sigmoid(ai[1][j] + ah[1][j]);
-            let c = (ai[2][j] + r * ah[2][j]).fast_tanh();
+            let r = Float::fast_sigmoid_with::<FMA>(ai[0][j] + ah[0][j]);
+            let z = Float::fast_sigmoid_with::<FMA>(ai[1][j] + ah[1][j]);
+            let c = (ai[2][j] + r * ah[2][j]).fast_tanh_with::<FMA>();
             h_new[j0 + j] = (T::one() - z) * c + z * h[j0 + j];
         }
     }

@@ -87,11 +87,11 @@ impl<T: Float, const I: usize, const H: usize, const G: usize, const L: usize, c
         kernel::strip_acc::<T, G, I, 4, FMA>(&self.weight_ih, x, rows, n, &mut a);
         kernel::strip_acc::<T, G, H, 4, FMA>(&self.weight_hh, h, rows, n, &mut a);
         for r in 0..n {
-            let (i, f) = (a[0][r].fast_sigmoid(), a[1][r].fast_sigmoid());
-            let (g, o) = (a[2][r].fast_tanh(), a[3][r].fast_sigmoid());
+            let (i, f) = (a[0][r].fast_sigmoid_with::<FMA>(), a[1][r].fast_sigmoid_with::<FMA>());
+            let (g, o) = (a[2][r].fast_tanh_with::<FMA>(), a[3][r].fast_sigmoid_with::<FMA>());
             let cj = f * c[j0 + r] + i * g;
             c[j0 + r] = cj;
-            h_new[j0 + r] = o * cj.fast_tanh();
+            h_new[j0 + r] = o * cj.fast_tanh_with::<FMA>();
         }
     }
 }
