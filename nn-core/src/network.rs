@@ -479,21 +479,10 @@ macro_rules! rejected_network {
         }
     };
     (int8 $vis:vis $name:ident, $inputs:expr, $outputs:expr $(, $load:ident)?) => {
-        /// The stand-in of a rejected `#[int8]` declaration (see the errors it comes with).
-        #[derive(Clone, Copy, Debug, Default, PartialEq, $crate::__private::bytemuck::Zeroable)]
-        #[bytemuck(crate = "::nn_core::__private::bytemuck")]
-        #[allow(dead_code)]
-        $vis struct $name;
+        $crate::rejected_network!(@unit $vis $name, $inputs, $outputs);
 
         #[allow(dead_code)]
         impl $name {
-            /// Values in, per sample.
-            $vis const INPUTS: usize = $inputs;
-            /// Values out, per sample.
-            $vis const OUTPUTS: usize = $outputs;
-            /// The compiled-in network of a `#[weights]` declaration.
-            $vis const TRAINED: Self = $name;
-
             /// Inference on one int8 sample.
             $vis fn forward(&self, _x: &[i8; $inputs]) -> [i8; $outputs] {
                 [0; $outputs]
@@ -528,7 +517,7 @@ macro_rules! rejected_network {
             }
         }
     };
-    (@net $vis:vis $name:ident, $t:ty, $inputs:expr, $outputs:expr) => {
+    (@unit $vis:vis $name:ident, $inputs:expr, $outputs:expr) => {
         /// The stand-in of a rejected declaration (see the errors it comes with).
         #[derive(Clone, Copy, Debug, Default, PartialEq, $crate::__private::bytemuck::Zeroable)]
         #[bytemuck(crate = "::nn_core::__private::bytemuck")]
@@ -541,10 +530,17 @@ macro_rules! rejected_network {
             $vis const INPUTS: usize = $inputs;
             /// The number of outputs.
             $vis const OUTPUTS: usize = $outputs;
-            /// The layers, in order: none, for a rejected declaration.
-            $vis const SUMMARY: &'static str = "(rejected declaration)";
             /// The compiled-in network of a `#[weights]` declaration.
             $vis const TRAINED: Self = $name;
+        }
+    };
+    (@net $vis:vis $name:ident, $t:ty, $inputs:expr, $outputs:expr) => {
+        $crate::rejected_network!(@unit $vis $name, $inputs, $outputs);
+
+        #[allow(dead_code)]
+        impl $name {
+            /// The layers, in order: none, for a rejected declaration.
+            $vis const SUMMARY: &'static str = "(rejected declaration)";
 
             /// The network with its parameters at zero.
             $vis fn zeroed() -> Self {
