@@ -331,7 +331,8 @@ pub trait Parameters<T: Float> {
 ///
 /// ```
 /// use nn_core::layer::Dense;
-/// use nn_core::{Composite, Parameters};
+/// use nn_core::Parameters;
+/// use nn_core::params::{Composite, PartsMut, PartsRef};
 ///
 /// /// Two layers, named `encoder` and `decoder`.
 /// #[derive(bytemuck::Zeroable)]
@@ -344,10 +345,10 @@ pub trait Parameters<T: Float> {
 ///     type Scalar = f32;
 ///     type Parts = (Dense<f32, 3, 2>, (Dense<f32, 2, 3>, ()));
 ///     const NAMES: &'static [(&'static str, bool)] = &[("encoder", false), ("decoder", false)];
-///     fn parts(&self) -> nn_core::PartsRef<'_, Self> {
+///     fn parts(&self) -> PartsRef<'_, Self> {
 ///         (&self.encoder, (&self.decoder, ()))
 ///     }
-///     fn parts_mut(&mut self) -> nn_core::PartsMut<'_, Self> {
+///     fn parts_mut(&mut self) -> PartsMut<'_, Self> {
 ///         (&mut self.encoder, (&mut self.decoder, ()))
 ///     }
 /// }
