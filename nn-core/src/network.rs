@@ -2,6 +2,7 @@
 
 use crate::buffer::Buffer;
 use crate::float::Float;
+use crate::layer::TokenError;
 use crate::loss::Loss;
 use crate::params::{MAX_SCOPES, Parameters, Tensor, TensorMut};
 use crate::scratch::with_copy;
@@ -56,6 +57,23 @@ pub trait Network: Parameters<Self::Scalar> + Sized {
         dy: &Self::Output,
         dx: Option<&mut Self::Input>,
     );
+
+    /// Whether the network takes `x`: always, except a network whose first layer is an `Embedding`, which takes
+    /// token ids only (whole numbers below its vocabulary size) and names the first that is not one. Inference
+    /// on an input it refuses gives `NaN` for the steps with a bad id, never a panic; [`Network::try_forward`]
+    /// checks first, and `Trainer::fit` checks every sample before training.
+    #[inline]
+    fn check_input(x: &Self::Input) -> Result<(), TokenError> {
+        let _ = x;
+        Ok(())
+    }
+
+    /// [`Network::forward`] after [`Network::check_input`]: the output, or why the input was refused.
+    #[inline]
+    fn try_forward(&self, x: &Self::Input) -> Result<Self::Output, TokenError> {
+        Self::check_input(x)?;
+        Ok(self.forward(x))
+    }
 
     /// Training forward: the output and the cache that [`Network::backward`] needs. `rng` draws dropout masks
     /// (networks without dropout never touch it).
@@ -275,12 +293,19 @@ pub trait BatchNetwork: Network {
 #[doc(hidden)]
 #[macro_export]
 macro_rules! network_from_batches {
-    ($name:ident, $t:ty, $inputs:expr, $outputs:expr) => {
+    ($name:ident, $t:ty, $inputs:expr, $outputs:expr $(, check = |$x:ident| $check:expr)?) => {
         impl $crate::Network for $name {
             type Scalar = $t;
             type Input = $crate::nalgebra::SVector<$t, { $inputs }>;
             type Output = $crate::nalgebra::SVector<$t, { $outputs }>;
             type Cache = <Self as $crate::BatchNetwork>::BatchCache<1>;
+
+            $(
+                #[inline]
+                fn check_input($x: &Self::Input) -> ::core::result::Result<(), $crate::layer::TokenError> {
+                    $check
+                }
+            )?
 
             #[inline]
             fn forward(&self, x: &Self::Input) -> Self::Output {
@@ -718,6 +743,11 @@ where
     type Input = A::Input;
     type Output = B::Output;
     type Cache = ChainCache<A::Cache, B::Cache, A::Output>;
+
+    #[inline]
+    fn check_input(x: &Self::Input) -> Result<(), TokenError> {
+        A::check_input(x)
+    }
 
     #[inline]
     fn forward(&self, x: &Self::Input) -> Self::Output {

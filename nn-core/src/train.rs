@@ -4,7 +4,7 @@
 pub use crate::argmax;
 use crate::buffer::Buffer;
 use crate::float::Float;
-use crate::layer::Accumulate;
+use crate::layer::{Accumulate, TokenError};
 use crate::loss::Loss;
 use crate::network::{BatchNetwork, Network};
 use crate::optim::Optimizer;
@@ -98,6 +98,16 @@ pub enum TrainError {
         /// As for [`TrainError::Diverged`].
         restored_epoch: usize,
     },
+    /// A sample's input is not one the network takes (a token id out of its embedding's vocabulary): nothing
+    /// was trained.
+    InvalidInput {
+        /// `"training"` or `"validation"`.
+        set: &'static str,
+        /// The sample's index in that set.
+        sample: usize,
+        /// What is wrong with it.
+        error: TokenError,
+    },
     /// The training set holds fewer samples than one batch.
     TooFewSamples {
         /// Samples given.
@@ -133,6 +143,9 @@ impl fmt::Display for TrainError {
                  first batch's {first:.6e} (try a smaller learning rate, or raise `Trainer::divergence_factor`); {}",
                 Restored(*restored_epoch)
             ),
+            TrainError::InvalidInput { set, sample, error } => {
+                write!(f, "{set} sample {sample} is not an input of the network: {error}")
+            }
             TrainError::TooFewSamples { samples, batch } => {
                 write!(f, "{samples} training samples cannot fill one batch of {batch}")
             }
@@ -244,6 +257,11 @@ where
     pub fn fit<const B: usize>(mut self, train: &[Sample<N>], valid: &[Sample<N>]) -> Result<Report, TrainError> {
         if train.len() < B || B == 0 {
             return Err(TrainError::TooFewSamples { samples: train.len(), batch: B });
+        }
+        for (set, data) in [("training", train), ("validation", valid)] {
+            for (sample, (x, _)) in data.iter().enumerate() {
+                N::check_input(x).map_err(|error| TrainError::InvalidInput { set, sample, error })?;
+            }
         }
         let mut rng = seeded_rng(self.seed);
         let mut order: Vec<usize> = (0..train.len()).collect();

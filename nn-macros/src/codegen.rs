@@ -140,6 +140,8 @@ pub fn expand(m: &Model, weights: Option<&Embedded>) -> TokenStream {
     let (vis, name, attrs) = (&m.vis, &m.name, &m.attrs);
     let cache = format_ident!("{}Cache", name);
     let (d_in, d_out) = (m.input.tokens(), m.output().tokens());
+    // A first layer that takes only some inputs (token ids) says how to check them.
+    let check = m.layers.first().and_then(|l| l.kind.input_check(&t)).map(|c| quote!(, check = |x| #c));
     let (input_batch, output_batch) = (matrix(&t, &m.input), matrix(&t, m.output()));
 
     // The struct: one field per layer with parameters.
@@ -401,7 +403,7 @@ pub fn expand(m: &Model, weights: Option<&Embedded>) -> TokenStream {
             #update_statistics
         }
 
-        ::nn_core::__private::network_from_batches!(#name, #t, #d_in, #d_out);
+        ::nn_core::__private::network_from_batches!(#name, #t, #d_in, #d_out #check);
     };
     let impls = alias_private(impls);
     quote! {

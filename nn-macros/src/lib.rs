@@ -74,6 +74,7 @@ use proc_macro::TokenStream;
 ///                                   window) and `padding` (at most half the window: the maximum of what a window
 ///                                   covers, the average counting the padding as zeros, as PyTorch pools)
 ///        | GlobalAvgPool2d | GlobalAvgPool1d   the mean of each channel: planes to a vector of their channels
+///        | GlobalMaxPool2d | GlobalMaxPool1d   the largest value of each channel (max over time on 1-D planes)
 ///        | Flatten
 ///        | Reshape(N) | Reshape([C, L]) | Reshape([C, H, W])   the same values seen as another shape (nothing
 ///                                   moves); literal sizes, as many values as the input holds
@@ -91,7 +92,15 @@ use proc_macro::TokenStream;
 ///                                   `layers = N` stacks N layers as PyTorch's `num_layers` (`lstm.weight_ih_l1`,
 ///                                   fields `lstm`, `lstm_l1`, ...);
 ///                                   `Rnn` also `activation = Tanh|Relu|...` (default parameter),
-///                                   `Lstm` also `forget_bias = B` (the forget gate's initial bias, default 1)
+///                                   `Lstm` also `forget_bias = B` (the forget gate's initial bias, default 1);
+///                                   `bidirectional = true` reads the sequence both ways, each step's two hidden
+///                                   vectors joined (forward first), PyTorch's `_reverse` tensors; `output =
+///                                   last` then gives both directions' final states; no streaming `step`
+///        | Embedding(VOCAB, DIM)            first layer only, after `input: STEPS` (one token id per step): each id's
+///                                   learned vector (`embedding.weight` is VOCAB x DIM); `output = sequence`
+///                                   (`Seq(STEPS, DIM)`, the default) or `output = channels` (`[DIM, STEPS]`, for
+///                                   `Conv1d`); inputs that are not ids are refused by `check_input`,
+///                                   `try_forward` and `Trainer::fit`
 ///        | Sigmoid | Tanh | Relu | LeakyRelu(SLOPE)? | Elu(ALPHA)? | Softplus | Swish | Gelu
 ///        | HardSigmoid(SLOPE)? | HardTanh | Relu6 | Identity | Softmax   (hard sigmoid: slope 0.25 by
 ///                                   default; PyTorch's is 1/6)

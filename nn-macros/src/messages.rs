@@ -76,6 +76,16 @@ pub mod part {
         format!("the input size of `{layer}`")
     }
 
+    /// The subject of an embedding's vocabulary size.
+    pub fn vocabulary_of(layer: &str) -> String {
+        format!("the vocabulary size of `{layer}`")
+    }
+
+    /// The subject of an embedding's vector size.
+    pub fn embedding_size_of(layer: &str) -> String {
+        format!("the vector size of `{layer}`")
+    }
+
     /// The subject of a recurrent layer's hidden size.
     pub fn hidden_size_of(layer: &str) -> String {
         format!("the hidden size of `{layer}`")
@@ -621,6 +631,36 @@ pub fn needs_sequence(layer: &str, found: &str, last_step: Option<&str>) -> Stri
 /// assertion).
 pub fn expects_inputs_per_step(layer: &str, expected: &str, found: &str, from: &str) -> String {
     format!("`{layer}` expects {expected} inputs per step, found {found} from {from}")
+}
+
+// Embeddings.
+
+/// `Embedding` without its two sizes.
+pub fn embedding_needs_sizes(layer: &str) -> String {
+    format!(
+        "`Embedding` takes its vocabulary size and the size of a token's vector: `Embedding(1000, 16)` (layer \
+         `{layer}`)"
+    )
+}
+
+/// `Embedding` anywhere but straight after the network's input.
+pub fn embedding_not_first(layer: &str, after: &str) -> String {
+    format!("`{layer}` reads token ids, so it must be the first layer, straight after `input`; found after {after}")
+}
+
+/// `Embedding` after an input that is no list of ids.
+pub fn embedding_needs_ids(layer: &str, found: &str) -> String {
+    format!(
+        "`{layer}` reads one token id per step: declare the input as the number of steps (`input: 8`), found {found}"
+    )
+}
+
+/// `output = ..` of an embedding other than its two layouts.
+pub fn not_an_embedding_layout(layer: &str, found: &str) -> String {
+    format!(
+        "option `output` of `{layer}` is `sequence` (a sequence of vectors, the default, what recurrent layers \
+         read) or `channels` (one plane per vector value, what `Conv1d` reads), found `{found}`"
+    )
 }
 
 // Residual blocks and branches.

@@ -590,6 +590,7 @@ impl Model {
             uses: Vec::new(),
             counts: Vec::new(),
             int8: int8.is_some(),
+            depth: 0,
         };
         let entries: Vec<(Option<&Ident>, &Expr, Span)> = layer_entries
             .iter()
@@ -769,6 +770,9 @@ pub struct Builder<'e> {
     counts: Vec<(String, usize)>,
     /// Whether the network is declared `#[int8]` (which allows what only the int8 kernels do).
     pub int8: bool,
+    /// How many sequences are being built, one inside the other: 1 for the network's own layers, more inside
+    /// a block's branch.
+    pub depth: usize,
 }
 
 /// An entry of a sequence as its kind's builder sees it.
@@ -822,6 +826,7 @@ impl Builder<'_> {
         mut current: Option<Dim>,
         mut planes: Planes,
     ) -> (Vec<Layer>, Option<Dim>, Planes) {
+        self.depth += 1;
         let mut layers: Vec<Layer> = Vec::new();
         // Layers applied to a sequence learn the per-step sizes once their output shape is known.
         let mut pending: Option<(Planes, usize)> = None;
@@ -904,6 +909,7 @@ impl Builder<'_> {
             }
         }
         annotate_steps(&mut layers, pending.take(), &planes);
+        self.depth -= 1;
         (layers, current, planes)
     }
 }

@@ -25,8 +25,8 @@ pub use conv::{
 };
 pub use dense::{Dense, DenseNoBias};
 pub use dropout::Dropout;
-pub use embedding::{Embedding, TokenError, Tokens};
-pub use global_pool::GlobalAvgPool;
+pub use embedding::{Embedding, TokenError, Tokens, token_id};
+pub use global_pool::{GlobalAvgPool, GlobalMaxPool};
 pub use gru::Gru;
 pub use lstm::Lstm;
 pub use maxout::Maxout;

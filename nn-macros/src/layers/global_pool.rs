@@ -1,6 +1,7 @@
-//! `GlobalAvgPool2d` and `GlobalAvgPool1d`: each channel of the planes in becomes its mean, so `[C, H, W]` (or
-//! `[C, L]`) becomes a vector of `C` values whatever the plane's size (PyTorch's `AdaptiveAvgPool2d(1)` followed
-//! by `flatten`): a CNN's head without `Flatten`.
+//! `GlobalAvgPool2d`, `GlobalAvgPool1d`, `GlobalMaxPool2d` and `GlobalMaxPool1d`: each channel of the planes in
+//! becomes its mean (or its largest value), so `[C, H, W]` (or `[C, L]`) becomes a vector of `C` values whatever
+//! the plane's size (PyTorch's `AdaptiveAvgPool2d(1)` or `AdaptiveMaxPool1d(1)` followed by `flatten`): a CNN's
+//! head without `Flatten`, and the max-over-time pooling of a text CNN.
 
 use super::{Kind, LayerKind};
 use crate::codegen::Contract;
@@ -10,15 +11,18 @@ use proc_macro2::{Ident, TokenStream};
 use quote::quote;
 
 /// The names it answers to and its builder.
-pub const KIND: Kind = Kind { names: &["GlobalAvgPool1d", "GlobalAvgPool2d"], build };
+pub const KIND: Kind =
+    Kind { names: &["GlobalAvgPool1d", "GlobalAvgPool2d", "GlobalMaxPool1d", "GlobalMaxPool2d"], build };
 
-/// A global average pooling layer.
-pub struct GlobalAvgPool {
+/// A global pooling layer.
+pub struct GlobalPool {
     /// The channels in, one value out each.
     channels: Sz,
+    /// The largest value of each channel rather than its mean.
+    max: bool,
 }
 
-/// `GlobalAvgPool2d` on 2-D planes, `GlobalAvgPool1d` on 1-D planes; no arguments, no options.
+/// `Global*Pool2d` on 2-D planes, `Global*Pool1d` on 1-D planes; no arguments, no options.
 fn build(b: &mut Builder<'_>, d: &Decl<'_>) -> Built {
     let (entry_name, call, span) = (d.name, d.call, d.span);
     let head = call.head.to_string();
@@ -50,7 +54,7 @@ fn build(b: &mut Builder<'_>, d: &Decl<'_>) -> Built {
     let layer = Layer {
         name,
         span,
-        kind: Box::new(GlobalAvgPool { channels }),
+        kind: Box::new(GlobalPool { channels, max: head.starts_with("GlobalMax") }),
         inputs,
         outputs: outputs.clone(),
         init: InitKind::Zeros,
@@ -61,18 +65,26 @@ fn build(b: &mut Builder<'_>, d: &Decl<'_>) -> Built {
     Built::Layers(vec![layer], outputs, Planes::Flat)
 }
 
-impl LayerKind for GlobalAvgPool {
+impl LayerKind for GlobalPool {
     fn describe_short(&self, _: &Layer) -> String {
-        format!("GlobalAvgPool ({})", self.channels.display())
+        format!("Global{}Pool ({})", if self.max { "Max" } else { "Avg" }, self.channels.display())
     }
 
     fn contract(&self, l: &Layer, _: &TokenStream) -> Contract {
         let c = self.channels.tokens();
-        Contract::constant(
-            l,
-            quote!(::nn_core::__private::GlobalAvgPool<#c>),
-            quote!(::nn_core::__private::GlobalAvgPool::<#c>),
-        )
+        if self.max {
+            Contract::constant(
+                l,
+                quote!(::nn_core::__private::GlobalMaxPool<#c>),
+                quote!(::nn_core::__private::GlobalMaxPool::<#c>),
+            )
+        } else {
+            Contract::constant(
+                l,
+                quote!(::nn_core::__private::GlobalAvgPool<#c>),
+                quote!(::nn_core::__private::GlobalAvgPool::<#c>),
+            )
+        }
     }
 
     /// Like pooling, looked through when a dense layer before it chooses its initialisation.

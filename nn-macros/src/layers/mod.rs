@@ -7,6 +7,7 @@ mod batch_norm;
 mod conv;
 mod dense;
 mod dropout;
+mod embedding;
 mod global_pool;
 mod maxout;
 pub mod merge;
@@ -92,6 +93,13 @@ pub trait LayerKind: Any {
         None
     }
 
+    /// For a first layer that takes only some inputs (an embedding's token ids): the expression, over the
+    /// network's input `x`, that is `Ok(())` for an input it takes and else the `TokenError` saying why.
+    fn input_check(&self, t: &TokenStream) -> Option<TokenStream> {
+        let _ = t;
+        None
+    }
+
     /// The layers inside it (a block's branches), in order.
     fn sublayers(&self) -> Vec<&Layer> {
         Vec::new()
@@ -129,6 +137,7 @@ pub const KINDS: &[Kind] = &[
     noisy_relu::KIND,
     nested::KIND,
     recurrent::KIND,
+    embedding::KIND,
     activation::KIND,
 ];
 
