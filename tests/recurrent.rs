@@ -81,6 +81,22 @@ network! {
     struct Modules<f64> { input: Seq(4, 3), lstm: Lstm(4, layers = 2), gru: Gru(3, layers = 3, output = last), Dense(2) }
 }
 
+network! {
+    /// Bidirectional stacks: a two-layer bidirectional LSTM (each layer reads both directions of the one below),
+    /// a bidirectional GRU's final states, and a classifier.
+    struct BothWays<f64> {
+        input: Seq(4, 3),
+        lstm: Lstm(3, bidirectional = true, layers = 2),
+        gru: Gru(2, bidirectional = true, output = last),
+        out: Dense(2),
+    }
+}
+
+network! {
+    /// A bidirectional RNN tagging every step (a softmax per step).
+    struct Tagger<f64> { input: Seq(5, 2), Rnn(3, bidirectional = true), Dense(4, per_step = true) }
+}
+
 #[test]
 fn backpropagation_through_time_matches_central_differences() {
     let results = [
@@ -91,6 +107,8 @@ fn backpropagation_through_time_matches_central_differences() {
         ("two lstm", check::<TwoLstm, _>(5, SoftmaxCrossEntropy)),
         ("two rnn", check::<TwoRnn, _>(6, MeanSquaredError)),
         ("modules", check::<Modules, _>(7, SoftmaxCrossEntropy)),
+        ("bidirectional stacks", check::<BothWays, _>(8, SoftmaxCrossEntropy)),
+        ("bidirectional tagger", check::<Tagger, _>(9, PerStep::<_, 4>(SoftmaxCrossEntropy))),
     ];
     for (name, e) in results {
         assert!(e < 1e-6, "{name}: relative error {e:e}");
@@ -310,3 +328,25 @@ fn the_trainer_clips_the_gradient_norm_before_the_update() {
     let step = step.sqrt();
     assert!(step > 0.45 && step <= 0.5 + 1e-4, "update norm {step}");
 }
+
+#[test]
+fn bidirectional_layers_are_named_and_sized_as_pytorch_names_them() {
+    assert_eq!(
+        BothWays::SUMMARY,
+        "input Seq(4, 3) -> lstm Lstm 3 bidirectional (every step) -> lstm_l1 Lstm 3 bidirectional (every step) \
+         -> gru Gru 2 bidirectional (last step) -> out Dense 2"
+    );
+    let net = BothWays::boxed_zeroed();
+    let names: Vec<String> = (0..BothWays::TENSORS).map(|i| net.tensor(i).expect("tensor").name.to_string()).collect();
+    assert_eq!(names[4], "lstm.weight_ih_l0_reverse");
+    assert_eq!(names[8], "lstm.weight_ih_l1");
+    assert_eq!(names[12], "lstm.weight_ih_l1_reverse");
+    assert_eq!(names[20], "gru.weight_ih_l0_reverse");
+    // Layer 1 reads both directions of layer 0: 4 gates x 3 rows, 6 inputs per step.
+    assert_eq!(net.lstm_l1.forward.weight_ih.shape(), (12, 6));
+    assert_eq!(net.out.weight.shape(), (2, 4));
+}
+
+/// Bidirectional layers against their numpy reference (in this binary, to share its build).
+#[path = "bidirectional.rs"]
+mod bidirectional;

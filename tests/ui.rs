@@ -13,5 +13,6 @@ fn compile_errors() {
     t.compile_fail("ui/hostile/*.rs");
     t.compile_fail("ui/int8/*.rs");
     t.compile_fail("ui/recovery/*.rs");
+    t.compile_fail("ui/sequences/*.rs");
     t.pass("ui/pass/*.rs");
 }

@@ -202,7 +202,7 @@ pub mod __private {
     pub use crate::io::WeightsError;
     pub use crate::layer::*;
     pub use crate::message::ConstMessage;
-    pub use crate::network::{Mismatched, SameScalar, ScalarMatch};
+    pub use crate::network::{Mismatched, NoStreamingStep, SameScalar, ScalarMatch};
     pub use crate::network_from_batches;
     pub use crate::params::{Composite, MAX_SCOPES, PartsMut, PartsRef};
     pub use crate::quant;

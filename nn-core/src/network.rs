@@ -365,6 +365,19 @@ impl ScalarMatch<f32> for f64 {
     type Pick<N, Fallback> = Fallback;
 }
 
+/// Never holds: the bound of the `step` generated for a network with a bidirectional recurrent layer, which has no
+/// streaming form, so that calling it fails to compile with this reason.
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "a network with a bidirectional recurrent layer has no streaming `step`",
+    label = "`step` called here",
+    note = "the reverse direction reads the sequence from its last step, so no output is known before the whole sequence is: call `forward` on the whole sequence"
+)]
+pub trait NoStreamingStep {
+    /// Never called: nothing implements the trait.
+    fn refused<T>() -> T;
+}
+
 /// Holds when a network computing in `Self` may be nested in one computing in `Outer`: the same scalar type.
 #[doc(hidden)]
 #[diagnostic::on_unimplemented(

@@ -111,6 +111,9 @@ pub enum Streaming {
     Stateless,
     /// One step at a time, carrying a state: a field of `NAMEState`, with this documentation.
     State(String),
+    /// Never one step at a time, whatever the other layers (a bidirectional layer needs the last input first):
+    /// `step` exists only to fail to compile with the reason.
+    Never,
 }
 
 /// A batch of `B` columns of `d` values.
@@ -517,6 +520,9 @@ fn streaming(m: &Model, t: &TokenStream) -> Option<TokenStream> {
         if let Streaming::No = streaming {
             return Some(consts);
         }
+        if let Streaming::Never = streaming {
+            return Some(no_streaming(m, t, &consts));
+        }
         let Contract { ty, value, .. } = l.kind.contract(l, t);
         let (si, so) = l
             .step
@@ -587,6 +593,48 @@ fn streaming(m: &Model, t: &TokenStream) -> Option<TokenStream> {
             }
         }
     })
+}
+
+/// For a network that reads its sequence both ways: the constants, an empty `NAMEState`, and a `step` that
+/// fails to compile wherever it is called, saying why (`NoStreamingStep`'s message).
+fn no_streaming(m: &Model, t: &TokenStream, consts: &TokenStream) -> TokenStream {
+    let (vis, name) = (&m.vis, &m.name);
+    let state = format_ident!("{}State", name);
+    let (Some(first), Some(last)) = (m.layers.first(), m.layers.last()) else { return consts.clone() };
+    let i = first.step.as_ref().map_or(&first.inputs, |s| &s.inputs).tokens();
+    let o = last.step.as_ref().map_or(&last.outputs, |s| &s.outputs).tokens();
+    let doc =
+        format!("`{name}` reads its sequence in both directions, so it has no streaming state: see [`{name}::step`].");
+    quote! {
+        #consts
+
+        #[doc = #doc]
+        #[derive(Clone, Copy, Debug, Default, PartialEq)]
+        #[allow(dead_code)]
+        #vis struct #state;
+
+        #[allow(dead_code)]
+        impl #state {
+            /// The (empty) state.
+            #vis fn new() -> Self {
+                Self
+            }
+        }
+
+        #[allow(dead_code)]
+        impl #name {
+            /// No streaming inference: a bidirectional recurrent layer's first output needs the sequence's
+            /// last input, so any call fails to compile with that reason. `forward` reads the whole sequence.
+            #vis fn step<S: ::nn_core::__private::NoStreamingStep>(
+                &self,
+                state: &mut S,
+                x: &::nn_core::__private::SVector<#t, #i>,
+            ) -> ::nn_core::__private::SVector<#t, #o> {
+                let _ = (state, x);
+                S::refused()
+            }
+        }
+    }
 }
 
 /// The generated code of a network's layers: inference statements (values are locals), training-forward and

@@ -473,6 +473,14 @@ pub fn needs_channels(layer: &str, two_d: bool, found: &str) -> String {
     format!("`{layer}` needs channels of {} planes in, found {found}", rank(two_d))
 }
 
+/// A convolution or pooling layer right after an embedding that gives a sequence of vectors.
+pub fn needs_channels_from_embedding(layer: &str, found: &str, embedding: &str) -> String {
+    format!(
+        "`{layer}` needs channels of 1-D planes in, found {found} from `{embedding}`: give `{embedding}` the option \
+         `output = channels` for one plane per vector value"
+    )
+}
+
 /// A convolution or pooling layer over a vector.
 pub fn needs_channels_not_a_vector(layer: &str, two_d: bool) -> String {
     format!(

@@ -102,6 +102,19 @@ pub const RECURRENT_TENSORS: [[&str; 4]; 8] = [
     ["weight_ih_l7", "weight_hh_l7", "bias_ih_l7", "bias_hh_l7"],
 ];
 
+/// The names of the reverse direction's tensors of a bidirectional recurrent module (`bidirectional=True`):
+/// [`RECURRENT_TENSORS`] with `_reverse` after each.
+pub const RECURRENT_REVERSE_TENSORS: [[&str; 4]; 8] = [
+    ["weight_ih_l0_reverse", "weight_hh_l0_reverse", "bias_ih_l0_reverse", "bias_hh_l0_reverse"],
+    ["weight_ih_l1_reverse", "weight_hh_l1_reverse", "bias_ih_l1_reverse", "bias_hh_l1_reverse"],
+    ["weight_ih_l2_reverse", "weight_hh_l2_reverse", "bias_ih_l2_reverse", "bias_hh_l2_reverse"],
+    ["weight_ih_l3_reverse", "weight_hh_l3_reverse", "bias_ih_l3_reverse", "bias_hh_l3_reverse"],
+    ["weight_ih_l4_reverse", "weight_hh_l4_reverse", "bias_ih_l4_reverse", "bias_hh_l4_reverse"],
+    ["weight_ih_l5_reverse", "weight_hh_l5_reverse", "bias_ih_l5_reverse", "bias_hh_l5_reverse"],
+    ["weight_ih_l6_reverse", "weight_hh_l6_reverse", "bias_ih_l6_reverse", "bias_hh_l6_reverse"],
+    ["weight_ih_l7_reverse", "weight_hh_l7_reverse", "bias_ih_l7_reverse", "bias_hh_l7_reverse"],
+];
+
 /// PyTorch's `BatchNorm1d`/`BatchNorm2d` tensors: the trained `weight` (gamma) and `bias` (beta), then the
 /// running statistics used at inference.
 pub const BATCH_NORM_TENSORS: [&str; 4] = ["weight", "bias", "running_mean", "running_var"];
@@ -218,6 +231,15 @@ mod tests {
         const LENET: usize = conv_out(conv_out(28, 5, 1, 0, 1), 2, 2, 0, 1);
         const UP: usize = conv_transpose_out(LENET, 2, 2, 0, 1, 0);
         assert_eq!((LENET, UP), (12, 24));
+    }
+
+    #[test]
+    fn reverse_names_are_the_names_with_reverse_after() {
+        for (names, reverse) in RECURRENT_TENSORS.iter().zip(&RECURRENT_REVERSE_TENSORS) {
+            for (n, r) in names.iter().zip(reverse) {
+                assert_eq!(r.strip_suffix("_reverse"), Some(*n));
+            }
+        }
     }
 
     #[test]

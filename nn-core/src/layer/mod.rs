@@ -1,6 +1,7 @@
 //! Layers with parameters or training behaviour. Each file holds one layer kind with its kernels and its tests.
 
 mod batchnorm;
+mod bidirectional;
 mod contract;
 mod conv;
 mod conv_fast;
@@ -18,6 +19,7 @@ mod recurrent;
 mod rnn;
 
 pub use batchnorm::{BatchNorm, BatchNormCache, EPS as BATCH_NORM_EPS};
+pub use bidirectional::Bidirectional;
 pub use contract::{Accumulate, Backward, Descend, Frozen, Layer, Reshape, Sink, Stream, add_assign, backward_frozen};
 pub use conv::{
     Conv, Conv1d, Conv2d, ConvTranspose, ConvTranspose1d, ConvTranspose2d, Geometry, Pool, Pooling, conv_out,

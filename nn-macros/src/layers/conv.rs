@@ -1,6 +1,7 @@
 //! `Conv2d`, `Conv1d`, `ConvTranspose2d` and `ConvTranspose1d`: convolutions over channels of planes, with their
 //! geometry (kernel, stride, padding, dilation, output padding); the window arithmetic here serves pooling too.
 
+use super::embedding::Embedding;
 use super::{Kind, LayerKind};
 use crate::codegen::{Contract, Field};
 use crate::embed::Expected;
@@ -83,6 +84,14 @@ pub fn windowed(b: &mut Builder<'_>, d: &Decl<'_>, kind: impl FnOnce(&Window) ->
     b.uses.push(NameUse { name: name.clone(), named: entry_name.is_some(), is_param: is_conv, span });
     let Some(inputs) = d.current.cloned() else { return Built::Skipped };
     let label = if entry_name.is_some() || is_conv { name.clone() } else { Ident::new(&h, call.head.span()) };
+    // Right after an embedding's sequence of vectors, the layout it can give instead.
+    if let (Planes::Seq { .. }, Some(embedding)) =
+        (d.planes, d.before.last().filter(|l| l.kind_as::<Embedding>().is_some()))
+    {
+        let msg = messages::needs_channels_from_embedding(&h, &d.planes.describe(), &embedding.name.to_string());
+        b.errors.at(call.head, msg);
+        return Built::Unknown;
+    }
     let Some(window) = spatial(call, &h, &label, d.planes, b.int8, b.errors, &mut b.checks) else {
         return Built::Unknown;
     };

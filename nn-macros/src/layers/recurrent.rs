@@ -1,6 +1,6 @@
 //! `Rnn(HIDDEN)`, `Lstm(HIDDEN)` and `Gru(HIDDEN)` (or with the inputs per step first): recurrent layers over a
-//! sequence, in PyTorch's layout; options `output`, `layers` (a stack) and, per cell, `activation` or
-//! `forget_bias`.
+//! sequence, in PyTorch's layout; options `output`, `layers` (a stack), `bidirectional` and, per cell,
+//! `activation` or `forget_bias`.
 
 use super::activation::{ACTIVATIONS, ActKind, activation_type};
 use super::{Kind, LayerKind};
@@ -9,8 +9,8 @@ use crate::embed::Expected;
 use crate::errors::did_you_mean;
 use crate::messages::{self, part};
 use crate::model::{
-    Builder, Built, Call, ConstCheck, Decl, Dim, InitKind, Layer, NameUse, Planes, StepIo, Sz, number, product, size,
-    tokens, ungroup,
+    Builder, Built, Call, ConstCheck, Decl, Dim, InitKind, Layer, NameUse, Planes, StepIo, Sz, bool_option, number,
+    product, size, tokens, ungroup,
 };
 use proc_macro2::{Ident, Span, TokenStream};
 use quote::{quote, quote_spanned};
@@ -84,6 +84,9 @@ pub struct Recurrent {
     index: usize,
     /// For layers after the first of such a stack: the name of the first, under which their tensors appear.
     module: Option<Ident>,
+    /// Whether it reads the sequence in both directions (PyTorch's `bidirectional=True`): twice the hidden
+    /// units out per step, the reverse direction's tensors named `..._reverse`.
+    bidirectional: bool,
 }
 
 /// The latest recurrent layer, when it returns only its last step.
@@ -130,10 +133,11 @@ fn recurrent(
     let mut activation = ActKind::Tanh;
     let mut forget_bias = None;
     let mut count = 1;
+    let mut bidirectional = false;
     let allowed: &[&str] = match head {
-        "Rnn" => &["output", "layers", "activation"],
-        "Lstm" => &["output", "layers", "forget_bias"],
-        _ => &["output", "layers"],
+        "Rnn" => &["output", "layers", "bidirectional", "activation"],
+        "Lstm" => &["output", "layers", "bidirectional", "forget_bias"],
+        _ => &["output", "layers", "bidirectional"],
     };
     let mut seen: Vec<String> = Vec::new();
     for (opt, value) in &call.options {
@@ -159,6 +163,7 @@ fn recurrent(
                 }
                 other => builder.errors.at(other, messages::not_a_layer_count(&name.to_string(), &tokens(other))),
             },
+            "bidirectional" => bidirectional = bool_option(opt, value, builder.errors).unwrap_or(false),
             "forget_bias" if head == "Lstm" => {
                 forget_bias = number(value, builder.errors, &part::forget_bias_of(&name.to_string()));
             }
@@ -254,7 +259,13 @@ fn recurrent(
     let h = Sz::from_dim(&hidden);
     let label = name.to_string();
     let errors = &mut *builder.errors;
-    let every = product(&[&t, &h], call.head, &label, part::ITS_VALUES, errors)?.to_dim();
+    // Per step out: the hidden units, or both directions' (forward first).
+    let width = if bidirectional {
+        product(&[&Sz::Lit(2), &h], call.head, &label, part::ITS_VALUES, errors)?
+    } else {
+        h.clone()
+    };
+    let every = product(&[&t, &width], call.head, &label, part::ITS_VALUES, errors)?.to_dim();
     let gate_rows = product(&[&Sz::Lit(cell.gates()), &h], call.head, &label, part::ITS_GATE_ROWS, errors)?;
     let kept = product(&[&t, &Sz::Lit(cell.keep()), &h], call.head, &label, part::WHAT_IT_KEEPS, errors)?;
     // A stack of `count` layers (PyTorch's `num_layers`): the first reads the sequence, the others the
@@ -263,7 +274,8 @@ fn recurrent(
     for index in 0..count {
         let top = index + 1 == count;
         let layer_name = if index == 0 { name.clone() } else { Ident::new(&format!("{name}_l{index}"), span) };
-        let (input, layer_inputs) = if index == 0 { (f.clone(), inputs.clone()) } else { (h.clone(), every.clone()) };
+        let (input, layer_inputs) =
+            if index == 0 { (f.clone(), inputs.clone()) } else { (width.clone(), every.clone()) };
         stack.push(Layer {
             name: layer_name,
             span,
@@ -278,37 +290,47 @@ fn recurrent(
                 forget_bias: forget_bias.clone(),
                 index,
                 module: (index > 0).then(|| name.clone()),
+                bidirectional,
             }),
             inputs: layer_inputs,
-            outputs: if last && top { hidden.clone() } else { every.clone() },
+            outputs: if last && top { width.to_dim() } else { every.clone() },
             init: InitKind::Zeros,
             geometry: None,
-            step: Some(StepIo { steps: t.clone(), inputs: input.to_dim(), outputs: hidden.clone() }),
+            step: Some(StepIo { steps: t.clone(), inputs: input.to_dim(), outputs: width.to_dim() }),
             shape: String::new(),
         });
     }
-    let out_planes = if last { Planes::Flat } else { Planes::Seq { t, f: h } };
+    let out_planes = if last { Planes::Flat } else { Planes::Seq { t, f: width } };
     Some((stack, out_planes))
 }
 
 impl LayerKind for Recurrent {
     fn describe_short(&self, l: &Layer) -> String {
         format!(
-            "{} {} {}{}",
+            "{} {} {}{}{}",
             l.name,
             self.cell.name(),
             self.hidden.display(),
+            if self.bidirectional { " bidirectional" } else { "" },
             if self.last { " (last step)" } else { " (every step)" }
         )
     }
 
     fn describe(&self, l: &Layer) -> String {
-        let Recurrent { cell, steps, input, hidden, gate_rows, last, index, module, .. } = self;
+        let Recurrent { cell, steps, input, hidden, gate_rows, last, index, module, bidirectional, .. } = self;
         let g = gate_rows.display();
         let prefix = module.as_ref().map_or_else(|| l.name.to_string(), |m| format!("{m}"));
+        let both = if *bidirectional {
+            format!(
+                "; bidirectional: each step's output is both directions' hidden vectors, forward first, and the \
+                 reverse direction's tensors are `weight_ih_l{index}_reverse` and so on"
+            )
+        } else {
+            String::new()
+        };
         format!(
             "Layer `{}`: {}, {} steps of {} inputs, {} hidden units, returns {} (`{prefix}.weight_ih_l{index}` \
-             is {g} x {}, `weight_hh_l{index}` {g} x {}, biases `bias_ih_l{index}` and `bias_hh_l{index}`).",
+             is {g} x {}, `weight_hh_l{index}` {g} x {}, biases `bias_ih_l{index}` and `bias_hh_l{index}`{both}).",
             l.name,
             match cell {
                 CellKind::Rnn(a) => format!("RNN ({})", a.name()),
@@ -326,7 +348,7 @@ impl LayerKind for Recurrent {
 
     fn field(&self, l: &Layer, t: &TokenStream) -> Option<Field> {
         let lit = proc_macro2::Literal::usize_unsuffixed;
-        let Recurrent { cell, steps, input, hidden, gate_rows, kept, index, .. } = self;
+        let Recurrent { cell, steps, input, hidden, gate_rows, kept, index, bidirectional, .. } = self;
         let (i, h, g) = (input.tokens(), hidden.tokens(), gate_rows.tokens());
         let (s, k) = (steps.tokens(), kept.tokens());
         let l_index = lit(*index);
@@ -338,6 +360,7 @@ impl LayerKind for Recurrent {
             CellKind::Lstm => quote!(::nn_core::__private::Lstm<#t, #i, #h, #g, #l_index, #s, #k>),
             CellKind::Gru => quote!(::nn_core::__private::Gru<#t, #i, #h, #g, #l_index, #s, #k>),
         };
+        let ty = if *bidirectional { quote!(::nn_core::__private::Bidirectional<#ty>) } else { ty };
         let f = &l.name;
         let init = match &self.forget_bias {
             Some(b) => quote_spanned!(l.span=> self.#f.init_remembering(#b, rng);),
@@ -345,7 +368,8 @@ impl LayerKind for Recurrent {
         };
         // Layers after the first of a stack appear under the stack's name (`lstm.weight_ih_l1`).
         let scope = self.module.as_ref().unwrap_or(&l.name).to_string();
-        Some(Field { init, scope, ..Field::new(l, ty) })
+        let constructor = if *bidirectional { "from_parts" } else { "new" };
+        Some(Field { init, scope, constructor, ..Field::new(l, ty) })
     }
 
     fn keeps(&self) -> bool {
@@ -353,6 +377,9 @@ impl LayerKind for Recurrent {
     }
 
     fn streaming(&self, l: &Layer) -> Streaming {
+        if self.bidirectional {
+            return Streaming::Never;
+        }
         let f = &l.name;
         Streaming::State(format!(
             "The state of `{f}` (its hidden vector{}).",
@@ -361,15 +388,24 @@ impl LayerKind for Recurrent {
     }
 
     fn tensors(&self, l: &Layer) -> Vec<Expected> {
-        let Recurrent { input, hidden, gate_rows, index, module, .. } = self;
+        let Recurrent { input, hidden, gate_rows, index, module, bidirectional, .. } = self;
         let (i, h, g) = (input.lit().unwrap_or(0), hidden.lit().unwrap_or(0), gate_rows.lit().unwrap_or(0));
-        let names = nn_shapes::RECURRENT_TENSORS.get(*index).copied().unwrap_or_default();
-        let key = |k: usize| format!("{}.{}", module.as_ref().unwrap_or(&l.name), names[k]);
-        vec![
-            Expected { name: key(0), shape: vec![g, i], matrix: true },
-            Expected { name: key(1), shape: vec![g, h], matrix: true },
-            Expected { name: key(2), shape: vec![g], matrix: false },
-            Expected { name: key(3), shape: vec![g], matrix: false },
-        ]
+        let mut tables = vec![nn_shapes::RECURRENT_TENSORS.get(*index).copied().unwrap_or_default()];
+        if *bidirectional {
+            tables.push(nn_shapes::RECURRENT_REVERSE_TENSORS.get(*index).copied().unwrap_or_default());
+        }
+        let scope = module.as_ref().unwrap_or(&l.name);
+        tables
+            .into_iter()
+            .flat_map(|names| {
+                let key = move |k: usize| format!("{scope}.{}", names[k]);
+                [
+                    Expected { name: key(0), shape: vec![g, i], matrix: true },
+                    Expected { name: key(1), shape: vec![g, h], matrix: true },
+                    Expected { name: key(2), shape: vec![g], matrix: false },
+                    Expected { name: key(3), shape: vec![g], matrix: false },
+                ]
+            })
+            .collect()
     }
 }
