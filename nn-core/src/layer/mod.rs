@@ -1,5 +1,6 @@
 //! Layers with parameters or training behaviour. Each file holds one layer kind with its kernels and its tests.
 
+mod attention;
 mod batchnorm;
 mod bidirectional;
 mod contract;
@@ -18,6 +19,7 @@ mod noisy_relu;
 mod recurrent;
 mod rnn;
 
+pub use attention::{AdditiveAttention, AdditiveKeep, Attended, Attention, DotAttention, as_states};
 pub use batchnorm::{BatchNorm, BatchNormCache, EPS as BATCH_NORM_EPS};
 pub use bidirectional::Bidirectional;
 pub use contract::{Accumulate, Backward, Descend, Frozen, Layer, Reshape, Sink, Stream, add_assign, backward_frozen};
