@@ -82,6 +82,8 @@ pub mod optim;
 pub mod params;
 pub mod quant;
 mod scratch;
+#[cfg(feature = "alloc")]
+pub mod seq2seq;
 mod sink;
 #[cfg(feature = "alloc")]
 pub mod train;
