@@ -85,7 +85,7 @@ pub(super) fn conv_forward_rows_then<T: Float>(
             padded = padded.max(winograd::scratch(g, count));
         }
         crate::scratch::with_buffers(padded, count * g.positions(), |xpad: &mut [T], yt: &mut [T]| {
-            dispatch::<T, _>(w, stride, count, g, x, y, xpad, yt, &epilogue);
+            dispatch::<T>(w, stride, count, g, x, y, xpad, yt, &epilogue);
         });
     }
     #[cfg(not(feature = "std"))]
@@ -129,7 +129,7 @@ struct Out<'a, T> {
 #[cfg(feature = "std")]
 #[multiversion::multiversion(targets("x86_64+avx512f+avx512vl+avx2+fma", "x86_64+avx2+fma"))]
 #[allow(clippy::too_many_arguments)]
-fn dispatch<T: Float, E: Fn(&mut [T])>(
+fn dispatch<T: Float>(
     w: &[T],
     stride: usize,
     co: usize,
@@ -138,7 +138,7 @@ fn dispatch<T: Float, E: Fn(&mut [T])>(
     y: &mut [T],
     xpad: &mut [T],
     yt: &mut [T],
-    epilogue: &E,
+    epilogue: &dyn Fn(&mut [T]),
 ) {
     // Decided at compile time for each clone: 32 registers of 16 `f32` with AVX-512, 16 of 8 with AVX2, 16 of
     // 4 without. The accumulators take `MR x PB / lanes` registers.
@@ -174,7 +174,7 @@ fn dispatch<T: Float, E: Fn(&mut [T])>(
         } else {
             winograd::forward::<T, 6, 4, FMA, { Isa::Portable as u8 }>(w, stride, co, g, x, xpad, yt);
         }
-        transpose_add::<T, E, AVX512>(yt, co, p, y, epilogue);
+        transpose_add::<T, AVX512>(yt, co, p, y, epilogue);
         return;
     }
     let mut out = Out { y: yt, channel: 1, position: co };
@@ -225,7 +225,7 @@ fn dispatch<T: Float, E: Fn(&mut [T])>(
             panels::<T, 6, 2, FMA, { Isa::Portable as u8 }>(w, stride, co, g, x, padded, &mut out);
         }
     }
-    transpose_add::<T, E, AVX512>(yt, co, p, y, epilogue);
+    transpose_add::<T, AVX512>(yt, co, p, y, epilogue);
 }
 
 /// `y[c p_count + p] += yt[p channels + c]`: the position-major sums added into the output planes, in tiles of
@@ -234,12 +234,12 @@ fn dispatch<T: Float, E: Fn(&mut [T])>(
 /// short runs cost more than the pass it saves).
 #[cfg(feature = "std")]
 #[inline(always)]
-fn transpose_add<T: Float, E: Fn(&mut [T]), const AVX512: bool>(
+fn transpose_add<T: Float, const AVX512: bool>(
     yt: &[T],
     channels: usize,
     positions: usize,
     y: &mut [T],
-    epilogue: &E,
+    epilogue: &dyn Fn(&mut [T]),
 ) {
     const TILE: usize = 16;
     for c0 in (0..channels).step_by(TILE) {
