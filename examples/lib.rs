@@ -10,6 +10,8 @@
 //! - `autoencoder_pca`: a dense autoencoder with a 2-D code against PCA on MNIST, both embeddings drawn.
 //! - `dbn`: RBM pre-training of a deep belief net, fine-tuned, against the same MLP from a random start.
 //! - `cgan_mnist`: a conditional GAN (auxiliary classifier) draws the digit it is asked for; a grid PNG per label.
+//! - `seq2seq`: an encoder-decoder with attention reverses digit strings; the attention drawn as a heat map PNG.
+//! - `word2vec`: continuous bag of words on *Alice*, nearest neighbours and analogies of the learned vectors.
 //!
 //! The library also holds what the examples share: [`plot_history`] draws a training run's loss and accuracy per
 //! epoch into a PNG, [`save_image_grid`] draws rows of greyscale images and [`save_scatter`] panels of points. Its text uses DejaVu Sans (`examples/assets/DejaVuSans.ttf`, from the DejaVu fonts 2.37 as
