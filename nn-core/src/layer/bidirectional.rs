@@ -21,7 +21,15 @@ use nalgebra::{SMatrix, SVector};
 use nn_shapes::{RECURRENT_REVERSE_TENSORS, RECURRENT_TENSORS};
 use rand::Rng;
 
-/// Two recurrent layers `R` over one sequence, one in each direction; see the [module](self) documentation.
+/// Two recurrent layers `R` over one sequence, one in each direction (PyTorch's `bidirectional=True`), each from a
+/// zero state.
+///
+/// The output at step `t` is `[h_fwd(t), h_rev(t)]`, `2 * H` values with the forward direction's first, where
+/// `h_rev(t)` is the reverse direction's state once it has read steps `S - 1` down to `t` (PyTorch's `output`).
+/// Asked for the last step only (`2 * H` values), the layer returns both directions' final states: the forward
+/// direction's after step `S - 1` and the reverse direction's after step 0 (PyTorch's `h_n[-2]` and `h_n[-1]`).
+/// The reverse direction's tensors are `weight_ih_l0_reverse` and so on, after the forward direction's. There is
+/// no streaming form: the first output needs the sequence's last input.
 #[derive(Clone, Copy, Debug, PartialEq, bytemuck::Zeroable)]
 #[bytemuck(crate = "bytemuck")]
 pub struct Bidirectional<R> {
