@@ -94,8 +94,8 @@ use proc_macro::TokenStream;
 ///                                   `Rnn` also `activation = Tanh|Relu|...` (default parameter),
 ///                                   `Lstm` also `forget_bias = B` (the forget gate's initial bias, default 1);
 ///                                   `bidirectional = true` reads the sequence both ways, each step's two hidden
-///                                   vectors joined (forward first), PyTorch's `_reverse` tensors; `output =
-///                                   last` then gives both directions' final states; no streaming `step`
+///                                   vectors joined (forward first), PyTorch's `_reverse` tensors; with
+///                                   `output = last`, both directions' final states; no streaming `step`
 ///        | Embedding(VOCAB, DIM)            first layer only, after `input: STEPS` (one token id per step): each id's
 ///                                   learned vector (`embedding.weight` is VOCAB x DIM); `output = sequence`
 ///                                   (`Seq(STEPS, DIM)`, the default) or `output = channels` (`[DIM, STEPS]`, for
