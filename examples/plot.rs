@@ -191,7 +191,7 @@ mod tests {
                 // Validation from epoch 2 on, so that a missing first point is exercised too.
                 let valid =
                     (epoch > 1).then(|| Metrics { loss: 2.4 / t.sqrt() + 0.01 * t, accuracy: 1.0 - 1.0 / t.sqrt() });
-                EpochStats { epoch, train, valid }
+                EpochStats { epoch, train, valid, lr: None }
             })
             .collect()
     }

@@ -98,3 +98,7 @@ fn per_sample_sgd_step_trains_xor() {
         assert!((y - t).abs() < 0.1, "xor{x:?} = {y}");
     }
 }
+
+/// Learning-rate schedules (in this binary, to share its build).
+#[path = "schedules.rs"]
+mod schedules;

@@ -7,7 +7,7 @@ use crate::float::Float;
 use crate::layer::{Accumulate, TokenError};
 use crate::loss::Loss;
 use crate::network::{BatchNetwork, Network};
-use crate::optim::Optimizer;
+use crate::optim::{Optimizer, Schedule, warmup_factor};
 use crate::{Boxed, SeededRng, seeded_rng};
 use alloc::boxed::Box;
 use alloc::vec::Vec;
@@ -35,6 +35,8 @@ pub struct EpochStats {
     pub train: Metrics,
     /// Validation loss and accuracy after the epoch (inference mode), if a validation set was given.
     pub valid: Option<Metrics>,
+    /// The learning rate of the epoch's last update, for an optimizer that has one.
+    pub lr: Option<f64>,
 }
 
 /// Progress reported to the callback.
@@ -98,6 +100,9 @@ pub enum TrainError {
         /// As for [`TrainError::Diverged`].
         restored_epoch: usize,
     },
+    /// A learning-rate schedule or warm-up was asked of an optimizer without a learning rate: nothing was
+    /// trained.
+    NoLearningRate,
     /// A sample's input is not one the network takes (a token id out of its embedding's vocabulary): nothing
     /// was trained.
     InvalidInput {
@@ -143,6 +148,9 @@ impl fmt::Display for TrainError {
                  first batch's {first:.6e} (try a smaller learning rate, or raise `Trainer::divergence_factor`); {}",
                 Restored(*restored_epoch)
             ),
+            TrainError::NoLearningRate => {
+                write!(f, "a learning-rate schedule needs an optimizer with a learning rate")
+            }
             TrainError::InvalidInput { set, sample, error } => {
                 write!(f, "{set} sample {sample} is not an input of the network: {error}")
             }
@@ -173,6 +181,8 @@ pub struct Trainer<'a, N: BatchNetwork, O, L> {
     patience: Option<usize>,
     clip: Option<f64>,
     divergence: f64,
+    schedule: Schedule,
+    warmup: usize,
     callback: Option<Callback<'a>>,
 }
 
@@ -197,6 +207,8 @@ where
             patience: None,
             clip: None,
             divergence: DIVERGENCE_FACTOR,
+            schedule: Schedule::Constant,
+            warmup: 0,
             callback: None,
         }
     }
@@ -241,6 +253,23 @@ where
         self
     }
 
+    /// Sets the optimizer's learning rate before every update to its rate when training starts times the
+    /// schedule's factor at that epoch and update (see [`Schedule`]); the rate it started with is given back at
+    /// the end. Each epoch's [`EpochStats::lr`] is the rate of its last update.
+    #[must_use]
+    pub fn schedule(mut self, schedule: Schedule) -> Self {
+        self.schedule = schedule;
+        self
+    }
+
+    /// A linear warm-up over the first `iterations` updates (the first at `1 / iterations` of the rate), on top of
+    /// the [`Trainer::schedule`].
+    #[must_use]
+    pub fn warmup(mut self, iterations: usize) -> Self {
+        self.warmup = iterations;
+        self
+    }
+
     /// Calls `f` after every batch and every epoch (for progress bars and logs).
     #[must_use]
     pub fn on_progress(mut self, f: impl FnMut(&Progress) + 'a) -> Self {
@@ -263,6 +292,27 @@ where
                 N::check_input(x).map_err(|error| TrainError::InvalidInput { set, sample, error })?;
             }
         }
+        let base = self.opt.learning_rate();
+        let scheduled = self.schedule != Schedule::Constant || self.warmup > 0;
+        if scheduled && base.is_none() {
+            return Err(TrainError::NoLearningRate);
+        }
+        let result = self.run::<B>(train, valid, base.filter(|_| scheduled));
+        if let (true, Some(base)) = (scheduled, base) {
+            self.opt.set_learning_rate(base);
+        }
+        result
+    }
+
+    /// The epochs of [`Trainer::fit`], on checked data; `base` is the optimizer's starting rate when a schedule
+    /// sets it.
+    fn run<const B: usize>(
+        &mut self,
+        train: &[Sample<N>],
+        valid: &[Sample<N>],
+        base: Option<N::Scalar>,
+    ) -> Result<Report, TrainError> {
+        let mut iteration = 0;
         let mut rng = seeded_rng(self.seed);
         let mut order: Vec<usize> = (0..train.len()).collect();
         let mut grads = N::boxed_zeroed();
@@ -284,6 +334,11 @@ where
             let (mut loss_sum, mut correct) = (0.0, 0.0);
             for (b, chunk) in order.chunks_exact(B).enumerate() {
                 gather::<N, B>(train, chunk, &mut x, &mut t);
+                if let Some(base) = base {
+                    let factor = self.schedule.factor(epoch - 1, iteration) * warmup_factor(self.warmup, iteration);
+                    self.opt.set_learning_rate(N::Scalar::from_f64(base.to_f64() * factor));
+                }
+                iteration += 1;
                 let (loss, hits) = self.step::<B>(&x, &t, &mut grads, &mut cache, &mut rng);
                 if !loss.is_finite() {
                     self.net.copy_from(&best);
@@ -306,7 +361,8 @@ where
                 return Err(TrainError::Exploded { epoch, loss, first, factor, restored_epoch: best_epoch });
             }
             let valid_metrics = (!valid.is_empty()).then(|| evaluate::<N, L, B>(self.net, valid, &self.loss));
-            let stats = EpochStats { epoch, train: train_metrics, valid: valid_metrics };
+            let lr = self.opt.learning_rate().map(Float::to_f64);
+            let stats = EpochStats { epoch, train: train_metrics, valid: valid_metrics, lr };
             report.epochs.push(stats);
             if let Some(f) = self.callback.as_mut() {
                 f(&Progress::Epoch(stats));

@@ -82,6 +82,14 @@ impl<T: Float, P: Parameters<T>> Adadelta<T, P> {
 }
 
 impl<T: Float, P: Parameters<T>> Optimizer<T, P> for Adadelta<T, P> {
+    fn learning_rate(&self) -> Option<T> {
+        Some(self.lr)
+    }
+
+    fn set_learning_rate(&mut self, lr: T) {
+        self.lr = lr;
+    }
+
     fn step(&mut self, params: &mut P, grads: &P) {
         let (lr, b1, b2, eps) = (self.lr, self.beta1, self.beta2, self.eps);
         let (one_minus_b1, one_minus_b2) = (T::one() - b1, T::one() - b2);

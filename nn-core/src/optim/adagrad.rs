@@ -55,6 +55,14 @@ impl<T: Float, P: Parameters<T>> Adagrad<T, P> {
 }
 
 impl<T: Float, P: Parameters<T>> Optimizer<T, P> for Adagrad<T, P> {
+    fn learning_rate(&self) -> Option<T> {
+        Some(self.lr)
+    }
+
+    fn set_learning_rate(&mut self, lr: T) {
+        self.lr = lr;
+    }
+
     fn step(&mut self, params: &mut P, grads: &P) {
         let (lr, eps) = (self.lr, self.eps);
         with_state(params, grads, &mut self.sum, |w, g, s| {

@@ -77,6 +77,14 @@ impl<T: Float, P: Parameters<T>> Adam<T, P> {
 }
 
 impl<T: Float, P: Parameters<T>> Optimizer<T, P> for Adam<T, P> {
+    fn learning_rate(&self) -> Option<T> {
+        Some(self.lr)
+    }
+
+    fn set_learning_rate(&mut self, lr: T) {
+        self.lr = lr;
+    }
+
     fn step(&mut self, params: &mut P, grads: &P) {
         self.t += 1;
         let t = self.t as f64;

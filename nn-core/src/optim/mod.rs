@@ -40,6 +40,7 @@ mod adam;
 mod momentum;
 #[cfg(feature = "alloc")]
 mod rmsprop;
+mod schedule;
 mod sgd;
 #[cfg(feature = "alloc")]
 mod state;
@@ -57,6 +58,7 @@ pub use adam::Adam;
 pub use momentum::{Momentum, MomentumForm};
 #[cfg(feature = "alloc")]
 pub use rmsprop::RmsProp;
+pub use schedule::{Schedule, warmup_factor};
 pub use sgd::Sgd;
 #[cfg(feature = "alloc")]
 pub use weight_decay::WeightDecay;
@@ -69,6 +71,16 @@ use crate::params::Parameters;
 pub trait Optimizer<T: Float, P: Parameters<T>> {
     /// One update step: `params` moves against `grads`.
     fn step(&mut self, params: &mut P, grads: &P);
+
+    /// The learning rate, for optimizers that have one (every optimizer of this module does).
+    fn learning_rate(&self) -> Option<T> {
+        None
+    }
+
+    /// Sets the learning rate (what a [`Schedule`] does before every update); nothing for an optimizer without.
+    fn set_learning_rate(&mut self, lr: T) {
+        let _ = lr;
+    }
 }
 
 /// Rescales `grads` in place so that their Euclidean norm over every tensor is at most `max_norm`, and returns

@@ -75,6 +75,14 @@ impl<T: Float, P: Parameters<T>> Momentum<T, P> {
 }
 
 impl<T: Float, P: Parameters<T>> Optimizer<T, P> for Momentum<T, P> {
+    fn learning_rate(&self) -> Option<T> {
+        Some(self.lr)
+    }
+
+    fn set_learning_rate(&mut self, lr: T) {
+        self.lr = lr;
+    }
+
     fn step(&mut self, params: &mut P, grads: &P) {
         let (lr, gamma) = (self.lr, self.gamma);
         let gain = match self.form {

@@ -58,6 +58,14 @@ impl<T: Float, P: Parameters<T>> RmsProp<T, P> {
 }
 
 impl<T: Float, P: Parameters<T>> Optimizer<T, P> for RmsProp<T, P> {
+    fn learning_rate(&self) -> Option<T> {
+        Some(self.lr)
+    }
+
+    fn set_learning_rate(&mut self, lr: T) {
+        self.lr = lr;
+    }
+
     fn step(&mut self, params: &mut P, grads: &P) {
         let (lr, beta, eps) = (self.lr, self.beta, self.eps);
         let one_minus_beta = T::one() - beta;

@@ -19,6 +19,14 @@ impl<T: Float> Sgd<T> {
 }
 
 impl<T: Float, P: Parameters<T>> Optimizer<T, P> for Sgd<T> {
+    fn learning_rate(&self) -> Option<T> {
+        Some(self.lr)
+    }
+
+    fn set_learning_rate(&mut self, lr: T) {
+        self.lr = lr;
+    }
+
     fn step(&mut self, params: &mut P, grads: &P) {
         let lr = self.lr;
         params.zip_mut(grads, |_, w, g| {

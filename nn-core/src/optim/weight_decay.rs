@@ -88,6 +88,14 @@ impl<O, T: Float, P: Parameters<T> + bytemuck::Zeroable> WeightDecay<O, T, P> {
 
 #[cfg(feature = "alloc")]
 impl<O: Optimizer<T, P>, T: Float, P: Parameters<T>> Optimizer<T, P> for WeightDecay<O, T, P> {
+    fn learning_rate(&self) -> Option<T> {
+        self.inner.learning_rate()
+    }
+
+    fn set_learning_rate(&mut self, lr: T) {
+        self.inner.set_learning_rate(lr);
+    }
+
     fn step(&mut self, params: &mut P, grads: &P) {
         let lambda = self.lambda;
         for i in 0..P::TENSORS {
