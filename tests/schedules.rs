@@ -1,5 +1,6 @@
 //! Learning-rate schedules in `Trainer`: the rate of every update follows the schedule and the warm-up, each
-//! epoch reports its rate, the optimizer gets its own rate back, and an optimizer without one is refused.
+//! epoch reports its rate, the optimizer gets its own rate back, and an optimizer without one is refused. And
+//! augmentation: every training sample transformed anew each epoch, the data untouched, the run reproducible.
 
 use nn_core::optim::{Optimizer, Schedule};
 use nn_core::prelude::*;
@@ -114,4 +115,38 @@ fn a_schedule_needs_an_optimizer_with_a_rate() {
     // Without a schedule it trains (and reports no rate).
     let report = Trainer::new(&mut *net, &mut Fixed, MeanSquaredError).epochs(1).fit::<4>(&data, &[]).unwrap();
     assert_eq!(report.epochs[0].lr, None);
+}
+
+#[test]
+fn augmentation_transforms_every_training_sample_each_epoch_reproducibly() {
+    use std::cell::RefCell;
+    let data = data();
+    let seen = RefCell::new(Vec::new());
+    let run = |seed: u64| {
+        let mut net = Line::boxed_init(&mut seeded_rng(4));
+        let mut sgd = Sgd::new(0.05);
+        Trainer::new(&mut *net, &mut sgd, MeanSquaredError)
+            .epochs(3)
+            .seed(seed)
+            .augment(|x, rng| {
+                seen.borrow_mut().push([x[0], x[1]]);
+                nn_core::augment::ImageAugment::new(1, 1, 2).noise(0.01).apply(x, rng);
+            })
+            .fit::<4>(&data, &data[..4])
+            .unwrap();
+        net.fc1.weight
+    };
+    let first = run(9);
+    // Every training sample once per epoch (validation samples are not transformed), seen as in the data set.
+    let seen = seen.take();
+    assert_eq!(seen.len(), 3 * 16);
+    for epoch in seen.chunks(16) {
+        let mut inputs: Vec<[f64; 2]> = epoch.to_vec();
+        inputs.sort_by(|a, b| a.partial_cmp(b).unwrap());
+        let mut want: Vec<[f64; 2]> = data.iter().map(|(x, _)| [x[0], x[1]]).collect();
+        want.sort_by(|a, b| a.partial_cmp(b).unwrap());
+        assert_eq!(inputs, want);
+    }
+    assert_eq!(run(9), first, "the same seed, the same noise, the same weights");
+    assert_ne!(run(10), first);
 }

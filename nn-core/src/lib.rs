@@ -61,6 +61,8 @@ extern crate std;
 extern crate self as nn_core;
 
 pub mod activation;
+#[cfg(feature = "alloc")]
+pub mod augment;
 mod buffer;
 pub mod classic;
 #[cfg(feature = "std")]

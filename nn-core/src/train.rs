@@ -167,6 +167,10 @@ impl std::error::Error for TrainError {}
 /// The progress callback a [`Trainer`] holds.
 type Callback<'a> = Box<dyn FnMut(&Progress) + 'a>;
 
+/// The augmentation a [`Trainer`] holds: called on every training sample's input values as its batch is
+/// gathered.
+type Augmentation<'a, T> = Box<dyn FnMut(&mut [T], &mut SeededRng) + 'a>;
+
 /// Trains a network with an optimizer and a loss, in mini-batches of a const size.
 ///
 /// Each epoch shuffles the training set with a generator seeded from [`Trainer::seed`], so the same seed gives
@@ -183,6 +187,7 @@ pub struct Trainer<'a, N: BatchNetwork, O, L> {
     divergence: f64,
     schedule: Schedule,
     warmup: usize,
+    augment: Option<Augmentation<'a, N::Scalar>>,
     callback: Option<Callback<'a>>,
 }
 
@@ -209,6 +214,7 @@ where
             divergence: DIVERGENCE_FACTOR,
             schedule: Schedule::Constant,
             warmup: 0,
+            augment: None,
             callback: None,
         }
     }
@@ -267,6 +273,16 @@ where
     #[must_use]
     pub fn warmup(mut self, iterations: usize) -> Self {
         self.warmup = iterations;
+        self
+    }
+
+    /// Transforms every training sample's input as its batch is gathered (a copy: the data set is untouched), with
+    /// the trainer's seeded generator, so every epoch sees new variants and the same seed gives the same run:
+    /// `.augment(move |x, rng| ImageAugment::new(1, 28, 28).shift(2).apply(x, rng))` (see
+    /// [`crate::augment`]). Validation samples are not transformed.
+    #[must_use]
+    pub fn augment(mut self, f: impl FnMut(&mut [N::Scalar], &mut SeededRng) + 'a) -> Self {
+        self.augment = Some(Box::new(f));
         self
     }
 
@@ -334,6 +350,12 @@ where
             let (mut loss_sum, mut correct) = (0.0, 0.0);
             for (b, chunk) in order.chunks_exact(B).enumerate() {
                 gather::<N, B>(train, chunk, &mut x, &mut t);
+                if let Some(f) = self.augment.as_mut() {
+                    let fi = N::InputBatch::<B>::FEATURES;
+                    for column in x.as_mut_slice().chunks_exact_mut(fi.max(1)) {
+                        f(column, &mut rng);
+                    }
+                }
                 if let Some(base) = base {
                     let factor = self.schedule.factor(epoch - 1, iteration) * warmup_factor(self.warmup, iteration);
                     self.opt.set_learning_rate(N::Scalar::from_f64(base.to_f64() * factor));
