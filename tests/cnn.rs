@@ -364,3 +364,7 @@ fn depthwise_and_grouped_convolutions_pass_the_gradient_check() {
     let r = check_batch(&mut *net, &x, &t, &HalfSquaredError, &mut Grouped1d::boxed_zeroed(), 0);
     assert!(r.max_relative_error < 1e-6, "{r:?}");
 }
+
+/// The classic architectures and local response normalisation (in this binary, to share its build).
+#[path = "architectures.rs"]
+mod architectures;

@@ -75,6 +75,8 @@ use proc_macro::TokenStream;
 ///                                   covers, the average counting the padding as zeros, as PyTorch pools)
 ///        | GlobalAvgPool2d | GlobalAvgPool1d   the mean of each channel: planes to a vector of their channels
 ///        | GlobalMaxPool2d | GlobalMaxPool1d   the largest value of each channel (max over time on 1-D planes)
+///        | LocalResponseNorm(SIZE)          AlexNet's normalisation across SIZE neighbouring channels; options
+///                                   `alpha`, `beta`, `k` (PyTorch's defaults 1e-4, 0.75, 1)
 ///        | Flatten
 ///        | Reshape(N) | Reshape([C, L]) | Reshape([C, H, W])   the same values seen as another shape (nothing
 ///                                   moves); literal sizes, as many values as the input holds

@@ -490,6 +490,16 @@ pub fn needs_channels_not_a_vector(layer: &str, two_d: bool) -> String {
     )
 }
 
+/// `LocalResponseNorm` without its window.
+pub fn lrn_needs_size(layer: &str) -> String {
+    format!("`LocalResponseNorm` takes its window in channels: `LocalResponseNorm(5)` (layer `{layer}`)")
+}
+
+/// `LocalResponseNorm` on something other than planes.
+pub fn lrn_needs_planes(layer: &str, found: &str) -> String {
+    format!("`{layer}` normalises across the channels of planes, found {found}")
+}
+
 /// Global pooling over a vector.
 pub fn global_pool_after_vector(layer: &str, two_d: bool) -> String {
     format!(

@@ -9,6 +9,7 @@ mod dense;
 mod dropout;
 mod embedding;
 mod global_pool;
+mod lrn;
 mod maxout;
 pub mod merge;
 mod nested;
@@ -130,6 +131,7 @@ pub const KINDS: &[Kind] = &[
     conv::KIND,
     pool::KIND,
     global_pool::KIND,
+    lrn::KIND,
     reshape::KIND,
     residual::KIND,
     merge::KIND,
