@@ -155,9 +155,9 @@ network! {
     }
 }
 
-/// 003_35247b0fbe72c116.txt lines 394-418: `sigma(20 x1 + 20 x2 - 10)` (OR, lines 394-400), `sigma(-20 x1 - 20 x2
-/// + 30)` (NAND, lines 402-408) and `sigma(20 h1 + 20 h2 - 30)` (AND, lines 411-418), each printed as `~ 0` or
-/// `~ 1`. Every value is asserted to the printed integer (within 1/2), and also within 1e-4 of it (the units sit at
+/// 003_35247b0fbe72c116.txt lines 394-418: `sigma(20 x1 + 20 x2 - 10)` (OR, lines 394-400),
+/// `sigma(-20 x1 - 20 x2 + 30)` (NAND, lines 402-408) and `sigma(20 h1 + 20 h2 - 30)` (AND, lines 411-418), each
+/// printed as `~ 0` or `~ 1`. Every value is asserted to the printed integer (within 1/2), and also within 1e-4 of it (the units sit at
 /// `sigma(+-10)` or beyond, `4.54e-5` from their limits).
 #[test]
 fn sigmoid_twenty_xor_network_matches_the_printed_values() {
@@ -215,10 +215,11 @@ network! {
     }
 }
 
-/// 001_453fc4d08f5d3e2e.txt lines 514-527: `n_1 = Relu(-5x - 7.7)`, `n_2 = Relu(-1.2x - 1.3)`, `n_3 = Relu(1.2x +
-/// 1)`, `n_4 = Relu(1.2x - .2)`, `n_5 = Relu(2x - 1.1)`, `n_6 = Relu(5x - 5)`, `Z = -n_1 - n_2 - n_3 + n_4 + n_5
-/// + n_6`. The notes print the construction but no values of it; the network's hidden units and output equal the
-/// printed formulas at every point of a grid over [-3, 3].
+/// 001_453fc4d08f5d3e2e.txt lines 514-527, the construction as printed:
+/// `n_1 = Relu(-5x - 7.7)`, `n_2 = Relu(-1.2x - 1.3)`, `n_3 = Relu(1.2x + 1)`, `n_4 = Relu(1.2x - .2)`,
+/// `n_5 = Relu(2x - 1.1)`, `n_6 = Relu(5x - 5)` and `Z = -n_1 - n_2 - n_3 + n_4 + n_5 + n_6`. The notes print no
+/// values of it; the network's hidden units and output equal the printed formulas at every point of a grid over
+/// [-3, 3].
 #[test]
 fn six_relu_construction_is_the_printed_function() {
     let mut net = SixRelu::zeroed();
