@@ -233,3 +233,6 @@ fn a_run_that_explodes_later_is_restored_to_its_best_epoch_before() {
         assert!(same, "{net}: the weights and statistics of epoch 3");
     }
 }
+
+#[path = "deep_gradients.rs"]
+mod deep_gradients;
