@@ -12,6 +12,7 @@
 //! - `cgan_mnist`: a conditional GAN (auxiliary classifier) draws the digit it is asked for; a grid PNG per label.
 //! - `seq2seq`: an encoder-decoder with attention reverses digit strings; the attention drawn as a heat map PNG.
 //! - `word2vec`: continuous bag of words on *Alice*, nearest neighbours and analogies of the learned vectors.
+//! - `hopfield`: a Hopfield network recalls letters from noisy copies; recall against load, past 0.14 N.
 //! - `deep_gradients`: vanishing gradients in 12-layer MLPs (sigmoid, tanh, ReLU, batch norm, residual), per layer.
 //!
 //! The library also holds what the examples share: [`plot_history`] draws a training run's loss and accuracy per

@@ -1,11 +1,13 @@
 //! The learning rules the course starts from, before backpropagation: Rosenblatt's perceptron rule, Hebb's rule,
 //! and the restricted Boltzmann machine whose greedy layer-wise training pre-trained the first deep networks
-//! ([`Rbm`]). The first two train one dense layer of threshold units ([`Step`](crate::activation::Step) or
+//! ([`Rbm`]); and the associative memories that Hebb's rule builds, Hopfield's network ([`Hopfield`]) and Kosko's
+//! bidirectional associative memory ([`Bam`]), which recall stored bipolar patterns from corrupted copies by
+//! descending an energy. The first two train one dense layer of threshold units ([`Step`](crate::activation::Step) or
 //! [`Sign`](crate::activation::Sign)) directly from each sample, without gradients: a step unit's derivative is
 //! zero wherever it exists, so gradient descent could not move it.
 //!
 //! A layer declared with `network!` (`input: 2, unit: Dense(1), Step`) is a public field of the generated struct,
-//! so these rules train it in place (`Perceptron::new(1.0, 100).fit(&mut net.unit, Step, &data)`) and the network
+//! so these rules train it in place (`Perceptron::new(1.0, 100).fit(&mut net.unit, Step::default(), &data)`) and the network
 //! then runs it as usual.
 //!
 //! ```
@@ -18,9 +20,9 @@
 //! let and = [([0.0, 0.0], 0.0), ([0.0, 1.0], 0.0), ([1.0, 0.0], 0.0), ([1.0, 1.0], 1.0)]
 //!     .map(|(x, t)| (Vector::from(x), Vector::from([t])));
 //! let mut unit = Dense::<f64, 2, 1>::new(SMatrix::zeros(), Vector::zeros());
-//! let report = Perceptron::new(1.0, 100).fit(&mut unit, Step, &and);
+//! let report = Perceptron::new(1.0, 100).fit(&mut unit, Step::default(), &and);
 //! assert!(report.converged);
-//! assert!(and.iter().all(|(x, t)| Perceptron::<f64>::output(&unit, Step, x) == *t));
+//! assert!(and.iter().all(|(x, t)| Perceptron::<f64>::output(&unit, Step::default(), x) == *t));
 //! ```
 
 use crate::activation::{Activation, sigmoid};
@@ -298,6 +300,357 @@ impl<T: Float, const V: usize, const H: usize> Parameters<T> for Rbm<T, V, H> {
     }
 }
 
+/// How a run of associative recall ended ([`Hopfield::recall_async`], [`Hopfield::recall_sync`], [`Bam::recall`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Settled {
+    /// A state that no update changes: a stored pattern, or a spurious attractor.
+    FixedPoint,
+    /// Synchronous updates only: the state alternates between two states, each the other's image.
+    TwoCycle,
+    /// The step limit came first.
+    Unsettled,
+}
+
+/// What a run of associative recall did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RecallReport {
+    /// Sweeps over all units (asynchronous), synchronous updates, or forward-backward rounds (BAM), including
+    /// the last one, which changed nothing at a fixed point.
+    pub steps: usize,
+    /// Units that changed sign, over all steps.
+    pub flips: usize,
+    /// How the run ended.
+    pub settled: Settled,
+}
+
+/// The sign of a bipolar unit's input `h`, keeping `current` on a tie: `+1` if `h > 0`, `-1` if `h < 0`.
+#[inline]
+fn sign_or_keep(h: f64, current: f64) -> f64 {
+    if h > 0.0 {
+        1.0
+    } else if h < 0.0 {
+        -1.0
+    } else {
+        current
+    }
+}
+
+/// A random bipolar pattern, each component `+1` or `-1` with probability 1/2.
+pub fn random_bipolar<R: Rng + ?Sized, const N: usize>(rng: &mut R) -> SVector<f64, N> {
+    SVector::from_fn(|_, _| if rng.random::<bool>() { 1.0 } else { -1.0 })
+}
+
+/// A copy of `pattern` with exactly `count` distinct components, chosen at random, changed in sign (all of them
+/// when `count >= N`).
+pub fn flip_random<R: Rng + ?Sized, const N: usize>(
+    pattern: &SVector<f64, N>,
+    count: usize,
+    rng: &mut R,
+) -> SVector<f64, N> {
+    let mut order: [usize; N] = core::array::from_fn(|i| i);
+    let mut noisy = *pattern;
+    for k in 0..count.min(N) {
+        order.swap(k, rng.random_range(k..N));
+        noisy[order[k]] = -noisy[order[k]];
+    }
+    noisy
+}
+
+/// A Hopfield network of `N` bipolar threshold units, every unit connected to every other: a content-addressable
+/// memory that recalls a stored pattern from a corrupted copy by descending its energy.
+///
+/// States are `SVector<f64, N>` whose components are `+1` or `-1`. Patterns `p_1 .. p_Q` are stored by Hebb's
+/// rule in Hopfield's (1982) form, `W = sum_q p_q p_q^T - Q I`: the outer products with the diagonal set to zero
+/// (no self-connections), and no thresholds. The entries are integers, exact in `f64`, so a unit's input is
+/// exactly zero when its terms cancel; the `1/N` that some texts put in front scales `W` and the energy but
+/// changes no update. The matrix is boxed, so `N` in the hundreds does not weigh on the stack.
+///
+/// A unit's update is `s_i <- sign(h_i)` with input `h_i = sum_j W_ij s_j`; on a tie (`h_i = 0`) the unit keeps
+/// its state. The energy `E(s) = -1/2 s^T W s` ([`Hopfield::energy`]) strictly falls at every update that changes
+/// a unit (by `2 |h_i|`, `W` being symmetric with zero diagonal), so asynchronous recall, one unit at a time,
+/// always ends at a fixed point ([`Hopfield::recall_async`]); synchronous recall, all units at once, ends at a
+/// fixed point or a 2-cycle ([`Hopfield::recall_sync`]).
+///
+/// Random patterns are recalled reliably up to about `0.14 N` of them (Amit, Gutfreund and Sompolinsky's
+/// `0.138 N`); beyond that the crosstalk between patterns swamps the signal and recall collapses.
+///
+/// ```
+/// use nn_core::classic::{Hopfield, Settled};
+/// use nn_core::{Vector, seeded_rng};
+///
+/// let a = Vector::from([1.0, 1.0, 1.0, 1.0, -1.0, -1.0, -1.0, -1.0]);
+/// let b = Vector::from([1.0, -1.0, 1.0, -1.0, 1.0, -1.0, 1.0, -1.0]);
+/// let net = Hopfield::from_patterns(&[a, b]);
+/// let mut s = a;
+/// s[0] = -1.0; // one unit wrong
+/// let start = net.energy(&s);
+/// let report = net.recall_async(&mut s, &mut seeded_rng(1), 100);
+/// assert_eq!((s, report.settled), (a, Settled::FixedPoint));
+/// assert!(net.energy(&s) < start);
+/// ```
+#[cfg(feature = "alloc")]
+#[derive(Clone, Debug, PartialEq)]
+pub struct Hopfield<const N: usize> {
+    weight: alloc::boxed::Box<SMatrix<f64, N, N>>,
+    patterns: usize,
+}
+
+#[cfg(feature = "alloc")]
+impl<const N: usize> Default for Hopfield<N> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+#[cfg(feature = "alloc")]
+impl<const N: usize> Hopfield<N> {
+    /// A network that stores nothing (all weights zero).
+    pub fn new() -> Self {
+        Self { weight: crate::boxed_zeroed(), patterns: 0 }
+    }
+
+    /// A network storing `patterns` (bipolar).
+    pub fn from_patterns(patterns: &[SVector<f64, N>]) -> Self {
+        let mut net = Self::new();
+        for p in patterns {
+            net.store(p);
+        }
+        net
+    }
+
+    /// Stores one more bipolar pattern: `W <- W + p p^T`, the diagonal kept at zero.
+    pub fn store(&mut self, pattern: &SVector<f64, N>) {
+        debug_assert!(pattern.iter().all(|x| x.abs() == 1.0), "a Hopfield pattern is bipolar (+1 or -1)");
+        self.weight.ger(1.0, pattern, pattern, 1.0);
+        self.weight.fill_diagonal(0.0);
+        self.patterns += 1;
+    }
+
+    /// The weights `W`: symmetric, zero diagonal.
+    pub fn weight(&self) -> &SMatrix<f64, N, N> {
+        &self.weight
+    }
+
+    /// How many patterns have been stored.
+    pub const fn patterns(&self) -> usize {
+        self.patterns
+    }
+
+    /// The energy `E(s) = -1/2 s^T W s` of a state.
+    #[inline]
+    pub fn energy(&self, state: &SVector<f64, N>) -> f64 {
+        -0.5 * state.dot(&(*self.weight * state))
+    }
+
+    /// The input `h_i = sum_j W_ij s_j` of unit `i`.
+    #[inline]
+    pub fn input(&self, state: &SVector<f64, N>, unit: usize) -> f64 {
+        // W is symmetric: column i, contiguous in memory, is row i.
+        let column = &self.weight.as_slice()[unit * N..(unit + 1) * N];
+        column.iter().zip(state.as_slice()).map(|(w, s)| w * s).sum()
+    }
+
+    /// Updates unit `i` alone, `s_i <- sign(h_i)` (unchanged on a tie), and returns whether it changed.
+    #[inline]
+    pub fn update_unit(&self, state: &mut SVector<f64, N>, unit: usize) -> bool {
+        let next = sign_or_keep(self.input(state, unit), state[unit]);
+        let changed = next != state[unit];
+        state[unit] = next;
+        changed
+    }
+
+    /// Asynchronous recall: sweeps over the units, each sweep in a fresh random order drawn from `rng`,
+    /// updating one unit at a time ([`Hopfield::update_unit`]), until a whole sweep changes nothing
+    /// ([`Settled::FixedPoint`]) or after `max_sweeps` sweeps ([`Settled::Unsettled`]; with a symmetric `W` and zero
+    /// diagonal this only happens when `max_sweeps` is too small). `state` ends as the recalled pattern.
+    pub fn recall_async<R: Rng + ?Sized>(
+        &self,
+        state: &mut SVector<f64, N>,
+        rng: &mut R,
+        max_sweeps: usize,
+    ) -> RecallReport {
+        self.recall_async_observed(state, rng, max_sweeps, |_, _| {})
+    }
+
+    /// [`Hopfield::recall_async`], calling `observe(changed, state)` after every single-unit update.
+    fn recall_async_observed<R: Rng + ?Sized>(
+        &self,
+        state: &mut SVector<f64, N>,
+        rng: &mut R,
+        max_sweeps: usize,
+        mut observe: impl FnMut(bool, &SVector<f64, N>),
+    ) -> RecallReport {
+        let mut report = RecallReport { steps: 0, flips: 0, settled: Settled::Unsettled };
+        let mut order: [usize; N] = core::array::from_fn(|i| i);
+        while report.steps < max_sweeps {
+            report.steps += 1;
+            for k in (1..N).rev() {
+                order.swap(k, rng.random_range(0..=k));
+            }
+            let mut flips = 0;
+            for &unit in &order {
+                let changed = self.update_unit(state, unit);
+                flips += usize::from(changed);
+                observe(changed, state);
+            }
+            report.flips += flips;
+            if flips == 0 {
+                report.settled = Settled::FixedPoint;
+                break;
+            }
+        }
+        report
+    }
+
+    /// Synchronous recall: every unit at once, `s <- sign(W s)` (a unit with zero input keeps its state), until
+    /// the state stops changing ([`Settled::FixedPoint`]), comes back to the state of two steps before
+    /// ([`Settled::TwoCycle`], `state` then holds the later of the two), or after `max_steps` updates
+    /// ([`Settled::Unsettled`]; the energy argument allows no longer cycles, so only a too-small limit ends here).
+    pub fn recall_sync(&self, state: &mut SVector<f64, N>, max_steps: usize) -> RecallReport {
+        let mut report = RecallReport { steps: 0, flips: 0, settled: Settled::Unsettled };
+        let mut before = *state;
+        while report.steps < max_steps {
+            report.steps += 1;
+            let input = *self.weight * *state;
+            let next = input.zip_map(state, sign_or_keep);
+            let flips = next.iter().zip(state.iter()).filter(|(a, b)| a != b).count();
+            report.flips += flips;
+            if flips == 0 {
+                report.settled = Settled::FixedPoint;
+                break;
+            }
+            let cycle = report.steps > 1 && next == before;
+            before = *state;
+            *state = next;
+            if cycle {
+                report.settled = Settled::TwoCycle;
+                break;
+            }
+        }
+        report
+    }
+}
+
+/// Kosko's bidirectional associative memory: two layers of bipolar units, `A` and `B` of them, joined by one
+/// weight matrix used both ways, that stores pattern pairs `(x, y)` and recalls either member from the other, or
+/// from a corrupted copy of it.
+///
+/// Pairs are stored by Hebb's rule, `W = sum_q x_q y_q^T` (`A x B`, integers, exact in `f64`; boxed). Recall
+/// alternates a forward pass `y <- sign(W^T x)` and a backward pass `x <- sign(W y)` (a unit with zero input
+/// keeps its state) until neither changes anything. The energy `E(x, y) = -x^T W y` ([`Bam::energy`]) strictly
+/// falls with every pass that changes a unit, so recall always settles on a fixed point: a stored pair, or a
+/// spurious one when too many pairs are stored.
+#[cfg(feature = "alloc")]
+#[derive(Clone, Debug, PartialEq)]
+pub struct Bam<const A: usize, const B: usize> {
+    weight: alloc::boxed::Box<SMatrix<f64, A, B>>,
+    pairs: usize,
+}
+
+#[cfg(feature = "alloc")]
+impl<const A: usize, const B: usize> Default for Bam<A, B> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+#[cfg(feature = "alloc")]
+impl<const A: usize, const B: usize> Bam<A, B> {
+    /// A memory that stores nothing (all weights zero).
+    pub fn new() -> Self {
+        Self { weight: crate::boxed_zeroed(), pairs: 0 }
+    }
+
+    /// A memory storing `pairs` (bipolar).
+    pub fn from_pairs(pairs: &[(SVector<f64, A>, SVector<f64, B>)]) -> Self {
+        let mut bam = Self::new();
+        for (x, y) in pairs {
+            bam.store(x, y);
+        }
+        bam
+    }
+
+    /// Stores one more bipolar pair: `W <- W + x y^T`.
+    pub fn store(&mut self, x: &SVector<f64, A>, y: &SVector<f64, B>) {
+        debug_assert!(x.iter().chain(y.iter()).all(|v| v.abs() == 1.0), "a BAM pair is bipolar (+1 or -1)");
+        self.weight.ger(1.0, x, y, 1.0);
+        self.pairs += 1;
+    }
+
+    /// The weights `W`, `A x B`.
+    pub fn weight(&self) -> &SMatrix<f64, A, B> {
+        &self.weight
+    }
+
+    /// How many pairs have been stored.
+    pub const fn pairs(&self) -> usize {
+        self.pairs
+    }
+
+    /// The energy `E(x, y) = -x^T W y` of a joint state.
+    #[inline]
+    pub fn energy(&self, x: &SVector<f64, A>, y: &SVector<f64, B>) -> f64 {
+        -x.dot(&(*self.weight * y))
+    }
+
+    /// The forward pass `y <- sign(W^T x)`, ties keeping `y`'s value; returns how many units of `y` changed.
+    pub fn forward(&self, x: &SVector<f64, A>, y: &mut SVector<f64, B>) -> usize {
+        let next = self.weight.tr_mul(x).zip_map(y, sign_or_keep);
+        let flips = next.iter().zip(y.iter()).filter(|(a, b)| a != b).count();
+        *y = next;
+        flips
+    }
+
+    /// The backward pass `x <- sign(W y)`, ties keeping `x`'s value; returns how many units of `x` changed.
+    pub fn backward(&self, y: &SVector<f64, B>, x: &mut SVector<f64, A>) -> usize {
+        let next = (*self.weight * y).zip_map(x, sign_or_keep);
+        let flips = next.iter().zip(x.iter()).filter(|(a, b)| a != b).count();
+        *x = next;
+        flips
+    }
+
+    /// Recall from the joint state `(x, y)`: rounds of a forward then a backward pass until a round changes
+    /// nothing ([`Settled::FixedPoint`]) or after `max_rounds` rounds ([`Settled::Unsettled`]).
+    pub fn recall(&self, x: &mut SVector<f64, A>, y: &mut SVector<f64, B>, max_rounds: usize) -> RecallReport {
+        let mut report = RecallReport { steps: 0, flips: 0, settled: Settled::Unsettled };
+        while report.steps < max_rounds {
+            report.steps += 1;
+            let flips = self.forward(x, y) + self.backward(y, x);
+            report.flips += flips;
+            if flips == 0 {
+                report.settled = Settled::FixedPoint;
+                break;
+            }
+        }
+        report
+    }
+
+    /// Recall of a pair from `x` alone (possibly noisy): `y` starts at all `+1` (so a unit of `y` with zero
+    /// input comes out `+1`), then [`Bam::recall`]. Returns the recalled pair and the report.
+    pub fn recall_from_x(
+        &self,
+        x: &SVector<f64, A>,
+        max_rounds: usize,
+    ) -> (SVector<f64, A>, SVector<f64, B>, RecallReport) {
+        let (mut x, mut y) = (*x, SVector::repeat(1.0));
+        let report = self.recall(&mut x, &mut y, max_rounds);
+        (x, y, report)
+    }
+
+    /// Recall of a pair from `y` alone (possibly noisy): `x` starts at `sign(W y)`, a unit with zero input at
+    /// `+1`, then [`Bam::recall`]. Returns the recalled pair and the report.
+    pub fn recall_from_y(
+        &self,
+        y: &SVector<f64, B>,
+        max_rounds: usize,
+    ) -> (SVector<f64, A>, SVector<f64, B>, RecallReport) {
+        let (mut x, mut y) = (SVector::repeat(1.0), *y);
+        self.backward(&y, &mut x);
+        let report = self.recall(&mut x, &mut y, max_rounds);
+        (x, y, report)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -319,7 +672,7 @@ mod tests {
     }
 
     fn classifies(unit: &Dense<f64, 2, 1>, data: &Data) -> bool {
-        data.iter().all(|(x, t)| Perceptron::output(unit, Step, x) == *t)
+        data.iter().all(|(x, t)| Perceptron::output(unit, Step::default(), x) == *t)
     }
 
     #[test]
@@ -327,7 +680,7 @@ mod tests {
         let rule = Perceptron::new(1.0, 100);
         let and = table(|a, b| a && b);
         let mut unit = zero_unit();
-        let report = rule.fit(&mut unit, Step, &and);
+        let report = rule.fit(&mut unit, Step::default(), &and);
         assert!(report.converged && classifies(&unit, &and), "{report:?}");
         // From zero weights, samples in table order (the step's 1/2 at zero makes half-size corrections): the
         // sixth pass is the first without a change, after 11 updates, at w = (2, 1), b = -2.5.
@@ -336,7 +689,7 @@ mod tests {
 
         let or = table(|a, b| a || b);
         let mut unit = zero_unit();
-        let report = rule.fit(&mut unit, Step, &or);
+        let report = rule.fit(&mut unit, Step::default(), &or);
         assert!(report.converged && classifies(&unit, &or), "{report:?}");
         assert_eq!((report.epochs, report.updates), (4, 5));
         assert_eq!((unit.weight[0], unit.weight[1], unit.bias[0]), (1.0, 1.0, -0.5));
@@ -346,7 +699,7 @@ mod tests {
     fn perceptron_never_settles_on_xor() {
         let xor = table(|a, b| a != b);
         let mut unit = zero_unit();
-        let report = Perceptron::new(1.0, 1000).fit(&mut unit, Step, &xor);
+        let report = Perceptron::new(1.0, 1000).fit(&mut unit, Step::default(), &xor);
         assert!(!report.converged);
         assert_eq!(report.epochs, 1000);
         assert!(report.errors > 0 && !classifies(&unit, &xor));
@@ -362,7 +715,7 @@ mod tests {
         let mut unit = zero_unit();
         Hebb::new(1.0).fit(&mut unit, &data);
         assert_eq!((unit.weight[0], unit.weight[1], unit.bias[0]), (2.0, 2.0, -2.0));
-        assert!(data.iter().all(|(x, t)| Perceptron::output(&unit, Sign, x) == *t));
+        assert!(data.iter().all(|(x, t)| Perceptron::output(&unit, Sign::default(), x) == *t));
     }
 
     #[test]
@@ -382,7 +735,7 @@ mod tests {
     #[test]
     fn unsupervised_hebb_reinforces_what_the_unit_already_does() {
         let mut unit = Dense::<f64, 2, 1>::new(SMatrix::from_row_slice(&[0.5, -0.25]), vector![0.0]);
-        let a = Hebb::new(0.1).unsupervised(&mut unit, Sign, &vector![1.0, 1.0]);
+        let a = Hebb::new(0.1).unsupervised(&mut unit, Sign::default(), &vector![1.0, 1.0]);
         assert_eq!(a, vector![1.0]);
         assert_eq!((unit.weight[0], unit.weight[1], unit.bias[0]), (0.6, -0.15, 0.1));
     }
@@ -444,5 +797,161 @@ mod tests {
         assert_eq!(rbm.to_dense().weight, rbm.weight);
         let names: std::vec::Vec<_> = (0..3).filter_map(|i| rbm.tensor(i)).map(|t| t.name.tensor).collect();
         assert_eq!(names, ["weight", "visible_bias", "hidden_bias"]);
+    }
+
+    fn rng(seed: u64) -> rand::rngs::ChaCha8Rng {
+        <rand::rngs::ChaCha8Rng as rand::SeedableRng>::seed_from_u64(seed)
+    }
+
+    #[test]
+    fn hopfield_energy_never_rises_over_a_thousand_asynchronous_runs() {
+        const N: usize = 50;
+        let mut rng = rng(11);
+        let (mut updates, mut flips) = (0usize, 0usize);
+        let mut net = Hopfield::<N>::new();
+        for run in 0..1000 {
+            // Four runs from random states on each network of 1 to N / 5 random patterns.
+            if run % 4 == 0 {
+                let stored: std::vec::Vec<SVector<f64, N>> =
+                    (0..rng.random_range(1..=N / 5)).map(|_| random_bipolar(&mut rng)).collect();
+                net = Hopfield::from_patterns(&stored);
+            }
+            let mut state = random_bipolar::<_, N>(&mut rng);
+            // The inputs h = W s, kept up to date by the test (a flip of unit i adds 2 s_i W_:i) so that the
+            // energy -1/2 s^T h costs N operations after each update, not N^2; the entries are integers, so all
+            // of this is exact and checked against `energy` at both ends of the run.
+            let mut h = *net.weight() * state;
+            let mut energy = -0.5 * state.dot(&h);
+            assert_eq!(energy, net.energy(&state));
+            let mut previous = state;
+            let w = net.weight().as_slice();
+            let report = net.recall_async_observed(&mut state, &mut rng, 100, |changed, s| {
+                updates += 1;
+                let (s, h, before) = (s.as_slice(), h.as_mut_slice(), previous.as_mut_slice());
+                for i in 0..N {
+                    if s[i] != before[i] {
+                        let step = s[i] - before[i];
+                        for (h, w) in h.iter_mut().zip(&w[i * N..(i + 1) * N]) {
+                            *h += step * w;
+                        }
+                    }
+                }
+                let e = -0.5 * s.iter().zip(h.iter()).map(|(s, h)| s * h).sum::<f64>();
+                if changed {
+                    // A changed unit lowers the energy strictly.
+                    assert!(e < energy, "run {run}: energy {energy} -> {e}");
+                    flips += 1;
+                } else {
+                    assert!(e == energy && s == before, "run {run}: energy {energy} -> {e}");
+                }
+                energy = e;
+                before.copy_from_slice(s);
+            });
+            assert_eq!(report.settled, Settled::FixedPoint, "run {run}: {report:?}");
+            assert_eq!(net.energy(&state), energy);
+            // A fixed point: no unit's input disagrees with its state.
+            assert!((0..N).all(|i| net.input(&state, i) * state[i] >= 0.0));
+        }
+        assert!(flips > 10_000 && updates > 100_000, "{flips} flips in {updates} updates");
+    }
+
+    /// The fraction of stored patterns recalled exactly, asynchronously, from copies with 20% of their bits
+    /// flipped, over `trials` networks of `stored` random patterns each.
+    fn recall_rate(stored: usize, trials: usize, seed: u64) -> f64 {
+        const N: usize = 100;
+        let mut rng = rng(seed);
+        let mut recalled = 0;
+        for _ in 0..trials {
+            let patterns: std::vec::Vec<SVector<f64, N>> = (0..stored).map(|_| random_bipolar(&mut rng)).collect();
+            let net = Hopfield::from_patterns(&patterns);
+            for p in &patterns {
+                let mut s = flip_random(p, N / 5, &mut rng);
+                net.recall_async(&mut s, &mut rng, 50);
+                recalled += usize::from(s == *p);
+            }
+        }
+        recalled as f64 / (stored * trials) as f64
+    }
+
+    #[test]
+    fn hopfield_recalls_below_capacity_and_fails_past_it() {
+        let (low, high) = (recall_rate(5, 30, 1), recall_rate(25, 5, 2));
+        assert!(low > 0.95, "recall at 0.05 N: {low}");
+        assert!(high < 0.5, "recall at 0.25 N: {high}");
+    }
+
+    #[test]
+    fn synchronous_recall_reaches_a_fixed_point_or_a_two_cycle() {
+        // One stored pattern (1, -1): W = [[0, -1], [-1, 0]]. From (1, 1) both units flip together, forever.
+        let net = Hopfield::<2>::from_patterns(&[vector![1.0, -1.0]]);
+        assert_eq!(*net.weight(), SMatrix::<f64, 2, 2>::from_row_slice(&[0.0, -1.0, -1.0, 0.0]));
+        let mut s = vector![1.0, 1.0];
+        let report = net.recall_sync(&mut s, 10);
+        assert_eq!(report, RecallReport { steps: 2, flips: 4, settled: Settled::TwoCycle });
+        assert_eq!(s, vector![1.0, 1.0]);
+        // One unit at a time, the same start falls into a stored state (the pattern or its mirror image).
+        let mut s = vector![1.0, 1.0];
+        let report = net.recall_async(&mut s, &mut rng(0), 10);
+        assert_eq!((report.settled, report.flips), (Settled::FixedPoint, 1));
+        assert!(s == vector![1.0, -1.0] || s == vector![-1.0, 1.0]);
+        // Ties keep the state: with nothing stored every state is a fixed point.
+        let mut s = vector![-1.0, 1.0];
+        assert_eq!(Hopfield::<2>::new().recall_sync(&mut s, 10).settled, Settled::FixedPoint);
+        assert_eq!(s, vector![-1.0, 1.0]);
+
+        // At low load synchronous recall cleans up noisy patterns too.
+        const N: usize = 100;
+        let mut rng = rng(5);
+        let patterns: std::vec::Vec<SVector<f64, N>> = (0..4).map(|_| random_bipolar(&mut rng)).collect();
+        let net = Hopfield::from_patterns(&patterns);
+        assert_eq!(net.patterns(), 4);
+        for p in &patterns {
+            let mut s = flip_random(p, 10, &mut rng);
+            assert_eq!(net.recall_sync(&mut s, 20).settled, Settled::FixedPoint);
+            assert_eq!(s, *p);
+        }
+    }
+
+    #[test]
+    fn flip_random_flips_exactly_that_many_bits() {
+        let mut rng = rng(4);
+        let p = random_bipolar::<_, 64>(&mut rng);
+        for count in [0, 1, 13, 64, 100] {
+            let q = flip_random(&p, count, &mut rng);
+            assert_eq!(p.iter().zip(q.iter()).filter(|(a, b)| a != b).count(), count.min(64));
+        }
+    }
+
+    #[test]
+    fn bam_recalls_stored_pairs_from_a_noisy_x() {
+        const A: usize = 80;
+        const B: usize = 40;
+        let mut rng = rng(8);
+        let pairs: std::vec::Vec<(SVector<f64, A>, SVector<f64, B>)> =
+            (0..4).map(|_| (random_bipolar(&mut rng), random_bipolar(&mut rng))).collect();
+        let bam = Bam::from_pairs(&pairs);
+        assert_eq!(bam.pairs(), 4);
+        assert_eq!(bam.weight()[(3, 5)], pairs.iter().map(|(x, y)| x[3] * y[5]).sum::<f64>());
+        for (x, y) in &pairs {
+            let noisy = flip_random(x, A / 10, &mut rng);
+            let (rx, ry, report) = bam.recall_from_x(&noisy, 20);
+            assert_eq!(report.settled, Settled::FixedPoint);
+            assert_eq!((&rx, &ry), (x, y));
+            // The stored pair sits lower in energy than where recall started.
+            assert!(bam.energy(&rx, &ry) < bam.energy(&noisy, &bam.weight().tr_mul(&noisy).map(|h| h.signum())));
+            let (rx, ry, _) = bam.recall_from_y(&flip_random(y, B / 10, &mut rng), 20);
+            assert_eq!((&rx, &ry), (x, y));
+        }
+        // Each pass that changes a unit lowers the energy.
+        let (mut x, mut y) = (random_bipolar::<_, A>(&mut rng), random_bipolar::<_, B>(&mut rng));
+        let mut energy = bam.energy(&x, &y);
+        for _ in 0..10 {
+            for half in 0..2 {
+                let flips = if half == 0 { bam.forward(&x, &mut y) } else { bam.backward(&y, &mut x) };
+                let e = bam.energy(&x, &y);
+                assert!(if flips > 0 { e < energy } else { e == energy }, "{energy} -> {e}");
+                energy = e;
+            }
+        }
     }
 }
