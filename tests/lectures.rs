@@ -351,36 +351,69 @@ fn two_two_one_network_matches_the_printed_net_inputs_and_deltas() {
     within(-lecture.hidden.weight[(1, 1)] / x[1], -7.916e-3);
 }
 
-/// The threshold conventions of the notes at exactly zero net input, against the library's `Step` and `Sign`:
+/// The threshold conventions of the notes at exactly zero net input, each one the library's `Step` and `Sign`
+/// with the value at zero as their parameter:
 ///
 /// - 003_35247b0fbe72c116.txt line 733 (unit step, `0.5` at `z = 0`) and line 734 (sign, `0` at `z = 0`): the
-///   library's `Step` and `Sign` are these.
-/// - 001_453fc4d08f5d3e2e.txt line 297 (McCulloch-Pitts, `o = 1` when `net >= T`) gives `1` at the threshold, where
-///   `Step` gives `0.5`.
-/// - 001_453fc4d08f5d3e2e.txt lines 316 and 337 (Rosenblatt's perceptron, `phi(z) = 1` for `z >= 0`, else `-1`)
-///   gives `1` at `z = 0`, where `Sign` gives `0`; so on a sample with zero net input and target `1`,
-///   `Perceptron` with `Sign` updates where the notes' rule would not.
+///   defaults, `Step` and `Sign` in a declaration.
+/// - 001_453fc4d08f5d3e2e.txt line 297 (McCulloch-Pitts, `o = 1` when `net >= T`): `Step(1)`, `1` at the
+///   threshold.
+/// - 001_453fc4d08f5d3e2e.txt lines 316 and 337 (Rosenblatt's perceptron, `phi(z) = 1` for `z >= 0`, else `-1`):
+///   `Sign(1)`; with it, a sample with zero net input and target `1` is right and the rule leaves the weights
+///   alone, where the default `Sign` (`0` at zero) updates.
 #[test]
-fn threshold_units_at_zero_follow_the_course_table_not_the_mcculloch_pitts_or_rosenblatt_slides() {
+fn threshold_units_at_zero_follow_each_convention_of_the_notes() {
     use nn_core::classic::Perceptron;
     use nn_core::layer::Dense;
 
-    // 003 lines 733-734.
-    assert_eq!(Activation::<f64>::f(&Step, 0.0), 0.5);
-    assert_eq!(Activation::<f64>::f(&Sign, 0.0), 0.0);
+    // 003 lines 733-734: the defaults.
+    assert_eq!(Activation::<f64>::f(&Step::default(), 0.0), 0.5);
+    assert_eq!(Activation::<f64>::f(&Sign::default(), 0.0), 0.0);
     for (z, step, sign) in [(-1.0, 0.0, -1.0), (1.0, 1.0, 1.0)] {
-        assert_eq!(Activation::<f64>::f(&Step, z), step);
-        assert_eq!(Activation::<f64>::f(&Sign, z), sign);
+        for at_zero in [0.0, 0.5, 1.0] {
+            assert_eq!(Activation::<f64>::f(&Step(at_zero), z), step);
+            assert_eq!(Activation::<f64>::f(&Sign(at_zero), z), sign);
+        }
     }
 
     // A unit with threshold T = 1 as weight 1 on its input and bias -1: at net = T, 001 line 297 outputs 1.
     let unit = Dense::<f64, 1, 1>::new(matrix![1.0], vector![-1.0]);
-    assert_eq!(Perceptron::<f64>::output(&unit, Step, &vector![1.0])[0], 0.5);
-    assert_eq!(Perceptron::<f64>::output(&unit, Step, &vector![2.0])[0], 1.0);
+    assert_eq!(Perceptron::<f64>::output(&unit, Step::default(), &vector![1.0])[0], 0.5);
+    assert_eq!(Perceptron::<f64>::output(&unit, Step(1.0), &vector![1.0])[0], 1.0);
+    assert_eq!(Perceptron::<f64>::output(&unit, Step(1.0), &vector![2.0])[0], 1.0);
 
-    // Zero net input with target 1: the notes' phi gives 1 (no update); the library's Sign gives 0 and updates.
+    // Zero net input with target 1: the notes' phi gives 1, so no update; the mathematical sign gives 0 and
+    // updates.
     let mut unit = Dense::<f64, 1, 1>::new(matrix![0.0], vector![0.0]);
-    assert_eq!(Perceptron::<f64>::output(&unit, Sign, &vector![1.0])[0], 0.0);
-    assert!(Perceptron::new(1.0, 1).update(&mut unit, Sign, &vector![1.0], &vector![1.0]));
+    assert_eq!(Perceptron::<f64>::output(&unit, Sign(1.0), &vector![1.0])[0], 1.0);
+    assert!(!Perceptron::new(1.0, 1).update(&mut unit, Sign(1.0), &vector![1.0], &vector![1.0]));
+    assert_eq!(Perceptron::<f64>::output(&unit, Sign::default(), &vector![1.0])[0], 0.0);
+    assert!(Perceptron::new(1.0, 1).update(&mut unit, Sign::default(), &vector![1.0], &vector![1.0]));
     assert_eq!((unit.weight[(0, 0)], unit.bias[0]), (1.0, 1.0));
+}
+
+network! {
+    /// Rosenblatt's bipolar perceptron as the first lecture writes it: `+1` at zero.
+    struct Rosenblatt<f64> { input: 2, unit: Dense(1), Sign(1) }
+}
+
+network! {
+    /// A McCulloch-Pitts unit, firing at its threshold; and Swish with `beta = 2`.
+    struct Threshold<f64> { input: 1, unit: Dense(1), Step(1), out: Dense(1), Swish(2) }
+}
+
+#[test]
+fn declarations_take_the_conventions_as_parameters() {
+    let mut net = Rosenblatt::boxed_zeroed();
+    assert_eq!(net.forward(&vector![0.3, -0.2])[0], 1.0, "zero net input: +1");
+    net.unit.bias[0] = -1.0;
+    assert_eq!(net.forward(&vector![0.3, -0.2])[0], -1.0);
+    let mut t = Threshold::boxed_zeroed();
+    t.unit.weight[(0, 0)] = 1.0;
+    t.unit.bias[0] = -1.0;
+    t.out.weight[(0, 0)] = 1.5;
+    // At the threshold the unit fires: swish_2(1.5) = 1.5 sigmoid(3).
+    let want = 1.5 / (1.0 + (-3.0f64).exp());
+    assert!((t.forward(&vector![1.0])[0] - want).abs() < 1e-15);
+    assert!((t.forward(&vector![0.5])[0]).abs() < 1e-15);
 }

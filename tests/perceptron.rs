@@ -40,7 +40,7 @@ fn and_and_or_converge_xor_does_not() {
     for (name, f, updates) in [("and", (|a, b| a && b) as fn(bool, bool) -> bool, 11), ("or", |a, b| a || b, 5)] {
         let data = table(f);
         let mut net = fresh::<Unit>();
-        let report = rule.fit(&mut net.unit, Step, &data);
+        let report = rule.fit(&mut net.unit, Step::default(), &data);
         assert!(report.converged, "{name}: {report:?}");
         assert_eq!(report.updates, updates, "{name}");
         // The generated network runs the trained unit.
@@ -50,7 +50,7 @@ fn and_and_or_converge_xor_does_not() {
     }
     let xor = table(|a, b| a != b);
     let mut net = fresh::<Unit>();
-    let report = rule.fit(&mut net.unit, Step, &xor);
+    let report = rule.fit(&mut net.unit, Step::default(), &xor);
     assert!(!report.converged && report.epochs == 500 && report.errors > 0, "{report:?}");
     assert!(xor.iter().any(|(x, t)| net.forward(x) != *t));
 }

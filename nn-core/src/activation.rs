@@ -115,14 +115,14 @@ elementwise_layer!(
     LeakyRelu<T>,
     Elu<T>,
     Softplus,
-    Swish,
+    Swish<T>,
     Gelu,
     HardSigmoid<T>,
     HardTanh,
     Relu6,
     Identity,
-    Step,
-    Sign,
+    Step<T>,
+    Sign<T>,
     PiecewiseLinear,
 );
 
@@ -274,25 +274,32 @@ impl<T: Float> Activation<T> for Softplus {
     }
 }
 
-/// Swish (SiLU) `x * sigmoid(x)`.
-#[derive(Clone, Copy, Debug, Default, PartialEq, bytemuck::Zeroable)]
+/// Swish `x * sigmoid(beta x)` (Ramachandran, Zoph and Le 2017); with `beta` 1, the default, SiLU (PyTorch's
+/// `SiLU`). As `beta` grows it tends to ReLU, at 0 it is `x / 2`.
+#[derive(Clone, Copy, Debug, PartialEq, bytemuck::Zeroable)]
 #[bytemuck(crate = "bytemuck")]
-pub struct Swish;
+pub struct Swish<T>(pub T);
 
-impl<T: Float> Activation<T> for Swish {
+impl<T: Float> Default for Swish<T> {
+    fn default() -> Self {
+        Self(T::one())
+    }
+}
+
+impl<T: Float> Activation<T> for Swish<T> {
     #[inline]
     fn f(&self, x: T) -> T {
         // x limited to -MAX: at x = -inf the value is -MAX * 0 = 0, not -inf * 0 = NaN (one `max`, which keeps
         // NaN here because the sigmoid of NaN is NaN).
-        x.max(-T::MAX) * x.fast_sigmoid()
+        x.max(-T::MAX) * (self.0 * x).fast_sigmoid()
     }
     #[inline]
     fn df(&self, x: T, y: T) -> T {
-        // s + x s (1 - s), written as s + y (1 - s): the form `y + s (1 - y)` cancels to 0 once `1 - y == -y`
-        // (x beyond 2^24 in f32, 2^53 in f64), where the derivative is 1. y limited to MAX: at x = inf the second
-        // term is MAX * 0 = 0, not NaN.
-        let s = x.fast_sigmoid();
-        s + y.min(T::MAX) * (T::one() - s)
+        // s + beta x s (1 - s), written as s + beta y (1 - s): the form `y + s (1 - y)` cancels to 0 once
+        // `1 - y == -y` (x beyond 2^24 in f32, 2^53 in f64), where the derivative is 1. y limited to MAX: at
+        // x = inf the second term is MAX * 0 = 0, not NaN.
+        let s = (self.0 * x).fast_sigmoid();
+        s + self.0 * y.min(T::MAX) * (T::one() - s)
     }
 }
 
@@ -373,16 +380,25 @@ impl<T: Float> Activation<T> for Relu6 {
     }
 }
 
-/// The unit step (Heaviside) of Rosenblatt's perceptron, as the course writes it: `0` below zero, `1/2` at
-/// zero, `1` above.
+/// The unit step (Heaviside) of Rosenblatt's perceptron: `0` below zero, `1` above, and at zero its parameter.
+///
+/// The notes write both conventions: the table of activations gives `1/2` at zero, the default here
+/// (`Step::default()`, `Step` in a declaration); the threshold units of the first lecture fire when their input
+/// reaches the threshold, `1` at zero (`Step(1)` in a declaration, `Step(1.0)` here).
 ///
 /// Its derivative is zero wherever it exists (and taken as zero at the jump), so gradient descent cannot train
 /// through it: a step unit learns by [`crate::classic::Perceptron`]'s rule instead.
-#[derive(Clone, Copy, Debug, Default, PartialEq, bytemuck::Zeroable)]
+#[derive(Clone, Copy, Debug, PartialEq, bytemuck::Zeroable)]
 #[bytemuck(crate = "bytemuck")]
-pub struct Step;
+pub struct Step<T>(pub T);
 
-impl<T: Float> Activation<T> for Step {
+impl<T: Float> Default for Step<T> {
+    fn default() -> Self {
+        Self(lit(0.5))
+    }
+}
+
+impl<T: Float> Activation<T> for Step<T> {
     #[inline]
     fn f(&self, x: T) -> T {
         if x > T::zero() {
@@ -390,7 +406,7 @@ impl<T: Float> Activation<T> for Step {
         } else if x < T::zero() {
             T::zero()
         } else if x == T::zero() {
-            lit(0.5)
+            self.0
         } else {
             x
         }
@@ -401,13 +417,20 @@ impl<T: Float> Activation<T> for Step {
     }
 }
 
-/// The sign unit of the bipolar perceptron: `-1` below zero, `0` at zero, `1` above. Derivative zero, as for
-/// [`Step`].
-#[derive(Clone, Copy, Debug, Default, PartialEq, bytemuck::Zeroable)]
+/// The sign unit of the bipolar perceptron: `-1` below zero, `1` above, and at zero its parameter: `0` by
+/// default (the mathematical sign, `Sign` in a declaration), `+1` as the first lecture's perceptron writes it
+/// (`Sign(1)` in a declaration, `Sign(1.0)` here). Derivative zero, as for [`Step`].
+#[derive(Clone, Copy, Debug, PartialEq, bytemuck::Zeroable)]
 #[bytemuck(crate = "bytemuck")]
-pub struct Sign;
+pub struct Sign<T>(pub T);
 
-impl<T: Float> Activation<T> for Sign {
+impl<T: Float> Default for Sign<T> {
+    fn default() -> Self {
+        Self(T::zero())
+    }
+}
+
+impl<T: Float> Activation<T> for Sign<T> {
     #[inline]
     fn f(&self, x: T) -> T {
         if x > T::zero() {
@@ -415,7 +438,7 @@ impl<T: Float> Activation<T> for Sign {
         } else if x < T::zero() {
             -T::one()
         } else if x == T::zero() {
-            T::zero()
+            self.0
         } else {
             x
         }
@@ -643,7 +666,8 @@ mod tests {
         takes_its_limits_in_both("Sigmoid", &Sigmoid, step, zero);
         takes_its_limits_in_both("Tanh", &Tanh, sign, zero);
         takes_its_limits_in_both("Relu", &Relu, ramp, step);
-        takes_its_limits_in_both("Swish", &Swish, ramp, step);
+        takes_its_limits::<f32, _>("Swish", &Swish::<f32>::default(), ramp, step);
+        takes_its_limits::<f64, _>("Swish", &Swish::<f64>::default(), ramp, step);
         takes_its_limits_in_both("Gelu", &Gelu, ramp, step);
         takes_its_limits_in_both("Softplus", &Softplus, ramp, step);
         takes_its_limits::<f32, _>("HardSigmoid", &HardSigmoid::<f32>::default(), step, zero);
@@ -651,8 +675,10 @@ mod tests {
         takes_its_limits_in_both("HardTanh", &HardTanh, sign, zero);
         takes_its_limits_in_both("Relu6", &Relu6, |x| if x > 0.0 { 6.0 } else { 0.0 }, zero);
         takes_its_limits_in_both("PiecewiseLinear", &PiecewiseLinear, step, zero);
-        takes_its_limits_in_both("Step", &Step, step, zero);
-        takes_its_limits_in_both("Sign", &Sign, sign, zero);
+        takes_its_limits::<f32, _>("Step", &Step::<f32>::default(), step, zero);
+        takes_its_limits::<f64, _>("Step", &Step(1.0), step, zero);
+        takes_its_limits::<f32, _>("Sign", &Sign::<f32>::default(), sign, zero);
+        takes_its_limits::<f64, _>("Sign", &Sign(1.0), sign, zero);
         takes_its_limits_in_both("Identity", &Identity, |x| x, one);
         let leaky = |x: f64| if x > 0.0 { x } else { 0.25 * x };
         let leaky_slope = |x: f64| if x > 0.0 { 1.0 } else { 0.25 };
@@ -662,8 +688,8 @@ mod tests {
         takes_its_limits::<f32, _>("Elu", &Elu(0.5f32), elu, step);
         takes_its_limits::<f64, _>("Elu", &Elu(0.5f64), elu, step);
         // The values of the issue: swish(-1e38) was -0.449 and swish(-f32::MAX) -1.526 in f32.
-        assert_eq!(Swish.f(-1e38f32), 0.0);
-        assert_eq!(Swish.f(-f32::MAX), 0.0);
+        assert_eq!(Swish(1.0f32).f(-1e38f32), 0.0);
+        assert_eq!(Swish(1.0f32).f(-f32::MAX), 0.0);
     }
 
     #[test]
@@ -676,14 +702,17 @@ mod tests {
         nan_stays::<f32, _>("Elu", &Elu(1.0f32));
         nan_stays::<f64, _>("Elu", &Elu(1.0f64));
         nan_stays_in_both("Softplus", &Softplus);
-        nan_stays_in_both("Swish", &Swish);
+        nan_stays::<f32, _>("Swish", &Swish(1.0f32));
+        nan_stays::<f64, _>("Swish", &Swish(2.0f64));
         nan_stays_in_both("Gelu", &Gelu);
         nan_stays::<f32, _>("HardSigmoid", &HardSigmoid::<f32>::default());
         nan_stays::<f64, _>("HardSigmoid", &HardSigmoid::<f64>::default());
         nan_stays_in_both("HardTanh", &HardTanh);
         nan_stays_in_both("Relu6", &Relu6);
-        nan_stays_in_both("Step", &Step);
-        nan_stays_in_both("Sign", &Sign);
+        nan_stays::<f32, _>("Step", &Step(0.5f32));
+        nan_stays::<f64, _>("Step", &Step(1.0f64));
+        nan_stays::<f32, _>("Sign", &Sign(0.0f32));
+        nan_stays::<f64, _>("Sign", &Sign(1.0f64));
         nan_stays_in_both("PiecewiseLinear", &PiecewiseLinear);
         nan_stays_in_both("Identity", &Identity);
     }
@@ -741,7 +770,9 @@ mod tests {
         assert_gradient_on_points("elu(1)", &Elu(1.0));
         assert_gradient_on_points("elu(0.5)", &Elu(0.5));
         assert_gradient_on_points("softplus", &Softplus);
-        assert_gradient_on_points("swish", &Swish);
+        assert_gradient_on_points("swish", &Swish::default());
+        assert_gradient_on_points("swish(1.7)", &Swish(1.7));
+        assert_gradient_on_points("swish(0.4)", &Swish(0.4));
         assert_gradient_on_points("gelu", &Gelu);
         assert_gradient_on_points("hard_sigmoid", &HardSigmoid::default());
         assert_gradient_on_points("hard_sigmoid(1/6)", &HardSigmoid(1.0 / 6.0));
@@ -749,8 +780,8 @@ mod tests {
         assert_gradient_on_points("hard_tanh", &HardTanh);
         assert_gradient_on_points("relu6", &Relu6);
         assert_gradient_on_points("identity", &Identity);
-        assert_gradient_on_points("step", &Step);
-        assert_gradient_on_points("sign", &Sign);
+        assert_gradient_on_points("step", &Step::default());
+        assert_gradient_on_points("sign", &Sign::default());
         assert_gradient_on_points("piecewise_linear", &PiecewiseLinear);
     }
 
@@ -803,10 +834,10 @@ mod tests {
         close("gelu(1)", y, 0.841_344_746_068_542_9, 1e-12);
         close("gelu'(1)", d, 1.083_315_470_587_686_4, 1e-12);
         close("gelu(-0.5)", eval(Gelu, -0.5).0, -0.154_268_769_362_993_44, 1e-12);
-        let (y, d) = eval(Swish, 1.0);
+        let (y, d) = eval(Swish(1.0), 1.0);
         close("swish(1)", y, 0.731_058_578_630_004_9, 1e-12);
         close("swish'(1)", d, 0.927_670_511_871_486_7, 1e-12);
-        close("swish(-2)", eval(Swish, -2.0).0, -0.238_405_844_044_235_1, 1e-12);
+        close("swish(-2)", eval(Swish(1.0), -2.0).0, -0.238_405_844_044_235_1, 1e-12);
         let (y, d) = eval(Elu(1.0), -1.0);
         close("elu(-1)", y, -0.632_120_558_828_557_7, 1e-12);
         close("elu'(-1)", d, 0.367_879_441_171_442_3, 1e-12);
@@ -835,8 +866,8 @@ mod tests {
         for (x, step, sign) in
             [(-2.0, 0.0, -1.0), (-1e-300, 0.0, -1.0), (0.0, 0.5, 0.0), (1e-300, 1.0, 1.0), (3.0, 1.0, 1.0)]
         {
-            assert_eq!(eval(Step, x), (step, 0.0), "step({x})");
-            assert_eq!(eval(Sign, x), (sign, 0.0), "sign({x})");
+            assert_eq!(eval(Step::default(), x), (step, 0.0), "step({x})");
+            assert_eq!(eval(Sign::default(), x), (sign, 0.0), "sign({x})");
         }
         for (x, y, d) in
             [(-2.0, 0.0, 0.0), (-0.5, 0.0, 0.0), (-0.25, 0.25, 1.0), (0.0, 0.5, 1.0), (0.5, 1.0, 0.0), (4.0, 1.0, 0.0)]
@@ -863,14 +894,14 @@ mod tests {
             finite_at("elu", Elu::<$t>(1.0), x);
             finite_at("elu(0.5)", Elu::<$t>(0.5), x);
             finite_at("softplus", Softplus, x);
-            finite_at("swish", Swish, x);
+            finite_at("swish", Swish::<$t>::default(), x);
             finite_at("gelu", Gelu, x);
             finite_at("hard_sigmoid", HardSigmoid::<$t>::default(), x);
             finite_at("hard_tanh", HardTanh, x);
             finite_at("relu6", Relu6, x);
             finite_at("identity", Identity, x);
-            finite_at("step", Step, x);
-            finite_at("sign", Sign, x);
+            finite_at("step", Step::<$t>::default(), x);
+            finite_at("sign", Sign::<$t>::default(), x);
             finite_at("piecewise_linear", PiecewiseLinear, x);
         }};
     }
@@ -893,8 +924,8 @@ mod tests {
         assert_eq!(eval(Softplus, 1000.0), (1000.0, 1.0));
         let (y, d) = eval(Softplus, -1000.0);
         assert!((0.0..1e-300).contains(&y) && (0.0..1e-300).contains(&d), "softplus(-1000) = {y}, {d}");
-        assert_eq!(eval(Swish, 1000.0), (1000.0, 1.0));
-        let (y, d) = eval(Swish, -1000.0);
+        assert_eq!(eval(Swish(1.0), 1000.0), (1000.0, 1.0));
+        let (y, d) = eval(Swish(1.0), -1000.0);
         assert!(y.abs() < 1e-300 && d.abs() < 1e-300, "swish(-1000) = {y}, {d}");
         assert_eq!(eval(Gelu, 1000.0), (1000.0, 1.0));
         let (y, d) = eval(Gelu, -1000.0);
@@ -907,13 +938,14 @@ mod tests {
         assert_eq!(eval(HardSigmoid(1.0 / 6.0), 3.5), (1.0, 0.0));
         assert_eq!(eval(HardTanh, 1000.0), (1.0, 0.0));
         // Far beyond 2^53, where `x * sigmoid(x)` and `x` are the same float: the derivatives are still 1.
-        assert_eq!(eval(Swish, 1e30), (1e30, 1.0));
+        assert_eq!(eval(Swish(1.0), 1e30), (1e30, 1.0));
         assert_eq!(eval(Gelu, 1e30), (1e30, 1.0));
         assert_eq!(eval(Softplus, 1e30), (1e30, 1.0));
-        let y = Swish.f(1e30f32);
-        assert_eq!((y, Swish.df(1e30f32, y)), (1e30, 1.0));
-        let y = Swish.f(1e8f32);
-        assert_eq!((y, Swish.df(1e8f32, y)), (1e8, 1.0));
+        let swish = Swish(1.0f32);
+        let y = swish.f(1e30f32);
+        assert_eq!((y, swish.df(1e30f32, y)), (1e30, 1.0));
+        let y = swish.f(1e8f32);
+        assert_eq!((y, swish.df(1e8f32, y)), (1e8, 1.0));
     }
 
     fn check_softmax_stable<T: Float>(big: f64) {
@@ -990,7 +1022,8 @@ mod tests {
         agree("leaky_relu", LeakyRelu(0.2f32), LeakyRelu(0.2f64));
         agree("elu", Elu(0.5f32), Elu(0.5f64));
         agree("softplus", Softplus, Softplus);
-        agree("swish", Swish, Swish);
+        agree("swish", Swish(1.0f32), Swish(1.0f64));
+        agree("swish(2)", Swish(2.0f32), Swish(2.0f64));
         agree("gelu", Gelu, Gelu);
         agree("hard_sigmoid", HardSigmoid(0.2f32), HardSigmoid(0.2f64));
         agree("hard_tanh", HardTanh, HardTanh);

@@ -198,7 +198,7 @@ mod tests {
         let data: Vec<usize> = (0..23).collect();
         let folds = k_folds(&data, 5, 3);
         assert_eq!(folds.len(), 5);
-        let mut seen = vec![0; 23];
+        let mut seen = [0; 23];
         for (train, valid) in &folds {
             assert_eq!(train.len() + valid.len(), 23);
             assert!(valid.len() == 4 || valid.len() == 5);

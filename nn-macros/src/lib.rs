@@ -103,10 +103,12 @@ use proc_macro::TokenStream;
 ///                                   (`Seq(STEPS, DIM)`, the default) or `output = channels` (`[DIM, STEPS]`, for
 ///                                   `Conv1d`); inputs that are not ids are refused by `check_input`,
 ///                                   `try_forward` and `Trainer::fit`
-///        | Sigmoid | Tanh | Relu | LeakyRelu(SLOPE)? | Elu(ALPHA)? | Softplus | Swish | Gelu
+///        | Sigmoid | Tanh | Relu | LeakyRelu(SLOPE)? | Elu(ALPHA)? | Softplus | Swish(BETA)? | Gelu
 ///        | HardSigmoid(SLOPE)? | HardTanh | Relu6 | Identity | Softmax   (hard sigmoid: slope 0.25 by
 ///                                   default; PyTorch's is 1/6)
-///        | Step | Sign | PiecewiseLinear    the perceptron's units (derivative zero almost everywhere)
+///        | Step(AT_ZERO)? | Sign(AT_ZERO)? | PiecewiseLinear   the perceptron's units (derivative zero almost
+///                                   everywhere); the value at zero is 0.5 for `Step` and 0 for `Sign` by
+///                                   default, `Step(1)` and `Sign(1)` as the first lecture's units
 ///        | NoisyRelu                        ReLU with noise of variance `sigmoid(x)` in training (seeded `rng`)
 ///        | Maxout(K)                        the largest of every K inputs (a multiple of K), one output each
 /// ```

@@ -49,6 +49,10 @@ pub mod part {
     pub const SLOPE: &str = "the slope";
     /// The meaning of `Elu`'s parameter.
     pub const ALPHA: &str = "alpha";
+    /// The meaning of `Swish`'s parameter.
+    pub const BETA: &str = "beta";
+    /// The meaning of `Step`'s and `Sign`'s parameter.
+    pub const VALUE_AT_ZERO: &str = "the value at zero";
     /// Where values come from when no layer precedes.
     pub const THE_INPUT: &str = "the input";
     /// The subject of a layer's count of values.

@@ -39,7 +39,7 @@ pub enum ActKind {
     Elu,
     /// `ln(1 + e^x)`.
     Softplus,
-    /// `x * sigmoid(x)` (SiLU).
+    /// `x * sigmoid(beta x)` (SiLU for beta 1, the default).
     Swish,
     /// The Gaussian error linear unit.
     Gelu,
@@ -53,9 +53,9 @@ pub enum ActKind {
     Identity,
     /// Exponentials normalised to sum to 1 (over the vector, or each step of a sequence).
     Softmax,
-    /// The perceptron's unit step: 0 below zero, 1/2 at zero, 1 above.
+    /// The perceptron's unit step: 0 below zero, 1 above, its parameter (1/2 by default) at zero.
     Step,
-    /// The sign: -1 below zero, 0 at zero, 1 above.
+    /// The sign: -1 below zero, 1 above, its parameter (0 by default) at zero.
     Sign,
     /// `x + 0.5` clamped to `[0, 1]`.
     PiecewiseLinear,
@@ -87,12 +87,17 @@ impl ActKind {
         ACTIVATIONS.iter().find(|(_, k)| *k == self).map_or("?", |(n, _)| n)
     }
 
-    /// The parameter an activation takes, with its meaning and default, if any.
+    /// The parameter an activation takes, with its meaning and default, if any: the one place that says which
+    /// activations take one (their `nn-core` type is then generic over the scalar, `LeakyRelu<T>(slope)`, with
+    /// the default as its `Default`).
     fn parameter(self) -> Option<(&'static str, f64)> {
         match self {
             ActKind::LeakyRelu => Some((part::NEGATIVE_SLOPE, 0.01)),
             ActKind::Elu => Some((part::ALPHA, 1.0)),
             ActKind::HardSigmoid => Some((part::SLOPE, 0.25)),
+            ActKind::Swish => Some((part::BETA, 1.0)),
+            ActKind::Step => Some((part::VALUE_AT_ZERO, 0.5)),
+            ActKind::Sign => Some((part::VALUE_AT_ZERO, 0.0)),
             _ => None,
         }
     }
@@ -149,9 +154,10 @@ fn activation_param(kind: ActKind, call: &Call, errors: &mut Errors) -> Option<T
 /// The type of an activation with its default parameter (a recurrent layer's).
 pub fn activation_type(t: &TokenStream, kind: ActKind) -> TokenStream {
     let ident = format_ident!("{}", kind.name());
-    match kind {
-        ActKind::LeakyRelu | ActKind::Elu | ActKind::HardSigmoid => quote!(::nn_core::__private::#ident<#t>),
-        _ => quote!(::nn_core::__private::#ident),
+    if kind.parameter().is_some() {
+        quote!(::nn_core::__private::#ident<#t>)
+    } else {
+        quote!(::nn_core::__private::#ident)
     }
 }
 
@@ -180,14 +186,12 @@ fn layer_activation_type(t: &TokenStream, l: &Layer, kind: ActKind) -> TokenStre
 /// An activation's value, with its parameter or its default one.
 fn activation(t: &TokenStream, kind: ActKind, param: Option<&TokenStream>, span: Span) -> TokenStream {
     let ident = format_ident!("{}", kind.name(), span = span);
-    match (kind, param) {
-        (ActKind::LeakyRelu | ActKind::Elu | ActKind::HardSigmoid, Some(p)) => {
-            quote_spanned!(span=> ::nn_core::__private::#ident::<#t>(#p))
-        }
-        (ActKind::LeakyRelu | ActKind::Elu | ActKind::HardSigmoid, None) => {
+    match (kind.parameter(), param) {
+        (Some(_), Some(p)) => quote_spanned!(span=> ::nn_core::__private::#ident::<#t>(#p)),
+        (Some(_), None) => {
             quote_spanned!(span=> <::nn_core::__private::#ident<#t> as ::core::default::Default>::default())
         }
-        _ => quote_spanned!(span=> ::nn_core::__private::#ident),
+        (None, _) => quote_spanned!(span=> ::nn_core::__private::#ident),
     }
 }
 
