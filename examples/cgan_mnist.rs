@@ -1,16 +1,20 @@
 //! A conditional GAN on the bundled MNIST subset, in the auxiliary-classifier form the course shows (AC-GAN): the
 //! generator reads 32 noise values and the one-hot label it is asked for; the discriminator reads an image and
 //! answers twice, whether it is real (the course's adversarial loss, non-saturating for the generator) and which
-//! digit it is (cross-entropy, on real and generated images alike). Adam on both. An MLP classifier (784-128-10, trained here on the same
-//! 8,000 images) then reads 1,000 generated images of each label: the share it classifies as the label asked for
-//! is the score. Writes a grid of samples, one row per label, to `cgan_mnist.png` (in `target/nn-examples/`, or `--out DIR`).
+//! digit it is (cross-entropy on real images; on generated ones, cross-entropy towards the label asked for as in
+//! the original paper, or with `--lecture` the lecture's `-log(1 - D_c)`, denying them their class). Adam on both.
+//! An MLP classifier (784-128-10, trained here on the same 8,000 images) then reads 1,000 generated images of each
+//! label: the share it classifies as the label asked for is the score. Writes a grid of samples, one row per
+//! label, to `cgan_mnist.png` (in `target/nn-examples/`, or `--out DIR`).
 //!
 //! ```text
-//! cargo run --release --example cgan_mnist
+//! cargo run --release --example cgan_mnist [-- --lecture]
 //! ```
+//!
+//! The run fails (exit status 1) if fewer than 80% of the generated images read as their label.
 
 use nn_core::data::load_mnist;
-use nn_core::gan::{auxiliary_discriminator_gradients, auxiliary_generator_gradients};
+use nn_core::gan::{AuxiliaryForm, auxiliary_discriminator_gradients, auxiliary_generator_gradients};
 use nn_core::layer::concat;
 use nn_core::nalgebra::SMatrix;
 use nn_core::prelude::*;
@@ -81,6 +85,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let judged = evaluate::<_, _, 32>(&*classifier, &test.pairs::<f32, 784, 10>()?, &SoftmaxCrossEntropy);
     println!("classifier: {:.2}% on the 2,000 test images", 100.0 * judged.accuracy);
 
+    // `--lecture`: the discriminator denies generated images their class, as the lecture writes its loss; by
+    // default it classifies them, as the original paper does (the generator's loss is the same).
+    let form = if nn_examples::paths::free_arguments().iter().any(|a| a == "--lecture") {
+        AuxiliaryForm::Reject
+    } else {
+        AuxiliaryForm::Classify
+    };
+    println!("discriminator's class loss on generated images: {form:?}");
     let mut rng = seeded_rng(2);
     let mut g = Generator::boxed_init(&mut rng);
     let mut d = Discriminator::boxed_init(&mut rng);
@@ -106,6 +118,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 &y,
                 &fake,
                 &asked,
+                form,
                 &mut d_grads,
                 &mut rng,
             )?;

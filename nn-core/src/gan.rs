@@ -13,6 +13,17 @@
 //! any optimizer, learning rate or number of discriminator steps per generator step can be used. A conditional
 //! GAN passes the condition in the inputs: `G` gets `[z; label]`, `D` gets `[x; label]` ([`crate::layer::concat()`]).
 //!
+//! The course's simple conditional GAN, the auxiliary-classifier GAN, has `D` answer twice: the source `D_x` and
+//! the class `D_c` ([`auxiliary_discriminator_gradients`], [`auxiliary_generator_gradients`]). The lecture
+//! writes its discriminator loss with the adversarial form on the classifier too, the original paper has `D`
+//! classify generated samples; [`AuxiliaryForm`] chooses:
+//!
+//! ```text
+//! L_D = -E[log D_x(x)] - E[log(1 - D_x(G(z, c)))] - E[log D_c(x)] - E[log(1 - D_c(G(z, c)))]   (Reject, lecture)
+//! L_D = -E[log D_x(x)] - E[log(1 - D_x(G(z, c)))] - E[log D_c(x)] - E[log D_c(G(z, c))]         (Classify, paper)
+//! L_G = -E[log D_x(G(z, c))] - E[log D_c(G(z, c))]                                              (both)
+//! ```
+//!
 //! All losses are on logits ([`BinaryCrossEntropyWithLogits`]), so no `log` of a saturated sigmoid is taken.
 
 use crate::buffer::Buffer;
@@ -169,14 +180,48 @@ impl core::fmt::Display for LabelError {
 
 impl core::error::Error for LabelError {}
 
+/// What an auxiliary-classifier discriminator learns to say of the class of a generated sample `G(z, c)`.
+///
+/// The two forms differ only there; on real samples both minimise `-log D_c(x)` (cross-entropy of the class
+/// logits against the label), and the generator's loss is the same, `-log D_x(G(z, c)) - log D_c(G(z, c))`.
+/// `D_x` is the sigmoid of the source logit, `D_c` the softmax probability of class `c`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum AuxiliaryForm {
+    /// The original paper's (Odena, Olah and Shlens 2017): `D` also classifies generated samples as the class
+    /// asked for, minimising `-log D_c(G(z, c))`, so that its class logits teach the generator what each class
+    /// looks like from the first step.
+    #[default]
+    Classify,
+    /// The lecture's: `D` learns to deny generated samples their class, minimising `-log(1 - D_c(G(z, c)))`,
+    /// the adversarial loss applied to the classifier as well as to the source:
+    ///
+    /// ```text
+    /// L_D = -E[log D_x(x)] - E[log(1 - D_x(G(z, c)))] - E[log D_c(x)] - E[log(1 - D_c(G(z, c)))]
+    /// ```
+    Reject,
+}
+
+/// What the class logits of one batch are trained towards.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum ClassTarget {
+    /// `-log softmax(z)_label`.
+    Label,
+    /// `-log(1 - softmax(z)_label)`.
+    NotLabel,
+}
+
 /// The two losses of an auxiliary-classifier GAN on one batch, and the gradient with respect to the
-/// discriminator's outputs: row 0 is the source logit ("real"), rows `1..O` the class logits.
+/// discriminator's outputs: row 0 is the source logit ("real"), rows `1..O` the class logits (at least two).
 fn auxiliary_loss<T: Float, const O: usize, const B: usize>(
     y: &SMatrix<T, O, B>,
     real: bool,
     labels: &[usize; B],
+    target: ClassTarget,
 ) -> Result<(T, T, SMatrix<T, O, B>), LabelError> {
-    let classes = O.saturating_sub(1);
+    const {
+        assert!(O >= 3, "an auxiliary-classifier discriminator has a source logit and at least two class logits");
+    }
+    let classes = O - 1;
     if let Some((sample, &label)) = labels.iter().enumerate().find(|(_, l)| **l >= classes) {
         return Err(LabelError { sample, label, classes });
     }
@@ -189,12 +234,28 @@ fn auxiliary_loss<T: Float, const O: usize, const B: usize>(
         let (yc, d) = (yc.as_slice(), dc.as_mut_slice());
         source += bce.sample_value(&yc[..1], &source_target);
         bce.sample_gradient(&yc[..1], &source_target, &mut d[..1]);
-        // Softmax cross-entropy of the class logits against the label.
         let logits = &yc[1..];
         let log_z = crate::loss::log_sum_exp(logits);
-        class += log_z - logits[label];
-        for (k, (g, &z)) in d[1..].iter_mut().zip(logits).enumerate() {
-            *g = (z - log_z).exp() - if k == label { T::one() } else { T::zero() };
+        match target {
+            // Softmax cross-entropy of the class logits against the label: p - onehot(label).
+            ClassTarget::Label => {
+                class += log_z - logits[label];
+                for (k, (g, &z)) in d[1..].iter_mut().zip(logits).enumerate() {
+                    *g = (z - log_z).exp() - if k == label { T::one() } else { T::zero() };
+                }
+            }
+            // -log(1 - p_label) = log_sum_exp(z) - log_sum_exp(z without the label), without forming 1 - p;
+            // its gradient is p_k minus, off the label, the softmax q_k of the other logits.
+            ClassTarget::NotLabel => {
+                let others = logits.iter().enumerate().filter(|(k, _)| *k != label).map(|(_, &z)| z);
+                let max = others.clone().fold(logits[usize::from(label == 0)], Float::max);
+                let log_rest = max + others.fold(T::zero(), |acc, z| acc + (z - max).exp()).ln();
+                class += log_z - log_rest;
+                for (k, (g, &z)) in d[1..].iter_mut().zip(logits).enumerate() {
+                    let p = (z - log_z).exp();
+                    *g = if k == label { p } else { p - (z - log_rest).exp() };
+                }
+            }
         }
     }
     dy.as_mut_slice().iter_mut().for_each(|v| *v *= scale);
@@ -203,14 +264,19 @@ fn auxiliary_loss<T: Float, const O: usize, const B: usize>(
 
 /// The discriminator's gradients in an auxiliary-classifier GAN (AC-GAN, the course's simple conditional GAN):
 /// `D` outputs a source logit and `O - 1` class logits; it learns to tell real from generated and to classify
-/// both, minimising `BCE(source, real) + BCE(source, fake) + CE(class of real) + CE(class of fake)`. Adds the
+/// real samples, minimising `BCE(source, real) + BCE(source, fake) + CE(class of real)` plus, for the generated
+/// samples, the paper's `CE(class of fake)` or the lecture's `-log(1 - D_c(fake))` as `form` says. Adds the
 /// gradients into `grads` and returns the source and class losses, or the first label that is not a class.
+///
+/// `O` is at least 3 (two classes); fewer is a compile error.
+#[allow(clippy::too_many_arguments)]
 pub fn auxiliary_discriminator_gradients<T, D, R, const O: usize, const B: usize>(
     d: &D,
     real: &D::InputBatch<B>,
     real_labels: &[usize; B],
     fake: &D::InputBatch<B>,
     fake_labels: &[usize; B],
+    form: AuxiliaryForm,
     grads: &mut D,
     rng: &mut R,
 ) -> Result<(T, T), LabelError>
@@ -219,12 +285,16 @@ where
     D: BatchNetwork<Scalar = T, OutputBatch<B> = SMatrix<T, O, B>>,
     R: rand::Rng + ?Sized,
 {
+    let fake_target = match form {
+        AuxiliaryForm::Classify => ClassTarget::Label,
+        AuxiliaryForm::Reject => ClassTarget::NotLabel,
+    };
     with_scratch(|cache_real: &mut D::BatchCache<B>| {
         with_scratch(|cache_fake: &mut D::BatchCache<B>| {
             let y_real = d.forward_train_batch_in::<B, R>(real, cache_real, rng);
-            let (s_real, c_real, dy_real) = auxiliary_loss(&y_real, true, real_labels)?;
+            let (s_real, c_real, dy_real) = auxiliary_loss(&y_real, true, real_labels, ClassTarget::Label)?;
             let y_fake = d.forward_train_batch_in::<B, R>(fake, cache_fake, rng);
-            let (s_fake, c_fake, dy_fake) = auxiliary_loss(&y_fake, false, fake_labels)?;
+            let (s_fake, c_fake, dy_fake) = auxiliary_loss(&y_fake, false, fake_labels, fake_target)?;
             D::backward_batch_in::<B, _>(Accumulate { layer: d, grads: &mut *grads }, cache_real, &dy_real, None);
             D::backward_batch_in::<B, _>(Accumulate { layer: d, grads }, cache_fake, &dy_fake, None);
             Ok((s_real + s_fake, c_real + c_fake))
@@ -255,7 +325,7 @@ where
         with_scratch(|d_cache: &mut D::BatchCache<B>| {
             let x = g.forward_train_batch_in::<B, R>(z, g_cache, rng);
             let y = d.forward_train_batch_in::<B, R>(&x, d_cache, rng);
-            let (source, class, dy) = auxiliary_loss(&y, true, labels)?;
+            let (source, class, dy) = auxiliary_loss(&y, true, labels, ClassTarget::Label)?;
             let mut dx = D::InputBatch::<B>::zeros();
             D::backward_batch_in::<B, _>(Accumulate { layer: d, grads: d_scratch }, d_cache, &dy, Some(&mut dx));
             G::backward_batch_in::<B, _>(Accumulate { layer: g, grads: g_grads }, g_cache, &dx, None);
@@ -427,12 +497,36 @@ mod tests {
             .fold(0.0, f64::max)
     }
 
+    /// The lecture's class term on generated samples, `-log(1 - D_c)`, by hand: logits `[1, 2, 0]` (after the
+    /// source logit) and label 1 give `D_c = e^2 / (e + e^2 + 1)`; a confident wrong answer stays finite.
+    #[test]
+    fn lecture_class_term_is_minus_log_one_minus_the_class_probability() {
+        let y = SMatrix::<f64, 4, 2>::from_column_slice(&[0.5, 1.0, 2.0, 0.0, 0.0, 0.0, 60.0, 0.0]);
+        let (e, e2) = (1f64.exp(), 2f64.exp());
+        let p = e2 / (e + e2 + 1.0);
+        let (_, class, dy) = auxiliary_loss(&y, false, &[1, 1], ClassTarget::NotLabel).expect("labels");
+        // The second sample: 1 - p = 2 / (2 + e^60), so the term is log(1 + e^60 / 2), about 60 - ln 2.
+        let second = (1.0 + 60f64.exp() / 2.0).ln();
+        assert!((class - (-(1.0 - p).ln() + second) / 2.0).abs() < 1e-12, "{class}");
+        // d/dz_k of -log(1 - p_c) is p_c (onehot_c(k) - p_k) / (1 - p_c); the batch mean halves it.
+        let probs = [e / (e + e2 + 1.0), p, 1.0 / (e + e2 + 1.0)];
+        for (k, &p_k) in probs.iter().enumerate() {
+            let want = p * (if k == 1 { 1.0 } else { 0.0 } - p_k) / (1.0 - p) / 2.0;
+            assert!((dy[(k + 1, 0)] - want).abs() < 1e-12, "k = {k}: {} vs {want}", dy[(k + 1, 0)]);
+        }
+        assert!(dy.iter().all(|v| v.is_finite()));
+        // The source term of a generated sample: BCE against 0, the same in both forms.
+        let s = 1.0 / (1.0 + (-0.5f64).exp());
+        assert!((dy[(0, 0)] - s / 2.0).abs() < 1e-12);
+    }
+
     crate::network! {
         #[derive(Clone)]
         struct AcDisc<f64> { input: 2, fc: Dense(4), Tanh, out: Dense(4) }
     }
 
-    /// AC-GAN: both networks' gradients against central differences of the losses they minimise.
+    /// AC-GAN: both networks' gradients against central differences of the losses they minimise, the
+    /// discriminator's in both forms.
     #[test]
     fn auxiliary_classifier_gradients_match_central_differences() {
         use crate::Initialize;
@@ -445,28 +539,41 @@ mod tests {
         let (real_labels, fake_labels) = ([0, 2, 1], [1, 1, 0]);
         let fake = g.forward_batch::<3>(&z);
         let total = |s: f64, c: f64| s + c;
-        let d_loss = |d: &AcDisc| {
-            let (a, b, _) = auxiliary_loss(&d.forward_batch::<3>(&real), true, &real_labels).expect("labels");
-            let (e, f, _) = auxiliary_loss(&d.forward_batch::<3>(&fake), false, &fake_labels).expect("labels");
-            a + b + e + f
-        };
-        let mut dg = AcDisc::zeroed();
-        let (s, c) = auxiliary_discriminator_gradients::<f64, _, _, 4, 3>(
-            &d,
-            &real,
-            &real_labels,
-            &fake,
-            &fake_labels,
-            &mut dg,
-            &mut rng,
-        )
-        .expect("labels below 3");
-        assert!((total(s, c) - d_loss(&d)).abs() < 1e-12);
-        assert!(worst_error(&d, &dg, d_loss) < 1e-6);
+        for (form, target) in
+            [(AuxiliaryForm::Classify, ClassTarget::Label), (AuxiliaryForm::Reject, ClassTarget::NotLabel)]
+        {
+            let d_loss = |d: &AcDisc| {
+                let (a, b, _) = auxiliary_loss(&d.forward_batch::<3>(&real), true, &real_labels, ClassTarget::Label)
+                    .expect("labels");
+                let (e, f, _) =
+                    auxiliary_loss(&d.forward_batch::<3>(&fake), false, &fake_labels, target).expect("labels");
+                a + b + e + f
+            };
+            let mut dg = AcDisc::zeroed();
+            let (s, c) = auxiliary_discriminator_gradients::<f64, _, _, 4, 3>(
+                &d,
+                &real,
+                &real_labels,
+                &fake,
+                &fake_labels,
+                form,
+                &mut dg,
+                &mut rng,
+            )
+            .expect("labels below 3");
+            assert!((total(s, c) - d_loss(&d)).abs() < 1e-12);
+            let worst = worst_error(&d, &dg, d_loss);
+            assert!(worst < 1e-6, "{form:?}: max relative error {worst:e}");
+        }
 
         let g_loss = |g: &Gen| {
-            let (a, b, _) =
-                auxiliary_loss(&d.forward_batch::<3>(&g.forward_batch::<3>(&z)), true, &fake_labels).expect("labels");
+            let (a, b, _) = auxiliary_loss(
+                &d.forward_batch::<3>(&g.forward_batch::<3>(&z)),
+                true,
+                &fake_labels,
+                ClassTarget::Label,
+            )
+            .expect("labels");
             a + b
         };
         let (mut gg, mut scratch) = (Gen::zeroed(), AcDisc::zeroed());
