@@ -149,7 +149,9 @@ impl<T: Float> Loss<T> for SoftmaxCrossEntropy {
 /// Binary cross-entropy on logits, averaged over a sample's outputs (PyTorch's `BCEWithLogitsLoss`).
 ///
 /// Per output: `max(z, 0) - z t + ln(1 + e^-|z|)`, which equals `-t ln sigmoid(z) - (1 - t) ln(1 - sigmoid(z))`
-/// without ever taking the log of zero; gradient `(sigmoid(z) - t) / n`.
+/// without ever taking the log of zero; gradient `(sigmoid(z) - t) / n`. Its accuracy is that of each output
+/// as a yes/no answer: the fraction of outputs whose logit is positive exactly where the target is at least
+/// one half (for one output, whether the sample is classified right).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct BinaryCrossEntropyWithLogits;
 
@@ -174,6 +176,13 @@ impl<T: Float> Loss<T> for BinaryCrossEntropyWithLogits {
         // Finite logits whose terms add up past the largest float (logits near `T::MAX`): each term divided
         // first, so that the mean, which fits, comes out.
         z.iter().zip(t).fold(T::zero(), |acc, (&z, &t)| acc + term(z, t) / n)
+    }
+
+    #[inline]
+    fn sample_accuracy(&self, z: &[T], t: &[T]) -> f64 {
+        let half = lit::<T>(0.5);
+        let right = z.iter().zip(t).filter(|&(&z, &t)| (z > T::zero()) == (t >= half)).count();
+        right as f64 / z.len().max(1) as f64
     }
 
     #[inline]
@@ -427,5 +436,16 @@ mod tests {
     fn huge_logits_give_finite_exact_losses() {
         huge_logits::<f64>();
         huge_logits::<f32>();
+    }
+
+    /// A one-logit classifier is right when its logit's sign is the target's side of one half; several logits
+    /// (multi-label) score the fraction right, not an argmax.
+    #[test]
+    fn binary_cross_entropy_accuracy_thresholds_each_logit() {
+        let bce = BinaryCrossEntropyWithLogits;
+        assert_eq!(Loss::<f64>::sample_accuracy(&bce, &[-0.3], &[0.0]), 1.0);
+        assert_eq!(Loss::<f64>::sample_accuracy(&bce, &[-0.3], &[1.0]), 0.0);
+        assert_eq!(Loss::<f64>::sample_accuracy(&bce, &[2.0], &[1.0]), 1.0);
+        assert_eq!(Loss::<f64>::sample_accuracy(&bce, &[2.0, 1.0, -1.0, 3.0], &[1.0, 0.0, 0.0, 1.0]), 0.75);
     }
 }
