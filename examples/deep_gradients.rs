@@ -127,7 +127,10 @@ fn study<N: BatchNetwork<Scalar = f32> + Boxed + Initialize>(
     let mut net = N::boxed_init(&mut seeded_rng(1));
     let before = hidden_gradient_norms(&*net, train);
     let mut adam = Adam::new(1e-3);
-    Trainer::new(&mut *net, &mut adam, SoftmaxCrossEntropy).epochs(EPOCHS).seed(1).fit::<32>(train, &[])?;
+    Trainer::new(&mut *net, &mut adam, SoftmaxCrossEntropy)
+        .epochs(EPOCHS)
+        .seed(1)
+        .fit_without_validation::<32>(train)?;
     let after = hidden_gradient_norms(&*net, train);
     let accuracy = evaluate::<_, _, 32>(&*net, test, &SoftmaxCrossEntropy).accuracy;
     Ok(Run { name, before, after, accuracy })

@@ -77,7 +77,7 @@ where
         .epochs(40)
         .seed(seed)
         .clip_grad_norm(1.0)
-        .fit::<16>(train, &[]);
+        .fit_without_validation::<16>(train);
     if let Err(e) = fit {
         println!("  training stopped: {e}");
     }

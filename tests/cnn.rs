@@ -154,7 +154,11 @@ fn a_small_cnn_learns_the_digits() {
     let test: Vec<Sample<DigitsCnn>> = test.pairs().unwrap();
     let mut net = DigitsCnn::boxed_init(&mut seeded_rng(3));
     let mut adam = Adam::new(3e-3);
-    Trainer::new(&mut *net, &mut adam, SoftmaxCrossEntropy).epochs(6).seed(3).fit::<16>(&train, &[]).unwrap();
+    Trainer::new(&mut *net, &mut adam, SoftmaxCrossEntropy)
+        .epochs(6)
+        .seed(3)
+        .fit_without_validation::<16>(&train)
+        .unwrap();
     let m = evaluate::<_, _, 16>(&*net, &test, &SoftmaxCrossEntropy);
     assert!(m.accuracy >= 0.93, "test accuracy {}", m.accuracy);
 }
@@ -214,7 +218,11 @@ fn a_small_residual_cnn_learns_the_digits() {
     let test: Vec<Sample<DigitsResNet>> = test.pairs().unwrap();
     let mut net = DigitsResNet::boxed_init(&mut seeded_rng(4));
     let mut adam = Adam::new(3e-3);
-    Trainer::new(&mut *net, &mut adam, SoftmaxCrossEntropy).epochs(3).seed(4).fit::<16>(&train, &[]).unwrap();
+    Trainer::new(&mut *net, &mut adam, SoftmaxCrossEntropy)
+        .epochs(3)
+        .seed(4)
+        .fit_without_validation::<16>(&train)
+        .unwrap();
     let m = evaluate::<_, _, 16>(&*net, &test, &SoftmaxCrossEntropy);
     assert!(m.accuracy >= 0.93, "test accuracy {}", m.accuracy);
 }

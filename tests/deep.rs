@@ -73,7 +73,10 @@ fn a_vgg_sized_network_trains_on_a_two_mib_thread() {
         // Training in batches of 16: the loss on the training set falls.
         let before = evaluate::<_, _, 16>(&*net, &data, &SoftmaxCrossEntropy).loss;
         let mut adam = Adam::new(1e-3);
-        let report = Trainer::new(&mut *net, &mut adam, SoftmaxCrossEntropy).epochs(3).seed(5).fit::<16>(&data, &[]);
+        let report = Trainer::new(&mut *net, &mut adam, SoftmaxCrossEntropy)
+            .epochs(3)
+            .seed(5)
+            .fit_without_validation::<16>(&data);
         let report = report.expect("training does not diverge");
         assert_eq!(report.epochs.len(), 3);
         let after = evaluate::<_, _, 16>(&*net, &data, &SoftmaxCrossEntropy).loss;

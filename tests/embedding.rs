@@ -81,7 +81,11 @@ fn a_declared_text_model_learns_and_refuses_what_is_no_id() {
     let train: Vec<_> = (0..512).map(|_| id_sample(&mut rng)).collect();
     let test: Vec<_> = (0..400).map(|_| id_sample(&mut rng)).collect();
     let mut adam = Adam::new(0.02);
-    Trainer::new(&mut *net, &mut adam, BinaryCrossEntropyWithLogits).epochs(40).seed(3).fit::<16>(&train, &[]).unwrap();
+    Trainer::new(&mut *net, &mut adam, BinaryCrossEntropyWithLogits)
+        .epochs(40)
+        .seed(3)
+        .fit_without_validation::<16>(&train)
+        .unwrap();
     let right = test.iter().filter(|(x, t)| (net.forward(x)[0] > 0.0) == (t[0] > 0.5)).count();
     assert!(right as f64 / test.len() as f64 >= 0.95, "{right} of {} right", test.len());
     assert!((net.embed.weight.row(3) - start.row(3)).norm() > 0.1, "token 3's vector is learned");
@@ -103,7 +107,9 @@ fn a_declared_text_model_learns_and_refuses_what_is_no_id() {
     x[1] = 8.0;
     let mut poisoned = train[..32].to_vec();
     poisoned[17].0 = x;
-    let e = Trainer::new(&mut *net, &mut adam, BinaryCrossEntropyWithLogits).fit::<16>(&poisoned, &[]).unwrap_err();
+    let e = Trainer::new(&mut *net, &mut adam, BinaryCrossEntropyWithLogits)
+        .fit_without_validation::<16>(&poisoned)
+        .unwrap_err();
     assert_eq!(
         e,
         TrainError::InvalidInput {
@@ -170,7 +176,11 @@ fn a_text_cnn_finds_a_phrase_anywhere_in_a_sentence() {
     let train: Vec<_> = (0..800).map(|_| sentence(&mut rng)).collect();
     let test: Vec<_> = (0..500).map(|_| sentence(&mut rng)).collect();
     let mut adam = Adam::new(0.01);
-    Trainer::new(&mut *net, &mut adam, BinaryCrossEntropyWithLogits).epochs(12).seed(1).fit::<16>(&train, &[]).unwrap();
+    Trainer::new(&mut *net, &mut adam, BinaryCrossEntropyWithLogits)
+        .epochs(12)
+        .seed(1)
+        .fit_without_validation::<16>(&train)
+        .unwrap();
     let right = test.iter().filter(|(x, t)| (net.forward(x)[0] > 0.0) == (t[0] > 0.5)).count();
     assert!(right as f64 / test.len() as f64 >= 0.97, "{right} of {} right", test.len());
 }

@@ -296,7 +296,7 @@ where
     Trainer::new(&mut *net, &mut opt, SoftmaxCrossEntropy)
         .epochs(8)
         .clip_grad_norm(1.0)
-        .fit::<16>(&train, &[])
+        .fit_without_validation::<16>(&train)
         .unwrap();
     evaluate::<N, _, 16>(&net, &test, &SoftmaxCrossEntropy).accuracy
 }
@@ -318,7 +318,7 @@ fn the_trainer_clips_the_gradient_norm_before_the_update() {
     Trainer::new(&mut *net, &mut sgd, SoftmaxCrossEntropy)
         .epochs(1)
         .clip_grad_norm(0.005)
-        .fit::<16>(&data, &[])
+        .fit_without_validation::<16>(&data)
         .unwrap();
     let mut step = 0.0f64;
     for i in 0..GapLstm::TENSORS {

@@ -50,7 +50,7 @@ fn every_update_runs_at_the_scheduled_rate() {
         .epochs(5)
         .schedule(Schedule::Step { every: 2, gamma: 0.5 })
         .warmup(3)
-        .fit::<4>(&data, &[])
+        .fit_without_validation::<4>(&data)
         .unwrap();
     let want: Vec<f64> = (0..20)
         .map(|i: usize| {
@@ -76,7 +76,7 @@ fn cosine_annealing_and_the_per_iteration_rate() {
     Trainer::new(&mut *net, &mut opt, MeanSquaredError)
         .epochs(3)
         .schedule(Schedule::InverseTime { decay: 0.5 })
-        .fit::<8>(&data, &[])
+        .fit_without_validation::<8>(&data)
         .unwrap();
     // eta_t = eta / (1 + 0.5 t), t counting updates over the run (two per epoch).
     assert_eq!(opt.rates.len(), 6);
@@ -87,7 +87,7 @@ fn cosine_annealing_and_the_per_iteration_rate() {
     let report = Trainer::new(&mut *net, &mut adam, MeanSquaredError)
         .epochs(4)
         .schedule(Schedule::Cosine { epochs: 4, min: 0.1 })
-        .fit::<8>(&data, &[])
+        .fit_without_validation::<8>(&data)
         .unwrap();
     let rates: Vec<f64> = report.epochs.iter().map(|e| e.lr.unwrap()).collect();
     for (epoch, rate) in rates.iter().enumerate() {
@@ -108,12 +108,16 @@ fn a_schedule_needs_an_optimizer_with_a_rate() {
     let data = data();
     let mut net = Line::boxed_init(&mut seeded_rng(3));
     let before = net.fc1.weight;
-    let e = Trainer::new(&mut *net, &mut Fixed, MeanSquaredError).warmup(10).fit::<4>(&data, &[]).unwrap_err();
+    let e = Trainer::new(&mut *net, &mut Fixed, MeanSquaredError)
+        .warmup(10)
+        .fit_without_validation::<4>(&data)
+        .unwrap_err();
     assert_eq!(e, TrainError::NoLearningRate);
     assert_eq!(e.to_string(), "a learning-rate schedule needs an optimizer with a learning rate");
     assert_eq!(net.fc1.weight, before);
     // Without a schedule it trains (and reports no rate).
-    let report = Trainer::new(&mut *net, &mut Fixed, MeanSquaredError).epochs(1).fit::<4>(&data, &[]).unwrap();
+    let report =
+        Trainer::new(&mut *net, &mut Fixed, MeanSquaredError).epochs(1).fit_without_validation::<4>(&data).unwrap();
     assert_eq!(report.epochs[0].lr, None);
 }
 

@@ -140,6 +140,14 @@ pub trait Boxed: Network + bytemuck::Zeroable {
         net.init(rng);
         net
     }
+
+    /// A copy on the heap, made without the stack (`Box::new(net.clone())` builds the copy on the stack first,
+    /// which a large model overflows).
+    fn boxed_clone(&self) -> alloc::boxed::Box<Self> {
+        let mut copy = Self::boxed_zeroed();
+        copy.copy_from(self);
+        copy
+    }
 }
 
 #[cfg(feature = "alloc")]
@@ -190,7 +198,7 @@ pub mod prelude {
     pub use crate::optim::{Adadelta, Adagrad, Adam, Momentum, RmsProp, WeightDecay};
     pub use crate::optim::{Optimizer, Sgd};
     #[cfg(feature = "alloc")]
-    pub use crate::train::{EpochStats, Metrics, Progress, Report, TrainError, Trainer, evaluate};
+    pub use crate::train::{EpochStats, Metrics, Progress, Report, Sample, TrainError, Trainable, Trainer, evaluate};
     pub use crate::{
         BatchNetwork, Buffer, Chain, Float, Init, Initialize, Network, Parameters, SeededRng, Vector, network,
         seeded_rng,

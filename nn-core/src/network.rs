@@ -35,6 +35,17 @@ pub trait Network: Parameters<Self::Scalar> + Sized {
     /// Inference: maps an input to an output. Allocates nothing.
     fn forward(&self, x: &Self::Input) -> Self::Output;
 
+    /// The input holding `values` in the order of a flattened PyTorch tensor (for planes: channel by channel,
+    /// each row by row), or the [`LengthError`](crate::buffer::LengthError) naming both lengths.
+    fn input_from_slice(values: &[Self::Scalar]) -> Result<Self::Input, crate::buffer::LengthError> {
+        <Self::Input as Buffer<Self::Scalar>>::from_slice(values)
+    }
+
+    /// The input whose value `i` (in the order of [`Network::input_from_slice`]) is `f(i)`.
+    fn input_from_fn(f: impl FnMut(usize) -> Self::Scalar) -> Self::Input {
+        <Self::Input as Buffer<Self::Scalar>>::from_fn(f)
+    }
+
     /// Inference with every layer's output written into `cache` rather than the stack: for networks whose
     /// activations are too large for a thread's stack.
     fn forward_in(&self, x: &Self::Input, cache: &mut Self::Cache) -> Self::Output;

@@ -17,6 +17,42 @@ use rand::seq::SliceRandom;
 /// One labelled sample: an input and its target.
 pub type Sample<N> = (<N as Network>::Input, <N as Network>::Output);
 
+/// A network the [`Trainer`] trains, in one name: generic code over networks bounds on `N: Trainable` (and
+/// `Trainable<Scalar = f64>` for one scalar type) rather than spelling out the traits. Every `network!`
+/// network is one (the macro implements `Clone` for it).
+///
+/// ```
+/// use nn_core::prelude::*;
+///
+/// /// Trains any network for `epochs` on `data` and gives its accuracy there.
+/// fn fit_and_score<N: Trainable>(net: &mut N, data: &[Sample<N>], epochs: usize) -> Result<f64, TrainError> {
+///     let mut adam = Adam::new(N::Scalar::from_f64(0.05));
+///     Trainer::new(net, &mut adam, SoftmaxCrossEntropy).epochs(epochs).fit_without_validation::<4>(data)?;
+///     Ok(net.evaluate(data, &SoftmaxCrossEntropy).accuracy)
+/// }
+///
+/// network! { struct Or<f32> { input: 2, out: Dense(2) } }
+/// let data: Vec<Sample<Or>> = [([0.0, 0.0], 0), ([0.0, 1.0], 1), ([1.0, 0.0], 1), ([1.0, 1.0], 1)]
+///     .iter()
+///     .map(|&(x, class)| (Or::input_from_slice(&x).unwrap(), Vector::from_fn(|i, _| f32::from(i == class))))
+///     .collect();
+/// let mut net = Or::boxed_init(&mut seeded_rng(1));
+/// assert_eq!(fit_and_score(&mut *net, &data, 200)?, 1.0);
+/// # Ok::<(), TrainError>(())
+/// ```
+pub trait Trainable: BatchNetwork + Boxed + Clone {
+    /// Loss and accuracy in inference mode over `data` (batches of [`EVALUATION_BATCH`], the rest one by one):
+    /// [`evaluate`] without naming the batch size.
+    fn evaluate<L: Loss<Self::Scalar>>(&self, data: &[Sample<Self>], loss: &L) -> Metrics {
+        evaluate::<Self, L, EVALUATION_BATCH>(self, data, loss)
+    }
+}
+
+impl<N: BatchNetwork + Boxed + Clone> Trainable for N {}
+
+/// The batch size of [`Trainable::evaluate`].
+pub const EVALUATION_BATCH: usize = 16;
+
 /// Loss and accuracy of one pass over a data set.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Metrics {
@@ -113,13 +149,19 @@ pub enum TrainError {
         /// What is wrong with it.
         error: TokenError,
     },
-    /// The training set holds fewer samples than one batch.
+    /// The training set is empty, or the batch size is 0.
     TooFewSamples {
         /// Samples given.
         samples: usize,
         /// The batch size.
         batch: usize,
     },
+    /// [`Trainer::fit`] was given an empty validation set: train with [`Trainer::fit_without_validation`] to say
+    /// that there is none.
+    EmptyValidation,
+    /// [`Trainer::early_stopping`] was asked of [`Trainer::fit_without_validation`]: early stopping judges the
+    /// validation loss.
+    EarlyStoppingWithoutValidation,
 }
 
 /// `"the weights of epoch N"`, or of the start.
@@ -154,8 +196,13 @@ impl fmt::Display for TrainError {
             TrainError::InvalidInput { set, sample, error } => {
                 write!(f, "{set} sample {sample} is not an input of the network: {error}")
             }
-            TrainError::TooFewSamples { samples, batch } => {
-                write!(f, "{samples} training samples cannot fill one batch of {batch}")
+            TrainError::TooFewSamples { samples: 0, .. } => write!(f, "there are no training samples"),
+            TrainError::TooFewSamples { batch, .. } => write!(f, "a batch of {batch} samples cannot be trained"),
+            TrainError::EmptyValidation => {
+                write!(f, "the validation set is empty (to train without one, call `Trainer::fit_without_validation`)")
+            }
+            TrainError::EarlyStoppingWithoutValidation => {
+                write!(f, "early stopping needs a validation set (call `Trainer::fit` with one)")
             }
         }
     }
@@ -174,8 +221,10 @@ type Augmentation<'a, T> = Box<dyn FnMut(&mut [T], &mut SeededRng) + 'a>;
 /// Trains a network with an optimizer and a loss, in mini-batches of a const size.
 ///
 /// Each epoch shuffles the training set with a generator seeded from [`Trainer::seed`], so the same seed gives
-/// the same weights bit for bit. Samples that do not fill a last batch are left out of that epoch (another
-/// shuffle includes them next time), as PyTorch's `drop_last`.
+/// the same weights bit for bit, and uses every sample once: when the set is not a multiple of `B`, the last
+/// batch of `r < B` samples is one update with the mean loss over those `r` samples, as PyTorch's `DataLoader`
+/// without `drop_last`. (That batch runs through the same `B`-sample code, its other columns filled with samples
+/// of the epoch whose gradient is zero; only batch normalisation's statistics, which mix columns, see them.)
 pub struct Trainer<'a, N: BatchNetwork, O, L> {
     net: &'a mut N,
     opt: &'a mut O,
@@ -293,14 +342,36 @@ where
         self
     }
 
-    /// Trains in batches of `B` samples on `train`, validating on `valid` (may be empty) after every epoch.
+    /// Trains in batches of `B` samples on `train`, validating on `valid` after every epoch: the validation loss
+    /// decides early stopping ([`Trainer::early_stopping`]) and which weights a diverging run is restored to.
+    /// An empty `valid` is [`TrainError::EmptyValidation`]; without a validation set, call
+    /// [`Trainer::fit_without_validation`].
     ///
     /// A batch whose loss is not finite ends training with [`TrainError::Diverged`], an epoch whose mean loss
     /// exceeds [`Trainer::divergence_factor`] times the first batch's with [`TrainError::Exploded`]; the network
     /// then holds the weights and statistics of the best epoch before (the lowest validation loss, or training
     /// loss without validation data), or those it started with.
-    pub fn fit<const B: usize>(mut self, train: &[Sample<N>], valid: &[Sample<N>]) -> Result<Report, TrainError> {
-        if train.len() < B || B == 0 {
+    pub fn fit<const B: usize>(self, train: &[Sample<N>], valid: &[Sample<N>]) -> Result<Report, TrainError> {
+        if valid.is_empty() {
+            return Err(TrainError::EmptyValidation);
+        }
+        self.fit_checked::<B>(train, valid)
+    }
+
+    /// Trains in batches of `B` samples on `train` without a validation set: each epoch reports its training
+    /// loss and accuracy only ([`EpochStats::valid`] is `None`), and a diverging run is restored to the epoch
+    /// with the lowest training loss. [`Trainer::early_stopping`] needs validation data, so asking for it here is
+    /// [`TrainError::EarlyStoppingWithoutValidation`].
+    pub fn fit_without_validation<const B: usize>(self, train: &[Sample<N>]) -> Result<Report, TrainError> {
+        if self.patience.is_some() {
+            return Err(TrainError::EarlyStoppingWithoutValidation);
+        }
+        self.fit_checked::<B>(train, &[])
+    }
+
+    /// [`Trainer::fit`] once the validation set is settled.
+    fn fit_checked<const B: usize>(mut self, train: &[Sample<N>], valid: &[Sample<N>]) -> Result<Report, TrainError> {
+        if train.is_empty() || B == 0 {
             return Err(TrainError::TooFewSamples { samples: train.len(), batch: B });
         }
         for (set, data) in [("training", train), ("validation", valid)] {
@@ -331,6 +402,8 @@ where
         let mut iteration = 0;
         let mut rng = seeded_rng(self.seed);
         let mut order: Vec<usize> = (0..train.len()).collect();
+        // The indices of a last, partial batch, filled up to `B` with samples of the epoch.
+        let mut filled: Vec<usize> = Vec::with_capacity(B);
         let mut grads = N::boxed_zeroed();
         // Caches and batch gradients are allocated once, on the heap, and reused by every step.
         let mut cache = crate::boxed_zeroed::<N::BatchCache<B>>();
@@ -343,12 +416,21 @@ where
         let (mut best_loss, mut best_epoch) = (f64::INFINITY, 0);
         let mut first: Option<f64> = None;
         let mut report = Report { epochs: Vec::new(), best_epoch: None, stopped_early: false };
-        let batches = train.len() / B;
+        let batches = train.len().div_ceil(B);
 
         for epoch in 1..=self.epochs {
             order.shuffle(&mut rng);
             let (mut loss_sum, mut correct) = (0.0, 0.0);
-            for (b, chunk) in order.chunks_exact(B).enumerate() {
+            for (b, chunk) in order.chunks(B).enumerate() {
+                let used = chunk.len();
+                let chunk = if used == B {
+                    chunk
+                } else {
+                    filled.clear();
+                    filled.extend(order.iter().cycle().take(B));
+                    filled[..used].copy_from_slice(chunk);
+                    &filled[..]
+                };
                 gather::<N, B>(train, chunk, &mut x, &mut t);
                 if let Some(f) = self.augment.as_mut() {
                     let fi = N::InputBatch::<B>::FEATURES;
@@ -361,20 +443,20 @@ where
                     self.opt.set_learning_rate(N::Scalar::from_f64(base.to_f64() * factor));
                 }
                 iteration += 1;
-                let (loss, hits) = self.step::<B>(&x, &t, &mut grads, &mut cache, &mut rng);
+                let (loss, hits) = self.step::<B>(&x, &t, used, &mut grads, &mut cache, &mut rng);
                 if !loss.is_finite() {
                     self.net.copy_from(&best);
                     return Err(TrainError::Diverged { epoch, batch: b + 1, loss, restored_epoch: best_epoch });
                 }
                 first.get_or_insert(loss);
-                loss_sum += loss;
+                loss_sum += loss * used as f64;
                 correct += hits;
                 if let Some(f) = self.callback.as_mut() {
                     f(&Progress::Batch { epoch, batch: b + 1, batches, loss });
                 }
             }
-            let seen = batches * B;
-            let train_metrics = Metrics { loss: loss_sum / batches as f64, accuracy: correct / seen as f64 };
+            let seen = train.len() as f64;
+            let train_metrics = Metrics { loss: loss_sum / seen, accuracy: correct / seen };
             if let Some(first) = first
                 && train_metrics.loss > self.divergence * first
             {
@@ -408,18 +490,25 @@ where
         Ok(report)
     }
 
-    /// One batch: training forward, loss, backward, running statistics, update. Returns the loss and the number
-    /// summed accuracy of its samples; a non-finite loss leaves the network untouched.
+    /// One batch: training forward, loss, backward, running statistics, update. The loss is the mean over the
+    /// first `used` columns (the others fill a last, partial batch and get no gradient). Returns that loss and
+    /// the summed accuracy of those samples; a non-finite loss leaves the network untouched.
+    #[allow(clippy::too_many_arguments)]
     fn step<const B: usize>(
         &mut self,
         x: &N::InputBatch<B>,
         t: &N::OutputBatch<B>,
+        used: usize,
         grads: &mut N,
         cache: &mut N::BatchCache<B>,
         rng: &mut SeededRng,
     ) -> (f64, f64) {
         let y = self.net.forward_train_batch_in::<B, _>(x, cache, rng);
-        let (loss, dy) = self.loss.value_and_gradient(&y, t);
+        let (loss, dy) = if used == B {
+            self.loss.value_and_gradient(&y, t)
+        } else {
+            leading_value_and_gradient(&self.loss, &y, t, used)
+        };
         let loss = loss.to_f64();
         if !loss.is_finite() {
             return (loss, 0.0);
@@ -431,8 +520,32 @@ where
             crate::optim::clip_grad_norm(grads, N::Scalar::from_f64(max));
         }
         self.opt.step(self.net, grads);
-        (loss, hits(&self.loss, &y, t))
+        (loss, hits(&self.loss, &y, t, used))
     }
+}
+
+/// The mean loss over the first `used` samples (columns) of a batch and its gradient, zero in the other columns.
+fn leading_value_and_gradient<T: Float, L: Loss<T>, Y: Buffer<T>>(loss: &L, y: &Y, t: &Y, used: usize) -> (T, Y) {
+    let f = Y::FEATURES.max(1);
+    let scale = T::one() / T::from_f64(used.max(1) as f64);
+    let mut g = Y::zeros();
+    let mut sum = T::zero();
+    let columns =
+        g.as_mut_slice().chunks_exact_mut(f).zip(y.as_slice().chunks_exact(f)).zip(t.as_slice().chunks_exact(f));
+    for ((gc, yc), tc) in columns.take(used) {
+        sum += loss.sample_value(yc, tc);
+        loss.sample_gradient(yc, tc, gc);
+        gc.iter_mut().for_each(|v| *v *= scale);
+    }
+    (sum * scale, g)
+}
+
+/// The summed [`Loss::sample_accuracy`] over the first `used` columns of `y` (for classifiers: how many columns
+/// have their largest entry where the target's has).
+fn hits<T: Float, L: Loss<T>, Y: Buffer<T>>(loss: &L, y: &Y, t: &Y, used: usize) -> f64 {
+    let f = Y::FEATURES.max(1);
+    let columns = y.as_slice().chunks_exact(f).zip(t.as_slice().chunks_exact(f));
+    columns.take(used).map(|(y, t)| loss.sample_accuracy(y, t)).sum()
 }
 
 /// Copies the samples `indices` of `data` into the columns of a batch.
@@ -448,13 +561,6 @@ fn gather<N: BatchNetwork, const B: usize>(
         x.as_mut_slice()[b * fi..(b + 1) * fi].copy_from_slice(xi.as_slice());
         t.as_mut_slice()[b * fo..(b + 1) * fo].copy_from_slice(ti.as_slice());
     }
-}
-
-/// The summed [`Loss::sample_accuracy`] over the columns of `y` (for classifiers: how many columns have their
-/// largest entry where the target's has).
-fn hits<T: Float, L: Loss<T>, Y: Buffer<T>>(loss: &L, y: &Y, t: &Y) -> f64 {
-    let f = Y::FEATURES.max(1);
-    y.as_slice().chunks_exact(f).zip(t.as_slice().chunks_exact(f)).map(|(y, t)| loss.sample_accuracy(y, t)).sum()
 }
 
 /// Loss and accuracy of `net` in inference mode over `data`, in batches of `B` (the rest one by one).
@@ -477,7 +583,7 @@ where
             gather::<N, B>(data, chunk, &mut x, &mut t);
             let y = net.forward_batch_in::<B>(&x, &mut cache);
             sum += loss.value(&y, &*t).to_f64() * B as f64;
-            correct += hits(loss, &y, &*t);
+            correct += hits(loss, &y, &*t, B);
         }
     }
     let rest = if B > 0 { chunks.remainder() } else { &indices[..] };
@@ -486,7 +592,7 @@ where
         let (x, t) = &data[i];
         let y = net.forward_in(x, &mut cache);
         sum += loss.value(&y, t).to_f64();
-        correct += hits(loss, &y, t);
+        correct += hits(loss, &y, t, 1);
     }
     Metrics { loss: sum / data.len() as f64, accuracy: correct / data.len() as f64 }
 }

@@ -287,11 +287,15 @@ pub fn expand(m: &Model, weights: Option<&Embedded>) -> TokenStream {
     let trained = weights.map(|w| trained(m, &t, w));
     let streaming = streaming(m, &t);
 
+    // `Clone` comes with every network (generic code bounds on it, `nn_core::train::Trainable`), unless the
+    // declaration derives it itself.
+    let derive_clone = (!derives_clone(attrs)).then(|| quote!(#[derive(Clone)]));
     let head = quote! {
         #(#checks)*
         #(#scalar_checks)*
 
         #(#attrs)*
+        #derive_clone
         #[derive(::nn_core::__private::bytemuck::Zeroable)]
         #[bytemuck(crate = "::nn_core::__private::bytemuck")]
         #vis struct #name {
@@ -926,4 +930,12 @@ fn merge_backward(
     }
     grads[0] = acc;
     (stmts, grads)
+}
+
+/// Whether `attrs` hold a `#[derive(..)]` naming `Clone`.
+fn derives_clone(attrs: &[syn::Attribute]) -> bool {
+    attrs.iter().filter(|a| a.path().is_ident("derive")).any(|a| {
+        a.parse_args_with(syn::punctuated::Punctuated::<syn::Path, syn::Token![,]>::parse_terminated)
+            .is_ok_and(|paths| paths.iter().any(|p| p.segments.last().is_some_and(|s| s.ident == "Clone")))
+    })
 }

@@ -12,7 +12,7 @@ network! {
 
 fn train<N: BatchNetwork<Scalar = f32> + Boxed>(net: &mut N, data: &[(N::Input, N::Output)]) {
     let mut sgd = Sgd::new(0.1);
-    let _ = Trainer::new(net, &mut sgd, SoftmaxCrossEntropy).epochs(1).fit::<2>(data, &[]);
+    let _ = Trainer::new(net, &mut sgd, SoftmaxCrossEntropy).epochs(1).fit_without_validation::<2>(data);
 }
 
 fn main() {
