@@ -35,7 +35,7 @@ fn digits_pass_an_accuracy_bar_after_a_short_run() {
                 epochs_seen += 1;
             }
         })
-        .fit::<32>(&train, &[])
+        .fit_without_validation::<32>(&train)
         .unwrap();
     assert_eq!(epochs_seen, 8);
     assert_eq!(report.epochs.len(), 8);
@@ -67,7 +67,11 @@ fn same_seed_same_weights_bit_for_bit() {
     let run = |seed: u64| {
         let mut net = Tiny::boxed_init(&mut seeded_rng(9));
         let mut opt = Momentum::new(0.5, 0.9);
-        Trainer::new(&mut *net, &mut opt, SoftmaxCrossEntropy).epochs(3).seed(seed).fit::<8>(&train, &[]).unwrap();
+        Trainer::new(&mut *net, &mut opt, SoftmaxCrossEntropy)
+            .epochs(3)
+            .seed(seed)
+            .fit_without_validation::<8>(&train)
+            .unwrap();
         net
     };
     let (a, b, c) = (run(1), run(1), run(2));
@@ -109,7 +113,8 @@ fn divergence_is_an_error_naming_epoch_and_batch() {
     let train = circle(64, 5);
     let mut net = Tiny::boxed_init(&mut seeded_rng(6));
     let mut opt = Sgd::new(1e200);
-    let err = Trainer::new(&mut *net, &mut opt, MeanSquaredError).epochs(5).fit::<8>(&train, &[]).unwrap_err();
+    let err =
+        Trainer::new(&mut *net, &mut opt, MeanSquaredError).epochs(5).fit_without_validation::<8>(&train).unwrap_err();
     let TrainError::Diverged { epoch, batch, loss, restored_epoch } = err else { panic!("{err:?}") };
     assert!(!loss.is_finite());
     assert_eq!(
@@ -124,12 +129,91 @@ fn divergence_is_an_error_naming_epoch_and_batch() {
 }
 
 #[test]
-fn a_training_set_smaller_than_a_batch_is_an_error() {
+fn an_empty_training_set_and_an_empty_validation_set_are_errors() {
     let mut net = Tiny::boxed_zeroed();
     let mut opt = Sgd::new(0.1);
-    let err = Trainer::new(&mut *net, &mut opt, MeanSquaredError).fit::<32>(&circle(10, 1), &[]).unwrap_err();
-    assert_eq!(err, TrainError::TooFewSamples { samples: 10, batch: 32 });
-    assert_eq!(err.to_string(), "10 training samples cannot fill one batch of 32");
+    let err = Trainer::new(&mut *net, &mut opt, MeanSquaredError).fit_without_validation::<32>(&[]).unwrap_err();
+    assert_eq!(err, TrainError::TooFewSamples { samples: 0, batch: 32 });
+    assert_eq!(err.to_string(), "there are no training samples");
+    // An empty slice is not a way to say "no validation set": that has its own method.
+    let err = Trainer::new(&mut *net, &mut opt, MeanSquaredError).fit::<4>(&circle(10, 1), &[]).unwrap_err();
+    assert_eq!(err, TrainError::EmptyValidation);
+    assert!(err.to_string().contains("fit_without_validation"), "{err}");
+    let err = Trainer::new(&mut *net, &mut opt, MeanSquaredError)
+        .early_stopping(3)
+        .fit_without_validation::<4>(&circle(10, 1))
+        .unwrap_err();
+    assert_eq!(err, TrainError::EarlyStoppingWithoutValidation);
+}
+
+network! {
+    struct Line<f64> { input: 1, fc: Dense(1) }
+}
+
+/// Every sample contributes to each epoch: 10 samples in batches of 4 are three updates, the last the mean over
+/// the two samples left (not dropped, not diluted by the padding), exactly as a hand-written loop over the same
+/// shuffled order computes them; a set smaller than one batch is one partial batch per epoch.
+#[test]
+fn the_last_partial_batch_is_an_update_with_the_mean_over_its_samples() {
+    use nn_core::rand::seq::SliceRandom;
+    let data: Vec<Sample<Line>> =
+        (0..10).map(|i| (Vector::from([f64::from(i) / 10.0]), Vector::from([f64::from(i * i) / 50.0 - 0.3]))).collect();
+    let start = |net: &mut Line| {
+        net.fc.weight[0] = 0.4;
+        net.fc.bias[0] = -0.2;
+    };
+    let lr = 0.3;
+    for (epochs, batch_of_4) in [(1, true), (3, true), (2, false)] {
+        let mut net = Line::boxed_zeroed();
+        start(&mut net);
+        let mut batches = Vec::new();
+        let report = {
+            let mut sgd = Sgd::new(lr);
+            let trainer = Trainer::new(&mut *net, &mut sgd, MeanSquaredError).epochs(epochs).seed(9).on_progress(|p| {
+                if let Progress::Batch { batches: n, .. } = p {
+                    batches.push(*n);
+                }
+            });
+            if batch_of_4 {
+                trainer.fit_without_validation::<4>(&data).unwrap()
+            } else {
+                trainer.fit_without_validation::<16>(&data).unwrap()
+            }
+        };
+        let per_epoch = if batch_of_4 { 3 } else { 1 };
+        assert_eq!(batches, vec![per_epoch; per_epoch * epochs]);
+
+        // The same by hand: the trainer's shuffle, then plain mini-batch gradient descent on the mean squared
+        // error over each chunk (the last one shorter).
+        let (mut w, mut b) = (0.4, -0.2);
+        let mut rng = seeded_rng(9);
+        let mut order: Vec<usize> = (0..10).collect();
+        let mut last_loss = 0.0;
+        for _ in 0..epochs {
+            order.shuffle(&mut rng);
+            let (mut sum, mut n) = (0.0, 0.0);
+            for chunk in order.chunks(if batch_of_4 { 4 } else { 16 }) {
+                let (mut gw, mut gb, mut loss) = (0.0, 0.0, 0.0);
+                for &i in chunk {
+                    let (x, t) = (data[i].0[0], data[i].1[0]);
+                    let e = w * x + b - t;
+                    loss += e * e;
+                    gw += 2.0 * e * x;
+                    gb += 2.0 * e;
+                }
+                let m = chunk.len() as f64;
+                (w, b) = (w - lr * gw / m, b - lr * gb / m);
+                sum += loss;
+                n += m;
+            }
+            last_loss = sum / n;
+        }
+        assert!((net.fc.weight[0] - w).abs() < 1e-12, "{epochs} epochs: w {} vs {w}", net.fc.weight[0]);
+        assert!((net.fc.bias[0] - b).abs() < 1e-12, "{epochs} epochs: b {} vs {b}", net.fc.bias[0]);
+        // The epoch's loss is the mean over its 10 samples, the partial batch weighted by its size.
+        let reported = report.epochs.last().unwrap().train.loss;
+        assert!((reported - last_loss).abs() < 1e-12, "{reported} vs {last_loss}");
+    }
 }
 
 network! {
@@ -150,7 +234,7 @@ where
 {
     let (train, _) = digits();
     let mut net = N::boxed_init(&mut seeded_rng(5));
-    let result = Trainer::new(&mut *net, opt, loss).epochs(epochs).seed(5).fit::<32>(&train, &[]);
+    let result = Trainer::new(&mut *net, opt, loss).epochs(epochs).seed(5).fit_without_validation::<32>(&train);
     (result, net)
 }
 
@@ -203,8 +287,9 @@ impl<N: nn_core::Parameters<f32>> nn_core::optim::Optimizer<f32, N> for Unstable
 
 #[test]
 fn a_run_that_explodes_later_is_restored_to_its_best_epoch_before() {
-    // 1,437 training digits make 44 batches of 32 an epoch: three calm epochs, then the explosion in the fourth.
-    let calm = 3 * 44;
+    // 1,437 training digits make 45 updates an epoch in batches of 32 (the last of 29 digits): three calm
+    // epochs, then the explosion in the fourth.
+    let calm = 3 * 45;
     for net in ["dense", "batch norm"] {
         let unstable = || Unstable { steps: 0, calm };
         let restored = |err: TrainError| match err {
@@ -236,3 +321,6 @@ fn a_run_that_explodes_later_is_restored_to_its_best_epoch_before() {
 
 #[path = "deep_gradients.rs"]
 mod deep_gradients;
+
+#[path = "tables.rs"]
+mod tables;

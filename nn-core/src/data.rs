@@ -1,4 +1,7 @@
-//! Loaders for the two real datasets bundled in the repository's `data/` folder (needs the `std` feature).
+//! Your own data as a [`Table`] (from arrays, CSV files with the `csv` feature, NumPy `.npy`/`.npz` files with
+//! the `npy` feature; both on by default), with seeded stratified splits, [`Standardize`] and [`MinMax`] scaling
+//! and conversion into a network's samples; and loaders for the real datasets bundled in the repository's
+//! `data/` folder (needs the `std` feature).
 //!
 //! - [`load_digits`] reads `data/digits.csv.gz`: the UCI optical-digits test set (1,797 images of 8x8
 //!   pixels with values 0..=16), one gzip-compressed CSV row per image, the 64 pixels then the label.
@@ -40,6 +43,18 @@ use std::vec::Vec;
 
 use crate::Float;
 use nalgebra::SVector;
+
+#[cfg(feature = "csv")]
+mod from_csv;
+#[cfg(feature = "npy")]
+mod from_npy;
+mod scale;
+mod table;
+
+#[cfg(feature = "csv")]
+pub use from_csv::{Column, CsvOptions};
+pub use scale::{MinMax, Standardize};
+pub use table::{Table, Target};
 
 /// Number of classes of both bundled datasets (the digits 0 to 9).
 const CLASSES: usize = 10;
@@ -148,6 +163,20 @@ impl Dataset {
         }
     }
 
+    /// The same samples as a [`Table`] (features as `f64`, the labels as classes `0..classes()`), to split,
+    /// scale and convert like any other table.
+    pub fn table(&self) -> Table {
+        let names = (0..self.features).map(|i| format!("x{i}")).collect();
+        let labels = self.labels.iter().map(|&l| usize::from(l)).collect();
+        let classes = (0..self.classes).map(|c| format!("{c}")).collect();
+        Table {
+            source: String::from("the bundled dataset"),
+            names,
+            values: self.pixels.iter().map(|&v| f64::from(v)).collect(),
+            target: Target::Classes { labels, names: classes },
+        }
+    }
+
     /// Every sample as an `(input, target)` pair of vectors: the features converted to `T`, and a one-hot
     /// target with `1` at the label's index.
     ///
@@ -184,6 +213,13 @@ pub enum Location {
     Line(usize),
     /// A 0-based byte offset into a binary file's decompressed content.
     Byte(usize),
+    /// A 1-based line and 1-based column (field) of a CSV file.
+    Cell {
+        /// The line.
+        line: usize,
+        /// The field, counted from 1.
+        column: usize,
+    },
 }
 
 impl fmt::Display for Location {
@@ -191,6 +227,7 @@ impl fmt::Display for Location {
         match self {
             Location::Line(n) => write!(f, "line {n}"),
             Location::Byte(n) => write!(f, "byte {n}"),
+            Location::Cell { line, column } => write!(f, "line {line}, column {column}"),
         }
     }
 }
@@ -224,6 +261,18 @@ pub enum DataError {
         /// What the file has instead.
         found: String,
     },
+    /// Data whose sizes, types or values are not what was asked of it: a [`Table`] made of arrays of
+    /// different lengths, a NumPy array of another dtype or shape, a table whose features are not a network's
+    /// inputs. Names the data (`"wine.npy (float64 (<f8), shape [178, 13])"`), what was expected and what was
+    /// found.
+    Mismatch {
+        /// The data: a file, an array of one, or `"arrays"`.
+        data: String,
+        /// What it must be.
+        expected: String,
+        /// What it is.
+        found: String,
+    },
     /// [`Dataset::pairs`] was asked for vectors whose sizes do not fit the dataset.
     SizeMismatch {
         /// The requested input size `I`.
@@ -247,6 +296,7 @@ impl fmt::Display for DataError {
             DataError::Malformed { path, location, expected, found } => {
                 write!(f, "{}, {location}: expected {expected}, found {found}", path.display())
             }
+            DataError::Mismatch { data, expected, found } => write!(f, "{data}: expected {expected}, found {found}"),
             DataError::SizeMismatch { inputs, outputs, features, classes } => write!(
                 f,
                 "cannot make pairs of {inputs} inputs and {outputs} outputs from a dataset of {features} \
@@ -260,7 +310,7 @@ impl std::error::Error for DataError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
             DataError::Io { source, .. } | DataError::Compressed { source, .. } => Some(source),
-            DataError::Malformed { .. } | DataError::SizeMismatch { .. } => None,
+            DataError::Malformed { .. } | DataError::Mismatch { .. } | DataError::SizeMismatch { .. } => None,
         }
     }
 }
