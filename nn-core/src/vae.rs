@@ -510,8 +510,10 @@ mod tests {
         // z = mu + e^(logvar/2) eps with eps = (1, -2): 0.5 + e^0.1, -1 - 2 e^-0.35.
         let z = reparameterize(&one, &vector![1.0, -2.0]);
         assert!((z[0] - 1.6051709180756477).abs() < 1e-15 && (z[1] + 2.409376179437427).abs() < 1e-15, "{z}");
+        let mut through = Through4::zeroed();
+        through.fc.weight = SMatrix::identity();
         assert_eq!(
-            posterior::<f64, _, 2, 4>(&Identity4::zeroed(), &vector![0.5, -1.0, 0.2, -0.7]),
+            posterior::<f64, _, 2, 4>(&through, &vector![0.5, -1.0, 0.2, -0.7]),
             (vector![0.5, -1.0], vector![0.2, -0.7])
         );
         // Gaussian likelihood: 1/2 (0.5^2 + 1^2) / 0.25 + 2 ln(0.5 sqrt(2 pi)).
@@ -524,8 +526,8 @@ mod tests {
     }
 
     crate::network! {
-        /// Passes its input through: the encoder's output is what the test writes.
-        struct Identity4<f64> { input: 4, Identity }
+        /// Set to pass its input through: the encoder's output is what the test writes.
+        struct Through4<f64> { input: 4, fc: Dense(4) }
     }
 
     /// With `eps = 0` the code is the mean, and the gradient is a plain autoencoder's (decoding the mean) plus
