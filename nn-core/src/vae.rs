@@ -74,13 +74,14 @@ use rand_distr::{Distribution, StandardNormal};
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub enum Likelihood {
     /// Independent Bernoulli values with the decoder's outputs as logits: `-log p(x | z) = sum_i BCE(y_i, x_i)`
-    /// ([`BinaryCrossEntropyWithLogits`] summed over features). Targets in `[0, 1]` (grey levels included, as
-    /// is usual for MNIST). The decoded mean is `sigmoid(y)`.
+    /// ([`BinaryCrossEntropyWithLogits`] summed over features). A log-likelihood for binary data; grey levels
+    /// in `[0, 1]` are accepted too (as often done with MNIST), the term then being a cross-entropy that bounds
+    /// no likelihood. The decoded mean is `sigmoid(y)`.
     #[default]
     Bernoulli,
     /// Independent Gaussians of standard deviation `sigma` (the value held) around the decoder's outputs:
     /// `-log p(x | z) = sum_i (x_i - y_i)^2 / (2 sigma^2) + D ln(sigma sqrt(2 pi))`, a squared error with
-    /// its constant, so that the ELBO stays a bound in nats. The decoded mean is `y`.
+    /// its constant, so that the ELBO stays a bound in nats. `sigma > 0`. The decoded mean is `y`.
     Gaussian(f64),
 }
 
@@ -213,7 +214,8 @@ where
     split::<T, L, L, TL, 1>(&encoder.forward(x))
 }
 
-/// The mean of `q(z | x)`: the code of `x` (a point of the latent map).
+/// The mean of `q(z | x)`: the code of `x` (a point of the latent map). `L` is the code's size, taken from the
+/// result's type (`let z: SVector<f32, 2> = encode(&encoder, &x)`).
 pub fn encode<T, E, const L: usize, const TL: usize>(encoder: &E, x: &E::Input) -> SVector<T, L>
 where
     T: Float,
