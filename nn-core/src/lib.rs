@@ -89,6 +89,8 @@ pub mod seq2seq;
 mod sink;
 #[cfg(feature = "alloc")]
 pub mod train;
+#[cfg(feature = "alloc")]
+pub mod vae;
 
 pub use buffer::Buffer;
 pub use float::Float;
