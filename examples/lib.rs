@@ -16,15 +16,17 @@
 //! - `deep_gradients`: vanishing gradients in 12-layer MLPs (sigmoid, tanh, ReLU, batch norm, residual), per layer.
 //!
 //! The library also holds what the examples share: [`plot_history`] draws a training run's loss and accuracy per
-//! epoch into a PNG, [`save_image_grid`] draws rows of greyscale images and [`save_scatter`] panels of points. Its text uses DejaVu Sans (`examples/assets/DejaVuSans.ttf`, from the DejaVu fonts 2.37 as
-//! packaged by Debian in `fonts-dejavu-core`), compiled into the library so that no system font is needed; the font's
-//! licence (the Bitstream Vera licence, DejaVu changes in the public domain) is in
-//! `examples/assets/DejaVuSans-LICENSE.txt`.
+//! epoch into a PNG, [`save_image_grid`] draws rows of greyscale images and [`save_scatter`] panels of points;
+//! [`Dataset`] generates the TensorFlow Playground's datasets. Its text uses DejaVu Sans
+//! (`examples/assets/DejaVuSans.ttf`, from the DejaVu fonts 2.37 as packaged by Debian in `fonts-dejavu-core`),
+//! compiled into the library so that no system font is needed; the font's licence (the Bitstream Vera licence,
+//! DejaVu changes in the public domain) is in `examples/assets/DejaVuSans-LICENSE.txt`.
 
 mod gan2d_run;
 mod grid;
 mod mnist_run;
 pub mod paths;
+mod playground_data;
 mod plot;
 mod progress;
 mod scatter;
@@ -35,6 +37,10 @@ pub use gan2d_run::{
 };
 pub use grid::save_image_grid;
 pub use mnist_run::{MnistRun, Trained, quantize_mnist, train_mnist};
+pub use playground_data::{
+    CIRCLE_RADIUS, Dataset, EXTENT, GAUSS_CENTRE, Point2, SPIRAL_RADIUS, SPIRAL_TURNS, XOR_PADDING,
+    classification_accuracy, train_test_split,
+};
 pub use plot::{PLOT_SIZE, plot_history};
 pub use progress::EpochBar;
 pub use scatter::{PALETTE, PANEL_SIZE, ScatterPanel, save_scatter};
