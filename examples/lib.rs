@@ -16,12 +16,13 @@
 //! - `deep_gradients`: vanishing gradients in 12-layer MLPs (sigmoid, tanh, ReLU, batch norm, residual), per layer.
 //!
 //! The library also holds what the examples share: [`plot_history`] draws a training run's loss and accuracy per
-//! epoch into a PNG, [`save_image_grid`] draws rows of greyscale images and [`save_scatter`] panels of points;
-//! [`Dataset`] generates the TensorFlow Playground's datasets. Its text uses DejaVu Sans
-//! (`examples/assets/DejaVuSans.ttf`, from the DejaVu fonts 2.37 as packaged by Debian in `fonts-dejavu-core`),
-//! compiled into the library so that no system font is needed; the font's licence (the Bitstream Vera licence,
-//! DejaVu changes in the public domain) is in `examples/assets/DejaVuSans-LICENSE.txt`.
+//! epoch into a PNG, [`save_image_grid`] draws rows of greyscale images, [`save_scatter`] panels of points and
+//! [`save_boundaries`] decision boundaries over the plane; [`Dataset`] generates the Playground's datasets. Its
+//! text uses DejaVu Sans (`examples/assets/DejaVuSans.ttf`, from the DejaVu fonts 2.37 as packaged by Debian in
+//! `fonts-dejavu-core`), compiled into the library so that no system font is needed; the font's licence (the
+//! Bitstream Vera licence, DejaVu changes in the public domain) is in `examples/assets/DejaVuSans-LICENSE.txt`.
 
+mod boundary;
 mod gan2d_run;
 mod grid;
 mod mnist_run;
@@ -31,6 +32,9 @@ mod plot;
 mod progress;
 mod scatter;
 
+pub use boundary::{
+    BOUNDARY_PANEL, BoundaryPanel, NEGATIVE, POSITIVE, ProbabilityGrid, UNDECIDED, save_boundaries, shade,
+};
 pub use gan2d_run::{
     Discriminator, GanRun, Generator, MODES, RADIUS, SPREAD, mode, mode_counts, modes_covered, real_batch, sample,
     train_gan2d,
