@@ -14,6 +14,7 @@
 //! - `word2vec`: continuous bag of words on *Alice*, nearest neighbours and analogies of the learned vectors.
 //! - `hopfield`: a Hopfield network recalls letters from noisy copies; recall against load, past 0.14 N.
 //! - `deep_gradients`: vanishing gradients in 12-layer MLPs (sigmoid, tanh, ReLU, batch norm, residual), per layer.
+//! - `playground`: the TensorFlow Playground's four 2-D datasets, a few networks each, decision boundaries as PNGs.
 //!
 //! The library also holds what the examples share: [`plot_history`] draws a training run's loss and accuracy per
 //! epoch into a PNG, [`save_image_grid`] draws rows of greyscale images, [`save_scatter`] panels of points and
