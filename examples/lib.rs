@@ -14,29 +14,41 @@
 //! - `word2vec`: continuous bag of words on *Alice*, nearest neighbours and analogies of the learned vectors.
 //! - `hopfield`: a Hopfield network recalls letters from noisy copies; recall against load, past 0.14 N.
 //! - `deep_gradients`: vanishing gradients in 12-layer MLPs (sigmoid, tanh, ReLU, batch norm, residual), per layer.
+//! - `tabular`: the wine table from CSV, NumPy and arrays; a network against the nearest class mean.
 //! - `vae`: a variational autoencoder with a 2-D code on MNIST (test ELBO against a baseline, the manifold of
 //!   decoded codes and the latent map as PNGs), and a denoising autoencoder on salt-and-pepper noise.
+//! - `playground`: the TensorFlow Playground's four 2-D datasets, a few networks each, decision boundaries as PNGs.
 //!
 //! The library also holds what the examples share: [`plot_history`] draws a training run's loss and accuracy per
-//! epoch into a PNG, [`save_image_grid`] draws rows of greyscale images and [`save_scatter`] panels of points. Its text uses DejaVu Sans (`examples/assets/DejaVuSans.ttf`, from the DejaVu fonts 2.37 as
-//! packaged by Debian in `fonts-dejavu-core`), compiled into the library so that no system font is needed; the font's
-//! licence (the Bitstream Vera licence, DejaVu changes in the public domain) is in
-//! `examples/assets/DejaVuSans-LICENSE.txt`.
+//! epoch into a PNG, [`save_image_grid`] draws rows of greyscale images, [`save_scatter`] panels of points and
+//! [`save_boundaries`] decision boundaries over the plane; [`Dataset`] generates the Playground's datasets. Its
+//! text uses DejaVu Sans (`examples/assets/DejaVuSans.ttf`, from the DejaVu fonts 2.37 as packaged by Debian in
+//! `fonts-dejavu-core`), compiled into the library so that no system font is needed; the font's licence (the
+//! Bitstream Vera licence, DejaVu changes in the public domain) is in `examples/assets/DejaVuSans-LICENSE.txt`.
 
+mod boundary;
 mod gan2d_run;
 mod grid;
 mod mnist_run;
 pub mod paths;
+mod playground_data;
 mod plot;
 mod progress;
 mod scatter;
 
+pub use boundary::{
+    BOUNDARY_PANEL, BoundaryPanel, NEGATIVE, POSITIVE, ProbabilityGrid, UNDECIDED, save_boundaries, shade,
+};
 pub use gan2d_run::{
     Discriminator, GanRun, Generator, MODES, RADIUS, SPREAD, mode, mode_counts, modes_covered, real_batch, sample,
     train_gan2d,
 };
 pub use grid::save_image_grid;
 pub use mnist_run::{MnistRun, Trained, quantize_mnist, train_mnist};
+pub use playground_data::{
+    CIRCLE_RADIUS, Dataset, EXTENT, GAUSS_CENTRE, Point2, SPIRAL_RADIUS, SPIRAL_TURNS, XOR_PADDING,
+    classification_accuracy, train_test_split,
+};
 pub use plot::{PLOT_SIZE, plot_history};
 pub use progress::EpochBar;
 pub use scatter::{PALETTE, PANEL_SIZE, ScatterPanel, save_scatter};

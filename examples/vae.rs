@@ -233,7 +233,7 @@ fn denoising(train: &[Image], test: &[Image], epochs: usize) -> Result<(f64, f64
                 println!("epoch {:>2}: train MSE {:.5}", s.epoch, s.train.loss);
             }
         })
-        .fit::<32>(&pairs, &[])?;
+        .fit_without_validation::<32>(&pairs)?;
     let mut rng = seeded_rng(8);
     let noisy: Vec<Image> = test.iter().map(|x| noise.corrupted(x, &mut rng)).collect();
     let denoised: Vec<Image> = noisy.iter().map(|x| net.forward(x)).collect();

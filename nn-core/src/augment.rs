@@ -327,7 +327,7 @@ mod tests {
             let mut adam = Adam::new(0.02);
             let trainer = Trainer::new(&mut *net, &mut adam, MeanSquaredError).epochs(20).seed(2);
             let trainer = if corrupt { trainer.augment(move |x, rng| mask.apply(x, rng)) } else { trainer };
-            trainer.fit::<16>(&train, &[]).expect("training converges");
+            trainer.fit_without_validation::<16>(&train).expect("training converges");
             net
         };
         let (denoising, plain) = (trained(true), trained(false));
