@@ -417,3 +417,62 @@ fn declarations_take_the_conventions_as_parameters() {
     assert!((t.forward(&vector![1.0])[0] - want).abs() < 1e-15);
     assert!((t.forward(&vector![0.5])[0]).abs() < 1e-15);
 }
+
+network! {
+    /// One threshold unit on one input, for the NOT gate (the notes' table's step: 0.5 at zero).
+    struct NotGate<f64> { input: 1, unit: Dense(1), Step }
+}
+
+network! {
+    /// The 5x5 image and 3x3 filter of the convolution example.
+    struct FiveByFive<f64> { input: [1, 5, 5], conv: Conv2d(1, kernel = 3) }
+}
+
+/// The NOT gate by a perceptron. The notes name the gate but print no run, so these are the rule's steps traced
+/// by hand from zero weights, learning rate 1, inputs in the order 0, 1:
+///
+/// - the notes' step (0.5 at zero): `x = 0` gives 0.5, error 0.5, `b = 0.5`; `x = 1` gives 1, error -1,
+///   `w = -1, b = -0.5`; the second pass raises `b` back to 0.5 on `x = 0`; the third changes nothing:
+///   `w = -1, b = 0.5`, three updates in three passes;
+/// - the first lecture's unit (1 at zero): `x = 1` fires wrongly, `w = -1, b = -1`; `x = 0` then fails,
+///   `b = 0`; the third pass changes nothing: `w = -1, b = 0`.
+#[test]
+fn a_perceptron_learns_the_not_gate_as_traced_by_hand() {
+    use nn_core::classic::Perceptron;
+    let data = [(vector![0.0], vector![1.0]), (vector![1.0], vector![0.0])];
+    let rule = Perceptron::new(1.0, 10);
+    for (unit, (w, b), updates) in [(Step::default(), (-1.0, 0.5), 3), (Step(1.0), (-1.0, 0.0), 2)] {
+        let mut net = NotGate::zeroed();
+        let report = rule.fit(&mut net.unit, unit, &data);
+        assert!(report.converged && report.epochs == 3 && report.updates == updates, "{unit:?}: {report:?}");
+        assert_eq!((net.unit.weight[0], net.unit.bias[0]), (w, b), "{unit:?}");
+        for (x, t) in &data {
+            assert_eq!(Perceptron::output(&net.unit, unit, x), *t, "{unit:?}: NOT {}", x[0]);
+        }
+    }
+    // The declared network (the notes' step) computes the gate with the learned unit.
+    let mut net = NotGate::zeroed();
+    rule.fit(&mut net.unit, Step::default(), &data);
+    assert_eq!((net.forward(&vector![0.0])[0], net.forward(&vector![1.0])[0]), (1.0, 0.0));
+}
+
+/// The 5x5 binary image convolved with the filter `[[1, 0, 1], [0, 1, 0], [1, 0, 1]]`: 4 at the top left. The notes
+/// give the filter and that value but not the image; this is the image the example is usually drawn with (a
+/// diagonal band of ones), whose 3x3 feature map is worked out cell by cell (top left: the ones under the filter's
+/// five ones at (0,0), (0,2), (1,1), (2,0), (2,2) are 1, 1, 1, 0, 1).
+#[test]
+fn the_five_by_five_convolution_example_gives_four_at_the_top_left() {
+    let image = [
+        [1.0, 1.0, 1.0, 0.0, 0.0],
+        [0.0, 1.0, 1.0, 1.0, 0.0],
+        [0.0, 0.0, 1.0, 1.0, 1.0],
+        [0.0, 0.0, 1.0, 1.0, 0.0],
+        [0.0, 1.0, 1.0, 0.0, 0.0],
+    ];
+    let mut net = FiveByFive::zeroed();
+    net.conv.weight.copy_from_slice(&[1.0, 0.0, 1.0, 0.0, 1.0, 0.0, 1.0, 0.0, 1.0]);
+    let x = FiveByFive::input_from_fn(|i| image[i / 5][i % 5]);
+    let y = net.forward(&x);
+    assert_eq!(y[0], 4.0);
+    assert_eq!(y.as_slice(), &[4.0, 3.0, 4.0, 2.0, 4.0, 3.0, 2.0, 3.0, 4.0]);
+}
