@@ -192,6 +192,10 @@ pub mod prelude {
         Activation, ActivationLayer, Elu, Gelu, HardSigmoid, HardTanh, Identity, LeakyRelu, PiecewiseLinear, Relu,
         Relu6, Sigmoid, Sign, Softmax, Softplus, Step, Swish, Tanh,
     };
+    #[cfg(feature = "csv")]
+    pub use crate::data::CsvOptions;
+    #[cfg(feature = "std")]
+    pub use crate::data::{MinMax, Standardize, Table};
     pub use crate::layer::{Accumulate, Descend};
     pub use crate::loss::{
         BinaryCrossEntropyWithLogits, HalfSquaredError, Loss, MeanSquaredError, PerStep, SoftmaxCrossEntropy,

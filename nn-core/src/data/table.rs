@@ -461,6 +461,7 @@ fn apportion<const K: usize>(n: usize, fractions: &[f64; K]) -> [usize; K] {
 
 /// The classes of string labels: numeric labels (`0`, `1.0`, `2`) are their own indices (`0..=max`), anything
 /// else is named, indices in sorted order. Returns the labels and the classes' names.
+#[cfg_attr(not(feature = "csv"), allow(dead_code))]
 pub(super) fn classes_of(labels: &[String]) -> (Vec<usize>, Vec<String>) {
     let numeric: Option<Vec<usize>> = labels
         .iter()
