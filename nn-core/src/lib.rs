@@ -92,7 +92,7 @@ pub mod train;
 #[cfg(feature = "alloc")]
 pub mod vae;
 
-pub use buffer::Buffer;
+pub use buffer::{Buffer, LengthError};
 pub use float::Float;
 pub use init::Init;
 pub use network::{BatchNetwork, Chain, ChainCache, Network, Workspace};

@@ -36,7 +36,7 @@ pub trait Network: Parameters<Self::Scalar> + Sized {
     fn forward(&self, x: &Self::Input) -> Self::Output;
 
     /// The input holding `values` in the order of a flattened PyTorch tensor (for planes: channel by channel,
-    /// each row by row), or the [`LengthError`](crate::buffer::LengthError) naming both lengths.
+    /// each row by row), or the [`LengthError`](crate::LengthError) naming both lengths.
     fn input_from_slice(values: &[Self::Scalar]) -> Result<Self::Input, crate::buffer::LengthError> {
         <Self::Input as Buffer<Self::Scalar>>::from_slice(values)
     }
