@@ -126,7 +126,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             points,
             classes: Some(&labels),
             marks: &[],
-            ranges: Some(bounds(points)),
+            ranges: Some(nn_examples::point_bounds(points)),
         },
     );
     let plot = nn_examples::paths::output("autoencoder_pca.png")?;
@@ -136,16 +136,4 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         return Err(format!("the autoencoder ({ae_error:.5}) did not beat PCA ({pca_error:.5})").into());
     }
     Ok(())
-}
-
-/// Ranges covering the points with a little margin (the middle 99.5% on each axis, so that a few outliers do
-/// not squash the picture).
-fn bounds(points: &[(f32, f32)]) -> (std::ops::Range<f32>, std::ops::Range<f32>) {
-    let range = |mut v: Vec<f32>| {
-        v.sort_by(f32::total_cmp);
-        let (lo, hi) = (v[v.len() / 400], v[v.len() - 1 - v.len() / 400]);
-        let pad = 0.05 * (hi - lo).max(1e-6);
-        lo - pad..hi + pad
-    };
-    (range(points.iter().map(|p| p.0).collect()), range(points.iter().map(|p| p.1).collect()))
 }

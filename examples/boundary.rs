@@ -110,9 +110,7 @@ pub fn save_boundaries(
     if panels.is_empty() || columns == 0 {
         return Err("nothing to plot: no panels".into());
     }
-    if !path.extension().is_some_and(|e| e.eq_ignore_ascii_case("png")) {
-        return Err(format!("{}: the plot is written as PNG, so the file name must end in .png", path.display()).into());
-    }
+    crate::plot::ensure_png(path)?;
     ensure_font()?;
     let columns = columns.min(panels.len());
     let rows = panels.len().div_ceil(columns);

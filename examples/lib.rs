@@ -51,4 +51,4 @@ pub use playground_data::{
 };
 pub use plot::{PLOT_SIZE, plot_history};
 pub use progress::EpochBar;
-pub use scatter::{PALETTE, PANEL_SIZE, ScatterPanel, save_scatter};
+pub use scatter::{PALETTE, PANEL_SIZE, ScatterPanel, point_bounds, save_scatter};

@@ -23,6 +23,14 @@ const TRAIN_COLOUR: RGBColor = RGBColor(31, 119, 180);
 const VALID_COLOUR: RGBColor = RGBColor(230, 110, 20);
 
 /// Registers the bundled font as `sans-serif` the first time it is called.
+/// An error naming `path` unless it ends in `.png`.
+pub(crate) fn ensure_png(path: &Path) -> Result<(), Box<dyn Error>> {
+    if path.extension().is_some_and(|e| e.eq_ignore_ascii_case("png")) {
+        return Ok(());
+    }
+    Err(format!("{}: the plot is written as PNG, so the file name must end in .png", path.display()).into())
+}
+
 pub(crate) fn ensure_font() -> Result<(), Box<dyn Error>> {
     static REGISTERED: OnceLock<bool> = OnceLock::new();
     if *REGISTERED.get_or_init(|| register_font(FAMILY, FontStyle::Normal, FONT).is_ok()) {
@@ -48,9 +56,7 @@ pub fn plot_history(path: impl AsRef<Path>, title: &str, epochs: &[EpochStats]) 
     if epochs.is_empty() {
         return Err("no epochs to plot: the training history is empty".into());
     }
-    if !path.extension().is_some_and(|e| e.eq_ignore_ascii_case("png")) {
-        return Err(format!("{}: the plot is written as PNG, so the file name must end in .png", path.display()).into());
-    }
+    ensure_png(path)?;
     ensure_font()?;
 
     let train_loss: Vec<(usize, f64)> = epochs.iter().map(|s| (s.epoch, s.train.loss)).collect();

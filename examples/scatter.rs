@@ -60,9 +60,7 @@ pub fn save_scatter(
     if panels.is_empty() || columns == 0 {
         return Err("nothing to plot: no panels".into());
     }
-    if !path.extension().is_some_and(|e| e.eq_ignore_ascii_case("png")) {
-        return Err(format!("{}: the plot is written as PNG, so the file name must end in .png", path.display()).into());
-    }
+    crate::plot::ensure_png(path)?;
     if let Some(p) = panels.iter().find(|p| p.classes.is_some_and(|c| c.len() != p.points.len())) {
         return Err(
             format!("panel `{}`: {} points but a different number of classes", p.caption, p.points.len()).into()
@@ -108,4 +106,20 @@ pub fn save_scatter(
     }
     root.present().map_err(|e| format!("writing {}: {e}", path.display()))?;
     Ok(())
+}
+
+/// Ranges covering `points` with a little margin (the middle 99.5% on each axis, so that a few outliers do not
+/// squash the picture), for [`ScatterPanel::ranges`].
+///
+/// # Panics
+///
+/// When `points` is empty.
+pub fn point_bounds(points: &[(f32, f32)]) -> (Range<f32>, Range<f32>) {
+    let range = |mut v: Vec<f32>| {
+        v.sort_by(f32::total_cmp);
+        let (lo, hi) = (v[v.len() / 400], v[v.len() - 1 - v.len() / 400]);
+        let pad = 0.05 * (hi - lo).max(1e-6);
+        lo - pad..hi + pad
+    };
+    (range(points.iter().map(|p| p.0).collect()), range(points.iter().map(|p| p.1).collect()))
 }

@@ -112,17 +112,6 @@ fn baseline_nats(train: &[Image], test: &[Image]) -> f64 {
     test.iter().map(nll).sum::<f64>() / test.len() as f64
 }
 
-/// Ranges covering the points with a margin (the middle 99.5% on each axis).
-fn bounds(points: &[(f32, f32)]) -> (std::ops::Range<f32>, std::ops::Range<f32>) {
-    let range = |mut v: Vec<f32>| {
-        v.sort_by(f32::total_cmp);
-        let (lo, hi) = (v[v.len() / 400], v[v.len() - 1 - v.len() / 400]);
-        let pad = 0.05 * (hi - lo).max(1e-6);
-        lo - pad..hi + pad
-    };
-    (range(points.iter().map(|p| p.0).collect()), range(points.iter().map(|p| p.1).collect()))
-}
-
 /// Trains the VAE and draws its pictures; returns the test negative ELBO and the baseline's figure.
 fn variational(
     train: &[Image],
@@ -209,7 +198,7 @@ fn variational(
         points: &points,
         classes: Some(labels),
         marks: &[],
-        ranges: Some(bounds(&points)),
+        ranges: Some(nn_examples::point_bounds(&points)),
     };
     let path = nn_examples::paths::output("vae_latent.png")?;
     save_scatter(&path, "Test digits in the VAE's 2-D code", &[panel], 1, 0.0..1.0, 0.0..1.0)?;
