@@ -55,11 +55,7 @@ impl Standardize {
     ///
     /// [`DataError::Mismatch`] when the row does not have the fitted number of features.
     pub fn apply_row(&self, row: &mut [f64]) -> Result<(), DataError> {
-        check(self.mean.len(), row.len(), "a row")?;
-        for ((v, m), s) in row.iter_mut().zip(&self.mean).zip(&self.std) {
-            *v = (*v - m) / if *s > 0.0 { *s } else { 1.0 };
-        }
-        Ok(())
+        affine_row(row, &self.mean, &self.std)
     }
 
     /// Scales every row of `table` in place.
@@ -68,9 +64,7 @@ impl Standardize {
     ///
     /// [`DataError::Mismatch`] when the table does not have the fitted number of features.
     pub fn apply(&self, table: &mut Table) -> Result<(), DataError> {
-        check(self.mean.len(), table.features(), table.source())?;
-        let f = table.features().max(1);
-        table.values.chunks_exact_mut(f).try_for_each(|row| self.apply_row(row))
+        affine_table(table, &self.mean, &self.std)
     }
 }
 
@@ -80,6 +74,8 @@ impl Standardize {
 pub struct MinMax {
     min: Vec<f64>,
     max: Vec<f64>,
+    /// `max - min`, per feature.
+    range: Vec<f64>,
 }
 
 impl MinMax {
@@ -96,7 +92,8 @@ impl MinMax {
             min.fill(0.0);
             max.fill(0.0);
         }
-        MinMax { min, max }
+        let range = max.iter().zip(&min).map(|(hi, lo)| hi - lo).collect();
+        MinMax { min, max, range }
     }
 
     /// The training minima, per feature.
@@ -115,12 +112,7 @@ impl MinMax {
     ///
     /// [`DataError::Mismatch`] when the row does not have the fitted number of features.
     pub fn apply_row(&self, row: &mut [f64]) -> Result<(), DataError> {
-        check(self.min.len(), row.len(), "a row")?;
-        for ((v, lo), hi) in row.iter_mut().zip(&self.min).zip(&self.max) {
-            let range = hi - lo;
-            *v = (*v - lo) / if range > 0.0 { range } else { 1.0 };
-        }
-        Ok(())
+        affine_row(row, &self.min, &self.range)
     }
 
     /// Scales every row of `table` in place.
@@ -129,10 +121,25 @@ impl MinMax {
     ///
     /// [`DataError::Mismatch`] when the table does not have the fitted number of features.
     pub fn apply(&self, table: &mut Table) -> Result<(), DataError> {
-        check(self.min.len(), table.features(), table.source())?;
-        let f = table.features().max(1);
-        table.values.chunks_exact_mut(f).try_for_each(|row| self.apply_row(row))
+        affine_table(table, &self.min, &self.range)
     }
+}
+
+/// `row[i] = (row[i] - shift[i]) / scale[i]`, a zero scale taken as 1 (a feature constant in training is only
+/// shifted).
+fn affine_row(row: &mut [f64], shift: &[f64], scale: &[f64]) -> Result<(), DataError> {
+    check(shift.len(), row.len(), "a row")?;
+    for ((v, a), s) in row.iter_mut().zip(shift).zip(scale) {
+        *v = (*v - a) / if *s > 0.0 { *s } else { 1.0 };
+    }
+    Ok(())
+}
+
+/// [`affine_row`] on every row of `table`.
+fn affine_table(table: &mut Table, shift: &[f64], scale: &[f64]) -> Result<(), DataError> {
+    check(shift.len(), table.features(), table.source())?;
+    let f = table.features().max(1);
+    table.values.chunks_exact_mut(f).try_for_each(|row| affine_row(row, shift, scale))
 }
 
 /// An error unless `found` features are the `fitted` ones.
