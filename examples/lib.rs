@@ -14,6 +14,7 @@
 //! - `word2vec`: continuous bag of words on *Alice*, nearest neighbours and analogies of the learned vectors.
 //! - `hopfield`: a Hopfield network recalls letters from noisy copies; recall against load, past 0.14 N.
 //! - `deep_gradients`: vanishing gradients in 12-layer MLPs (sigmoid, tanh, ReLU, batch norm, residual), per layer.
+//! - `unet`: a small U-Net segments discs among rectangles in noisy images, against thresholding; a PNG of masks.
 //!
 //! The library also holds what the examples share: [`plot_history`] draws a training run's loss and accuracy per
 //! epoch into a PNG, [`save_image_grid`] draws rows of greyscale images and [`save_scatter`] panels of points. Its text uses DejaVu Sans (`examples/assets/DejaVuSans.ttf`, from the DejaVu fonts 2.37 as
