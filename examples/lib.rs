@@ -18,6 +18,7 @@
 //! - `vae`: a variational autoencoder with a 2-D code on MNIST (test ELBO against a baseline, the manifold of
 //!   decoded codes and the latent map as PNGs), and a denoising autoencoder on salt-and-pepper noise.
 //! - `playground`: the TensorFlow Playground's four 2-D datasets, a few networks each, decision boundaries as PNGs.
+//! - `unet`: a small U-Net segments discs among rectangles in noisy images, against thresholding; a PNG of masks.
 //!
 //! The library also holds what the examples share: [`plot_history`] draws a training run's loss and accuracy per
 //! epoch into a PNG, [`save_image_grid`] draws rows of greyscale images, [`save_scatter`] panels of points and

@@ -373,6 +373,49 @@ fn depthwise_and_grouped_convolutions_pass_the_gradient_check() {
     assert!(r.max_relative_error < 1e-6, "{r:?}");
 }
 
+network! {
+    /// Convolutions without bias (PyTorch's `bias=False`), as before batch norm: plain, grouped and 1-D.
+    struct Unbiased<f64> {
+        input: [2, 6, 6],
+        a: Conv2d(4, kernel = 3, padding = 1, bias = false), BatchNorm, Relu,
+        b: Conv2d(4, kernel = 3, stride = 2, padding = 1, groups = 2, bias = false), Tanh,
+        Reshape([4, 9]),
+        c: Conv1d(3, kernel = 2, bias = false), Sigmoid,
+        d: Conv1d(2, kernel = 3, bias = true),
+        Flatten,
+        Dense(2),
+    }
+}
+
+#[test]
+fn convolutions_without_bias_have_only_weights_and_pass_the_gradient_check() {
+    // [2, 6, 6] -a-> [4, 6, 6] -b s2-> [4, 3, 3] -> [4, 9] -c-> [3, 8] -d-> [2, 6] -> 12 -> 2
+    assert_eq!((Unbiased::INPUTS, Unbiased::OUTPUTS), (72, 2));
+    let mut rng = seeded_rng(11);
+    let mut net = Unbiased::boxed_init(&mut rng);
+    let mut names = Vec::new();
+    net.visit(|t| names.push(t.name.to_string()));
+    assert_eq!(
+        names,
+        ["a.weight", "bn1.weight", "bn1.bias", "b.weight", "c.weight", "d.weight", "d.bias", "fc1.weight", "fc1.bias"]
+    );
+    assert_eq!(net.param_count(), 4 * 18 + 2 * 4 + 4 * 18 + 3 * 8 + 2 * 9 + 2 + 2 * 12 + 2);
+    // Whatever the unused bias fields hold, the layers add none.
+    net.a.bias = Vector::from_element(3.0);
+    net.c.bias = Vector::from_element(-2.0);
+    net.d.bias = Vector::from([0.3, -0.4]);
+    let x = random::<72, 3>(&mut rng);
+    let t = random::<2, 3>(&mut rng);
+    let mut grads = Unbiased::boxed_zeroed();
+    let r = check_batch(&mut *net, &x, &t, &MeanSquaredError, &mut grads, 0);
+    assert!(r.max_relative_error < 1e-6, "{r:?}");
+    assert_eq!(r.checked, net.param_count() + 72 * 3);
+    for g in [grads.a.bias.as_slice(), grads.b.bias.as_slice(), grads.c.bias.as_slice()] {
+        assert!(g.iter().all(|&v| v == 0.0), "{g:?}");
+    }
+    assert!(grads.d.bias.iter().any(|&v| v != 0.0));
+}
+
 /// The classic architectures and local response normalisation (in this binary, to share its build).
 #[path = "architectures.rs"]
 mod architectures;

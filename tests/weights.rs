@@ -373,3 +373,78 @@ fn the_counter_fixtures_of_the_compile_time_checks_are_current() {
         assert!(committed == bytes, "{} is stale: run with NN_BLESS=1", path.display());
     }
 }
+
+network! {
+    /// The network of `ui/pass/embedded_unbiased_cnn.rs`: a convolution without bias before batch norm.
+    struct UnbiasedCnn<f32> {
+        input: [2, 6, 6],
+        Conv2d(4, kernel = 3, padding = 1, bias = false), BatchNorm, Relu,
+        MaxPool2d(2),
+        Flatten,
+        Dense(3),
+    }
+}
+
+/// `UnbiasedCnn` with every parameter and statistic set from its position, the same on every platform.
+fn unbiased_cnn() -> Box<UnbiasedCnn> {
+    let mut net = UnbiasedCnn::boxed_zeroed();
+    net.visit_mut(|t| {
+        for (i, v) in t.data.iter_mut().enumerate() {
+            *v = (i % 13) as f32 / 8.0 - 0.75;
+        }
+    });
+    net.bn1.running_mean = Vector::from([0.1, -0.2, 0.0, 0.3]);
+    net.bn1.running_var = Vector::from([1.0, 0.5, 2.0, 1.5]);
+    net
+}
+
+/// A convolution without bias saves and loads its weight alone, a file with a bias for it is refused (or, loaded
+/// leniently, the bias ignored), and the `#[weights]` fixture of `ui/pass/embedded_unbiased_cnn.rs` is this
+/// network's file (`NN_BLESS=1` rewrites it).
+#[test]
+fn a_convolution_without_bias_round_trips_without_a_bias_tensor() {
+    let net = unbiased_cnn();
+    let bytes = to_bytes(&*net).unwrap();
+    let names: Vec<String> = tensors_of(&bytes).into_iter().map(|t| t.0).collect();
+    assert_eq!(
+        names,
+        [
+            "bn1.bias",
+            "bn1.num_batches_tracked",
+            "bn1.running_mean",
+            "bn1.running_var",
+            "bn1.weight",
+            "conv1.weight",
+            "fc1.bias",
+            "fc1.weight",
+        ]
+    );
+    let mut back = UnbiasedCnn::boxed_zeroed();
+    let report = from_bytes(&mut *back, &bytes, Policy::Strict).unwrap();
+    assert_eq!(report.loaded, 7);
+    let x = Vector::<f32, 72>::from_fn(|i, _| (i as f32 * 0.37).sin());
+    assert_eq!(back.forward(&x), net.forward(&x));
+    assert_eq!(back.conv1.bias, Vector::<f32, 4>::zeros());
+
+    // A file from a convolution with bias: its bias is a tensor this network lacks.
+    let mut with_bias = tensors_of(&bytes);
+    with_bias.push(("conv1.bias".into(), safetensors::Dtype::F32, vec![4], [1.5f32; 4].map(f32::to_le_bytes).concat()));
+    let owned: Vec<_> = with_bias.iter().map(|(n, d, s, b)| (n.as_str(), *d, s.clone(), b.clone())).collect();
+    let file = file_of(&owned);
+    let err = from_bytes(&mut *UnbiasedCnn::boxed_zeroed(), &file, Policy::Strict).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "the file has a tensor `conv1.bias` that the network does not (load leniently to ignore it)"
+    );
+    let mut lenient = UnbiasedCnn::boxed_zeroed();
+    let report = from_bytes(&mut *lenient, &file, Policy::Lenient).unwrap();
+    assert_eq!(report.unexpected, ["conv1.bias"]);
+    assert_eq!((lenient.conv1.bias, lenient.forward(&x)), (Vector::<f32, 4>::zeros(), net.forward(&x)));
+
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("ui/pass/fixtures/unbiased_cnn.safetensors");
+    if std::env::var_os("NN_BLESS").is_some() {
+        std::fs::write(&path, &bytes).unwrap();
+    }
+    let committed = std::fs::read(&path).unwrap_or_default();
+    assert!(committed == bytes, "{} is stale: run with NN_BLESS=1", path.display());
+}

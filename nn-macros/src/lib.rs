@@ -68,8 +68,10 @@ use proc_macro::TokenStream;
 ///        | Conv1d(OUT_CHANNELS, KERNEL)       a pair `(height, width)` for 2-D layers), `groups` (dividing
 ///                                            both channel counts; depthwise when it equals them);
 ///                                            `padding = same`: `ceil(size / stride)` outputs, odd padding
-///                                            after (TensorFlow's; uneven only in `#[int8]` networks)
-///        | ConvTranspose2d(OUT_CHANNELS, KERNEL) | ConvTranspose1d(..)   also `output_padding`
+///                                            after (TensorFlow's; uneven only in `#[int8]` networks);
+///                                            `bias = false`: no bias, only `conv1.weight` (PyTorch's
+///                                            `bias=False`; no int8 form)
+///        | ConvTranspose2d(OUT_CHANNELS, KERNEL) | ConvTranspose1d(..)   also `output_padding` (not `groups`, `bias`)
 ///        | MaxPool2d(WINDOW) | AvgPool2d(WINDOW) | MaxPool1d(..) | AvgPool1d(..)   options `stride` (default: the
 ///                                   window) and `padding` (at most half the window: the maximum of what a window
 ///                                   covers, the average counting the padding as zeros, as PyTorch pools)

@@ -43,6 +43,36 @@ fn fields_follow_the_dense_layers_with_resolved_shapes() {
     assert_eq!(item_struct(&file, "NetCache").fields.len(), 4);
 }
 
+#[test]
+fn a_convolution_without_bias_is_typed_so_and_its_option_is_checked() {
+    let file = expand(quote! {
+        pub struct Net<f64> { input: [1, 6, 6], a: Conv2d(2, kernel = 3, bias = false), b: Conv2d(3, 2, bias = true) }
+    })
+    .unwrap();
+    let types: Vec<String> =
+        item_struct(&file, "Net").fields.iter().map(|f| f.ty.to_token_stream().to_string().replace(' ', "")).collect();
+    assert_eq!(
+        types,
+        [
+            "::nn_core::__private::Conv2d<f64,2,9,3,3,6,6,1,1,0,0,1,1,1,false>",
+            "::nn_core::__private::Conv2d<f64,3,8,2,2,4,4,1,1,0,0,1,1,1,true>",
+        ]
+    );
+    let errors = expand(quote! {
+        struct Net { input: [1, 6, 6], Conv2d(2, kernel = 3, bias = maybe), ConvTranspose2d(1, kernel = 2, bias = false) }
+    })
+    .unwrap_err();
+    let lines: Vec<&str> = errors.lines().collect();
+    assert_eq!(
+        lines,
+        [
+            "option `bias` expects `true` or `false`, found `maybe`",
+            "`ConvTranspose2d` has no option `bias`; its options are `kernel`, `stride`, `padding`, `output_padding`, \
+             `dilation`",
+        ]
+    );
+}
+
 /// Flattens a token stream into identifiers and punctuation (literals and delimiters dropped).
 fn flat(ts: proc_macro2::TokenStream, out: &mut Vec<String>) {
     for tt in ts {

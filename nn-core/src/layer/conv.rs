@@ -314,7 +314,8 @@ fn conv_weight_gradient<T: Float, const CO: usize, const K: usize>(
 
 /// A 2-D convolution with `CO` output channels and `K = C_in * KH * KW` weights per output channel. As a
 /// [`Layer`] its geometry is part of the type: input planes `H x W`, strides `SH, SW`, zero padding `PH, PW`
-/// and dilations `DH, DW` ([`Conv::GEOMETRY`]); the inherent methods take any [`Geometry`] instead.
+/// and dilations `DH, DW` ([`Conv::GEOMETRY`]); the inherent methods take any [`Geometry`] instead. With
+/// `BIAS` `false` it adds no bias (PyTorch's `bias=False`): its only parameter is `weight`.
 ///
 /// `weight` is `CO x K`, row `co` holding PyTorch's `weight[co]` (`[C_in, KH, KW]`, row-major) so the external
 /// layout is PyTorch's `[out, in, kh, kw]`.
@@ -336,16 +337,17 @@ pub struct Conv<
     const DH: usize = 1,
     const DW: usize = 1,
     const G: usize = 1,
+    const BIAS: bool = true,
 > where
     T: Float,
 {
     /// Weights, `CO x K`.
     pub weight: SMatrix<T, CO, K>,
-    /// Biases, one per output channel.
+    /// Biases, one per output channel; zero, and not a parameter, when `BIAS` is `false`.
     pub bias: SVector<T, CO>,
 }
 
-/// A 2-D convolution: weight shape `[out, in, kh, kw]`.
+/// A 2-D convolution: weight shape `[out, in, kh, kw]`; without bias when `BIAS` is `false`.
 pub type Conv2d<
     T,
     const CO: usize,
@@ -361,9 +363,10 @@ pub type Conv2d<
     const DH: usize = 1,
     const DW: usize = 1,
     const G: usize = 1,
-> = Conv<T, CO, K, KH, KW, true, H, W, SH, SW, PH, PW, DH, DW, G>;
+    const BIAS: bool = true,
+> = Conv<T, CO, K, KH, KW, true, H, W, SH, SW, PH, PW, DH, DW, G, BIAS>;
 
-/// A 1-D convolution: weight shape `[out, in, k]`.
+/// A 1-D convolution: weight shape `[out, in, k]`; without bias when `BIAS` is `false`.
 pub type Conv1d<
     T,
     const CO: usize,
@@ -374,7 +377,8 @@ pub type Conv1d<
     const PW: usize = 0,
     const DW: usize = 1,
     const G: usize = 1,
-> = Conv<T, CO, K, 1, KW, false, 1, W, 1, SW, 0, PW, 1, DW, G>;
+    const BIAS: bool = true,
+> = Conv<T, CO, K, 1, KW, false, 1, W, 1, SW, 0, PW, 1, DW, G, BIAS>;
 
 impl<
     T: Float,
@@ -392,7 +396,8 @@ impl<
     const DH: usize,
     const DW: usize,
     const G: usize,
-> Conv<T, CO, K, KH, KW, D2, H, W, SH, SW, PH, PW, DH, DW, G>
+    const BIAS: bool,
+> Conv<T, CO, K, KH, KW, D2, H, W, SH, SW, PH, PW, DH, DW, G, BIAS>
 {
     /// The geometry of the type's parameters: `K / (KH KW)` channels of `H x W`.
     pub const GEOMETRY: Geometry = Geometry {
@@ -413,9 +418,25 @@ impl<
     const GROUPS_DIVIDE_CHANNELS: () =
         assert!(G >= 1 && CO.is_multiple_of(G), "the groups must divide the output channels");
 
-    /// A layer built from its weights and biases.
+    /// A layer built from its weights and biases (a layer without bias ignores `bias`).
     pub const fn new(weight: SMatrix<T, CO, K>, bias: SVector<T, CO>) -> Self {
         Self { weight, bias }
+    }
+
+    /// A layer built from its weights, biases zero.
+    pub const fn without_bias(weight: SMatrix<T, CO, K>) -> Self {
+        Self { weight, bias: SMatrix::from_array_storage(nalgebra::ArrayStorage([[T::ZERO; CO]; 1])) }
+    }
+
+    /// Sets every plane of one sample's output `y` (`positions` values per channel) to its channel's bias, or
+    /// to zero without bias.
+    #[inline]
+    fn start_output(&self, positions: usize, y: &mut [T]) {
+        if BIAS {
+            fill_bias(&self.bias, positions, y);
+        } else {
+            y.fill(T::zero());
+        }
     }
 
     /// Forward on a batch: `IN = C_in * H * W` inputs and `OUT = CO * OH * OW` outputs per sample.
@@ -429,13 +450,14 @@ impl<
         let mut y = SMatrix::<T, OUT, B>::zeros();
         for b in 0..B {
             let (xb, yb) = (&x.as_slice()[b * IN..(b + 1) * IN], &mut y.as_mut_slice()[b * OUT..(b + 1) * OUT]);
-            fill_bias(&self.bias, g.positions(), yb);
+            self.start_output(g.positions(), yb);
             conv_forward_groups(&self.weight, G, g, xb, yb);
         }
         y
     }
 
-    /// Backward: adds dL/dW and dL/db (summed over the batch) into `grads`, returns dL/dx.
+    /// Backward: adds dL/dW and dL/db (summed over the batch; no dL/db without bias) into `grads`, returns
+    /// dL/dx.
     #[inline]
     pub fn backward<const IN: usize, const OUT: usize, const B: usize>(
         &self,
@@ -449,8 +471,10 @@ impl<
         for b in 0..B {
             let xb = &x.as_slice()[b * IN..(b + 1) * IN];
             let dyb = &dy.as_slice()[b * OUT..(b + 1) * OUT];
-            for (r, &d) in dyb.iter().enumerate() {
-                grads.bias[r / positions] += d;
+            if BIAS {
+                for (r, &d) in dyb.iter().enumerate() {
+                    grads.bias[r / positions] += d;
+                }
             }
             let dxb = &mut dx.as_mut_slice()[b * IN..(b + 1) * IN];
             if G == 1 {
@@ -490,14 +514,15 @@ impl<
     const DH: usize,
     const DW: usize,
     const G: usize,
-> Parameters<T> for Conv<T, CO, K, KH, KW, D2, H, W, SH, SW, PH, PW, DH, DW, G>
+    const BIAS: bool,
+> Parameters<T> for Conv<T, CO, K, KH, KW, D2, H, W, SH, SW, PH, PW, DH, DW, G, BIAS>
 {
-    const TENSORS: usize = 2;
+    const TENSORS: usize = if BIAS { 2 } else { 1 };
 
     fn tensor(&self, index: usize) -> Option<Tensor<'_, T>> {
         match index {
             0 => Some(Tensor { layout: Self::layout(), ..Tensor::matrix("weight", &self.weight) }),
-            1 => Some(Tensor::vector("bias", &self.bias)),
+            1 if BIAS => Some(Tensor::vector("bias", &self.bias)),
             _ => None,
         }
     }
@@ -505,7 +530,7 @@ impl<
     fn tensor_mut(&mut self, index: usize) -> Option<TensorMut<'_, T>> {
         match index {
             0 => Some(TensorMut { layout: Self::layout(), ..TensorMut::matrix("weight", &mut self.weight) }),
-            1 => Some(TensorMut::vector("bias", &mut self.bias)),
+            1 if BIAS => Some(TensorMut::vector("bias", &mut self.bias)),
             _ => None,
         }
     }
@@ -527,9 +552,10 @@ impl<
     const DH: usize,
     const DW: usize,
     const G: usize,
+    const BIAS: bool,
     const IN: usize,
     const OUT: usize,
-> Layer<T, IN, OUT> for Conv<T, CO, K, KH, KW, D2, H, W, SH, SW, PH, PW, DH, DW, G>
+> Layer<T, IN, OUT> for Conv<T, CO, K, KH, KW, D2, H, W, SH, SW, PH, PW, DH, DW, G, BIAS>
 {
     type Cache<const B: usize> = ();
 
@@ -544,7 +570,7 @@ impl<
         let () = Self::GROUPS_DIVIDE_CHANNELS;
         debug_assert!(IN == G * g.inputs() && OUT == CO * g.positions() && K == g.receptive());
         for (xb, yb) in x.as_slice().chunks_exact(IN.max(1)).zip(y.as_mut_slice().chunks_exact_mut(OUT.max(1))) {
-            fill_bias(&self.bias, g.positions(), yb);
+            self.start_output(g.positions(), yb);
             conv_forward_groups(&self.weight, G, g, xb, yb);
         }
     }
@@ -568,7 +594,7 @@ impl<
         // An empty slice asks whether the activation is elementwise without changing anything.
         if act.map_slice(&mut []) {
             for (xb, yb) in x.as_slice().chunks_exact(IN.max(1)).zip(y.as_mut_slice().chunks_exact_mut(OUT.max(1))) {
-                fill_bias(&self.bias, g.positions(), yb);
+                self.start_output(g.positions(), yb);
                 conv_forward_groups_then(&self.weight, G, g, xb, yb, |piece: &mut [T]| {
                     act.map_slice(piece);
                 });
@@ -611,9 +637,11 @@ impl<
         }
         if let Some((target, scale)) = sink.target() {
             let positions = g.positions().max(1);
-            for dyb in dy.as_slice().chunks_exact(OUT.max(1)) {
-                for (plane, b) in dyb.chunks_exact(positions).zip(target.bias.iter_mut()) {
-                    *b += scale * plane.iter().fold(T::zero(), |s, &d| s + d);
+            if BIAS {
+                for dyb in dy.as_slice().chunks_exact(OUT.max(1)) {
+                    for (plane, b) in dyb.chunks_exact(positions).zip(target.bias.iter_mut()) {
+                        *b += scale * plane.iter().fold(T::zero(), |s, &d| s + d);
+                    }
                 }
             }
             #[cfg(feature = "std")]
@@ -1310,6 +1338,52 @@ mod tests {
         assert!(e < 1e-6, "{e}");
         let t = conv.tensor(0).unwrap();
         assert_eq!(t.layout.shape(t.rows, t.cols).dims(), &[3, 2, 3, 3]);
+    }
+
+    /// Without bias: one tensor (`weight`), the output of the biased layer with zero bias whatever its `bias`
+    /// field holds, the same input and weight gradients, and no bias gradient.
+    #[test]
+    fn a_convolution_without_bias_has_only_its_weight() {
+        type Biased = Conv2d<f64, 3, 18, 3, 3, 6, 6, 1, 1, 1, 1, 1, 1, 1>;
+        type Unbiased = Conv2d<f64, 3, 18, 3, 3, 6, 6, 1, 1, 1, 1, 1, 1, 1, false>;
+        let mut rng = ChaCha8Rng::seed_from_u64(12);
+        let weight = SMatrix::from_column_slice(&random(&mut rng, 54));
+        let biased = Biased::new(weight, SVector::<f64, 3>::zeros());
+        // A bias given to a layer without bias is never read.
+        let unbiased = Unbiased::new(weight, SVector::from_column_slice(&[0.5, -1.0, 2.0]));
+        assert_eq!(Unbiased::without_bias(weight).bias, SVector::<f64, 3>::zeros());
+        assert_eq!((Biased::TENSORS, Unbiased::TENSORS), (2, 1));
+        assert_eq!((biased.param_count(), unbiased.param_count()), (57, 54));
+        let t = unbiased.tensor(0).unwrap();
+        assert_eq!((t.name.tensor, t.layout.shape(t.rows, t.cols).dims()), ("weight", &[3, 2, 3, 3][..]));
+        let mut copy = unbiased;
+        assert!(unbiased.tensor(1).is_none() && copy.tensor_mut(1).is_none());
+
+        let x: SMatrix<f64, 72, 2> = SMatrix::from_column_slice(&random(&mut rng, 144));
+        let y: SMatrix<f64, 108, 2> = Layer::forward(&biased, &x);
+        assert_eq!(Layer::<f64, 72, 108>::forward(&unbiased, &x), y);
+        let mut y_into = SMatrix::<f64, 108, 2>::repeat(7.0);
+        Layer::forward_into(&unbiased, &x, &mut y_into);
+        assert_eq!(y_into, y);
+        let relu = crate::activation::Relu;
+        assert_eq!(Layer::<f64, 72, 108>::forward_activated(&unbiased, &x, &relu), y.map(|v| v.max(0.0)));
+        let g = Unbiased::GEOMETRY;
+        assert_eq!(unbiased.forward::<72, 108, 2>(&g, &x), y);
+
+        let dy: SMatrix<f64, 108, 2> = SMatrix::from_column_slice(&weights_of(216));
+        let (mut gb, mut gu): (Biased, Unbiased) = (bytemuck::Zeroable::zeroed(), bytemuck::Zeroable::zeroed());
+        let (mut dxb, mut dxu) = (SMatrix::<f64, 72, 2>::zeros(), SMatrix::<f64, 72, 2>::zeros());
+        let sink = crate::sink::Accumulate { layer: &biased, grads: &mut gb };
+        Layer::<f64, 72, 108>::backward(sink, &x, &y, &mut (), &dy, Some(&mut dxb));
+        let sink = crate::sink::Accumulate { layer: &unbiased, grads: &mut gu };
+        Layer::<f64, 72, 108>::backward(sink, &x, &y, &mut (), &dy, Some(&mut dxu));
+        assert_eq!((dxu, gu.weight), (dxb, gb.weight));
+        assert!(gb.bias.abs().max() > 0.0);
+        assert_eq!(gu.bias, SVector::<f64, 3>::zeros());
+        let mut gi: Unbiased = bytemuck::Zeroable::zeroed();
+        let dx = unbiased.backward::<72, 108, 2>(&g, &x, &dy, &mut gi);
+        assert!((dx - dxb).abs().max() < 1e-12 && (gi.weight - gb.weight).abs().max() < 1e-12);
+        assert_eq!(gi.bias, SVector::<f64, 3>::zeros());
     }
 
     /// Grouped and depthwise convolutions through the layer contract: input, weight and bias gradients against

@@ -9,8 +9,8 @@ use crate::errors::{Errors, did_you_mean};
 use crate::int8::Int8;
 use crate::messages::{self, part};
 use crate::model::{
-    Builder, Built, Call, ConstCheck, Decl, Geometry, InitKind, Layer, NameUse, Planes, Sz, product, size, tokens,
-    ungroup,
+    Builder, Built, Call, ConstCheck, Decl, Geometry, InitKind, Layer, NameUse, Planes, Sz, bool_option, product, size,
+    tokens, ungroup,
 };
 use proc_macro2::{Ident, TokenStream};
 use quote::quote;
@@ -36,6 +36,8 @@ pub struct Conv {
     /// The weights of one output channel (a convolution), or of one input channel (transposed): the channels
     /// of a group times the kernel's taps.
     weights: Sz,
+    /// Whether it adds a bias (`bias = false` for none; transposed convolutions always do).
+    bias: bool,
 }
 
 /// A convolution: its default name is `convN` whatever its kind.
@@ -48,6 +50,7 @@ fn build(b: &mut Builder<'_>, d: &Decl<'_>) -> Built {
             out: w.out.clone(),
             groups: w.groups,
             weights: w.weights.clone(),
+            bias: w.bias,
         })
     })
 }
@@ -70,6 +73,8 @@ pub struct Window {
     pub groups: usize,
     /// A convolution's weights per output channel (per input channel, transposed); 0 for pooling.
     pub weights: Sz,
+    /// Whether a convolution adds a bias (`true` for everything else).
+    pub bias: bool,
 }
 
 /// A convolution or pooling layer (the entry's name says which) whose kind `kind` makes of its [`Window`]: its
@@ -180,7 +185,7 @@ fn spatial(
     let allowed: &[&str] = if transposed {
         &["kernel", "stride", "padding", "output_padding", "dilation"]
     } else if conv {
-        &["kernel", "stride", "padding", "dilation", "groups"]
+        &["kernel", "stride", "padding", "dilation", "groups", "bias"]
     } else {
         &["stride", "padding"]
     };
@@ -246,6 +251,11 @@ fn spatial(
     let groups = match get("groups") {
         Some(e) => groups_of(e, name, &c, &out, errors, checks)?,
         None => 1,
+    };
+    // `bias = false`: a convolution without bias (PyTorch's `bias=False`), where the option is one.
+    let bias = match call.options.iter().find(|(o, _)| *o == "bias").filter(|_| allowed.contains(&"bias")) {
+        Some((o, v)) => bool_option(o, v, errors).unwrap_or(true),
+        None => true,
     };
     let (kh, sh, ph, dh) = if two_d { (kh, stride.0, padding.0, dilation.0) } else { (1, 1, 0, 1) };
     let (sw, pw, dw) = (stride.1, padding.1, dilation.1);
@@ -330,7 +340,7 @@ fn spatial(
         let planes = Planes::Spatial { c: out.clone(), h: oh, w: ow, two_d };
         let weights =
             product(&[&out, &Sz::Lit(kh), &Sz::Lit(kw)], call.head, &label, part::WEIGHTS_PER_CHANNEL, errors)?;
-        return Some(Window { transposed, two_d, in_channels: c, out, geometry: g, planes, groups: 1, weights });
+        return Some(Window { transposed, two_d, in_channels: c, out, geometry: g, planes, groups: 1, weights, bias });
     }
     let mut outs = Vec::new();
     let (mut pads, mut uneven) = ([ph, pw], [0, 0]);
@@ -415,7 +425,17 @@ fn spatial(
     let [ph, pw] = pads;
     let g = Geometry { channels: c.clone(), h, w, kh, kw, sh, sw, ph, pw, dh, dw, uneven: (uneven[0], uneven[1]) };
     let out_planes = Planes::Spatial { c: out.clone(), h: oh, w: ow, two_d };
-    Some(Window { transposed: false, two_d, in_channels: c, out, geometry: g, planes: out_planes, groups, weights })
+    Some(Window {
+        transposed: false,
+        two_d,
+        in_channels: c,
+        out,
+        geometry: g,
+        planes: out_planes,
+        groups,
+        weights,
+        bias,
+    })
 }
 
 /// The `groups` option: a positive integer literal that divides the input and the output channels (checked
@@ -464,6 +484,9 @@ impl LayerKind for Conv {
         if self.transposed {
             return Err(" (no int8 kernel for transposed convolutions)".into());
         }
+        if !self.bias {
+            return Err(" without a bias (TFLite's convolutions have one)".into());
+        }
         let _ = l;
         match self.groups {
             1 => Ok(Int8::Conv { depthwise: false, in_channels: *c, out: *out, two_d: self.two_d }),
@@ -484,13 +507,14 @@ impl LayerKind for Conv {
             n => format!(", in {n} groups"),
         };
         format!(
-            "Layer `{}`: {}convolution, {} to {} channels{grouped}, kernel {}x{} ({} inputs to {} outputs).",
+            "Layer `{}`: {}convolution, {} to {} channels{grouped}, kernel {}x{}{} ({} inputs to {} outputs).",
             l.name,
             if self.transposed { "transposed " } else { "" },
             self.in_channels.display(),
             self.out.display(),
             g.0,
             g.1,
+            if self.bias { "" } else { ", no bias" },
             l.inputs.display(),
             l.outputs.display()
         )
@@ -504,7 +528,7 @@ impl LayerKind for Conv {
 
     fn field(&self, l: &Layer, t: &TokenStream) -> Option<Field> {
         let lit = proc_macro2::Literal::usize_unsuffixed;
-        let Conv { transposed, two_d, in_channels, out, groups, weights } = self;
+        let Conv { transposed, two_d, in_channels, out, groups, weights, bias } = self;
         let g = l.geometry.as_ref()?;
         let (ci, co, kh, kw) = (in_channels.tokens(), out.tokens(), lit(g.kh), lit(g.kw));
         let (h, w) = (g.h.tokens(), g.w.tokens());
@@ -512,11 +536,11 @@ impl LayerKind for Conv {
         let k = weights.tokens();
         let groups = lit(*groups);
         let ty = match (*transposed, *two_d) {
-            (false, true) => {
-                quote!(::nn_core::__private::Conv2d<#t, #co, #k, #kh, #kw, #h, #w, #sh, #sw, #ph, #pw, #dh, #dw, #groups>)
-            }
+            (false, true) => quote!(
+                ::nn_core::__private::Conv2d<#t, #co, #k, #kh, #kw, #h, #w, #sh, #sw, #ph, #pw, #dh, #dw, #groups, #bias>
+            ),
             (false, false) => {
-                quote!(::nn_core::__private::Conv1d<#t, #co, #k, #kw, #w, #sw, #pw, #dw, #groups>)
+                quote!(::nn_core::__private::Conv1d<#t, #co, #k, #kw, #w, #sw, #pw, #dw, #groups, #bias>)
             }
             (true, true) => {
                 quote!(::nn_core::__private::ConvTranspose2d<#t, #ci, #k, #co, #kh, #kw, #h, #w, #sh, #sw, #ph, #pw, #dh, #dw>)
@@ -525,7 +549,8 @@ impl LayerKind for Conv {
                 quote!(::nn_core::__private::ConvTranspose1d<#t, #ci, #k, #co, #kw, #w, #sw, #pw, #dw>)
             }
         };
-        Some(Field::new(l, ty))
+        let field = Field::new(l, ty);
+        Some(if *bias { field } else { Field { constructor: "without_bias", ..field } })
     }
 
     fn tensors(&self, l: &Layer) -> Vec<Expected> {
@@ -533,6 +558,10 @@ impl LayerKind for Conv {
         let (ci, co) = (self.in_channels.lit().unwrap_or(0), self.out.lit().unwrap_or(0));
         let (a, b) = if self.transposed { (ci, co) } else { (co, ci / self.groups.max(1)) };
         let shape = if self.two_d { vec![a, b, kh, kw] } else { vec![a, b, kw] };
-        vec![Expected::matrix(l, "weight", shape), Expected::vector(l, "bias", co)]
+        let mut v = vec![Expected::matrix(l, "weight", shape)];
+        if self.bias {
+            v.push(Expected::vector(l, "bias", co));
+        }
+        v
     }
 }
